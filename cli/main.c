@@ -1,0 +1,7 @@
+/* cli/main.c - placeholder. */
+#include <stdio.h>
+int main(void)
+{
+    puts("flowmimic " FM_VERSION);
+    return 0;
+}

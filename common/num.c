@@ -1,0 +1,55 @@
+/* common/num.c - strict number parsing. */
+#include "common/num.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+int fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err)
+{
+    if (!s || !*s || isspace((unsigned char)*s))
+        return fm_err_set(err, FM_EINVAL, "%s: expected an integer, got '%s'", what, s ? s : "");
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0')
+        return fm_err_set(err, FM_EINVAL, "%s: expected an integer, got '%s'", what, s);
+    if (errno == ERANGE || v < lo || v > hi)
+        return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (%ld to %ld)", what, s, lo, hi);
+    *out = v;
+    return FM_OK;
+}
+
+int fm_parse_u64(const char *s, uint64_t hi, const char *what, uint64_t *out, struct fm_err *err)
+{
+    if (!s || !*s || !isdigit((unsigned char)*s))
+        return fm_err_set(err, FM_EINVAL, "%s: expected a non-negative integer, got '%s'", what,
+                          s ? s : "");
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0')
+        return fm_err_set(err, FM_EINVAL, "%s: expected a non-negative integer, got '%s'", what, s);
+    if (errno == ERANGE || v > hi)
+        return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (0 to %llu)", what, s,
+                          (unsigned long long)hi);
+    *out = (uint64_t)v;
+    return FM_OK;
+}
+
+int fm_parse_double(
+    const char *s, double lo, double hi, const char *what, double *out, struct fm_err *err)
+{
+    if (!s || !*s || isspace((unsigned char)*s))
+        return fm_err_set(err, FM_EINVAL, "%s: expected a number, got '%s'", what, s ? s : "");
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v))
+        return fm_err_set(err, FM_EINVAL, "%s: expected a number, got '%s'", what, s);
+    if (errno == ERANGE || v < lo || v > hi)
+        return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (%g to %g)", what, s, lo, hi);
+    *out = v;
+    return FM_OK;
+}

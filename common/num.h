@@ -1,0 +1,18 @@
+/* common/num.h - strict number parsing for command lines and files.
+ * Each function parses the whole string (no trailing characters, no empty string), checks
+ * the range [lo, hi] inclusive, writes *out only on success, and returns FM_OK or
+ * FM_EINVAL with a message naming what (e.g. "--max-k") and the rejected text. */
+#ifndef COMMON_NUM_H
+#define COMMON_NUM_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+
+int fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err);
+int fm_parse_u64(const char *s, uint64_t hi, const char *what, uint64_t *out, struct fm_err *err);
+/* Rejects nan and inf as well as out-of-range values. */
+int fm_parse_double(
+    const char *s, double lo, double hi, const char *what, double *out, struct fm_err *err);
+
+#endif

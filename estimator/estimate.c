@@ -1,0 +1,2 @@
+/* estimator/estimate.c - placeholder until written. */
+#include "estimator/flow.h"

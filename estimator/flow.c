@@ -1,0 +1,2 @@
+/* estimator/flow.c - placeholder until written. */
+#include "estimator/flow.h"

@@ -1,0 +1,2 @@
+/* estimator/parse.c - placeholder until written. */
+#include "estimator/parse.h"

@@ -1,0 +1,59 @@
+/* estimator/parse.h - packet decoding from the link layer to UDP/TCP and RTP.
+ * Specifications: Ethernet II and IEEE 802.1Q/802.1ad tags; Linux cooked capture SLL and
+ * SLL2 (tcpdump.org linktypes 113, 276); BSD null/loopback (0, 108); raw IP (12, 14, 101,
+ * 228, 229); IPv4 RFC 791 with options; IPv6 RFC 8200 with extension headers; UDP RFC 768;
+ * TCP RFC 9293; RTP RFC 3550 section 5.1. Every byte is read through common/buf.h cursors:
+ * a truncated or malformed packet is reported, never read past. Reentrant, no allocation. */
+#ifndef ESTIMATOR_PARSE_H
+#define ESTIMATOR_PARSE_H
+
+#include <stdint.h>
+
+enum est_decode_status {
+    EST_DEC_OK = 0,          /* a UDP or TCP packet: all fields filled */
+    EST_DEC_NOT_IP,          /* ARP, LLDP, ... : skipped, not an error */
+    EST_DEC_OTHER_L4,        /* IP but neither UDP nor TCP (ICMP, ...): skipped */
+    EST_DEC_FRAGMENT,        /* non-first IPv4/IPv6 fragment: counted and skipped */
+    EST_DEC_TRUNCATED,       /* captured bytes end inside a header */
+    EST_DEC_MALFORMED,       /* a header contradicts itself (bad version, lengths) */
+    EST_DEC_UNSUPPORTED_LINK /* link type not handled */
+};
+#define EST_DEC_NSTATUS 7
+
+struct est_rtp {
+    uint8_t valid; /* 1 when the payload passes the per-packet RTP heuristic */
+    uint8_t payload_type;
+    uint8_t marker;
+    uint16_t seq;
+    uint32_t timestamp;
+    uint32_t ssrc;
+};
+
+struct est_pkt {
+    int64_t ts_ns;
+    uint8_t ip_version; /* 4 or 6 */
+    uint8_t proto;      /* IPPROTO_UDP or IPPROTO_TCP */
+    uint8_t src[16];    /* IPv4 in the first 4 bytes, rest zero */
+    uint8_t dst[16];
+    uint16_t sport, dport;
+    uint32_t payload_len; /* L4 payload bytes as sent (from the headers, not the snap length) */
+    uint32_t wire_len;
+    uint8_t ttl; /* TTL or hop limit */
+    uint8_t dscp;
+    uint8_t tcp_flags;
+    uint8_t vlan_depth;
+    struct est_rtp rtp; /* UDP only */
+};
+
+/* Decode one captured frame of the given DLT_ link type. Fills *out on EST_DEC_OK (and
+ * leaves it unspecified otherwise). */
+enum est_decode_status est_decode(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out);
+
+/* A short name for a status ("truncated", ...). */
+const char *est_decode_status_str(enum est_decode_status s);
+
+/* 1 when the link type is one est_decode() handles. */
+int est_linktype_supported(int linktype);
+
+#endif

@@ -1,0 +1,2 @@
+/* estimator/pcap_in.c - placeholder until written. */
+#include "estimator/pcap_in.h"

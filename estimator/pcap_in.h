@@ -1,0 +1,41 @@
+/* estimator/pcap_in.h - offline capture input (pcap and pcapng) with nanosecond timestamps.
+ * The only libpcap user for files. A struct est_pcap_in is created by est_pcap_open() and
+ * released with est_pcap_close(); packets returned by est_pcap_next() are borrowed and valid
+ * until the next call. Not thread-safe. */
+#ifndef ESTIMATOR_PCAP_IN_H
+#define ESTIMATOR_PCAP_IN_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct est_pcap_in;
+
+struct est_raw_pkt {
+    int64_t ts_ns;       /* capture timestamp, ns since the epoch */
+    const uint8_t *data; /* captured bytes, borrowed */
+    uint32_t caplen;     /* bytes captured */
+    uint32_t wirelen;    /* bytes on the wire */
+};
+
+/* Open a capture file. Returns FM_OK, or FM_EIO (cannot open/read: missing, a directory,
+ * no permission) or FM_EFORMAT (empty, not a capture, unsupported link type); the message
+ * names the file and says what to do. */
+int est_pcap_open(const char *path, struct est_pcap_in **out, struct fm_err *err);
+
+/* Next packet: returns 1 and fills *pkt, 0 at the end of the file, or FM_EFORMAT when the
+ * file is truncated or corrupt (message names the file and the packet number). */
+int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err *err);
+
+/* libpcap's DLT_ link type of the file. */
+int est_pcap_linktype(const struct est_pcap_in *in);
+
+/* Share of the file read so far, 0..1 (0 when unknown). */
+double est_pcap_progress(const struct est_pcap_in *in);
+
+/* Packets returned so far. */
+uint64_t est_pcap_count(const struct est_pcap_in *in);
+
+void est_pcap_close(struct est_pcap_in *in);
+
+#endif

@@ -1,0 +1,2 @@
+/* estimator/reader.c - placeholder until written. */
+#include "estimator/reader.h"

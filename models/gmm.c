@@ -1,0 +1,2 @@
+/* models/gmm.c - placeholder until written. */
+#include "models/gmm.h"

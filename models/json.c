@@ -1,0 +1,2 @@
+/* models/json.c - placeholder until written. */
+#include "models/json.h"

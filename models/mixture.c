@@ -1,0 +1,2 @@
+/* models/mixture.c - placeholder until written. */
+#include "models/mixture.h"

@@ -1,0 +1,52 @@
+/* models/model.h - the flow model: per side, payload length and IAT mixtures plus header fields.
+ * A struct mdl_model is a plain value (no pointers) filled by the estimator or by
+ * mdl_json_load(); copy it freely. The JSON form is laid out in DESIGN.md ("Model file"). */
+#ifndef MODELS_MODEL_H
+#define MODELS_MODEL_H
+
+#include <stdint.h>
+
+#include "models/mixture.h"
+
+#define MDL_FORMAT  "flowmimic.model"
+#define MDL_VERSION 1
+
+enum mdl_side_id { MDL_SIDE_LOCAL = 0, MDL_SIDE_REMOTE = 1 };
+
+struct mdl_endpoint {
+    char ip[64]; /* textual IPv4 or IPv6 address */
+    uint16_t port;
+};
+
+struct mdl_headers {
+    int ttl;                 /* most common TTL or hop limit, -1 unknown */
+    int dscp;                /* most common DSCP, -1 unknown */
+    int rtp;                 /* 1 when the side was recognised as RTP */
+    int rtp_payload_type;    /* most common RTP payload type */
+    double rtp_marker_ratio; /* share of RTP packets with the marker bit */
+};
+
+struct mdl_side {
+    int present; /* 0: the side sent no packets ("remote": null in JSON) */
+    uint64_t packets;
+    double duration_s;
+    int has_payload;            /* 0 when there were too few samples: see note */
+    struct mdl_mixture payload; /* scale linear, bytes */
+    int has_iat;
+    struct mdl_mixture iat; /* seconds; scale log or linear */
+    struct mdl_headers headers;
+    char note[160]; /* why a feature has no model, or "" */
+};
+
+struct mdl_model {
+    int version;
+    char capture[256];   /* file name of the source capture */
+    char flow_spec[200]; /* "udp 192.168.0.101:5018 85.17.186.6:53134" (local first) */
+    uint64_t packets;    /* packets of the flow, both sides */
+    uint64_t reordered;  /* packets whose timestamp went backwards, put back in order */
+    char proto[8];       /* "udp" or "tcp" */
+    struct mdl_endpoint local, remote;
+    struct mdl_side sides[2]; /* indexed by enum mdl_side_id */
+};
+
+#endif

@@ -1,0 +1,2 @@
+/* models/stats.c - placeholder until written. */
+#include "models/stats.h"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh - install what flowmimic needs on Debian 12, and nothing already there.
+# Usage: scripts/install-deps.sh [--test] [--bench]
+#   (none)   build and run: compiler, CMake, libpcap, libnet, GSL, libcurl, cJSON, gnuplot
+#   --test   also what the tests and CI checks need: cmocka, clang, clang-format, clang-tidy,
+#            cppcheck, tshark (cross-checks), iproute2 (network namespaces)
+#   --bench  also the peer tools the benchmarks compare against: tcpdump, tshark, tcpreplay,
+#            python3-sklearn, hyperfine
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libpcap-dev libnet1-dev libgsl-dev
+      libcurl4-openssl-dev libcjson-dev gnuplot-nox)
+for a in "$@"; do
+    case "$a" in
+    --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark) ;;
+    --bench) pkgs+=(tcpdump tshark tcpreplay python3-sklearn python3-numpy hyperfine iproute2) ;;
+    *) echo "install-deps.sh: unknown option '$a' (use --test and/or --bench)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "install-deps.sh: missing packages (${missing[*]}); run as root or install them" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,1 @@
+fm_add_unit_test(common num LIBS fm_common)
