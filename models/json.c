@@ -1,2 +1,647 @@
-/* models/json.c - placeholder until written. */
+/* models/json.c - model files: load, save and print (the only cJSON user in models/).
+ * The layout is DESIGN.md's "Model file". cJSON's ownership rules stay in this file:
+ * cJSON_AddItemTo* takes the item, cJSON_Print's text is released with cJSON_free. Loading
+ * walks the tree with checked getters and names the first bad field; it never trusts the
+ * file. */
 #include "models/json.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A model file is small; anything much larger is not one of ours. */
+#define MAX_MODEL_BYTES (16u << 20)
+
+/* ---- writing ---- */
+
+static cJSON *mixture_to_json(const struct mdl_mixture *m, int is_iat)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON *atoms = NULL;
+    cJSON *comps = NULL;
+    if (is_iat) {
+        cJSON_AddStringToObject(o, "scale", m->scale == MDL_SCALE_LOG ? "log" : "linear");
+        cJSON_AddNumberToObject(o, "min_s", m->min);
+        cJSON_AddNumberToObject(o, "max_s", m->max);
+        cJSON_AddNumberToObject(o, "resolution_s", m->resolution);
+    } else {
+        cJSON_AddNumberToObject(o, "min", m->min);
+        cJSON_AddNumberToObject(o, "max", m->max);
+        cJSON_AddNumberToObject(o, "resolution", m->resolution);
+    }
+    cJSON_AddNumberToObject(o, "n", (double)m->n);
+    atoms = cJSON_AddArrayToObject(o, "atoms");
+    comps = cJSON_AddArrayToObject(o, "components");
+    if (!atoms || !comps)
+        goto fail;
+    for (size_t i = 0; i < m->n_atoms; i++) {
+        cJSON *a = cJSON_CreateObject();
+        if (!a || !cJSON_AddItemToArray(atoms, a)) {
+            cJSON_Delete(a);
+            goto fail;
+        }
+        cJSON_AddNumberToObject(a, "value", m->atoms[i].value);
+        cJSON_AddNumberToObject(a, "weight", m->atoms[i].weight);
+    }
+    for (unsigned i = 0; i < m->k; i++) {
+        cJSON *c = cJSON_CreateObject();
+        if (!c || !cJSON_AddItemToArray(comps, c)) {
+            cJSON_Delete(c);
+            goto fail;
+        }
+        cJSON_AddNumberToObject(c, "weight", m->comps[i].weight);
+        cJSON_AddNumberToObject(c, "mean", m->comps[i].mean);
+        cJSON_AddNumberToObject(c, "sd", m->comps[i].sd);
+    }
+    cJSON_AddNumberToObject(o, "k", m->k);
+    cJSON_AddNumberToObject(o, "bic", m->bic);
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *endpoint_to_json(const struct mdl_endpoint *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "ip", e->ip);
+    cJSON_AddNumberToObject(o, "port", e->port);
+    return o;
+}
+
+static cJSON *side_to_json(const struct mdl_side *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "packets", (double)s->packets);
+    cJSON_AddNumberToObject(o, "duration_s", s->duration_s);
+    cJSON *pl = s->has_payload ? mixture_to_json(&s->payload, 0) : cJSON_CreateNull();
+    cJSON *iat = s->has_iat ? mixture_to_json(&s->iat, 1) : cJSON_CreateNull();
+    if (!cJSON_AddItemToObject(o, "payload_length", pl)) {
+        cJSON_Delete(pl);
+        cJSON_Delete(iat);
+        goto fail;
+    }
+    if (!cJSON_AddItemToObject(o, "iat", iat)) {
+        cJSON_Delete(iat);
+        goto fail;
+    }
+    cJSON *h = cJSON_AddObjectToObject(o, "headers");
+    if (!h)
+        goto fail;
+    if (s->headers.ttl >= 0)
+        cJSON_AddNumberToObject(h, "ttl", s->headers.ttl);
+    else
+        cJSON_AddNullToObject(h, "ttl");
+    if (s->headers.dscp >= 0)
+        cJSON_AddNumberToObject(h, "dscp", s->headers.dscp);
+    else
+        cJSON_AddNullToObject(h, "dscp");
+    if (s->headers.rtp) {
+        cJSON *r = cJSON_AddObjectToObject(h, "rtp");
+        if (!r)
+            goto fail;
+        cJSON_AddNumberToObject(r, "payload_type", s->headers.rtp_payload_type);
+        cJSON_AddNumberToObject(r, "marker_ratio", s->headers.rtp_marker_ratio);
+    } else {
+        cJSON_AddNullToObject(h, "rtp");
+    }
+    if (s->note[0])
+        cJSON_AddStringToObject(o, "note", s->note);
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *model_to_json(const struct mdl_model *m)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddStringToObject(root, "format", MDL_FORMAT);
+    cJSON_AddNumberToObject(root, "version", MDL_VERSION);
+    cJSON *src = cJSON_AddObjectToObject(root, "source");
+    cJSON *flow = cJSON_AddObjectToObject(root, "flow");
+    cJSON *sides = NULL;
+    if (!src || !flow)
+        goto fail;
+    cJSON_AddStringToObject(src, "capture", m->capture);
+    cJSON_AddStringToObject(src, "flow", m->flow_spec);
+    cJSON_AddNumberToObject(src, "packets", (double)m->packets);
+    cJSON_AddNumberToObject(src, "reordered", (double)m->reordered);
+    cJSON_AddStringToObject(flow, "proto", m->proto);
+    cJSON *l = endpoint_to_json(&m->local);
+    if (!cJSON_AddItemToObject(flow, "local", l)) {
+        cJSON_Delete(l);
+        goto fail;
+    }
+    cJSON *r = endpoint_to_json(&m->remote);
+    if (!cJSON_AddItemToObject(flow, "remote", r)) {
+        cJSON_Delete(r);
+        goto fail;
+    }
+    sides = cJSON_AddObjectToObject(root, "sides");
+    if (!sides)
+        goto fail;
+    static const char *const names[2] = {"local", "remote"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *s = m->sides[i].present ? side_to_json(&m->sides[i]) : cJSON_CreateNull();
+        if (!cJSON_AddItemToObject(sides, names[i], s)) {
+            cJSON_Delete(s);
+            goto fail;
+        }
+    }
+    return root;
+fail:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+char *mdl_json_print(const struct mdl_model *m)
+{
+    cJSON *root = model_to_json(m);
+    if (!root)
+        return NULL;
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return NULL;
+    /* Hand back memory the caller releases with plain free(). */
+    char *out = strdup(text);
+    cJSON_free(text);
+    return out;
+}
+
+int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err)
+{
+    char *text = NULL;
+    char *tmp = NULL;
+    int fd = -1;
+    int rc = FM_OK;
+
+    text = mdl_json_print(m);
+    size_t plen = strlen(path);
+    tmp = malloc(plen + 16);
+    if (!text || !tmp) {
+        rc = fm_err_set(err, FM_ENOMEM, "model for '%s'", path);
+        goto out;
+    }
+    /* Write a temporary file beside the target and rename it over, so that a crash, a full
+     * disk or Ctrl-C never leaves a half-written model where replay would read it. */
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        tmp[0] = '\0';
+        goto out;
+    }
+    size_t len = strlen(text);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+            goto out;
+        }
+        done += (size_t)w;
+    }
+    if (write(fd, "\n", 1) != 1 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    tmp[0] = '\0';
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp && tmp[0])
+        unlink(tmp);
+    free(tmp);
+    free(text);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+/* The first error sticks: a getter does nothing once rc is negative, so a run of field reads
+ * needs one check at its end. */
+struct ctx {
+    const char *what;
+    struct fm_err *err;
+    int rc;
+};
+
+static int bad(struct ctx *c, const char *field, const char *why)
+{
+    if (c->rc < 0)
+        return c->rc;
+    c->rc = fm_err_set(c->err, FM_EFORMAT, "%s: field '%s' %s", c->what, field, why);
+    return c->rc;
+}
+
+/* A number in [lo, hi] at path+key; when def is not NULL the field may be absent or null. */
+static double get_num(struct ctx *c,
+                      const cJSON *obj,
+                      const char *path,
+                      const char *key,
+                      double lo,
+                      double hi,
+                      const double *def)
+{
+    if (c->rc < 0)
+        return 0;
+    char field[160];
+    snprintf(field, sizeof(field), "%s%s", path, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (def)
+            return *def;
+        bad(c, field, "is missing");
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        bad(c, field, "must be a number");
+        return 0;
+    }
+    if (v->valuedouble < lo || v->valuedouble > hi) {
+        char why[96];
+        snprintf(why, sizeof(why), "is out of range (%g to %g)", lo, hi);
+        bad(c, field, why);
+        return 0;
+    }
+    return v->valuedouble;
+}
+
+static void
+get_str(struct ctx *c, const cJSON *obj, const char *path, const char *key, char *buf, size_t size)
+{
+    if (c->rc < 0)
+        return;
+    char field[160];
+    snprintf(field, sizeof(field), "%s%s", path, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        bad(c, field, "is missing");
+    else if (!cJSON_IsString(v) || !v->valuestring)
+        bad(c, field, "must be a string");
+    else if (strlen(v->valuestring) >= size)
+        bad(c, field, "is too long");
+    else
+        memcpy(buf, v->valuestring, strlen(v->valuestring) + 1);
+}
+
+static const double zero = 0.0;
+static const double minus_one = -1.0;
+
+static void get_atoms(struct ctx *c, const cJSON *atoms, const char *sub, struct mdl_mixture *m)
+{
+    char field[160];
+    snprintf(field, sizeof(field), "%satoms", sub);
+    if (!cJSON_IsArray(atoms)) {
+        bad(c, field, "must be an array");
+        return;
+    }
+    if (cJSON_GetArraySize(atoms) > MDL_MAX_ATOMS) {
+        bad(c, field, "has too many atoms (at most 32)");
+        return;
+    }
+    const cJSON *a = NULL;
+    cJSON_ArrayForEach(a, atoms)
+    {
+        char ap[160];
+        snprintf(ap, sizeof(ap), "%satoms[%zu].", sub, m->n_atoms);
+        if (!cJSON_IsObject(a)) {
+            bad(c, field, "must hold objects");
+            return;
+        }
+        struct mdl_atom *t = &m->atoms[m->n_atoms++];
+        t->value = get_num(c, a, ap, "value", 0, 1e9, NULL);
+        t->weight = get_num(c, a, ap, "weight", 0, 1, NULL);
+    }
+}
+
+static void get_comps(struct ctx *c, const cJSON *comps, const char *sub, struct mdl_mixture *m)
+{
+    char field[160];
+    snprintf(field, sizeof(field), "%scomponents", sub);
+    if (!cJSON_IsArray(comps)) {
+        bad(c, field, "must be an array");
+        return;
+    }
+    if (cJSON_GetArraySize(comps) > MDL_MAX_K) {
+        bad(c, field, "has too many components (at most 10)");
+        return;
+    }
+    const cJSON *a = NULL;
+    cJSON_ArrayForEach(a, comps)
+    {
+        char cp[160];
+        snprintf(cp, sizeof(cp), "%scomponents[%u].", sub, m->k);
+        if (!cJSON_IsObject(a)) {
+            bad(c, field, "must hold objects");
+            return;
+        }
+        struct mdl_comp *t = &m->comps[m->k++];
+        t->weight = get_num(c, a, cp, "weight", 0, 1, NULL);
+        t->mean = get_num(c, a, cp, "mean", -1e9, 1e9, NULL);
+        t->sd = get_num(c, a, cp, "sd", 1e-300, 1e9, NULL);
+    }
+}
+
+static void
+get_mixture(struct ctx *c, const cJSON *o, const char *path, int is_iat, struct mdl_mixture *m)
+{
+    char sub[128];
+    memset(m, 0, sizeof(*m));
+    if (!cJSON_IsObject(o)) {
+        bad(c, path, "must be an object or null");
+        return;
+    }
+    snprintf(sub, sizeof(sub), "%s.", path);
+    if (is_iat) {
+        char scale[16] = "";
+        get_str(c, o, sub, "scale", scale, sizeof(scale));
+        if (c->rc < 0)
+            return;
+        if (strcmp(scale, "log") == 0)
+            m->scale = MDL_SCALE_LOG;
+        else if (strcmp(scale, "linear") == 0)
+            m->scale = MDL_SCALE_LINEAR;
+        else
+            bad(c, path, "has a scale other than \"log\" or \"linear\"");
+        m->min = get_num(c, o, sub, "min_s", 0, 1e9, NULL);
+        m->max = get_num(c, o, sub, "max_s", 0, 1e9, NULL);
+        m->resolution = get_num(c, o, sub, "resolution_s", 0, 1e9, &zero);
+    } else {
+        m->scale = MDL_SCALE_LINEAR;
+        m->min = get_num(c, o, sub, "min", 0, 1e9, NULL);
+        m->max = get_num(c, o, sub, "max", 0, 1e9, NULL);
+        m->resolution = get_num(c, o, sub, "resolution", 0, 1e9, &zero);
+    }
+    m->n = (uint64_t)get_num(c, o, sub, "n", 0, 1e18, &zero);
+    m->bic = get_num(c, o, sub, "bic", -1e300, 1e300, &zero);
+    const cJSON *atoms = cJSON_GetObjectItemCaseSensitive(o, "atoms");
+    if (atoms && !cJSON_IsNull(atoms))
+        get_atoms(c, atoms, sub, m);
+    const cJSON *comps = cJSON_GetObjectItemCaseSensitive(o, "components");
+    if (comps && !cJSON_IsNull(comps))
+        get_comps(c, comps, sub, m);
+    if (c->rc < 0)
+        return;
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k");
+    if (k && (!cJSON_IsNumber(k) || k->valuedouble != (double)m->k)) {
+        char field[160];
+        snprintf(field, sizeof(field), "%sk", sub);
+        bad(c, field, "does not match the number of components");
+        return;
+    }
+    if (m->n_atoms == 0 && m->k == 0) {
+        bad(c, path, "has neither atoms nor components");
+        return;
+    }
+    struct fm_err e2 = {0};
+    if (mdl_mixture_check(m, &e2) < 0)
+        c->rc = fm_err_set(c->err, FM_EFORMAT, "%s: %s: %s", c->what, path, e2.msg);
+}
+
+static void get_endpoint(struct ctx *c, const cJSON *o, const char *path, struct mdl_endpoint *e)
+{
+    char sub[64];
+    if (c->rc < 0)
+        return;
+    if (!cJSON_IsObject(o)) {
+        bad(c, path, "must be an object");
+        return;
+    }
+    snprintf(sub, sizeof(sub), "%s.", path);
+    get_str(c, o, sub, "ip", e->ip, sizeof(e->ip));
+    e->port = (uint16_t)get_num(c, o, sub, "port", 0, 65535, NULL);
+}
+
+static void get_headers(struct ctx *c, const cJSON *h, const char *sub, struct mdl_headers *hd)
+{
+    char fp[128];
+    hd->ttl = -1;
+    hd->dscp = -1;
+    if (!h || cJSON_IsNull(h))
+        return;
+    snprintf(fp, sizeof(fp), "%sheaders", sub);
+    if (!cJSON_IsObject(h)) {
+        bad(c, fp, "must be an object");
+        return;
+    }
+    snprintf(fp, sizeof(fp), "%sheaders.", sub);
+    hd->ttl = (int)get_num(c, h, fp, "ttl", 0, 255, &minus_one);
+    hd->dscp = (int)get_num(c, h, fp, "dscp", 0, 63, &minus_one);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(h, "rtp");
+    if (!r || cJSON_IsNull(r))
+        return;
+    if (!cJSON_IsObject(r)) {
+        snprintf(fp, sizeof(fp), "%sheaders.rtp", sub);
+        bad(c, fp, "must be an object or null");
+        return;
+    }
+    snprintf(fp, sizeof(fp), "%sheaders.rtp.", sub);
+    hd->rtp_payload_type = (int)get_num(c, r, fp, "payload_type", 0, 127, NULL);
+    hd->rtp_marker_ratio = get_num(c, r, fp, "marker_ratio", 0, 1, NULL);
+    hd->rtp = 1;
+}
+
+static void get_side(struct ctx *c, const cJSON *o, const char *path, struct mdl_side *s)
+{
+    char sub[64];
+    char fp[128];
+    memset(s, 0, sizeof(*s));
+    if (!cJSON_IsObject(o)) {
+        bad(c, path, "must be an object or null");
+        return;
+    }
+    s->present = 1;
+    snprintf(sub, sizeof(sub), "%s.", path);
+    s->packets = (uint64_t)get_num(c, o, sub, "packets", 0, 1e18, NULL);
+    s->duration_s = get_num(c, o, sub, "duration_s", 0, 1e12, NULL);
+    const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "payload_length");
+    if (pl && !cJSON_IsNull(pl) && c->rc >= 0) {
+        snprintf(fp, sizeof(fp), "%spayload_length", sub);
+        get_mixture(c, pl, fp, 0, &s->payload);
+        s->has_payload = 1;
+    }
+    const cJSON *iat = cJSON_GetObjectItemCaseSensitive(o, "iat");
+    if (iat && !cJSON_IsNull(iat) && c->rc >= 0) {
+        snprintf(fp, sizeof(fp), "%siat", sub);
+        get_mixture(c, iat, fp, 1, &s->iat);
+        s->has_iat = 1;
+    }
+    get_headers(c, cJSON_GetObjectItemCaseSensitive(o, "headers"), sub, &s->headers);
+    const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
+    if (cJSON_IsString(note) && note->valuestring)
+        snprintf(s->note, sizeof(s->note), "%s", note->valuestring);
+}
+
+static void get_model(struct ctx *c, const cJSON *root, struct mdl_model *m)
+{
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MDL_FORMAT) != 0) {
+        c->rc =
+            fm_err_set(c->err, FM_EFORMAT,
+                       "%s: not a flowmimic model (\"format\" is not \"" MDL_FORMAT "\")", c->what);
+        return;
+    }
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 ||
+        ver->valuedouble != floor(ver->valuedouble)) {
+        bad(c, "version", "must be a positive integer");
+        return;
+    }
+    if (ver->valuedouble > MDL_VERSION) {
+        c->rc = fm_err_set(c->err, FM_EFORMAT,
+                           "%s: model version %.0f is newer than this flowmimic reads (%d): "
+                           "upgrade flowmimic",
+                           c->what, ver->valuedouble, MDL_VERSION);
+        return;
+    }
+    m->version = (int)ver->valuedouble;
+
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
+    if (cJSON_IsObject(src)) {
+        const cJSON *cap = cJSON_GetObjectItemCaseSensitive(src, "capture");
+        if (cJSON_IsString(cap))
+            snprintf(m->capture, sizeof(m->capture), "%s", cap->valuestring);
+        const cJSON *fl = cJSON_GetObjectItemCaseSensitive(src, "flow");
+        if (cJSON_IsString(fl))
+            snprintf(m->flow_spec, sizeof(m->flow_spec), "%s", fl->valuestring);
+        m->packets = (uint64_t)get_num(c, src, "source.", "packets", 0, 1e18, &zero);
+        m->reordered = (uint64_t)get_num(c, src, "source.", "reordered", 0, 1e18, &zero);
+    }
+
+    const cJSON *flow = cJSON_GetObjectItemCaseSensitive(root, "flow");
+    if (!cJSON_IsObject(flow)) {
+        bad(c, "flow", "is missing or not an object");
+        return;
+    }
+    get_str(c, flow, "flow.", "proto", m->proto, sizeof(m->proto));
+    if (c->rc >= 0 && strcmp(m->proto, "udp") != 0 && strcmp(m->proto, "tcp") != 0)
+        bad(c, "flow.proto", "must be \"udp\" or \"tcp\"");
+    get_endpoint(c, cJSON_GetObjectItemCaseSensitive(flow, "local"), "flow.local", &m->local);
+    get_endpoint(c, cJSON_GetObjectItemCaseSensitive(flow, "remote"), "flow.remote", &m->remote);
+
+    const cJSON *sides = cJSON_GetObjectItemCaseSensitive(root, "sides");
+    if (!cJSON_IsObject(sides)) {
+        bad(c, "sides", "is missing or not an object");
+        return;
+    }
+    static const char *const names[2] = {"local", "remote"};
+    for (int i = 0; i < 2 && c->rc >= 0; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "sides.%s", names[i]);
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(sides, names[i]);
+        if (s && !cJSON_IsNull(s))
+            get_side(c, s, path, &m->sides[i]);
+    }
+    if (c->rc >= 0 && !m->sides[0].present && !m->sides[1].present)
+        bad(c, "sides", "has neither a local nor a remote side");
+}
+
+int mdl_json_parse(
+    const char *text, size_t len, const char *what, struct mdl_model *out, struct fm_err *err)
+{
+    struct ctx c = {what, err, FM_OK};
+    struct mdl_model *m = NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        /* Count the line of the first byte cJSON could not take, for the message. */
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        if (off > len)
+            off = len;
+        unsigned line = 1;
+        for (size_t i = 0; i < off; i++)
+            line += text[i] == '\n';
+        return fm_err_set(err, FM_EFORMAT, "%s: not valid JSON (near line %u)", what, line);
+    }
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        c.rc = fm_err_set(err, FM_ENOMEM, "%s", what);
+    else if (!cJSON_IsObject(root))
+        c.rc =
+            fm_err_set(err, FM_EFORMAT, "%s: not a flowmimic model (expected a JSON object)", what);
+    else
+        get_model(&c, root, m);
+    if (c.rc >= 0)
+        *out = *m;
+    free(m);
+    cJSON_Delete(root);
+    return c.rc;
+}
+
+int mdl_json_load(const char *path, struct mdl_model *out, struct fm_err *err)
+{
+    FILE *f = NULL;
+    char *buf = NULL;
+    int rc = FM_OK;
+    struct stat st;
+    char what[300];
+
+    f = fopen(path, "rb");
+    if (!f) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot open model '%s'", path);
+        goto out;
+    }
+    if (fstat(fileno(f), &st) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot read model '%s'", path);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fm_err_set(err, FM_EIO, "cannot read model '%s': not a regular file", path);
+        goto out;
+    }
+    if (st.st_size == 0) {
+        rc = fm_err_set(err, FM_EFORMAT, "model '%s' is empty", path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > MAX_MODEL_BYTES) {
+        rc = fm_err_set(err, FM_EFORMAT, "model '%s' is too large to be a flowmimic model", path);
+        goto out;
+    }
+    size_t size = (size_t)st.st_size;
+    buf = malloc(size + 1);
+    if (!buf) {
+        rc = fm_err_set(err, FM_ENOMEM, "model '%s'", path);
+        goto out;
+    }
+    if (fread(buf, 1, size, f) != size) {
+        rc = fm_err_set(err, FM_EIO, "cannot read model '%s'", path);
+        goto out;
+    }
+    buf[size] = '\0';
+    snprintf(what, sizeof(what), "model '%s'", path);
+    rc = mdl_json_parse(buf, size, what, out, err);
+out:
+    free(buf);
+    if (f)
+        fclose(f);
+    return rc;
+}

@@ -1,1 +1,14 @@
+# tests/integration/integration.cmake - tests of the whole program and of the real captures.
+add_executable(mkpcap ${CMAKE_CURRENT_SOURCE_DIR}/support/mkpcap.c)
+target_link_libraries(mkpcap PRIVATE PkgConfig::PCAP)
 
+add_executable(test_integration_dumps ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_dumps.c)
+target_link_libraries(test_integration_dumps PRIVATE fm_estimator PkgConfig::CMOCKA)
+add_test(NAME integration.dumps COMMAND test_integration_dumps)
+set_tests_properties(integration.dumps PROPERTIES LABELS "integration;dumps" TIMEOUT 300
+                     ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
+
+add_test(NAME integration.cli
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli.sh $<TARGET_FILE:flowmimic>
+                 $<TARGET_FILE:mkpcap> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.cli PROPERTIES LABELS "integration;cli" TIMEOUT 300)

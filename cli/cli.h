@@ -1,0 +1,91 @@
+/* cli/cli.h - what the subcommands share: option tables, usage, progress, signals.
+ * Each cmd_<name>.c has one table of struct cli_opt that builds both the getopt_long array
+ * and the --help text, so the two never disagree. Only cli/ prints to stdout or exits. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_RUNTIME 1
+#define CLI_EXIT_USAGE   2
+#define CLI_EXIT_INTR    130
+
+struct cli_opt {
+    const char *name; /* long name without "--" */
+    int key;          /* short letter, or a value >= 256 for long-only options */
+    int has_arg;      /* no_argument or required_argument */
+    const char *metavar;
+    const char *help; /* may hold "\n" for continuation lines */
+};
+
+struct cli_cmd_doc {
+    const char *name;    /* "estimate" */
+    const char *args;    /* "[OPTIONS] CAPTURE" */
+    const char *summary; /* one line */
+    const char *more;    /* text after the options, or NULL */
+};
+
+/* Parse argv with the table; returns the key of each option like getopt_long (-1 at the end,
+ * '?' on an unknown option or a missing argument, after printing one line to stderr). */
+struct cli_parser {
+    struct option longopts[48];
+    char shortopts[96];
+    const struct cli_cmd_doc *doc;
+};
+void cli_parser_init(struct cli_parser *p,
+                     const struct cli_cmd_doc *doc,
+                     const struct cli_opt *opts);
+int cli_next(struct cli_parser *p, int argc, char **argv);
+
+/* Print usage for a command to f. */
+void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opts);
+
+/* One-line usage error + hint, returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set by SIGINT/SIGTERM once cli_signals_install() ran. */
+extern volatile sig_atomic_t cli_stop;
+void cli_signals_install(void);
+
+/* A progress line on stderr, shown only when stderr is a terminal and the work has taken
+ * longer than half a second; cleared by cli_progress_done(). */
+struct cli_progress {
+    const char *label;
+    long long start_ns;
+    int shown;
+    int tty;
+};
+void cli_progress_init(struct cli_progress *p, const char *label);
+void cli_progress_cb(double share, void *arg);
+void cli_progress_done(struct cli_progress *p);
+
+struct est_flow_table;
+struct est_read_stats;
+/* Read a capture into t with a progress line, stopping on Ctrl-C; reports skipped frames.
+ * Returns CLI_EXIT_OK, or prints one error line and returns CLI_EXIT_RUNTIME, or
+ * CLI_EXIT_INTR after a line that ends with on_intr ("no model written"). */
+int cli_read_capture(const char *path,
+                     struct est_flow_table *t,
+                     struct est_read_stats *st,
+                     const char *on_intr);
+
+struct est_flow;
+struct mdl_model;
+struct fm_err;
+/* Plot each side and feature of a model against the flow's own packets: PNGs named
+ * DIR/STEM-<side>-<feature>.png, rendered by gnuplot. Returns 0 or a negative FM_E* code. */
+int cli_plot_model(const struct est_flow *f,
+                   const struct mdl_model *m,
+                   const char *dir,
+                   const char *stem,
+                   struct fm_err *err);
+
+/* Subcommands. */
+int cmd_flows(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+#endif

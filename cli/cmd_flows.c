@@ -1,0 +1,211 @@
+/* cli/cmd_flows.c - `flowmimic flows`: list the flows of a capture. */
+#include "cli/cli.h"
+#include "cli/jw.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/num.h"
+#include "common/time.h"
+#include "estimator/flow.h"
+#include "estimator/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_JSON = 256 };
+
+static const struct cli_opt opts[] = {
+    {"json", OPT_JSON, no_argument, NULL, "print the flows as a JSON array"},
+    {"top", 'n', required_argument, "N", "list only the N largest flows"},
+    {"help", 'h', no_argument, NULL, "show this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct cli_cmd_doc doc = {
+    "flows",
+    "[OPTIONS] CAPTURE",
+    "List the flows of a pcap or pcapng capture, largest first.",
+    "A flow is a bidirectional UDP or TCP 5-tuple. Its local side is the endpoint that\n"
+    "sent its first packet. Columns: index (for estimate --flow), protocol, both endpoints,\n"
+    "packets and payload bytes sent by each side, duration, mean payload (bytes) and mean\n"
+    "inter-arrival time over both sides (ms). Frames that are not UDP/TCP over IP, non-first\n"
+    "fragments, and truncated or malformed frames are counted and skipped (see -v).\n"
+    "\nExample: flowmimic flows --top 5 call.pcapng\n",
+};
+
+int cli_read_capture(const char *path,
+                     struct est_flow_table *t,
+                     struct est_read_stats *st,
+                     const char *on_intr)
+{
+    struct fm_err err = {0};
+    struct cli_progress prog;
+    const char *base = strrchr(path, '/');
+    cli_progress_init(&prog, base ? base + 1 : path);
+    cli_signals_install();
+    int rc = est_read_capture(path, t, st, cli_progress_cb, &prog, &cli_stop, &err);
+    cli_progress_done(&prog);
+    if (rc == FM_EINTR) {
+        fm_log_error("interrupted while reading '%s' after %llu frames: %s", path,
+                     (unsigned long long)st->frames, on_intr);
+        return CLI_EXIT_INTR;
+    }
+    if (rc < 0) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    uint64_t bad = st->status[EST_DEC_TRUNCATED] + st->status[EST_DEC_MALFORMED];
+    if (bad)
+        fm_log_warn("'%s': %llu of %llu frames were truncated or malformed and were skipped", path,
+                    (unsigned long long)bad, (unsigned long long)st->frames);
+    fm_log_info("'%s': %llu frames: %llu UDP/TCP, %llu not IP, %llu other protocols, "
+                "%llu non-first fragments, %llu truncated, %llu malformed, %llu unsupported link",
+                path, (unsigned long long)st->frames, (unsigned long long)st->status[EST_DEC_OK],
+                (unsigned long long)st->status[EST_DEC_NOT_IP],
+                (unsigned long long)st->status[EST_DEC_OTHER_L4],
+                (unsigned long long)st->status[EST_DEC_FRAGMENT],
+                (unsigned long long)st->status[EST_DEC_TRUNCATED],
+                (unsigned long long)st->status[EST_DEC_MALFORMED],
+                (unsigned long long)st->status[EST_DEC_UNSUPPORTED_LINK]);
+    return CLI_EXIT_OK;
+}
+
+struct flow_row {
+    char local[80], remote[80];
+    uint64_t packets;
+    uint64_t bytes;
+    double duration_s;
+    double mean_payload;
+    double mean_iat_s;
+};
+
+static void flow_row(const struct est_flow *f, struct flow_row *r)
+{
+    est_endpoint_format(f->ip_version, &f->local, r->local, sizeof(r->local));
+    est_endpoint_format(f->ip_version, &f->remote, r->remote, sizeof(r->remote));
+    r->packets = f->side[0].packets + f->side[1].packets;
+    r->bytes = f->side[0].bytes + f->side[1].bytes;
+    int64_t first = f->side[0].first_ts_ns;
+    int64_t last = f->side[0].last_ts_ns;
+    if (f->side[1].packets) {
+        if (f->side[1].first_ts_ns < first)
+            first = f->side[1].first_ts_ns;
+        if (f->side[1].last_ts_ns > last)
+            last = f->side[1].last_ts_ns;
+    }
+    r->duration_s = (double)(last - first) / (double)FM_NS_PER_SEC;
+    r->mean_payload = r->packets ? (double)r->bytes / (double)r->packets : 0.0;
+    r->mean_iat_s = r->packets > 1 ? r->duration_s / (double)(r->packets - 1) : 0.0;
+}
+
+static const char *proto_name(const struct est_flow *f)
+{
+    return f->proto == 17 ? "udp" : "tcp";
+}
+
+static void print_json(struct est_flow *const *flows, size_t n)
+{
+    struct jw w;
+    jw_init(&w, stdout);
+    jw_arr_begin(&w, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const struct est_flow *f = flows[i];
+        struct flow_row r;
+        char spec[200];
+        flow_row(f, &r);
+        est_flow_format_spec(f, spec, sizeof(spec));
+        jw_obj_begin(&w, NULL);
+        jw_int(&w, "index", (long long)i);
+        jw_str(&w, "proto", proto_name(f));
+        jw_str(&w, "flow", spec);
+        jw_str(&w, "local", r.local);
+        jw_str(&w, "remote", r.remote);
+        jw_int(&w, "local_packets", (long long)f->side[0].packets);
+        jw_int(&w, "local_bytes", (long long)f->side[0].bytes);
+        jw_int(&w, "remote_packets", (long long)f->side[1].packets);
+        jw_int(&w, "remote_bytes", (long long)f->side[1].bytes);
+        jw_num(&w, "duration_s", r.duration_s);
+        jw_num(&w, "mean_payload", r.mean_payload);
+        jw_num(&w, "mean_iat_s", r.mean_iat_s);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_finish(&w);
+}
+
+static void print_table(struct est_flow *const *flows, size_t n)
+{
+    printf("%5s %-5s %-28s %-28s %9s %11s %9s %11s %9s %8s %10s\n", "index", "proto", "local",
+           "remote", "pkts>", "bytes>", "pkts<", "bytes<", "dur_s", "mean_pl", "mean_iat_ms");
+    for (size_t i = 0; i < n; i++) {
+        const struct est_flow *f = flows[i];
+        struct flow_row r;
+        flow_row(f, &r);
+        printf("%5zu %-5s %-28s %-28s %9llu %11llu %9llu %11llu %9.3f %8.1f %10.3f\n", i,
+               proto_name(f), r.local, r.remote, (unsigned long long)f->side[0].packets,
+               (unsigned long long)f->side[0].bytes, (unsigned long long)f->side[1].packets,
+               (unsigned long long)f->side[1].bytes, r.duration_s, r.mean_payload,
+               r.mean_iat_s * 1e3);
+    }
+}
+
+int cmd_flows(int argc, char **argv)
+{
+    struct cli_parser p;
+    struct fm_err err = {0};
+    int json = 0;
+    long top = -1;
+    int c;
+    cli_parser_init(&p, &doc, opts);
+    while ((c = cli_next(&p, argc, argv)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'n':
+            if (fm_parse_long(optarg, 1, 100000000, "--top", &top, &err) < 0)
+                return cli_usage_error(doc.name, "%s", err.msg);
+            break;
+        case 'h':
+            cli_usage(stdout, &doc, opts);
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(doc.name, "name a capture file");
+    if (optind + 1 < argc)
+        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
+    const char *path = argv[optind];
+
+    struct est_flow_table *t = est_flow_table_new();
+    if (!t) {
+        fm_log_error("out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    struct est_read_stats st;
+    /* Interrupted, the flows read so far are still worth showing, as tcpdump does. */
+    int rc = cli_read_capture(path, t, &st, "the list below is partial");
+    if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTR)
+        goto out;
+    size_t n = 0;
+    struct est_flow *const *flows = est_flow_table_sorted(t, &n);
+    if (!flows) {
+        fm_log_error("out of memory sorting %zu flows", est_flow_table_count(t));
+        rc = CLI_EXIT_RUNTIME;
+        goto out;
+    }
+    if (top > 0 && (size_t)top < n)
+        n = (size_t)top;
+    if (json)
+        print_json(flows, n);
+    else if (n == 0)
+        fm_log_warn("'%s' holds no UDP or TCP flows (%llu frames read)", path,
+                    (unsigned long long)st.frames);
+    else
+        print_table(flows, n);
+out:
+    est_flow_table_free(t);
+    return rc;
+}

@@ -1,0 +1,155 @@
+/* cli/cmd_show.c - `flowmimic show`: print a model as readable tables, or as normalised JSON. */
+#include "cli/cli.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "models/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { OPT_JSON = 256 };
+
+static const struct cli_opt opts[] = {
+    {"json", OPT_JSON, no_argument, NULL, "re-emit the model as normalised JSON"},
+    {"help", 'h', no_argument, NULL, "show this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct cli_cmd_doc doc = {
+    "show",
+    "[OPTIONS] MODEL.json",
+    "Print a model: per side and feature its atoms and Gaussian components, K, BIC, packets\n"
+    "and header fields.",
+    "Weights are shares of all packets of the side. Payload components are in bytes. IAT\n"
+    "components on the log scale are Gaussians on ln(seconds): mean and sd are in ln units,\n"
+    "and the ms column is exp(mean), the component's median gap.\n"
+    "\nExample: flowmimic show models/call-0.json\n",
+};
+
+static void print_payload(const struct mdl_mixture *m)
+{
+    printf("  payload length (bytes): n %llu, min %.0f, max %.0f, K %u", (unsigned long long)m->n,
+           m->min, m->max, m->k);
+    if (m->k)
+        printf(", BIC %.1f", m->bic);
+    printf("\n    %-6s %7s %12s %10s\n", "kind", "weight", "value/mean", "sd");
+    for (size_t i = 0; i < m->n_atoms; i++)
+        printf("    %-6s %7.4f %12.0f %10s\n", "atom", m->atoms[i].weight, m->atoms[i].value, "-");
+    for (unsigned i = 0; i < m->k; i++)
+        printf("    %-6s %7.4f %12.2f %10.2f\n", "gauss", m->comps[i].weight, m->comps[i].mean,
+               m->comps[i].sd);
+}
+
+static void print_iat(const struct mdl_mixture *m)
+{
+    int logs = m->scale == MDL_SCALE_LOG;
+    printf("  inter-arrival time: n %llu, scale %s, min %.6g s, max %.6g s, tick %.0e s, K %u",
+           (unsigned long long)m->n, logs ? "log" : "linear", m->min, m->max, m->resolution, m->k);
+    if (m->k)
+        printf(", BIC %.1f", m->bic);
+    printf("\n    %-6s %7s %12s %10s %12s\n", "kind", "weight", logs ? "mean(ln s)" : "mean(s)",
+           logs ? "sd(ln s)" : "sd(s)", "ms");
+    for (size_t i = 0; i < m->n_atoms; i++)
+        printf("    %-6s %7.4f %12s %10s %12.4f\n", "atom", m->atoms[i].weight, "-", "-",
+               m->atoms[i].value * 1e3);
+    for (unsigned i = 0; i < m->k; i++) {
+        const struct mdl_comp *c = &m->comps[i];
+        double ms = logs ? exp(c->mean) * 1e3 : c->mean * 1e3;
+        printf("    %-6s %7.4f %12.4f %10.4f %12.4f\n", "gauss", c->weight, c->mean, c->sd, ms);
+    }
+}
+
+static void print_side(const struct mdl_model *m, int side)
+{
+    static const char *const names[2] = {"local", "remote"};
+    const struct mdl_side *s = &m->sides[side];
+    const struct mdl_endpoint *e = side == 0 ? &m->local : &m->remote;
+    printf("\n%s side, sent by %s port %u", names[side], e->ip, e->port);
+    if (!s->present) {
+        printf(": no packets\n");
+        return;
+    }
+    printf(": %llu packets over %.3f s\n", (unsigned long long)s->packets, s->duration_s);
+    printf("  headers: ttl ");
+    if (s->headers.ttl >= 0)
+        printf("%d", s->headers.ttl);
+    else
+        printf("-");
+    printf(", dscp ");
+    if (s->headers.dscp >= 0)
+        printf("%d", s->headers.dscp);
+    else
+        printf("-");
+    if (s->headers.rtp)
+        printf(", RTP payload type %d, marker on %.1f%% of packets\n", s->headers.rtp_payload_type,
+               s->headers.rtp_marker_ratio * 100.0);
+    else
+        printf(", not RTP\n");
+    if (s->note[0])
+        printf("  note: %s\n", s->note);
+    if (s->has_payload)
+        print_payload(&s->payload);
+    if (s->has_iat)
+        print_iat(&s->iat);
+}
+
+int cmd_show(int argc, char **argv)
+{
+    struct cli_parser p;
+    struct fm_err err = {0};
+    int json = 0;
+    int c;
+    cli_parser_init(&p, &doc, opts);
+    while ((c = cli_next(&p, argc, argv)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            cli_usage(stdout, &doc, opts);
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(doc.name, "name a model file");
+    if (optind + 1 < argc)
+        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
+    const char *path = argv[optind];
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    if (!m) {
+        fm_log_error("out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    int rc = CLI_EXIT_OK;
+    if (mdl_json_load(path, m, &err) < 0) {
+        fm_log_error("%s", err.msg);
+        rc = CLI_EXIT_RUNTIME;
+        goto out;
+    }
+    if (json) {
+        char *text = mdl_json_print(m);
+        if (!text) {
+            fm_log_error("out of memory");
+            rc = CLI_EXIT_RUNTIME;
+            goto out;
+        }
+        puts(text);
+        free(text);
+        goto out;
+    }
+    printf("model   %s (format %s, version %d)\n", path, MDL_FORMAT, m->version);
+    printf("source  %s\n", m->capture[0] ? m->capture : "-");
+    printf("flow    %s: %llu packets", m->flow_spec[0] ? m->flow_spec : m->proto,
+           (unsigned long long)m->packets);
+    if (m->reordered)
+        printf(", %llu reordered", (unsigned long long)m->reordered);
+    printf("\n");
+    print_side(m, 0);
+    print_side(m, 1);
+out:
+    free(m);
+    return rc;
+}

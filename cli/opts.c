@@ -1,0 +1,138 @@
+/* cli/opts.c - option tables to getopt_long and usage text; progress lines; signals. */
+#include "cli/cli.h"
+
+#include "common/log.h"
+#include "common/time.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t cli_stop = 0;
+
+void cli_parser_init(struct cli_parser *p,
+                     const struct cli_cmd_doc *doc,
+                     const struct cli_opt *opts)
+{
+    memset(p, 0, sizeof(*p));
+    p->doc = doc;
+    size_t n = 0;
+    size_t s = 0;
+    /* A leading ':' makes getopt report a missing argument as ':' and stay quiet, so the
+     * message below can name the command. */
+    p->shortopts[s++] = ':';
+    for (const struct cli_opt *o = opts;
+         o->name && n + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); o++, n++) {
+        p->longopts[n].name = o->name;
+        p->longopts[n].has_arg = o->has_arg;
+        p->longopts[n].flag = NULL;
+        p->longopts[n].val = o->key;
+        if (o->key < 256 && s + 3 < sizeof(p->shortopts)) {
+            p->shortopts[s++] = (char)o->key;
+            if (o->has_arg == required_argument)
+                p->shortopts[s++] = ':';
+        }
+    }
+    p->shortopts[s] = '\0';
+    optind = 0; /* glibc: 0 re-initialises getopt for a fresh argv */
+    opterr = 0;
+}
+
+int cli_next(struct cli_parser *p, int argc, char **argv)
+{
+    int c = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
+    if (c == '?' || c == ':') {
+        const char *bad = argv[optind - 1];
+        if (c == ':')
+            cli_usage_error(p->doc->name, "option '%s' needs a value", bad);
+        else if (optopt && optopt < 256)
+            cli_usage_error(p->doc->name, "unknown option '-%c'", optopt);
+        else
+            cli_usage_error(p->doc->name, "unknown option '%s'", bad);
+        return '?';
+    }
+    return c;
+}
+
+void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opts)
+{
+    fprintf(f, "Usage: flowmimic %s %s\n%s\n\nOptions:\n", doc->name, doc->args, doc->summary);
+    for (const struct cli_opt *o = opts; o->name; o++) {
+        char left[64];
+        if (o->key < 256)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        /* Continuation lines of the help text line up under its first line. */
+        const char *h = o->help;
+        const char *nl = strchr(h, '\n');
+        if (strlen(left) > 24)
+            fprintf(f, "  %s\n  %-24s  ", left, "");
+        else
+            fprintf(f, "  %-24s  ", left);
+        while (nl) {
+            fprintf(f, "%.*s\n  %-24s  ", (int)(nl - h), h, "");
+            h = nl + 1;
+            nl = strchr(h, '\n');
+        }
+        fprintf(f, "%s\n", h);
+    }
+    if (doc->more)
+        fprintf(f, "\n%s", doc->more);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "flowmimic %s: %s; try 'flowmimic %s --help'\n", cmd, buf, cmd);
+    return CLI_EXIT_USAGE;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+void cli_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_progress_init(struct cli_progress *p, const char *label)
+{
+    p->label = label;
+    p->start_ns = fm_time_mono_ns();
+    p->shown = 0;
+    p->tty = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+}
+
+void cli_progress_cb(double share, void *arg)
+{
+    struct cli_progress *p = arg;
+    if (!p->tty || share >= 1.0)
+        return;
+    if (!p->shown && fm_time_mono_ns() - p->start_ns < FM_NS_PER_SEC / 2)
+        return;
+    p->shown = 1;
+    fprintf(stderr, "\rreading %s: %3.0f%%", p->label, share * 100.0);
+    fflush(stderr);
+}
+
+void cli_progress_done(struct cli_progress *p)
+{
+    if (p->shown)
+        fprintf(stderr, "\r\033[K");
+    p->shown = 0;
+}

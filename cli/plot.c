@@ -1,0 +1,187 @@
+/* cli/plot.c - PNG plots of a model against its data, rendered by gnuplot.
+ * Each plot shows the share of packets per bin (bars), the fitted mixture integrated over the
+ * same bins (line) and the atoms (impulses of their weight), so that all three are on one
+ * scale. IAT is binned on ln(seconds) and drawn on a log axis; zero gaps cannot sit on a log
+ * axis and are given in the title instead. */
+#include "cli/cli.h"
+
+#include "common/err.h"
+#include "estimator/estimate.h"
+#include "models/model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NBINS  80
+#define NCURVE 400
+
+struct plot {
+    const char *title;
+    const char *xlabel;
+    int logx;
+};
+
+/* Bars, curve and atoms into a gnuplot data file with three blocks. */
+static int write_data(
+    FILE *f, const double *x, size_t n, const struct mdl_mixture *m, int logx, double *zero_share)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    size_t zeros = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (logx && x[i] <= 0) {
+            zeros++;
+            continue;
+        }
+        double v = logx ? log(x[i]) : x[i];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    *zero_share = n ? (double)zeros / (double)n : 0;
+    if (!(hi >= lo))
+        return -1; /* nothing to draw on this axis */
+    if (hi - lo < 1e-9) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    double w = (hi - lo) / NBINS;
+    double counts[NBINS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (logx && x[i] <= 0)
+            continue;
+        double v = logx ? log(x[i]) : x[i];
+        size_t b = (size_t)((v - lo) / w);
+        counts[b < NBINS ? b : NBINS - 1] += 1;
+    }
+    for (int b = 0; b < NBINS; b++) {
+        double c = lo + (b + 0.5) * w;
+        fprintf(f, "%.9g %.9g\n", logx ? exp(c) : c, counts[b] / (double)n);
+    }
+    fprintf(f, "\n\n");
+    /* The continuous part: density per unit of the binned axis, times the bin width. */
+    for (int i = 0; i <= NCURVE; i++) {
+        double v = lo + (hi - lo) * i / NCURVE;
+        double xv = logx ? exp(v) : v;
+        double dens = mdl_mixture_pdf(m, xv) * (logx ? xv : 1.0);
+        fprintf(f, "%.9g %.9g\n", xv, dens * w);
+    }
+    fprintf(f, "\n\n");
+    int natoms = 0;
+    for (size_t i = 0; i < m->n_atoms; i++) {
+        if (logx && m->atoms[i].value <= 0)
+            continue;
+        fprintf(f, "%.9g %.9g\n", m->atoms[i].value, m->atoms[i].weight);
+        natoms++;
+    }
+    if (!natoms)
+        fprintf(f, "nan nan\n");
+    return 0;
+}
+
+static int render(const char *dat, const char *png, const struct plot *p, struct fm_err *err)
+{
+    FILE *g = popen("gnuplot 2>&1", "w");
+    if (!g)
+        return fm_err_errno(err, FM_EIO, errno, "cannot run gnuplot");
+    fprintf(g,
+            "set terminal pngcairo size 900,540 noenhanced\n"
+            "set output '%s'\n"
+            "set title \"%s\"\n"
+            "set xlabel '%s'\nset ylabel 'share of packets per bin'\n"
+            "set key top right\nset grid\n%s"
+            "set style fill solid 0.35 noborder\n"
+            "plot '%s' index 0 using 1:2 with %s lc rgb '#4477aa' title 'capture', "
+            "'' index 1 using 1:2 with lines lw 2 lc rgb '#cc3311' title 'model (Gaussians)', "
+            "'' index 2 using 1:2 with impulses lw 3 lc rgb '#228833' title 'model (atoms)'\n",
+            png, p->title, p->xlabel, p->logx ? "set logscale x\n" : "", dat,
+            p->logx ? "steps" : "boxes");
+    int st = pclose(g);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+            return fm_err_set(err, FM_EIO,
+                              "--plot needs gnuplot: install it (apt-get install gnuplot-nox)");
+        return fm_err_set(err, FM_EIO, "gnuplot failed to draw '%s'", png);
+    }
+    return FM_OK;
+}
+
+static int plot_feature(const double *x,
+                        size_t n,
+                        const struct mdl_mixture *m,
+                        const char *dir,
+                        const char *stem,
+                        const char *side,
+                        const char *feature,
+                        int logx,
+                        struct fm_err *err)
+{
+    char dat[1200], png[1200], tmp[1300], title[600];
+    snprintf(dat, sizeof(dat), "%s/.%s-%s-%s.dat", dir, stem, side, feature);
+    snprintf(png, sizeof(png), "%s/%s-%s-%s.png", dir, stem, side, feature);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.png", png);
+    FILE *f = fopen(dat, "w");
+    if (!f)
+        return fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", dat);
+    double zero_share = 0;
+    int drawn = write_data(f, x, n, m, logx, &zero_share);
+    int bad = fclose(f) != 0;
+    int rc = FM_OK;
+    if (bad) {
+        rc = fm_err_set(err, FM_EIO, "cannot write '%s'", dat);
+        goto out;
+    }
+    if (drawn < 0)
+        goto out; /* every gap was zero: nothing on a log axis */
+    if (logx)
+        snprintf(title, sizeof(title), "%s: %s side, inter-arrival time (%zu gaps, %.1f%% zero)",
+                 stem, side, n, zero_share * 100.0);
+    else
+        snprintf(title, sizeof(title), "%s: %s side, payload length (%zu packets)", stem, side, n);
+    struct plot p = {title, logx ? "gap (s)" : "payload length (bytes)", logx};
+    rc = render(dat, tmp, &p, err);
+    if (rc == FM_OK && rename(tmp, png) != 0)
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", png);
+out:
+    unlink(tmp);
+    unlink(dat);
+    return rc;
+}
+
+int cli_plot_model(const struct est_flow *f,
+                   const struct mdl_model *m,
+                   const char *dir,
+                   const char *stem,
+                   struct fm_err *err)
+{
+    static const char *const names[2] = {"local", "remote"};
+    int rc = FM_OK;
+    /* Names go into a gnuplot script between quotes. */
+    if (strpbrk(dir, "'\"\\\n") || strpbrk(stem, "'\"\\\n"))
+        return fm_err_set(err, FM_EINVAL,
+                          "--plot: names with quotes or backslashes are not "
+                          "supported ('%s')",
+                          dir);
+    for (int s = 0; s < 2 && rc == FM_OK; s++) {
+        const struct mdl_side *side = &m->sides[s];
+        if (!side->present || !f->series[s] || (!side->has_payload && !side->has_iat))
+            continue;
+        double *pl = NULL;
+        double *iat = NULL;
+        uint64_t moved = 0;
+        double tick = 0;
+        rc = est_side_features(f->series[s], &pl, &iat, &moved, &tick, err);
+        if (rc == FM_OK && side->has_payload)
+            rc = plot_feature(pl, f->series[s]->n, &side->payload, dir, stem, names[s], "payload",
+                              0, err);
+        if (rc == FM_OK && side->has_iat)
+            rc = plot_feature(iat, f->series[s]->n - 1, &side->iat, dir, stem, names[s], "iat", 1,
+                              err);
+        free(pl);
+        free(iat);
+    }
+    return rc;
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# tests/integration/cli.sh - the flowmimic program as a user meets it: exit codes, one-line
+# errors that name the thing, no partial output files, Ctrl-C, and the main commands on the
+# bundled captures.
+# Usage: cli.sh FLOWMIMIC MKPCAP SRCDIR
+set -u
+fm=$1
+mk=$2
+src=$3
+export LC_ALL=C TZ=UTC
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+video=$src/traffic_dumps/rtp_video_160kbps_1dir__trex.pcap
+g729=$src/traffic_dumps/rtp_g729_voice_bidir_vad__trex.pcap
+pass=0
+fail=0
+
+# run CMD...: sets rc, out (stdout), err (stderr).
+run() {
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+}
+
+ok() {
+    pass=$((pass + 1))
+}
+
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $1"
+    echo "  rc=$rc"
+    echo "  stdout: $(head -c 600 "$tmp/out")"
+    echo "  stderr: $(head -c 600 "$tmp/err")"
+}
+
+# expect NAME RC [STDERR-SUBSTRING]: the last run exited with RC; on failure (RC != 0) stderr
+# is exactly one line and holds the substring.
+expect() {
+    local name=$1 want=$2 needle=${3:-}
+    if [ "$rc" != "$want" ]; then
+        bad "$name: exit $rc, expected $want"
+        return
+    fi
+    if [ "$want" != 0 ]; then
+        local lines
+        lines=$(printf '%s\n' "$err" | grep -c .)
+        if [ "$lines" != 1 ]; then
+            bad "$name: $lines lines on stderr, expected one"
+            return
+        fi
+    fi
+    if [ -n "$needle" ] && [[ "$err" != *"$needle"* ]]; then
+        bad "$name: stderr lacks '$needle'"
+        return
+    fi
+    ok
+}
+
+# check NAME CONDITION...: a plain assertion.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok; else bad "$name"; fi
+}
+
+no_tmp_files() {
+    ! ls -a "$1" | grep -q '\.tmp\.'
+}
+
+# ---- global options and help ----
+run "$fm" --version
+check "--version" test "$rc" = 0 -a -n "$(grep -E '^flowmimic [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out")"
+run "$fm" --help
+check "--help lists commands" grep -q "estimate" "$tmp/out"
+run "$fm" help estimate
+cp "$tmp/out" "$tmp/help1"
+run "$fm" estimate --help
+check "help X = X --help" cmp -s "$tmp/help1" "$tmp/out"
+check "estimate --help names its options" grep -q -- "--max-k" "$tmp/out"
+run "$fm"
+check "no command: usage, exit 2" test "$rc" = 2
+run "$fm" frobnicate
+expect "unknown command" 2 "unknown command 'frobnicate'"
+run "$fm" estimate --bogus "$video"
+expect "unknown option" 2 "try 'flowmimic estimate --help'"
+run "$fm" estimate -k 11 "$video"
+expect "-k out of range" 2 "-k"
+run "$fm" estimate --max-k
+expect "missing value" 2 "needs a value"
+run "$fm" estimate --trim 90,10 "$video"
+expect "--trim order" 2 "--trim"
+run "$fm" estimate --top 2 --flow 0 "$video"
+expect "--top with --flow" 2 "exclude"
+run "$fm" flows
+expect "flows without capture" 2 "name a capture"
+run "$fm" estimate --flow 'udp 1.2.3.4 5.6.7.8:2' "$video"
+expect "bad flow spec" 2 "udp 1.2.3.4 5.6.7.8:2"
+
+# ---- bad captures: one line naming the file, exit 1, nothing written ----
+run "$fm" flows "$tmp/missing.pcap"
+expect "missing capture" 1 "missing.pcap"
+printf 'this is not a capture, just some text\n' >"$tmp/text.pcap"
+run "$fm" flows "$tmp/text.pcap"
+expect "text file" 1 "text.pcap"
+: >"$tmp/empty.pcap"
+run "$fm" flows "$tmp/empty.pcap"
+expect "empty file" 1 "empty.pcap"
+run "$fm" flows "$tmp"
+expect "directory" 1 "$tmp"
+head -c 5000 "$video" >"$tmp/cut.pcap"
+run "$fm" flows "$tmp/cut.pcap"
+expect "truncated capture" 1 "truncated"
+mkdir -p "$tmp/o1"
+run "$fm" estimate -o "$tmp/o1/m.json" "$tmp/cut.pcap"
+expect "estimate on truncated capture" 1 "truncated"
+check "no model from a truncated capture" test ! -e "$tmp/o1/m.json"
+check "no temporary files left" no_tmp_files "$tmp/o1"
+# Hostile bytes inside a valid capture: every frame is counted and skipped or read, never a crash.
+"$mk" "$tmp/good.pcap" 2000 4
+cp "$tmp/good.pcap" "$tmp/hostile.pcap"
+for off in 60 700 3000 9000 20000 50000; do
+    printf '\xff\xff\xff\xff\x00\x00\x45\x0f\xff\xff\x11\x11' |
+        dd of="$tmp/hostile.pcap" bs=1 seek=$off conv=notrunc 2>/dev/null
+done
+run "$fm" flows "$tmp/hostile.pcap"
+check "hostile capture: exit 0 or 1, never a crash" test "$rc" = 0 -o "$rc" = 1
+check "hostile capture: no sanitizer report" test -z "$(grep -E 'Sanitizer|runtime error' "$tmp/err")"
+
+# ---- flows on the bundled captures ----
+run "$fm" flows "$video"
+check "flows exit 0" test "$rc" = 0
+check "flows: header and one flow" test "$(wc -l <"$tmp/out")" = 2
+check "flows: the video flow with its 1246 packets" grep -qE '^ +0 udp .* 1246 ' "$tmp/out"
+run "$fm" flows --json "$g729"
+check "flows --json: local side sent 676 packets" grep -q '"local_packets": 676' "$tmp/out"
+check "flows --json: flow spec" grep -q '"flow": "udp 21.0.0.2:10000 22.0.0.6:10000"' "$tmp/out"
+run "$fm" flows --top 1 "$tmp/good.pcap"
+check "flows --top 1" test "$(wc -l <"$tmp/out")" = 2
+
+# ---- estimate and show ----
+run "$fm" estimate -o "$tmp/video.json" "$video"
+check "estimate exit 0" test "$rc" = 0
+check "estimate prints PATH<TAB>FLOW" grep -qP "^$tmp/video.json\tudp " "$tmp/out"
+run "$fm" show "$tmp/video.json"
+check "show exit 0" test "$rc" = 0
+check "show: payload table" grep -q "payload length (bytes)" "$tmp/out"
+check "show: iat table" grep -q "inter-arrival time" "$tmp/out"
+check "show: RTP payload type 97" grep -q "RTP payload type 97" "$tmp/out"
+check "show: one-way flow" grep -q "remote side.*no packets" "$tmp/out"
+run "$fm" show --json "$tmp/video.json"
+cp "$tmp/out" "$tmp/norm.json"
+run "$fm" show --json "$tmp/norm.json"
+check "show --json is a fixed point" cmp -s "$tmp/norm.json" "$tmp/out"
+check "show --json: format" grep -q '"format": "flowmimic.model"' "$tmp/norm.json"
+(cd "$tmp" && "$fm" estimate "$g729" >/dev/null 2>&1)
+check "default output models/<capture>-0.json" test -s "$tmp/models/rtp_g729_voice_bidir_vad__trex-0.json"
+run "$fm" estimate -k 2 --iat-scale linear --trim 1,99 --seed 5 -o "$tmp/k2.json" "$video"
+check "estimate with -k 2 --iat-scale linear --trim" test "$rc" = 0
+check "-k 2 honoured" grep -q '"k": 2' "$tmp/k2.json"
+check "--iat-scale linear honoured" grep -q '"scale": "linear"' "$tmp/k2.json"
+run "$fm" estimate --min-samples 100000 -o "$tmp/few.json" "$g729"
+check "--min-samples: exit 0 with notes" test "$rc" = 0
+check "--min-samples: note in stderr" grep -q "min-samples" "$tmp/err"
+check "--min-samples: no payload model" grep -q '"payload_length": null' "$tmp/few.json"
+mkdir -p "$tmp/many"
+run "$fm" estimate --top 3 -o "$tmp/many/" "$tmp/good.pcap"
+check "--top 3 writes three models" test "$(ls "$tmp/many" | grep -c json)" = 3
+run "$fm" estimate --top 2 -o "$tmp/one.json" "$tmp/good.pcap"
+expect "-o file with two flows" 2 "directory"
+run "$fm" estimate --flow 7 "$video"
+expect "flow index out of range" 1 "flow 7 is not in"
+run "$fm" estimate --flow 'udp 198.18.0.1:1 198.18.0.2:2' "$video"
+expect "flow spec not in capture" 1 "is not in"
+run "$fm" estimate --flow 'udp 21.0.0.2:1026 22.0.0.10:1026' -o "$tmp/spec.json" "$video"
+check "flow by spec, either order" test "$rc" = 0 -a -s "$tmp/spec.json"
+check "the sender stays local" grep -q '"flow": "udp 22.0.0.10:1026 21.0.0.2:1026"' "$tmp/spec.json"
+printf '0\n# a comment\n\n' >"$tmp/flows.txt"
+run "$fm" estimate --flows-file "$tmp/flows.txt" -o "$tmp/ff.json" "$video"
+check "--flows-file" test "$rc" = 0 -a -s "$tmp/ff.json"
+run "$fm" estimate --flows-file "$tmp/nope.txt" "$video"
+expect "missing flows file" 1 "nope.txt"
+run "$fm" estimate -o "$tmp/nodir/m.json" "$video"
+expect "unwritable output" 1 "nodir/m.json"
+run "$fm" estimate --plot "$tmp/plots" -o "$tmp/p.json" "$g729"
+check "--plot exit 0" test "$rc" = 0
+check "--plot: four PNGs" test "$(ls "$tmp/plots"/*.png 2>/dev/null | wc -l)" = 4
+check "--plot: real PNG" test "$(head -c 4 "$tmp/plots/rtp_g729_voice_bidir_vad__trex-0-local-payload.png" | od -An -c | tr -d ' ')" = "211PNG"
+
+# ---- bad models ----
+printf '{"format": "flowmimic.model", "version": 1, "flow": ' >"$tmp/broken.json"
+run "$fm" show "$tmp/broken.json"
+expect "broken JSON" 1 "broken.json"
+sed 's/"version": 1/"version": 99/' "$tmp/norm.json" >"$tmp/newer.json"
+run "$fm" show "$tmp/newer.json"
+expect "newer model" 1 "newer than this flowmimic reads"
+run "$fm" show "$tmp/missing.json"
+expect "missing model" 1 "missing.json"
+
+# ---- pipes and Ctrl-C ----
+mkfifo "$tmp/fifo.pcap"
+run "$fm" estimate "$tmp/fifo.pcap"
+expect "estimate on a pipe" 1 "regular file"
+# Ctrl-C while a large capture is being read or fitted: either the model is complete or it is
+# absent; never a partial file, never a leftover temporary.
+"$mk" "$tmp/big.pcap" 1000000 50
+mkdir -p "$tmp/o2"
+"$fm" estimate -o "$tmp/o2/big.json" "$tmp/big.pcap" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.3
+kill -INT $pid
+wait $pid
+rc=$?
+if [ "$rc" = 130 ]; then
+    check "Ctrl-C: no model" test ! -e "$tmp/o2/big.json"
+    check "Ctrl-C: says interrupted" grep -q "interrupted" "$tmp/err"
+else
+    check "Ctrl-C too late: complete model" "$fm" show "$tmp/o2/big.json"
+fi
+check "Ctrl-C: no temporary files" no_tmp_files "$tmp/o2"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,213 @@
+/* tests/unit/test_models_json.c - model files: round trip, and rejection of bad or newer ones. */
+#include "models/json.h"
+#include "tests/support/test_util.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/fm_json_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void sample_model(struct mdl_model *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->version = MDL_VERSION;
+    snprintf(m->capture, sizeof(m->capture), "call.pcap");
+    snprintf(m->flow_spec, sizeof(m->flow_spec), "udp 198.18.0.1:5004 198.18.0.2:6000");
+    m->packets = 3000;
+    m->reordered = 3;
+    snprintf(m->proto, sizeof(m->proto), "udp");
+    snprintf(m->local.ip, sizeof(m->local.ip), "198.18.0.1");
+    m->local.port = 5004;
+    snprintf(m->remote.ip, sizeof(m->remote.ip), "198.18.0.2");
+    m->remote.port = 6000;
+    struct mdl_side *s = &m->sides[0];
+    s->present = 1;
+    s->packets = 3000;
+    s->duration_s = 59.98;
+    s->has_payload = 1;
+    s->payload.scale = MDL_SCALE_LINEAR;
+    s->payload.min = 12;
+    s->payload.max = 1400;
+    s->payload.resolution = 1;
+    s->payload.n = 3000;
+    s->payload.n_atoms = 1;
+    s->payload.atoms[0] = (struct mdl_atom){1400, 0.41};
+    s->payload.k = 2;
+    s->payload.comps[0] = (struct mdl_comp){0.35, 620.25, 210.5};
+    s->payload.comps[1] = (struct mdl_comp){0.24, 80.125, 12.0};
+    s->payload.bic = 12345.678;
+    s->has_iat = 1;
+    s->iat.scale = MDL_SCALE_LOG;
+    s->iat.min = 0;
+    s->iat.max = 0.25;
+    s->iat.resolution = 1e-6;
+    s->iat.n = 2999;
+    s->iat.n_atoms = 1;
+    s->iat.atoms[0] = (struct mdl_atom){0, 0.1};
+    s->iat.k = 1;
+    s->iat.comps[0] = (struct mdl_comp){0.9, -3.2188758248682006, 0.05};
+    s->headers = (struct mdl_headers){64, 34, 1, 96, 0.52};
+    /* The remote side is absent: "remote": null. */
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    struct mdl_model m, back;
+    struct fm_err err = {0};
+    char path[300];
+    sample_model(&m);
+    snprintf(path, sizeof(path), "%s/m.json", dir);
+    assert_int_equal(mdl_json_save(&m, path, &err), FM_OK);
+    assert_int_equal(mdl_json_load(path, &back, &err), FM_OK);
+    assert_string_equal(back.flow_spec, m.flow_spec);
+    assert_string_equal(back.local.ip, "198.18.0.1");
+    assert_int_equal(back.remote.port, 6000);
+    assert_int_equal(back.reordered, 3);
+    assert_true(back.sides[0].present && !back.sides[1].present);
+    const struct mdl_mixture *p = &back.sides[0].payload;
+    assert_int_equal(p->n_atoms, 1);
+    assert_int_equal(p->k, 2);
+    /* Every double survives exactly: cJSON prints 17 significant digits when needed. */
+    assert_true(p->comps[0].mean == 620.25 && p->comps[1].mean == 80.125);
+    assert_true(back.sides[0].iat.comps[0].mean == -3.2188758248682006);
+    assert_true(back.sides[0].iat.resolution == 1e-6);
+    assert_int_equal(back.sides[0].iat.scale, MDL_SCALE_LOG);
+    assert_int_equal(back.sides[0].headers.dscp, 34);
+    assert_true(back.sides[0].headers.rtp && back.sides[0].headers.rtp_payload_type == 96);
+    /* Saving what was loaded gives the same text. */
+    char *a = mdl_json_print(&m);
+    char *b = mdl_json_print(&back);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* Load text as a model and expect FM_EFORMAT with msg_part in the message. */
+static void expect_reject(const char *text, const char *msg_part)
+{
+    char path[300];
+    struct mdl_model m;
+    struct fm_err err = {0};
+    snprintf(path, sizeof(path), "%s/bad.json", dir);
+    write_text(path, text);
+    int rc = mdl_json_load(path, &m, &err);
+    if (rc != FM_EFORMAT || !strstr(err.msg, msg_part))
+        fail_msg("rc %d msg '%s', expected FM_EFORMAT with '%s' for: %s", rc, err.msg, msg_part,
+                 text);
+    assert_non_null(strstr(err.msg, "bad.json"));
+}
+
+static void test_rejects(void **state)
+{
+    (void)state;
+    struct mdl_model m;
+    sample_model(&m);
+    char *good = mdl_json_print(&m);
+    assert_non_null(good);
+
+    expect_reject("", "empty");
+    expect_reject("{\"format\": \"flowmimic.model\", \"version\": 1,", "not valid JSON");
+    expect_reject("[1, 2, 3]", "expected a JSON object");
+    expect_reject("{\"format\": \"pcap\", \"version\": 1}", "not a flowmimic model");
+    expect_reject("{\"format\": \"flowmimic.model\", \"version\": 2, \"flow\": {}}",
+                  "newer than this flowmimic reads");
+    expect_reject("{\"format\": \"flowmimic.model\", \"version\": \"1\"}", "version");
+
+    /* Field-level damage to an otherwise good model: each names its field. */
+    struct {
+        const char *from, *to, *msg;
+    } edits[] = {
+        {"\"port\": 5004", "\"port\": 70000", "flow.local.port"},
+        {"\"sd\": 210.5", "\"sd\": -1", "sides.local.payload_length.components[0].sd"},
+        {"\"weight\": 0.41", "\"weight\": 1.5", "sides.local.payload_length.atoms[0].weight"},
+        {"\"scale\": \"log\"", "\"scale\": \"cubic\"", "scale"},
+        {"\"proto\": \"udp\"", "\"proto\": \"sctp\"", "flow.proto"},
+        {"\"ttl\": 64", "\"ttl\": 300", "sides.local.headers.ttl"},
+        {"\"mean\": 620.25", "\"mean\": \"big\"", "components[0].mean"},
+        {"\"k\": 2", "\"k\": 3", "does not match"},
+        {"\"weight\": 0.35", "\"weight\": 0.05", "sides.local.payload_length"}, /* sum != 1 */
+    };
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        const char *at = strstr(good, edits[i].from);
+        assert_non_null(at);
+        char buf[8192];
+        snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good), good, edits[i].to,
+                 at + strlen(edits[i].from));
+        expect_reject(buf, edits[i].msg);
+    }
+    free(good);
+}
+
+static void test_io_errors(void **state)
+{
+    (void)state;
+    struct mdl_model m;
+    struct fm_err err = {0};
+    char path[300];
+    snprintf(path, sizeof(path), "%s/missing.json", dir);
+    assert_int_equal(mdl_json_load(path, &m, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "missing.json"));
+    assert_int_equal(mdl_json_load(dir, &m, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+
+    /* Saving into a directory that does not exist fails and leaves nothing behind. */
+    sample_model(&m);
+    snprintf(path, sizeof(path), "%s/nodir/m.json", dir);
+    assert_int_equal(mdl_json_save(&m, path, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "nodir/m.json"));
+}
+
+static void test_save_replaces_atomically(void **state)
+{
+    (void)state;
+    struct mdl_model m, back;
+    struct fm_err err = {0};
+    char path[300];
+    sample_model(&m);
+    snprintf(path, sizeof(path), "%s/again.json", dir);
+    write_text(path, "old contents");
+    assert_int_equal(mdl_json_save(&m, path, &err), FM_OK);
+    assert_int_equal(mdl_json_load(path, &back, &err), FM_OK);
+    /* No temporary files are left in the directory. */
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q tmp", dir);
+    assert_int_not_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_io_errors),
+        cmocka_unit_test(test_save_replaces_atomically),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
