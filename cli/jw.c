@@ -1,6 +1,8 @@
 /* cli/jw.c - a small streaming JSON writer (RFC 8259 string escaping). */
 #include "cli/jw.h"
 
+#include "common/num.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -112,12 +114,7 @@ void jw_num(struct jw *w, const char *key, double v)
         return;
     }
     char buf[40];
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, w->f);
+    fputs(fm_fmt_double(buf, sizeof(buf), v), w->f);
 }
 
 void jw_int(struct jw *w, const char *key, long long v)

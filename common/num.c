@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err)
@@ -52,4 +53,20 @@ int fm_parse_double(
         return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (%g to %g)", what, s, lo, hi);
     *out = v;
     return FM_OK;
+}
+
+char *fm_fmt_double(char *buf, size_t size, double v)
+{
+    /* %g switches to an exponent once the exponent reaches the precision, so the precision
+     * covers at least the integer digits: 1450 prints as "1450", not "1.45e+03". */
+    int min_prec = 1;
+    double a = fabs(v);
+    if (a >= 1 && a < 1e15)
+        min_prec = (int)floor(log10(a)) + 1;
+    for (int prec = min_prec; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
 }

@@ -5,6 +5,7 @@
 #ifndef COMMON_NUM_H
 #define COMMON_NUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -14,5 +15,10 @@ int fm_parse_u64(const char *s, uint64_t hi, const char *what, uint64_t *out, st
 /* Rejects nan and inf as well as out-of-range values. */
 int fm_parse_double(
     const char *s, double lo, double hi, const char *what, double *out, struct fm_err *err);
+
+/* The shortest decimal text that reads back as exactly v ("0.1", "1450", "-3.2188758248682006"),
+ * without an exponent for magnitudes from 1e-4 to 1e15, into buf (at least 32 bytes). v must
+ * be finite. Returns buf. */
+char *fm_fmt_double(char *buf, size_t size, double v);
 
 #endif

@@ -210,8 +210,10 @@ int est_model_from_flow(const struct est_flow *f,
     struct mdl_model *m = NULL;
     int rc = FM_OK;
 
-    if (!f->keep_series || !f->series[0] || !f->series[1])
-        return fm_err_set(err, FM_EINVAL, "flow has no packet series to fit");
+    for (int side = 0; side < 2; side++) {
+        if (f->side[side].packets && (!f->keep_series || !f->series[side]))
+            return fm_err_set(err, FM_EINVAL, "flow has no packet series to fit");
+    }
     m = calloc(1, sizeof(*m));
     if (!m)
         return fm_err_set(err, FM_ENOMEM, "model");

@@ -5,6 +5,8 @@
  * file. */
 #include "models/json.h"
 
+#include "common/num.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,17 @@
 
 /* ---- writing ---- */
 
+/* cJSON prints 15 significant digits unless that misses by more than about an ulp, so a
+ * double would not survive a save and load exactly. Print the shortest text that reads back
+ * to the same double instead, and hand it to cJSON as a raw number. */
+static cJSON *add_num(cJSON *obj, const char *key, double v)
+{
+    char buf[40];
+    if (!isfinite(v))
+        return cJSON_AddNullToObject(obj, key);
+    return cJSON_AddRawToObject(obj, key, fm_fmt_double(buf, sizeof(buf), v));
+}
+
 static cJSON *mixture_to_json(const struct mdl_mixture *m, int is_iat)
 {
     cJSON *o = cJSON_CreateObject();
@@ -29,15 +42,15 @@ static cJSON *mixture_to_json(const struct mdl_mixture *m, int is_iat)
     cJSON *comps = NULL;
     if (is_iat) {
         cJSON_AddStringToObject(o, "scale", m->scale == MDL_SCALE_LOG ? "log" : "linear");
-        cJSON_AddNumberToObject(o, "min_s", m->min);
-        cJSON_AddNumberToObject(o, "max_s", m->max);
-        cJSON_AddNumberToObject(o, "resolution_s", m->resolution);
+        add_num(o, "min_s", m->min);
+        add_num(o, "max_s", m->max);
+        add_num(o, "resolution_s", m->resolution);
     } else {
-        cJSON_AddNumberToObject(o, "min", m->min);
-        cJSON_AddNumberToObject(o, "max", m->max);
-        cJSON_AddNumberToObject(o, "resolution", m->resolution);
+        add_num(o, "min", m->min);
+        add_num(o, "max", m->max);
+        add_num(o, "resolution", m->resolution);
     }
-    cJSON_AddNumberToObject(o, "n", (double)m->n);
+    add_num(o, "n", (double)m->n);
     atoms = cJSON_AddArrayToObject(o, "atoms");
     comps = cJSON_AddArrayToObject(o, "components");
     if (!atoms || !comps)
@@ -48,8 +61,8 @@ static cJSON *mixture_to_json(const struct mdl_mixture *m, int is_iat)
             cJSON_Delete(a);
             goto fail;
         }
-        cJSON_AddNumberToObject(a, "value", m->atoms[i].value);
-        cJSON_AddNumberToObject(a, "weight", m->atoms[i].weight);
+        add_num(a, "value", m->atoms[i].value);
+        add_num(a, "weight", m->atoms[i].weight);
     }
     for (unsigned i = 0; i < m->k; i++) {
         cJSON *c = cJSON_CreateObject();
@@ -57,12 +70,12 @@ static cJSON *mixture_to_json(const struct mdl_mixture *m, int is_iat)
             cJSON_Delete(c);
             goto fail;
         }
-        cJSON_AddNumberToObject(c, "weight", m->comps[i].weight);
-        cJSON_AddNumberToObject(c, "mean", m->comps[i].mean);
-        cJSON_AddNumberToObject(c, "sd", m->comps[i].sd);
+        add_num(c, "weight", m->comps[i].weight);
+        add_num(c, "mean", m->comps[i].mean);
+        add_num(c, "sd", m->comps[i].sd);
     }
-    cJSON_AddNumberToObject(o, "k", m->k);
-    cJSON_AddNumberToObject(o, "bic", m->bic);
+    add_num(o, "k", m->k);
+    add_num(o, "bic", m->bic);
     return o;
 fail:
     cJSON_Delete(o);
@@ -75,7 +88,7 @@ static cJSON *endpoint_to_json(const struct mdl_endpoint *e)
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "ip", e->ip);
-    cJSON_AddNumberToObject(o, "port", e->port);
+    add_num(o, "port", e->port);
     return o;
 }
 
@@ -84,8 +97,8 @@ static cJSON *side_to_json(const struct mdl_side *s)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddNumberToObject(o, "packets", (double)s->packets);
-    cJSON_AddNumberToObject(o, "duration_s", s->duration_s);
+    add_num(o, "packets", (double)s->packets);
+    add_num(o, "duration_s", s->duration_s);
     cJSON *pl = s->has_payload ? mixture_to_json(&s->payload, 0) : cJSON_CreateNull();
     cJSON *iat = s->has_iat ? mixture_to_json(&s->iat, 1) : cJSON_CreateNull();
     if (!cJSON_AddItemToObject(o, "payload_length", pl)) {
@@ -101,19 +114,19 @@ static cJSON *side_to_json(const struct mdl_side *s)
     if (!h)
         goto fail;
     if (s->headers.ttl >= 0)
-        cJSON_AddNumberToObject(h, "ttl", s->headers.ttl);
+        add_num(h, "ttl", s->headers.ttl);
     else
         cJSON_AddNullToObject(h, "ttl");
     if (s->headers.dscp >= 0)
-        cJSON_AddNumberToObject(h, "dscp", s->headers.dscp);
+        add_num(h, "dscp", s->headers.dscp);
     else
         cJSON_AddNullToObject(h, "dscp");
     if (s->headers.rtp) {
         cJSON *r = cJSON_AddObjectToObject(h, "rtp");
         if (!r)
             goto fail;
-        cJSON_AddNumberToObject(r, "payload_type", s->headers.rtp_payload_type);
-        cJSON_AddNumberToObject(r, "marker_ratio", s->headers.rtp_marker_ratio);
+        add_num(r, "payload_type", s->headers.rtp_payload_type);
+        add_num(r, "marker_ratio", s->headers.rtp_marker_ratio);
     } else {
         cJSON_AddNullToObject(h, "rtp");
     }
@@ -131,7 +144,7 @@ static cJSON *model_to_json(const struct mdl_model *m)
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "format", MDL_FORMAT);
-    cJSON_AddNumberToObject(root, "version", MDL_VERSION);
+    add_num(root, "version", MDL_VERSION);
     cJSON *src = cJSON_AddObjectToObject(root, "source");
     cJSON *flow = cJSON_AddObjectToObject(root, "flow");
     cJSON *sides = NULL;
@@ -139,8 +152,8 @@ static cJSON *model_to_json(const struct mdl_model *m)
         goto fail;
     cJSON_AddStringToObject(src, "capture", m->capture);
     cJSON_AddStringToObject(src, "flow", m->flow_spec);
-    cJSON_AddNumberToObject(src, "packets", (double)m->packets);
-    cJSON_AddNumberToObject(src, "reordered", (double)m->reordered);
+    add_num(src, "packets", (double)m->packets);
+    add_num(src, "reordered", (double)m->reordered);
     cJSON_AddStringToObject(flow, "proto", m->proto);
     cJSON *l = endpoint_to_json(&m->local);
     if (!cJSON_AddItemToObject(flow, "local", l)) {
@@ -178,8 +191,25 @@ char *mdl_json_print(const struct mdl_model *m)
     cJSON_Delete(root);
     if (!text)
         return NULL;
-    /* Hand back memory the caller releases with plain free(). */
-    char *out = strdup(text);
+    /* cJSON indents with tabs and puts a tab after each colon. It escapes tabs inside strings,
+     * so every raw tab is layout: make it the two-space indent and ": " people expect. The
+     * copy is also memory the caller releases with plain free(). */
+    size_t len = strlen(text);
+    char *out = malloc(2 * len + 1);
+    if (out) {
+        char *o = out;
+        for (const char *p = text; *p; p++) {
+            if (*p != '\t') {
+                *o++ = *p;
+            } else if (p > text && p[-1] == ':') {
+                *o++ = ' ';
+            } else {
+                *o++ = ' ';
+                *o++ = ' ';
+            }
+        }
+        *o = '\0';
+    }
     cJSON_free(text);
     return out;
 }

@@ -134,7 +134,7 @@ check "flows exit 0" test "$rc" = 0
 check "flows: header and one flow" test "$(wc -l <"$tmp/out")" = 2
 check "flows: the video flow with its 1246 packets" grep -qE '^ +0 udp .* 1246 ' "$tmp/out"
 run "$fm" flows --json "$g729"
-check "flows --json: local side sent 676 packets" grep -q '"local_packets": 676' "$tmp/out"
+check "flows --json: local side sent 677 packets" grep -q '"local_packets": 677' "$tmp/out"
 check "flows --json: flow spec" grep -q '"flow": "udp 21.0.0.2:10000 22.0.0.6:10000"' "$tmp/out"
 run "$fm" flows --top 1 "$tmp/good.pcap"
 check "flows --top 1" test "$(wc -l <"$tmp/out")" = 2

@@ -2,7 +2,6 @@
 #ifndef TESTS_SUPPORT_TEST_UTIL_H
 #define TESTS_SUPPORT_TEST_UTIL_H
 
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* cmocka.h needs the headers above first: keep it in a block of its own. */
+#include <cmocka.h>
 
 /* Fail unless |a - b| <= tol, printing both values. */
 #define assert_double_near(a, b, tol)                                                  \

@@ -65,12 +65,29 @@ static void test_reader_bounds(void **state)
     assert_int_equal(v16, 0x3412);
 }
 
+static void test_fmt_double(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_string_equal(fm_fmt_double(buf, sizeof(buf), 1450), "1450");
+    assert_string_equal(fm_fmt_double(buf, sizeof(buf), 0.1), "0.1");
+    assert_string_equal(fm_fmt_double(buf, sizeof(buf), -3.2188758248682006),
+                        "-3.2188758248682006");
+    assert_string_equal(fm_fmt_double(buf, sizeof(buf), 1e-6), "1e-06");
+    assert_string_equal(fm_fmt_double(buf, sizeof(buf), 1246000), "1246000");
+    /* Every value reads back exactly. */
+    double v = 1.0 / 3.0;
+    for (int i = 0; i < 200; i++, v *= -1.37)
+        assert_true(strtod(fm_fmt_double(buf, sizeof(buf), v), NULL) == v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_long),
         cmocka_unit_test(test_parse_double),
         cmocka_unit_test(test_reader_bounds),
+        cmocka_unit_test(test_fmt_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
