@@ -17,8 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NBINS  80
-#define NCURVE 400
+#define NBINS 80
 
 struct plot {
     const char *title;
@@ -26,7 +25,25 @@ struct plot {
     int logx;
 };
 
-/* Bars, curve and atoms into a gnuplot data file with three blocks. */
+/* Mass of the mixture's Gaussian components between x0 and x1 (feature units). */
+static double comps_mass(const struct mdl_mixture *m, double x0, double x1)
+{
+    double mass = 0;
+    for (unsigned i = 0; i < m->k; i++) {
+        const struct mdl_comp *c = &m->comps[i];
+        double a = x0, b = x1;
+        if (m->scale == MDL_SCALE_LOG) {
+            a = x0 > 0 ? log(x0) : -HUGE_VAL;
+            b = x1 > 0 ? log(x1) : -HUGE_VAL;
+        }
+        double za = (a - c->mean) / (c->sd * M_SQRT2);
+        double zb = (b - c->mean) / (c->sd * M_SQRT2);
+        mass += c->weight * 0.5 * (erfc(-zb) - erfc(-za));
+    }
+    return mass;
+}
+
+/* Bars, model bars and atoms into a gnuplot data file with three blocks. */
 static int write_data(
     FILE *f, const double *x, size_t n, const struct mdl_mixture *m, int logx, double *zero_share)
 {
@@ -62,12 +79,13 @@ static int write_data(
         fprintf(f, "%.9g %.9g\n", logx ? exp(c) : c, counts[b] / (double)n);
     }
     fprintf(f, "\n\n");
-    /* The continuous part: density per unit of the binned axis, times the bin width. */
-    for (int i = 0; i <= NCURVE; i++) {
-        double v = lo + (hi - lo) * i / NCURVE;
-        double xv = logx ? exp(v) : v;
-        double dens = mdl_mixture_pdf(m, xv) * (logx ? xv : 1.0);
-        fprintf(f, "%.9g %.9g\n", xv, dens * w);
+    /* The continuous part integrated over the same bins (CDF differences), so that a component
+     * narrower than a bin is neither missed nor drawn taller than its mass. */
+    for (int b = 0; b < NBINS; b++) {
+        double u0 = lo + b * w, u1 = u0 + w;
+        double share = comps_mass(m, logx ? exp(u0) : u0, logx ? exp(u1) : u1);
+        double c = lo + (b + 0.5) * w;
+        fprintf(f, "%.9g %.9g\n", logx ? exp(c) : c, share);
     }
     fprintf(f, "\n\n");
     int natoms = 0;
@@ -92,13 +110,13 @@ static int render(const char *dat, const char *png, const struct plot *p, struct
             "set output '%s'\n"
             "set title \"%s\"\n"
             "set xlabel '%s'\nset ylabel 'share of packets per bin'\n"
-            "set key top right\nset grid\n%s"
+            "set key top right\nset grid\nset format x '%%g'\n%s"
             "set style fill solid 0.35 noborder\n"
             "plot '%s' index 0 using 1:2 with %s lc rgb '#4477aa' title 'capture', "
-            "'' index 1 using 1:2 with lines lw 2 lc rgb '#cc3311' title 'model (Gaussians)', "
+            "'' index 1 using 1:2 with %s lw 2 lc rgb '#cc3311' title 'model (Gaussians)', "
             "'' index 2 using 1:2 with impulses lw 3 lc rgb '#228833' title 'model (atoms)'\n",
             png, p->title, p->xlabel, p->logx ? "set logscale x\n" : "", dat,
-            p->logx ? "steps" : "boxes");
+            p->logx ? "histeps" : "boxes", "histeps");
     int st = pclose(g);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
