@@ -1,2 +1,592 @@
-/* estimator/flow.c - placeholder until written. */
+/* estimator/flow.c - the flow table: bidirectional 5-tuples with per-side counters and,
+ * for watched flows, per-side packet series.
+ * An open-addressing hash table (linear probing, power-of-two size, doubled when half full)
+ * whose slots hold each key as five words next to the flow pointer, so that a lookup usually
+ * touches one cache line and never the flow itself. Flows live in fixed-size chunks that are
+ * never moved or freed before the table, so the pointers handed out stay valid while the
+ * table grows; est_flow.hnext is therefore unused (NULL). The reader calls
+ * est_flow_table_add() once per packet, so that path does no allocation (except when a new
+ * flow or a series needs room) and remembers the last flow hit, since consecutive packets
+ * of a capture usually belong to the same flow. */
 #include "estimator/flow.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/num.h"
+
+#define CHUNK_FLOWS    256
+#define INITIAL_SLOTS  1024
+#define SERIES_MIN_CAP 256
+#define FLOW_PROTO_UDP 17
+#define FLOW_PROTO_TCP 6
+#define SPEC_MAX_TOKEN 128
+
+struct chunk {
+    struct chunk *next;
+    size_t used;
+    struct est_flow flows[CHUNK_FLOWS];
+};
+
+/* See struct kw below: the key as words. */
+struct kw {
+    uint64_t a0, a1, b0, b1, meta;
+};
+
+struct slot {
+    struct kw w;
+    struct est_flow *f; /* NULL: empty */
+};
+
+struct est_flow_table {
+    struct slot *slots;
+    size_t nslots; /* a power of two, at least twice count */
+    size_t count;
+    struct chunk *chunks;  /* newest first */
+    uint64_t packets;      /* packets added, the ordinal for first_seen */
+    struct est_flow *last; /* the flow of the previous packet, and its key */
+    struct kw last_w;
+    int watch_all;
+    struct est_flow_key *watch;
+    size_t nwatch, capwatch;
+    struct est_flow **sorted;
+    size_t sorted_cap;
+    int sorted_valid;
+};
+
+struct est_flow_table *est_flow_table_new(void)
+{
+    struct est_flow_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->slots = calloc(INITIAL_SLOTS, sizeof(*t->slots));
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    t->nslots = INITIAL_SLOTS;
+    return t;
+}
+
+static void series_free(struct est_series *s)
+{
+    if (!s)
+        return;
+    free(s->ts_ns);
+    free(s->payload_len);
+    free(s);
+}
+
+void est_flow_table_free(struct est_flow_table *t)
+{
+    if (!t)
+        return;
+    struct chunk *c = t->chunks;
+    while (c) {
+        struct chunk *next = c->next;
+        for (size_t i = 0; i < c->used; i++) {
+            series_free(c->flows[i].series[0]);
+            series_free(c->flows[i].series[1]);
+        }
+        free(c);
+        c = next;
+    }
+    free(t->slots);
+    free(t->watch);
+    free(t->sorted);
+    free(t);
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Big-endian load, so that comparing two of them orders bytes like memcmp() does; compilers
+ * turn this pattern into one load and a byte swap. */
+static uint64_t load64_be(const uint8_t *p)
+{
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | p[7];
+}
+
+/* A key as five words held in registers: both addresses (native byte order), and protocol,
+ * version and both ports packed into the fifth. The per-packet lookup hashes and compares
+ * these instead of building a struct est_flow_key in memory: writing the key's 16-bit ports
+ * and then reading it back as 8-byte words stalls store forwarding, which cost more than the
+ * rest of the lookup together. The slots of the table keep these words too. */
+
+static uint64_t kw_meta(uint8_t ip_version, uint8_t proto, uint16_t aport, uint16_t bport)
+{
+    return (uint64_t)ip_version | (uint64_t)proto << 8 | (uint64_t)aport << 16 |
+           (uint64_t)bport << 32;
+}
+
+static void kw_from_key(struct kw *w, const struct est_flow_key *k)
+{
+    w->a0 = load64(k->a.addr);
+    w->a1 = load64(k->a.addr + 8);
+    w->b0 = load64(k->b.addr);
+    w->b1 = load64(k->b.addr + 8);
+    w->meta = kw_meta(k->ip_version, k->proto, k->a.port, k->b.port);
+}
+
+/* Each word times its own odd constant, summed, then one multiply-xorshift round: the five
+ * multiplications are independent, so the hash costs little more than one of them, where
+ * FNV-1a would need a dependent multiplication per key byte. The final fold brings the
+ * well-mixed high bits down into the slot index. */
+static uint64_t kw_hash(const struct kw *w)
+{
+    uint64_t h = w->a0 * 0x9e3779b97f4a7c15u + w->a1 * 0xc2b2ae3d27d4eb4fu +
+                 w->b0 * 0x165667b19e3779f9u + w->b1 * 0xd6e8feb86659fd93u +
+                 w->meta * 0xff51afd7ed558ccdu;
+    h ^= h >> 32;
+    h *= 0x94d049bb133111ebu;
+    return h ^ (h >> 29);
+}
+
+static int kw_equal(const struct kw *x, const struct kw *y)
+{
+    return ((x->a0 ^ y->a0) | (x->a1 ^ y->a1) | (x->b0 ^ y->b0) | (x->b1 ^ y->b1) |
+            (x->meta ^ y->meta)) == 0;
+}
+
+static int key_equal(const struct est_flow_key *x, const struct est_flow_key *y)
+{
+    struct kw wx, wy;
+    kw_from_key(&wx, x);
+    kw_from_key(&wy, y);
+    return kw_equal(&wx, &wy);
+}
+
+/* Address bytes in memcmp() order, then the port. */
+static int endpoint_cmp(const struct est_endpoint *x, const struct est_endpoint *y)
+{
+    uint64_t xa = load64_be(x->addr), ya = load64_be(y->addr);
+    if (xa != ya)
+        return xa < ya ? -1 : 1;
+    xa = load64_be(x->addr + 8);
+    ya = load64_be(y->addr + 8);
+    if (xa != ya)
+        return xa < ya ? -1 : 1;
+    return (x->port > y->port) - (x->port < y->port);
+}
+
+/* The words of a packet's flow key; *src_first is 1 when the source is the key's "a". */
+static void kw_from_pkt(struct kw *w, const struct est_pkt *p, int *src_first)
+{
+    uint64_t s0 = load64_be(p->src), d0 = load64_be(p->dst);
+    uint64_t s1 = load64_be(p->src + 8), d1 = load64_be(p->dst + 8);
+    int sf = s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && p->sport <= p->dport)));
+    const uint8_t *lo = sf ? p->src : p->dst, *hi = sf ? p->dst : p->src;
+    w->a0 = load64(lo);
+    w->a1 = load64(lo + 8);
+    w->b0 = load64(hi);
+    w->b1 = load64(hi + 8);
+    w->meta = sf ? kw_meta(p->ip_version, p->proto, p->sport, p->dport)
+                 : kw_meta(p->ip_version, p->proto, p->dport, p->sport);
+    *src_first = sf;
+}
+
+void est_flow_key_make(struct est_flow_key *k,
+                       uint8_t ip_version,
+                       uint8_t proto,
+                       const struct est_endpoint *x,
+                       const struct est_endpoint *y)
+{
+    /* Zero first, padding included, so that callers may compare keys with memcmp(). */
+    memset(k, 0, sizeof(*k));
+    k->ip_version = ip_version;
+    k->proto = proto;
+    if (endpoint_cmp(x, y) <= 0) {
+        k->a = *x;
+        k->b = *y;
+    } else {
+        k->a = *y;
+        k->b = *x;
+    }
+}
+
+/* The slot holding w, or the empty slot where it would go. */
+static struct slot *probe(const struct est_flow_table *t, const struct kw *w)
+{
+    size_t mask = t->nslots - 1;
+    size_t i = (size_t)kw_hash(w) & mask;
+    /* Terminates: the table is never more than half full. */
+    while (t->slots[i].f && !kw_equal(&t->slots[i].w, w))
+        i = (i + 1) & mask;
+    return &t->slots[i];
+}
+
+static int grow_slots(struct est_flow_table *t)
+{
+    struct est_flow_table bigger = *t;
+    bigger.nslots = t->nslots * 2;
+    bigger.slots = calloc(bigger.nslots, sizeof(*bigger.slots));
+    if (!bigger.slots)
+        return -1;
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (t->slots[i].f)
+            *probe(&bigger, &t->slots[i].w) = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = bigger.slots;
+    t->nslots = bigger.nslots;
+    return 0;
+}
+
+static struct est_flow *flow_alloc(struct est_flow_table *t)
+{
+    struct chunk *c = t->chunks;
+    if (!c || c->used == CHUNK_FLOWS) {
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return NULL;
+        c->next = t->chunks;
+        t->chunks = c;
+    }
+    return &c->flows[c->used++];
+}
+
+static int is_watched(const struct est_flow_table *t, const struct est_flow_key *k)
+{
+    if (t->watch_all)
+        return 1;
+    for (size_t i = 0; i < t->nwatch; i++) {
+        if (key_equal(&t->watch[i], k))
+            return 1;
+    }
+    return 0;
+}
+
+int est_flow_table_watch(struct est_flow_table *t,
+                         const struct est_flow_key *key,
+                         struct fm_err *err)
+{
+    if (!key) {
+        t->watch_all = 1;
+    } else {
+        if (t->nwatch == t->capwatch) {
+            size_t cap = t->capwatch ? t->capwatch * 2 : 4;
+            struct est_flow_key *w = realloc(t->watch, cap * sizeof(*w));
+            if (!w)
+                return fm_err_set(err, FM_ENOMEM, "flow watch list");
+            t->watch = w;
+            t->capwatch = cap;
+        }
+        t->watch[t->nwatch++] = *key;
+    }
+    /* Flows that already exist are marked too; their series start with the next packet. */
+    for (struct chunk *c = t->chunks; c; c = c->next) {
+        for (size_t i = 0; i < c->used; i++) {
+            struct est_flow *f = &c->flows[i];
+            if (!key || key_equal(&f->key, key))
+                f->keep_series = 1;
+        }
+    }
+    return FM_OK;
+}
+
+static int series_append(struct est_series *s, const struct est_pkt *p)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : SERIES_MIN_CAP;
+        int64_t *ts = realloc(s->ts_ns, cap * sizeof(*ts));
+        if (!ts)
+            return -1;
+        s->ts_ns = ts;
+        uint32_t *len = realloc(s->payload_len, cap * sizeof(*len));
+        if (!len)
+            return -1;
+        s->payload_len = len;
+        s->cap = cap;
+    }
+    s->ts_ns[s->n] = p->ts_ns;
+    s->payload_len[s->n] = p->payload_len;
+    s->n++;
+    s->ttl_hist[p->ttl]++;
+    s->dscp_hist[p->dscp & 0x3fu]++;
+    if (p->proto == FLOW_PROTO_UDP && p->rtp.valid) {
+        const struct est_rtp *r = &p->rtp;
+        s->rtp_valid++;
+        s->rtp_pt_hist[r->payload_type & 0x7fu]++;
+        if (r->marker)
+            s->rtp_marker++;
+        if (!s->rtp_seen) {
+            /* The first RTP packet defines the side's stream; it matches itself. */
+            s->rtp_seen = 1;
+            s->rtp_first_ssrc = r->ssrc;
+            s->rtp_ssrc_match++;
+        } else {
+            if (r->ssrc == s->rtp_first_ssrc)
+                s->rtp_ssrc_match++;
+            if (r->seq == (uint16_t)(s->rtp_last_seq + 1u))
+                s->rtp_seq_next++;
+        }
+        s->rtp_last_seq = r->seq;
+    }
+    return 0;
+}
+
+int est_flow_table_add(struct est_flow_table *t, const struct est_pkt *p, struct fm_err *err)
+{
+    struct kw w;
+    int src_first = 0;
+    kw_from_pkt(&w, p, &src_first);
+
+    struct est_flow *f = t->last;
+    if (!f || !kw_equal(&w, &t->last_w)) {
+        struct slot *sl = probe(t, &w);
+        f = sl->f;
+        if (!f) {
+            if (2 * (t->count + 1) > t->nslots) {
+                if (grow_slots(t) < 0)
+                    return fm_err_set(err, FM_ENOMEM, "flow table of %zu flows", t->count);
+                sl = probe(t, &w);
+            }
+            f = flow_alloc(t);
+            if (!f)
+                return fm_err_set(err, FM_ENOMEM, "flow table of %zu flows", t->count);
+            /* flow_alloc() returns zeroed memory (calloc'd chunks), so the key's bytes are
+             * all defined, as comparing keys as words requires. */
+            struct est_endpoint src, dst;
+            memcpy(src.addr, p->src, sizeof(src.addr));
+            src.port = p->sport;
+            memcpy(dst.addr, p->dst, sizeof(dst.addr));
+            dst.port = p->dport;
+            est_flow_key_make(&f->key, p->ip_version, p->proto, &src, &dst);
+            f->ip_version = p->ip_version;
+            f->proto = p->proto;
+            f->local = src; /* the first packet's sender */
+            f->remote = dst;
+            f->first_seen = t->packets;
+            f->keep_series = is_watched(t, &f->key);
+            sl->w = w;
+            sl->f = f;
+            t->count++;
+        }
+        t->last = f;
+        t->last_w = w;
+    }
+    t->packets++;
+    t->sorted_valid = 0;
+
+    /* The packet's source, from the key words, against the local endpoint; a flow between
+     * one endpoint and itself is all local. */
+    uint64_t s0 = src_first ? w.a0 : w.b0, s1 = src_first ? w.a1 : w.b1;
+    int side =
+        s0 == load64(f->local.addr) && s1 == load64(f->local.addr + 8) && p->sport == f->local.port
+            ? 0
+            : 1;
+    struct est_side *sd = &f->side[side];
+    if (sd->packets == 0) {
+        sd->first_ts_ns = p->ts_ns;
+        sd->last_ts_ns = p->ts_ns;
+    } else if (p->ts_ns < sd->first_ts_ns) {
+        /* Captures merged from several interfaces are not always in time order. */
+        sd->first_ts_ns = p->ts_ns;
+    } else if (p->ts_ns > sd->last_ts_ns) {
+        sd->last_ts_ns = p->ts_ns;
+    }
+    sd->packets++;
+    sd->bytes += p->payload_len;
+
+    if (f->keep_series) {
+        if (!f->series[side]) {
+            /* Allocated on the side's first packet: the histograms make a series a few KiB,
+             * which a one-way flow should not pay twice. */
+            f->series[side] = calloc(1, sizeof(*f->series[side]));
+            if (!f->series[side])
+                return fm_err_set(err, FM_ENOMEM, "packet series of a flow");
+        }
+        if (series_append(f->series[side], p) < 0)
+            return fm_err_set(err, FM_ENOMEM, "packet series of %zu packets", f->series[side]->n);
+    }
+    return FM_OK;
+}
+
+size_t est_flow_table_count(const struct est_flow_table *t)
+{
+    return t->count;
+}
+
+static int flow_order(const void *x, const void *y)
+{
+    const struct est_flow *f = *(struct est_flow *const *)x;
+    const struct est_flow *g = *(struct est_flow *const *)y;
+    uint64_t nf = f->side[0].packets + f->side[1].packets;
+    uint64_t ng = g->side[0].packets + g->side[1].packets;
+    if (nf != ng)
+        return nf > ng ? -1 : 1;
+    /* first_seen is unique per flow, so the order is total and qsort() deterministic. */
+    return (f->first_seen > g->first_seen) - (f->first_seen < g->first_seen);
+}
+
+struct est_flow *const *est_flow_table_sorted(struct est_flow_table *t, size_t *n)
+{
+    if (t->sorted_valid) {
+        *n = t->count;
+        return t->sorted;
+    }
+    if (t->sorted_cap < t->count || !t->sorted) {
+        size_t cap = t->count ? t->count : 1;
+        struct est_flow **s = realloc(t->sorted, cap * sizeof(struct est_flow *));
+        if (!s)
+            return NULL;
+        t->sorted = s;
+        t->sorted_cap = cap;
+    }
+    size_t i = 0;
+    for (struct chunk *c = t->chunks; c; c = c->next) {
+        for (size_t j = 0; j < c->used; j++)
+            t->sorted[i++] = &c->flows[j];
+    }
+    qsort(t->sorted, t->count, sizeof(struct est_flow *), flow_order);
+    t->sorted_valid = 1;
+    *n = t->count;
+    return t->sorted;
+}
+
+void est_addr_format(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    if (!inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)size))
+        buf[0] = '\0';
+}
+
+void est_endpoint_format(uint8_t ip_version, const struct est_endpoint *e, char *buf, size_t size)
+{
+    char a[INET6_ADDRSTRLEN];
+    est_addr_format(ip_version, e->addr, a, sizeof(a));
+    if (ip_version == 6)
+        snprintf(buf, size, "[%s]:%u", a, (unsigned)e->port);
+    else
+        snprintf(buf, size, "%s:%u", a, (unsigned)e->port);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+    if (proto == FLOW_PROTO_UDP)
+        return "udp";
+    if (proto == FLOW_PROTO_TCP)
+        return "tcp";
+    return NULL;
+}
+
+void est_flow_format_spec(const struct est_flow *f, char *buf, size_t size)
+{
+    char l[64], r[64];
+    est_endpoint_format(f->ip_version, &f->local, l, sizeof(l));
+    est_endpoint_format(f->ip_version, &f->remote, r, sizeof(r));
+    const char *name = proto_name(f->proto);
+    if (name)
+        snprintf(buf, size, "%s %s %s", name, l, r);
+    else
+        snprintf(buf, size, "proto-%u %s %s", (unsigned)f->proto, l, r);
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" into e; returns the IP version or 0 on error, with a reason
+ * in *why. */
+static int parse_endpoint(const char *tok, struct est_endpoint *e, const char **why)
+{
+    char addr[SPEC_MAX_TOKEN];
+    const char *port = NULL;
+    size_t alen = 0;
+    int v6 = 0;
+
+    if (tok[0] == '[') {
+        const char *close = strchr(tok, ']');
+        if (!close || close[1] != ':') {
+            *why = "IPv6 endpoints are written [ADDR]:PORT";
+            return 0;
+        }
+        alen = (size_t)(close - tok - 1);
+        port = close + 2;
+        v6 = 1;
+    } else {
+        const char *colon = strrchr(tok, ':');
+        if (!colon) {
+            *why = "missing ':PORT'";
+            return 0;
+        }
+        alen = (size_t)(colon - tok);
+        if (memchr(tok, ':', alen)) {
+            *why = "IPv6 endpoints are written [ADDR]:PORT";
+            return 0;
+        }
+        port = colon + 1;
+    }
+    if (alen == 0 || alen >= sizeof(addr)) {
+        *why = "bad address";
+        return 0;
+    }
+    memcpy(addr, tok + v6, alen);
+    addr[alen] = '\0';
+    memset(e, 0, sizeof(*e));
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, e->addr) != 1) {
+        *why = v6 ? "bad IPv6 address" : "bad IPv4 address";
+        return 0;
+    }
+    long p = 0;
+    if (fm_parse_long(port, 0, 65535, "port", &p, NULL) < 0) {
+        *why = "the port must be a number from 0 to 65535";
+        return 0;
+    }
+    e->port = (uint16_t)p;
+    return v6 ? 6 : 4;
+}
+
+int est_flow_spec_parse(const char *spec, struct est_flow_key *out, struct fm_err *err)
+{
+    static const char usage[] = "expected 'udp|tcp ADDR:PORT ADDR:PORT'";
+    char tok[4][SPEC_MAX_TOKEN];
+    size_t ntok = 0;
+    const char *s = spec;
+
+    /* Split on blanks into at most three tokens; a fourth means trailing garbage. */
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        size_t len = strcspn(s, " \t");
+        if (ntok == 4 || len >= SPEC_MAX_TOKEN)
+            return fm_err_set(err, FM_EINVAL, "flow spec '%s': %s", spec, usage);
+        memcpy(tok[ntok], s, len);
+        tok[ntok][len] = '\0';
+        ntok++;
+        s += len;
+    }
+    if (ntok != 3)
+        return fm_err_set(err, FM_EINVAL, "flow spec '%s': %s", spec, usage);
+
+    uint8_t proto = 0;
+    if (strcmp(tok[0], "udp") == 0)
+        proto = FLOW_PROTO_UDP;
+    else if (strcmp(tok[0], "tcp") == 0)
+        proto = FLOW_PROTO_TCP;
+    else
+        return fm_err_set(err, FM_EINVAL, "flow spec '%s': unknown protocol '%s'; %s", spec, tok[0],
+                          usage);
+
+    struct est_endpoint x, y;
+    const char *why = NULL;
+    int vx = parse_endpoint(tok[1], &x, &why);
+    if (!vx)
+        return fm_err_set(err, FM_EINVAL, "flow spec '%s': endpoint '%s': %s", spec, tok[1], why);
+    int vy = parse_endpoint(tok[2], &y, &why);
+    if (!vy)
+        return fm_err_set(err, FM_EINVAL, "flow spec '%s': endpoint '%s': %s", spec, tok[2], why);
+    if (vx != vy)
+        return fm_err_set(err, FM_EINVAL, "flow spec '%s': one endpoint is IPv4, the other IPv6",
+                          spec);
+    est_flow_key_make(out, (uint8_t)vx, proto, &x, &y);
+    return FM_OK;
+}

@@ -1,1 +1,9 @@
+# tests/unit/estimator.cmake - unit tests of the estimator: decoding, flow table, capture input.
+fm_add_unit_test(estimator decode LIBS fm_estimator)
+fm_add_unit_test(estimator flow LIBS fm_estimator)
+fm_add_unit_test(estimator pcap LIBS fm_estimator)
 
+# Reads the real captures beside the checkout (../shared/traffic_dumps); opt-in by label.
+fm_add_unit_test(estimator dumps LIBS fm_estimator)
+set_tests_properties(unit.estimator.dumps PROPERTIES LABELS "unit;estimator;dumps"
+                     ENVIRONMENT "FM_TEST_DATA=${CMAKE_CURRENT_SOURCE_DIR}/data;FM_DUMPS_DIR=${CMAKE_CURRENT_SOURCE_DIR}/../../shared/traffic_dumps")

@@ -1,0 +1,434 @@
+/* tests/unit/test_estimator_pcap.c - capture input and the reader on files written here:
+ * nanosecond timestamps, pcapng, progress, stop, and every kind of bad file. */
+#include "estimator/pcap_in.h"
+#include "estimator/reader.h"
+/* cmocka.h needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "tests/support/test_util.h"
+
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof(tmpdir), "%s/fm_test_pcap_XXXXXX", base ? base : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    /* The directory holds only files this test wrote. */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tmp_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", tmpdir, name);
+    return buf;
+}
+
+/* An Ethernet/IPv4/UDP frame with a payload of len bytes and the given source port. */
+static size_t udp_frame(uint8_t *b, unsigned sport, unsigned len)
+{
+    memset(b, 0, 42 + len);
+    b[12] = 0x08;
+    unsigned total = 28 + len;
+    b[14] = 0x45;
+    b[16] = (uint8_t)(total >> 8);
+    b[17] = (uint8_t)total;
+    b[22] = 64;
+    b[23] = 17;
+    b[26] = 10, b[29] = 1;
+    b[30] = 10, b[33] = 2;
+    b[34] = (uint8_t)(sport >> 8);
+    b[35] = (uint8_t)sport;
+    b[36] = 0x13, b[37] = 0x8c; /* 5004 */
+    b[38] = (uint8_t)((8 + len) >> 8);
+    b[39] = (uint8_t)(8 + len);
+    return 42 + len;
+}
+
+/* Write n UDP frames at ts0 + i * 1234567 ns to a nanosecond pcap. */
+static void write_pcap(const char *path, int linktype, unsigned n, int64_t ts0)
+{
+    pcap_t *dead =
+        pcap_open_dead_with_tstamp_precision(linktype, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    assert_non_null(dead);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    assert_non_null(d);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t b[200];
+        struct pcap_pkthdr h;
+        memset(&h, 0, sizeof(h));
+        int64_t ts = ts0 + (int64_t)i * 1234567;
+        h.ts.tv_sec = (time_t)(ts / 1000000000);
+        h.ts.tv_usec = (suseconds_t)(ts % 1000000000); /* nanoseconds in a nano dump */
+        h.caplen = h.len = (bpf_u_int32)udp_frame(b, 4000 + i % 3, 20 + i % 100);
+        pcap_dump((u_char *)d, &h, b);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+}
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_read_back_ns(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+    /* Sub-microsecond digits survive only with nanosecond reading. */
+    const int64_t ts0 = 1700000000123456789;
+    write_pcap(tmp_path(path, sizeof(path), "ns.pcap"), DLT_EN10MB, 1000, ts0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_non_null(in);
+    assert_int_equal(est_pcap_linktype(in), DLT_EN10MB);
+    assert_double_near(est_pcap_progress(in), 0.0, 0.01);
+    struct est_raw_pkt p;
+    for (unsigned i = 0; i < 1000; i++) {
+        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+        assert_true(p.ts_ns == ts0 + (int64_t)i * 1234567);
+        assert_int_equal(p.caplen, 42 + 20 + i % 100);
+        assert_int_equal(p.wirelen, p.caplen);
+        assert_int_equal(p.data[23], 17);
+        if (i == 499) {
+            /* Half the packets, about half the bytes (payload sizes cycle evenly). */
+            assert_double_near(est_pcap_progress(in), 0.5, 0.03);
+        }
+    }
+    assert_int_equal(est_pcap_next(in, &p, &err), 0);
+    assert_int_equal(est_pcap_next(in, &p, &err), 0);
+    assert_int_equal(est_pcap_count(in), 1000);
+    assert_double_near(est_pcap_progress(in), 1.0, 1e-9);
+    est_pcap_close(in);
+    est_pcap_close(NULL);
+}
+
+static void put_le16(uint8_t *b, size_t *off, unsigned v)
+{
+    b[(*off)++] = (uint8_t)v;
+    b[(*off)++] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *b, size_t *off, uint32_t v)
+{
+    put_le16(b, off, v & 0xffffu);
+    put_le16(b, off, v >> 16);
+}
+
+/* A minimal pcapng file (libpcap writes only pcap): section header, one interface with
+ * if_tsresol = 9 (nanoseconds), then enhanced packet blocks. */
+static size_t build_pcapng(uint8_t *b, int linktype, unsigned n, int64_t ts0)
+{
+    size_t off = 0;
+    put_le32(b, &off, 0x0a0d0d0a);
+    put_le32(b, &off, 28);
+    put_le32(b, &off, 0x1a2b3c4d);
+    put_le16(b, &off, 1);
+    put_le16(b, &off, 0);
+    put_le32(b, &off, 0xffffffffu);
+    put_le32(b, &off, 0xffffffffu);
+    put_le32(b, &off, 28);
+
+    put_le32(b, &off, 1);
+    put_le32(b, &off, 32);
+    put_le16(b, &off, (unsigned)linktype);
+    put_le16(b, &off, 0);
+    put_le32(b, &off, 65535);
+    put_le16(b, &off, 9); /* if_tsresol */
+    put_le16(b, &off, 1);
+    put_le32(b, &off, 9); /* 10^-9, padded to 4 bytes */
+    put_le32(b, &off, 0); /* opt_endofopt */
+    put_le32(b, &off, 32);
+
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t frame[200];
+        size_t len = udp_frame(frame, 4000, 10 + i);
+        size_t padded = (len + 3) & ~(size_t)3;
+        uint32_t blen = (uint32_t)(32 + padded);
+        uint64_t ts = (uint64_t)(ts0 + (int64_t)i * 1000001);
+        put_le32(b, &off, 6);
+        put_le32(b, &off, blen);
+        put_le32(b, &off, 0);
+        put_le32(b, &off, (uint32_t)(ts >> 32));
+        put_le32(b, &off, (uint32_t)ts);
+        put_le32(b, &off, (uint32_t)len);
+        put_le32(b, &off, (uint32_t)len);
+        memset(b + off, 0, padded);
+        memcpy(b + off, frame, len);
+        off += padded;
+        put_le32(b, &off, blen);
+    }
+    return off;
+}
+
+static void test_pcapng(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+    static uint8_t buf[65536];
+    const int64_t ts0 = 1600000000000000007;
+    size_t n = build_pcapng(buf, DLT_EN10MB, 50, ts0);
+    write_bytes(tmp_path(path, sizeof(path), "a.pcapng"), buf, n);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    struct est_raw_pkt p;
+    for (unsigned i = 0; i < 50; i++) {
+        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+        assert_true(p.ts_ns == ts0 + (int64_t)i * 1000001);
+        assert_int_equal(p.caplen, 52 + i);
+    }
+    assert_int_equal(est_pcap_next(in, &p, &err), 0);
+    assert_double_near(est_pcap_progress(in), 1.0, 1e-9);
+    est_pcap_close(in);
+
+    /* The same file cut inside the last block. */
+    in = NULL;
+    write_bytes(tmp_path(path, sizeof(path), "cut.pcapng"), buf, n - 7);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    for (unsigned i = 0; i < 49; i++)
+        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "truncated after packet 49"));
+    est_pcap_close(in);
+}
+
+static void test_truncated(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+    write_pcap(tmp_path(path, sizeof(path), "cut.pcap"), DLT_EN10MB, 3, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    /* Cut inside the data of the third packet. */
+    assert_int_equal(truncate(path, st.st_size - 10), 0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    struct est_raw_pkt p;
+    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_int_equal(err.code, FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_non_null(strstr(err.msg, "after packet 2"));
+    assert_non_null(strstr(err.msg, path));
+    est_pcap_close(in);
+
+    /* Cut inside the third record header. */
+    in = NULL;
+    write_pcap(path, DLT_EN10MB, 3, 0);
+    assert_int_equal(stat(path, &st), 0);
+    off_t third = 24 + 2 * 16 + (42 + 20) + (42 + 21);
+    assert_int_equal(truncate(path, third + 5), 0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "truncated after packet 2"));
+    est_pcap_close(in);
+
+    /* A file header cut short is not a capture at all. */
+    in = NULL;
+    assert_int_equal(truncate(path, 10), 0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, "is not a pcap or pcapng capture"));
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+
+    assert_int_equal(est_pcap_open(tmp_path(path, sizeof(path), "missing.pcap"), &in, &err),
+                     FM_EIO);
+    assert_null(in);
+    char want[400];
+    snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", path);
+    assert_string_equal(err.msg, want);
+
+    assert_int_equal(est_pcap_open(tmpdir, &in, &err), FM_EIO);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, "Is a directory"));
+    assert_non_null(strstr(err.msg, tmpdir));
+
+    write_bytes(tmp_path(path, sizeof(path), "empty.pcap"), "", 0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, "is empty"));
+
+    static const char text[] = "this is a text file, not a capture\nsecond line\n";
+    write_bytes(tmp_path(path, sizeof(path), "notes.txt"), text, sizeof(text) - 1);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_null(in);
+    snprintf(want, sizeof(want), "'%s' is not a pcap or pcapng capture", path);
+    assert_non_null(strstr(err.msg, want));
+
+    /* 802.11 radiotap is a real link type we do not decode. */
+    write_pcap(tmp_path(path, sizeof(path), "wifi.pcap"), DLT_IEEE802_11_RADIO, 1, 0);
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_null(in);
+    assert_non_null(strstr(err.msg, "link type IEEE802_11_RADIO (127) is not supported"));
+    assert_non_null(strstr(err.msg, "supported: EN10MB"));
+
+    /* No read permission (unless running as root, which ignores it). */
+    write_pcap(tmp_path(path, sizeof(path), "secret.pcap"), DLT_EN10MB, 1, 0);
+    assert_int_equal(chmod(path, 0), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(est_pcap_open(path, &in, &err), FM_EIO);
+        assert_non_null(strstr(err.msg, "Permission denied"));
+    }
+}
+
+static void on_progress(double share, void *arg)
+{
+    double *last = arg;
+    /* Progress never goes back. */
+    assert_true(share >= last[0]);
+    assert_true(share <= 1.0);
+    last[0] = share;
+    last[1] += 1;
+}
+
+struct stopper {
+    volatile sig_atomic_t *flag;
+};
+
+static void stop_at_progress(double share, void *arg)
+{
+    (void)share;
+    struct stopper *s = arg;
+    *s->flag = 1;
+}
+
+static void test_reader(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    /* 70000 packets: one progress call in the loop, one at the end. */
+    write_pcap(tmp_path(path, sizeof(path), "many.pcap"), DLT_EN10MB, 70000, 1000000000);
+    struct est_flow_table *t = est_flow_table_new();
+    assert_non_null(t);
+    struct est_read_stats st;
+    double prog[2] = {0, 0};
+    assert_int_equal(est_read_capture(path, t, &st, on_progress, prog, NULL, &err), FM_OK);
+    assert_int_equal(st.frames, 70000);
+    assert_int_equal(st.status[EST_DEC_OK], 70000);
+    assert_int_equal(st.linktype, DLT_EN10MB);
+    assert_double_near(prog[0], 1.0, 0);
+    assert_double_near(prog[1], 2, 0);
+    size_t n = 0;
+    struct est_flow *const *s = est_flow_table_sorted(t, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(s[0]->side[0].packets, 23334);
+    assert_int_equal(s[0]->local.port, 4000);
+    assert_true(s[0]->side[0].first_ts_ns == 1000000000);
+    est_flow_table_free(t);
+
+    /* A stop request during the read ends it with FM_EINTR at the next packet. */
+    t = est_flow_table_new();
+    assert_non_null(t);
+    volatile sig_atomic_t stop = 0;
+    struct stopper stopper = {&stop};
+    assert_int_equal(est_read_capture(path, t, &st, stop_at_progress, &stopper, &stop, &err),
+                     FM_EINTR);
+    assert_int_equal(st.frames, 65536);
+    assert_non_null(strstr(err.msg, "interrupted"));
+    est_flow_table_free(t);
+
+    /* Errors of the input come through, with the counts so far. */
+    t = est_flow_table_new();
+    assert_non_null(t);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size - 3), 0);
+    assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_EFORMAT);
+    assert_int_equal(st.frames, 69999);
+    assert_int_equal(est_read_capture(tmp_path(path, sizeof(path), "nope.pcap"), t, NULL, NULL,
+                                      NULL, NULL, &err),
+                     FM_EIO);
+    est_flow_table_free(t);
+}
+
+/* Frames that are not UDP/TCP are counted by outcome, not added. */
+static void test_reader_status_counts(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    tmp_path(path, sizeof(path), "mixed.pcap");
+    pcap_t *dead =
+        pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    assert_non_null(dead);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    assert_non_null(d);
+    uint8_t b[200];
+    struct pcap_pkthdr h;
+    memset(&h, 0, sizeof(h));
+    h.caplen = h.len = (bpf_u_int32)udp_frame(b, 4000, 30);
+    pcap_dump((u_char *)d, &h, b); /* ok */
+    b[12] = 0x08, b[13] = 0x06;
+    pcap_dump((u_char *)d, &h, b); /* ARP: not IP */
+    b[13] = 0x00;
+    b[20] = 0x00, b[21] = 0x10;
+    pcap_dump((u_char *)d, &h, b); /* fragment */
+    b[20] = 0, b[21] = 0;
+    b[23] = 1;
+    pcap_dump((u_char *)d, &h, b); /* ICMP */
+    b[23] = 17;
+    h.caplen = 30;
+    pcap_dump((u_char *)d, &h, b); /* cut by the snap length inside IP */
+    b[14] = 0x43;
+    h.caplen = h.len;
+    pcap_dump((u_char *)d, &h, b); /* IHL 3 */
+    pcap_dump_close(d);
+    pcap_close(dead);
+
+    struct est_flow_table *t = est_flow_table_new();
+    assert_non_null(t);
+    struct est_read_stats st;
+    assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_OK);
+    assert_int_equal(st.frames, 6);
+    assert_int_equal(st.status[EST_DEC_OK], 1);
+    assert_int_equal(st.status[EST_DEC_NOT_IP], 1);
+    assert_int_equal(st.status[EST_DEC_FRAGMENT], 1);
+    assert_int_equal(st.status[EST_DEC_OTHER_L4], 1);
+    assert_int_equal(st.status[EST_DEC_TRUNCATED], 1);
+    assert_int_equal(st.status[EST_DEC_MALFORMED], 1);
+    assert_int_equal(est_flow_table_count(t), 1);
+    est_flow_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_back_ns), cmocka_unit_test(test_pcapng),
+        cmocka_unit_test(test_truncated),    cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_reader),       cmocka_unit_test(test_reader_status_counts),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
