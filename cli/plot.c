@@ -47,7 +47,7 @@ static double comps_mass(const struct mdl_mixture *m, double x0, double x1)
 static int write_data(
     FILE *f, const double *x, size_t n, const struct mdl_mixture *m, int logx, double *zero_share)
 {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
     size_t zeros = 0;
     for (size_t i = 0; i < n; i++) {
         if (logx && x[i] <= 0) {

@@ -38,7 +38,12 @@ int est_read_capture(const char *path,
         }
         int r = est_pcap_next(in, &raw, err);
         if (r < 0) {
-            rc = r;
+            /* A signal can break a read from a pipe: that is the stop, not a bad file. */
+            if (stop && *stop)
+                rc = fm_err_set(err, FM_EINTR, "reading '%s': interrupted after %llu packets", path,
+                                (unsigned long long)st.frames);
+            else
+                rc = r;
             goto out;
         }
         if (r == 0)

@@ -108,7 +108,7 @@ static double *sorted_copy(const double *x, size_t n)
 
 double mdl_stats_ks(const double *a, size_t na, const double *b, size_t nb)
 {
-    double d = NAN;
+    double d = (double)NAN;
     double *sa = NULL, *sb = NULL;
 
     if (na == 0 || nb == 0)
@@ -140,7 +140,7 @@ out:
 
 double mdl_stats_w1(const double *a, size_t na, const double *b, size_t nb)
 {
-    double w = NAN;
+    double w = (double)NAN;
     double *sa = NULL, *sb = NULL;
 
     if (na == 0 || nb == 0)

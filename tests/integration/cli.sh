@@ -202,6 +202,26 @@ expect "missing model" 1 "missing.json"
 mkfifo "$tmp/fifo.pcap"
 run "$fm" estimate "$tmp/fifo.pcap"
 expect "estimate on a pipe" 1 "regular file"
+# Ctrl-C while flows reads a pipe that has gone quiet: the flows read so far are listed.
+"$mk" "$tmp/small.pcap" 300 2
+(cat "$tmp/small.pcap"; sleep 30) >"$tmp/fifo.pcap" &
+feeder=$!
+"$fm" flows "$tmp/fifo.pcap" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 50); do
+    # wait until flowmimic has read everything the feeder wrote (the pipe is empty)
+    [ "$(cat /proc/$pid/io 2>/dev/null | awk '/^rchar/ {print $2}')" -ge "$(stat -c %s "$tmp/small.pcap")" ] 2>/dev/null && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+kill $feeder 2>/dev/null
+wait $feeder 2>/dev/null
+check "Ctrl-C on flows: exit 130" test "$rc" = 130
+check "Ctrl-C on flows: says the list is partial" grep -q "partial" "$tmp/err"
+check "Ctrl-C on flows: lists the 300 packets read" grep -qE '^ +0 udp ' "$tmp/out"
+check "Ctrl-C on flows: counts add up" test "$(awk 'NR > 1 {s += $5 + $7} END {print s}' "$tmp/out")" = 300
 # Ctrl-C while a large capture is being read or fitted: either the model is complete or it is
 # absent; never a partial file, never a leftover temporary.
 "$mk" "$tmp/big.pcap" 1000000 50
