@@ -258,7 +258,7 @@ static void test_exact_bins(void **state)
 static void test_bad_input(void **state)
 {
     (void)state;
-    double x[4] = {1, 2, 3, NAN};
+    double x[4] = {1, 2, 3, (double)NAN};
     struct mdl_gmm_opts o;
     mdl_gmm_opts_init(&o);
     struct mdl_gmm_result res;

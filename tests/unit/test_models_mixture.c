@@ -384,9 +384,9 @@ static void test_bad_input(void **state)
     assert_int_equal(mdl_mixture_fit(x, 4, &o, &m, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "negative"));
     o.scale = MDL_SCALE_LINEAR;
-    x[2] = NAN;
+    x[2] = (double)NAN;
     assert_int_equal(mdl_mixture_fit(x, 4, &o, &m, &err), FM_EINVAL);
-    x[2] = INFINITY;
+    x[2] = (double)INFINITY;
     assert_int_equal(mdl_mixture_fit(x, 4, &o, &m, &err), FM_EINVAL);
     x[2] = 3;
     o.trim_lo = 50;
