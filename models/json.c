@@ -224,6 +224,8 @@ int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *er
     text = mdl_json_print(m);
     size_t plen = strlen(path);
     tmp = malloc(plen + 16);
+    if (tmp)
+        tmp[0] = '\0'; /* no temporary file to remove yet */
     if (!text || !tmp) {
         rc = fm_err_set(err, FM_ENOMEM, "model for '%s'", path);
         goto out;
@@ -620,7 +622,7 @@ int mdl_json_parse(
             fm_err_set(err, FM_EFORMAT, "%s: not a flowmimic model (expected a JSON object)", what);
     else
         get_model(&c, root, m);
-    if (c.rc >= 0)
+    if (m && c.rc >= 0)
         *out = *m;
     free(m);
     cJSON_Delete(root);

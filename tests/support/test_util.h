@@ -24,8 +24,8 @@
 /* Path of a file under ../shared/traffic_dumps (FM_DUMPS_DIR), into buf. */
 static inline const char *test_dump_path(char *buf, size_t size, const char *name)
 {
-    const char *dir = getenv("FM_DUMPS_DIR");
-    snprintf(buf, size, "%s/%s", dir ? dir : "../shared/traffic_dumps", name);
+    const char *root = getenv("FM_DUMPS_DIR");
+    snprintf(buf, size, "%s/%s", root ? root : "../shared/traffic_dumps", name);
     return buf;
 }
 
