@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum {
     OPT_FLOW = 256,
@@ -398,7 +399,15 @@ static int run(const struct estimate_opts *o, const char *path)
         }
         const struct est_flow *f = flows2[fi];
         struct mdl_model model;
-        if (est_model_from_flow(f, path, &o->est, &model, &err) < 0) {
+        /* EM on a large flow takes seconds: say what is going on, on a terminal only. */
+        int status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+        if (status)
+            fprintf(stderr, "fitting flow %zu (%llu packets)...", fi,
+                    (unsigned long long)(f->side[0].packets + f->side[1].packets));
+        int fit_rc = est_model_from_flow(f, path, &o->est, &model, &err);
+        if (status)
+            fprintf(stderr, "\r\033[K");
+        if (fit_rc < 0) {
             fm_log_error("flow %zu of '%s': %s", fi, path, err.msg);
             goto out;
         }
