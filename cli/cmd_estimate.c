@@ -390,7 +390,8 @@ static int run(const struct estimate_opts *o, const char *path)
 
     char stem[200];
     capture_stem(path, stem, sizeof(stem));
-    for (size_t i = 0; i < nidx && !cli_stop; i++) {
+    size_t done = 0;
+    for (size_t i = 0; i < nidx && !cli_stop; i++, done++) {
         size_t fi = idx[i];
         /* The same file read the same way ranks its flows the same way. */
         if (fi >= n2 || !key_eq(&flows2[fi]->key, &flows[fi]->key)) {
@@ -441,7 +442,8 @@ static int run(const struct estimate_opts *o, const char *path)
             fflush(stdout);
         }
     }
-    if (cli_stop) {
+    /* A signal after the last model was written interrupted nothing. */
+    if (done < nidx) {
         fm_log_error("interrupted: the models listed above were written completely, no others");
         rc = CLI_EXIT_INTR;
         goto out;

@@ -27,7 +27,7 @@
 #define REST_MIN       10    /* fewest samples for the Gaussian part ... */
 #define REST_MIN_SHARE 0.01  /* ... and fewest as a share of all samples */
 #define SAMPLE_TRIES   64    /* redraws of a component before clamping to [min, max] */
-#define LOG_VAR_MIN    1e-6  /* smallest variance on ln(x) */
+#define LOG_VAR_MIN    1e-14 /* smallest variance on ln(x): sd 1e-7, a 100 ns spread at 1 s */
 #define LIN_VAR_REL    1e-12 /* smallest variance on x, relative to max(1, |x|max)^2 */
 #define WEIGHT_TOL     1e-6
 
@@ -176,22 +176,44 @@ static int is_atom(const struct mdl_atom *atoms, size_t na, double v)
     return lo < na && atoms[lo].value == v;
 }
 
-/* The variance floor of the Gaussian part, tied to the data's resolution: a uniform spread
- * over one quantum has variance res^2 / 12, and nothing finer is real. On the log scale a
- * quantum at the median of the rest is res / median wide in ln(x). Without a resolution
- * the floors are LIN_VAR_REL of the data's magnitude squared and LOG_VAR_MIN. */
+/* The variance floor of the Gaussian part, a guard only: dithered data (see dither()) cannot
+ * gather tighter than one quantum anyway. A uniform spread over one quantum has variance
+ * res^2 / 12; on the log scale a quantum is res / x wide at x, narrowest at the largest x, so
+ * the floor there is the one no real cluster goes below. Without a resolution the floors are
+ * LIN_VAR_REL of the data's magnitude squared and LOG_VAR_MIN. */
 static double var_floor(const struct mdl_fit_opts *o, const double *rest, size_t nr)
 {
     double res = o->resolution;
     if (o->scale == MDL_SCALE_LOG) {
-        /* rest holds ln(x); ln is monotone, so this is ln of the median of x. */
-        double med = exp(mdl_stats_quantile_sorted(rest, nr, 0.5));
-        double f = res > 0.0 && med > 0.0 ? (res / med) * (res / med) / 12.0 : 0.0;
+        /* rest holds ln(x), sorted: its last element is ln of the largest x. */
+        double top = exp(rest[nr - 1]);
+        double f = res > 0.0 && top > 0.0 ? (res / top) * (res / top) / 12.0 : 0.0;
         return f > LOG_VAR_MIN ? f : LOG_VAR_MIN;
     }
     double mag = fmax(1.0, fmax(fabs(rest[0]), fabs(rest[nr - 1])));
     double f = res * res / 12.0, tiny = LIN_VAR_REL * mag * mag;
     return f > tiny ? f : tiny;
+}
+
+/* Quantised data (whole bytes, timestamps on a 1 us tick) are values rounded to a quantum.
+ * Spread each one uniformly over its quantum, with a seeded generator, before EM: the fit then
+ * sees the continuous quantity that was rounded, no component can collapse onto one repeated
+ * value, and sampling (draw, then round to the quantum) is the exact inverse. On the log scale
+ * this gives a spread of res / x at x, which no single variance floor could. x stays sorted. */
+static int dither(double *x, size_t n, const struct mdl_fit_opts *o, struct fm_err *err)
+{
+    struct fm_rng *r = fm_rng_new(o->seed ^ 0x9e3779b97f4a7c15ULL);
+    if (!r)
+        return fm_err_set(err, FM_ENOMEM, "mixture: dither");
+    double res = o->resolution;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] + (fm_rng_uniform(r) - 0.5) * res;
+        /* On the log scale the smallest non-zero value is one quantum: keep it positive. */
+        x[i] = o->scale == MDL_SCALE_LOG && v <= 0.0 ? x[i] * 0.5 : v;
+    }
+    fm_rng_free(r);
+    int rc = mdl_stats_sort(x, n);
+    return rc < 0 ? fm_err_set(err, rc, "mixture: sorting %zu samples", n) : FM_OK;
 }
 
 /* Fit the Gaussian part to the sorted rest[0..nr) (already on the component scale). */
@@ -308,6 +330,11 @@ int mdl_mixture_fit(const double *x,
         } else {
             rest_min = 2.0;
         }
+    }
+    if (o->resolution > 0.0 && nr > 0) {
+        rc = dither(s, nr, o, err);
+        if (rc < 0)
+            goto out;
     }
     if (o->scale == MDL_SCALE_LOG)
         for (size_t i = 0; i < nr; i++)
