@@ -87,5 +87,8 @@ int cli_plot_model(const struct est_flow *f,
 int cmd_flows(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
 
 #endif

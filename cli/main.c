@@ -19,6 +19,9 @@ static const struct cmd cmds[] = {
     {"estimate", cmd_estimate,
      "fit a model of payload length and inter-arrival time per flow side"},
     {"show", cmd_show, "print a model as tables"},
+    {"generate", cmd_generate, "draw packets from a model into a pcap file"},
+    {"replay", cmd_replay, "put a model or a capture on the wire, at the right moments"},
+    {"receive", cmd_receive, "receive flows and report loss, jitter, delay, gaps and sizes"},
     {"help", cmd_help, "show help for a command: flowmimic help COMMAND"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,24 +1,103 @@
 #!/usr/bin/env bash
 # scripts/demo.sh - flowmimic's main job on a bundled capture: install what is missing, build,
-# list the flows, estimate a model of the main flow, and show it.
+# list the flows, estimate a model of the main flow and show it, then play the model between
+# two emulated hosts (two network namespaces joined by a veth pair, created here and removed at
+# the end; needs root) and print what the receiver saw beside the capture. Without root it
+# writes a synthetic pcap instead and says why.
 # Usage: scripts/demo.sh [CAPTURE]   (default: traffic_dumps/rtp_video_160kbps_1dir__trex.pcap)
+#   DEMO_SECONDS (default 10): how long the model plays; OUT_DIR (default out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 capture=${1:-traffic_dumps/rtp_video_160kbps_1dir__trex.pcap}
+secs=${DEMO_SECONDS:-10}
+out=${OUT_DIR:-out/demo}
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFM_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-fm=build/cli/flowmimic
-out=${OUT_DIR:-out/demo}
+fm=$PWD/build/cli/flowmimic
 mkdir -p "$out"
+
 echo "== flowmimic flows $capture"
-$fm flows --top 10 "$capture"
+"$fm" flows --top 10 "$capture"
 echo
 echo "== flowmimic estimate $capture"
-model=$($fm estimate --plot "$out" -o "$out/model.json" "$capture" | cut -f1)
+model=$("$fm" estimate --plot "$out" -o "$out/model.json" "$capture" | cut -f1)
 echo "$model"
 echo
 echo "== flowmimic show $model"
-$fm show "$model"
+"$fm" show "$model"
 echo
-echo "plots: $(ls "$out"/*.png | tr '\n' ' ')"
+
+# What the capture's flow looked like, for the comparison at the end.
+flow=$("$fm" show --json "$model" | jq -r '.source.flow')
+"$fm" flows --json "$capture" | jq --arg f "$flow" '.[] | select(.flow == $f)' >"$out/capture-flow.json"
+
+can_netns() {
+    [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "fmdemo-probe-$$" 2>/dev/null &&
+        ip netns del "fmdemo-probe-$$"
+}
+if ! can_netns; then
+    echo "== not root (or no network namespaces here): writing a synthetic capture instead of"
+    echo "   playing the model between two emulated hosts; run as root to see it on the wire"
+    "$fm" generate --duration "$secs" -o "$out/synthetic.pcap" "$model" >/dev/null
+    "$fm" flows "$out/synthetic.pcap"
+    exit 0
+fi
+
+nsa=fmdemo-a-$$
+nsb=fmdemo-b-$$
+cleanup() {
+    ip netns del "$nsa" 2>/dev/null || true
+    ip netns del "$nsb" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns add "$nsa"
+ip netns add "$nsb"
+ip link add vdemoa type veth peer name vdemob
+ip link set vdemoa netns "$nsa"
+ip link set vdemob netns "$nsb"
+ip -n "$nsa" addr add 198.18.0.1/24 dev vdemoa
+ip -n "$nsb" addr add 198.18.0.2/24 dev vdemob
+ip -n "$nsa" link set vdemoa up
+ip -n "$nsb" link set vdemob up
+ip -n "$nsa" link set lo up
+ip -n "$nsb" link set lo up
+
+port=$("$fm" show --json "$model" | jq -r '.flow.remote.port')
+two_sided=$("$fm" show --json "$model" | jq -r '.sides.remote != null and .sides.remote.iat != null')
+echo "== playing the model for ${secs}s: host A (198.18.0.1) -> host B (198.18.0.2)"
+if [ "$two_sided" = true ]; then
+    # Both ends of the call: each host plays its side at the other and listens for the peer's.
+    lport=$("$fm" show --json "$model" | jq -r '.flow.local.port')
+    ip netns exec "$nsb" "$fm" -q replay --iface vdemob --peer 198.18.0.1 --side remote \
+        --duration "$secs" --listen --json "$model" >"$out/host-b.json" &
+    pid_b=$!
+    ip netns exec "$nsa" "$fm" -q replay --iface vdemoa --peer 198.18.0.2 --side local \
+        --duration "$secs" --listen --json "$model" >"$out/host-a.json"
+    wait $pid_b
+    echo "host A sent:     $(jq -c '.sent // .' "$out/host-a.json")"
+    echo "host B received: $(jq -c '.received // empty' "$out/host-b.json")"
+    echo "host B sent:     $(jq -c '.sent // .' "$out/host-b.json")"
+    echo "host A received: $(jq -c '.received // empty' "$out/host-a.json")"
+    echo "(ports $lport and $port)"
+else
+    ip netns exec "$nsb" "$fm" -q receive --port "$port" --duration $((secs + 2)) --json \
+        >"$out/received.json" &
+    pid_b=$!
+    sleep 0.5
+    ip netns exec "$nsa" "$fm" replay --iface vdemoa --peer 198.18.0.2 --side local \
+        --duration "$secs" "$model"
+    wait $pid_b
+    echo
+    echo "== what host B received, beside the capture"
+    jq -r --slurpfile cap "$out/capture-flow.json" '
+        (.streams // .) as $s | ($s | if type == "array" then .[0] else . end) as $r |
+        ["", "capture", "received"],
+        ["packets/s", ($cap[0].local_packets / $cap[0].duration_s | . * 10 | round / 10),
+                      ($r.packets / $r.duration_s | . * 10 | round / 10)],
+        ["mean payload (B)", ($cap[0].mean_payload | . * 10 | round / 10), ($r.payload_mean | . * 10 | round / 10)],
+        ["mean gap (ms)", ($cap[0].mean_iat_s * 1000 | . * 1000 | round / 1000), ($r.iat_mean_ms // null)],
+        ["loss", "-", $r.lost],
+        ["jitter (ms)", "-", ($r.jitter_ms // null)]
+        | @tsv' "$out/received.json" | column -t -s $'\t'
+fi

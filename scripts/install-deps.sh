@@ -9,7 +9,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libpcap-dev libnet1-dev libgsl-dev
-      libcurl4-openssl-dev libcjson-dev gnuplot-nox)
+      libcurl4-openssl-dev libcjson-dev gnuplot-nox jq iproute2)
 for a in "$@"; do
     case "$a" in
     --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark) ;;

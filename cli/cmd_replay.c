@@ -1,0 +1,791 @@
+/* cli/cmd_replay.c - `flowmimic replay`: put a model, or a capture with its own timing, on
+ * the wire through libnet, at absolute deadlines, with a live status line and a summary.
+ * Every check that can fail does so before the first packet leaves: the input, the variant,
+ * the permission for raw sockets, the interface, the route to the peer. --dry-run opens no
+ * raw socket and sends nothing, so it needs neither root nor --iface/--peer: without them it
+ * shows the packets with the addresses of the model or capture. */
+#include "cli/cli.h"
+#include "cli/jw.h"
+#include "cli/replay_capture.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/num.h"
+#include "estimator/flow.h"
+#include "models/json.h"
+#include "models/variant.h"
+#include "transceiver/sender.h"
+#include "transceiver/sink.h"
+#include "transceiver/source.h"
+#include "transceiver/timer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    OPT_PEER = 256,
+    OPT_PEER_MAC,
+    OPT_SIDE,
+    OPT_STREAMS,
+    OPT_FLOW,
+    OPT_SPEED,
+    OPT_RATE_SCALE,
+    OPT_MAX_RATE,
+    OPT_TIMER,
+    OPT_SPIN_US,
+    OPT_REALTIME,
+    OPT_VARIANT,
+    OPT_SEED,
+    OPT_SRC_PORT,
+    OPT_DST_PORT,
+    OPT_LISTEN,
+    OPT_DRY_RUN,
+    OPT_JSON,
+};
+
+static const struct cli_opt opts[] = {
+    {"iface", 'i', required_argument, "IFACE", "send on this interface (required)"},
+    {"peer", OPT_PEER, required_argument, "IP",
+     "destination address, IPv4 or IPv6 (required); the kernel\nroutes and resolves the next "
+     "hop"},
+    {"peer-mac", OPT_PEER_MAC, required_argument, "MAC",
+     "link-layer mode: build Ethernet frames to this MAC"},
+    {"side", OPT_SIDE, required_argument, "local|remote|both",
+     "the side of the model this host plays (default local);\nfor a capture with --flow, the "
+     "side replayed (default both)"},
+    {"streams", 's', required_argument, "N", "independent streams of the model (default 1)"},
+    {"flow", OPT_FLOW, required_argument, "SPEC",
+     "capture: only the flow 'udp A:PORT B:PORT' (default: all UDP)"},
+    {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
+    {"count", 'c', required_argument, "N", "stop after N packets"},
+    {"duration", 'd', required_argument, "SECONDS", "stop after this long"},
+    {"rate-scale", OPT_RATE_SCALE, required_argument, "X",
+     "model: multiply the packet rate by X (default 1)"},
+    {"max-rate", OPT_MAX_RATE, required_argument, "PPS", "never send faster than PPS packets/s"},
+    {"timer", OPT_TIMER, required_argument, "sleep|spin|hybrid",
+     "how to wait for a deadline (default hybrid: sleep,\nthen spin over the last --spin-us)"},
+    {"spin-us", OPT_SPIN_US, required_argument, "US", "hybrid: spin this long (default 200)"},
+    {"realtime", OPT_REALTIME, no_argument, NULL,
+     "SCHED_FIFO and locked memory (root or CAP_SYS_NICE)"},
+    {"variant", OPT_VARIANT, required_argument, "FILE[:NAME]", "model: apply a variant"},
+    {"seed", OPT_SEED, required_argument, "N", "model: random seed (default 1)"},
+    {"src-port", OPT_SRC_PORT, required_argument, "PORT",
+     "model: source port of stream 0 (stream s: PORT+s)"},
+    {"dst-port", OPT_DST_PORT, required_argument, "PORT", "model: destination port"},
+    {"listen", OPT_LISTEN, no_argument, NULL, "also receive the peer's side and report it"},
+    {"dry-run", OPT_DRY_RUN, no_argument, NULL,
+     "print the plan and the first packets, send nothing"},
+    {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
+    {"help", 'h', no_argument, NULL, "show this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct cli_cmd_doc doc = {
+    "replay",
+    "[OPTIONS] --iface IFACE --peer IP MODEL.json|CAPTURE",
+    "Put a model (or a capture, with its recorded timing) on the wire.",
+    "The input is told apart by its content: a pcap/pcapng capture, or a JSON model.\n"
+    "Each packet is sent at start + its offset in the schedule (absolute deadlines: error\n"
+    "does not accumulate). A capture is anchored to its first selected packet; its source\n"
+    "address becomes the interface's and its destination the peer, ports are kept.\n"
+    "Raw sockets need root or CAP_NET_RAW. --dry-run needs neither, nor --iface/--peer.\n"
+    "On a terminal a status line is shown once a second; a summary follows at the end and\n"
+    "on Ctrl-C (exit 130).\n"
+    "\nExamples:\n"
+    "  flowmimic replay -i eth1 --peer 198.18.0.2 --duration 60 video.json\n"
+    "  flowmimic replay -i eth1 --peer 198.18.0.2 --streams 200 --side remote video.json\n"
+    "  flowmimic replay -i eth1 --peer 198.18.0.2 --flow 'udp 10.0.0.1:5004 10.0.0.2:5006' \\\n"
+    "      --side local --speed 2 call.pcap\n"
+    "  flowmimic replay --dry-run video.json\n",
+};
+
+#define DRY_RUN_PACKETS 10
+
+struct replay_opts {
+    const char *iface;
+    int have_peer;
+    uint8_t ip_version; /* of the peer */
+    uint8_t peer_ip[16];
+    int have_peer_mac;
+    uint8_t peer_mac[6];
+    int side; /* MDL_SIDE_*, CLI_SIDE_BOTH, or -2 when not given */
+    long streams;
+    int have_flow;
+    struct est_flow_key flow;
+    double speed;
+    uint64_t count;
+    double duration_s;
+    double rate_scale;
+    double max_rate;
+    enum trx_timer_mode timer;
+    double spin_us;
+    int realtime;
+    const char *variant;
+    uint64_t seed;
+    int have_seed;
+    long src_port, dst_port;
+    int listen;
+    int dry_run;
+    int json;
+    /* Options that apply to one kind of input only, to refuse them for the other. */
+    const char *model_only;
+    const char *capture_only;
+};
+
+static int parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
+{
+    unsigned v[6];
+    char tail = 0;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) !=
+        6)
+        return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return FM_OK;
+}
+
+static int parse_side(const char *s, int *out, struct fm_err *err)
+{
+    if (strcmp(s, "local") == 0)
+        *out = MDL_SIDE_LOCAL;
+    else if (strcmp(s, "remote") == 0)
+        *out = MDL_SIDE_REMOTE;
+    else if (strcmp(s, "both") == 0)
+        *out = CLI_SIDE_BOTH;
+    else
+        return fm_err_set(err, FM_EINVAL, "--side: expected local, remote or both, got '%s'", s);
+    return FM_OK;
+}
+
+/* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
+static int take_opt(struct replay_opts *o, int c, const char *arg, struct fm_err *err)
+{
+    switch (c) {
+    case 'i':
+        o->iface = arg;
+        return FM_OK;
+    case OPT_PEER:
+        if (inet_pton(AF_INET, arg, o->peer_ip) == 1) {
+            o->ip_version = 4;
+        } else if (inet_pton(AF_INET6, arg, o->peer_ip) == 1) {
+            o->ip_version = 6;
+        } else {
+            return fm_err_set(err, FM_EINVAL, "--peer: expected an IPv4 or IPv6 address, got '%s'",
+                              arg);
+        }
+        o->have_peer = 1;
+        return FM_OK;
+    case OPT_PEER_MAC:
+        o->have_peer_mac = 1;
+        return parse_mac(arg, o->peer_mac, err);
+    case OPT_SIDE:
+        return parse_side(arg, &o->side, err);
+    case 's':
+        o->model_only = "--streams";
+        return fm_parse_long(arg, 1, 100000, "--streams", &o->streams, err);
+    case OPT_FLOW:
+        o->capture_only = "--flow";
+        o->have_flow = 1;
+        return est_flow_spec_parse(arg, &o->flow, err);
+    case OPT_SPEED:
+        o->capture_only = "--speed";
+        return fm_parse_double(arg, 1e-6, 1e6, "--speed", &o->speed, err);
+    case 'c':
+        return fm_parse_u64(arg, UINT64_MAX, "--count", &o->count, err);
+    case 'd':
+        return fm_parse_double(arg, 1e-6, 1e7, "--duration", &o->duration_s, err);
+    case OPT_RATE_SCALE:
+        o->model_only = "--rate-scale";
+        return fm_parse_double(arg, 1e-6, 1e6, "--rate-scale", &o->rate_scale, err);
+    case OPT_MAX_RATE:
+        return fm_parse_double(arg, 1e-3, 1e9, "--max-rate", &o->max_rate, err);
+    case OPT_TIMER:
+        return trx_timer_mode_parse(arg, &o->timer, err);
+    case OPT_SPIN_US:
+        return fm_parse_double(arg, 0, 1e6, "--spin-us", &o->spin_us, err);
+    case OPT_REALTIME:
+        o->realtime = 1;
+        return FM_OK;
+    case OPT_VARIANT:
+        o->model_only = "--variant";
+        o->variant = arg;
+        return FM_OK;
+    case OPT_SEED:
+        o->model_only = "--seed";
+        o->have_seed = 1;
+        return fm_parse_u64(arg, UINT64_MAX, "--seed", &o->seed, err);
+    case OPT_SRC_PORT:
+        o->model_only = "--src-port";
+        return fm_parse_long(arg, 1, 65535, "--src-port", &o->src_port, err);
+    case OPT_DST_PORT:
+        o->model_only = "--dst-port";
+        return fm_parse_long(arg, 1, 65535, "--dst-port", &o->dst_port, err);
+    case OPT_LISTEN:
+        o->listen = 1;
+        return FM_OK;
+    case OPT_DRY_RUN:
+        o->dry_run = 1;
+        return FM_OK;
+    case OPT_JSON:
+        o->json = 1;
+        return FM_OK;
+    default:
+        return fm_err_set(err, FM_EINVAL, "unhandled option");
+    }
+}
+
+enum input_kind { INPUT_CAPTURE, INPUT_MODEL };
+
+/* Tell a capture from a model by its first bytes: the pcap magic in either byte order (micro-
+ * and nanosecond variants), the pcapng section header block type, or a JSON object. */
+static int detect_input(const char *path, enum input_kind *kind, struct fm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
+    unsigned char b[64];
+    size_t n = fread(b, 1, sizeof(b), f);
+    int rd_err = ferror(f);
+    fclose(f);
+    if (rd_err)
+        return fm_err_set(err, FM_EIO, "cannot read '%s' (a directory?)", path);
+    if (n == 0)
+        return fm_err_set(err, FM_EFORMAT, "'%s' is empty", path);
+    if (n >= 4) {
+        uint32_t le =
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        if (le == 0xa1b2c3d4u || le == 0xd4c3b2a1u || le == 0xa1b23c4du || le == 0x4d3cb2a1u ||
+            le == 0x0a0d0d0au) {
+            *kind = INPUT_CAPTURE;
+            return FM_OK;
+        }
+    }
+    size_t i = 0;
+    if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+        i = 3; /* a UTF-8 byte order mark some editors write */
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    if (i < n && b[i] == '{') {
+        *kind = INPUT_MODEL;
+        return FM_OK;
+    }
+    return fm_err_set(err, FM_EFORMAT,
+                      "'%s' is neither a capture (pcap, pcapng) nor a model (JSON)", path);
+}
+
+/* The address of iface in the peer's family into out; prefers the one given in want (the
+ * route's choice) when iface holds it, and avoids IPv6 link-local addresses when it can.
+ * Returns FM_OK, FM_ENOTFOUND. */
+static int iface_address(
+    const char *iface, uint8_t version, const uint8_t *want, uint8_t out[16], struct fm_err *err)
+{
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) != 0)
+        return fm_err_errno(err, FM_ENET, errno, "cannot list the addresses of '%s'", iface);
+    int found = 0; /* 1: an address, 2: the wanted one */
+    int chosen_ll = 0;
+    int family = version == 4 ? AF_INET : AF_INET6;
+    memset(out, 0, 16);
+    for (const struct ifaddrs *a = ifa; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != family || strcmp(a->ifa_name, iface) != 0)
+            continue;
+        uint8_t addr[16] = {0};
+        int link_local = 0;
+        if (family == AF_INET) {
+            const struct sockaddr_in *sin = (const void *)a->ifa_addr;
+            memcpy(addr, &sin->sin_addr, 4);
+        } else {
+            const struct sockaddr_in6 *sin6 = (const void *)a->ifa_addr;
+            memcpy(addr, &sin6->sin6_addr, 16);
+            link_local = IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr);
+        }
+        if (want && memcmp(addr, want, version == 4 ? 4 : 16) == 0) {
+            memcpy(out, addr, 16);
+            found = 2;
+            break;
+        }
+        if (!found || (chosen_ll && !link_local)) {
+            memcpy(out, addr, 16);
+            chosen_ll = link_local;
+            found = 1;
+        }
+    }
+    freeifaddrs(ifa);
+    if (!found)
+        return fm_err_set(err, FM_ENOTFOUND, "interface '%s' has no IPv%u address", iface, version);
+    return FM_OK;
+}
+
+/* The name of the interface holding addr, into name (IF_NAMESIZE), or "" when none does. */
+static void address_owner(uint8_t version, const uint8_t *addr, char *name)
+{
+    struct ifaddrs *ifa = NULL;
+    name[0] = '\0';
+    if (getifaddrs(&ifa) != 0)
+        return;
+    int family = version == 4 ? AF_INET : AF_INET6;
+    for (const struct ifaddrs *a = ifa; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != family)
+            continue;
+        const void *p = NULL;
+        if (family == AF_INET)
+            p = &((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr;
+        else
+            p = &((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
+        if (memcmp(p, addr, version == 4 ? 4 : 16) == 0) {
+            snprintf(name, IF_NAMESIZE, "%s", a->ifa_name);
+            break;
+        }
+    }
+    freeifaddrs(ifa);
+}
+
+/* Ask the kernel for a route to the peer the cheap way: connect() a UDP socket (which sends
+ * nothing) and read back the source address it chose. Fails with FM_ENET when there is no
+ * route; warns when the route leaves through another interface than iface (the raw socket
+ * is bound to iface, so the packets go there anyway, but the peer may not be reachable). The
+ * source address for the packets is the route's when iface holds it, else iface's own. */
+static int check_route(const struct replay_opts *o, uint8_t src[16], struct fm_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    char peer[INET6_ADDRSTRLEN];
+    inet_ntop(o->ip_version == 4 ? AF_INET : AF_INET6, o->peer_ip, peer, sizeof(peer));
+    memset(&ss, 0, sizeof(ss));
+    if (o->ip_version == 4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(9);
+        memcpy(&sin->sin_addr, o->peer_ip, 4);
+        sl = sizeof(*sin);
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(9);
+        memcpy(&sin6->sin6_addr, o->peer_ip, 16);
+        if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+            sin6->sin6_scope_id = if_nametoindex(o->iface);
+        sl = sizeof(*sin6);
+    }
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return fm_err_errno(err, FM_ENET, errno, "route to %s", peer);
+    int rc = FM_OK;
+    uint8_t route_src[16] = {0};
+    if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+        rc = fm_err_errno(err, FM_ENET, errno, "no route to peer %s", peer);
+        goto out;
+    }
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof(me);
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0) {
+        rc = fm_err_errno(err, FM_ENET, errno, "route to %s", peer);
+        goto out;
+    }
+    if (o->ip_version == 4)
+        memcpy(route_src, &((struct sockaddr_in *)&me)->sin_addr, 4);
+    else
+        memcpy(route_src, &((struct sockaddr_in6 *)&me)->sin6_addr, 16);
+    char owner[IF_NAMESIZE];
+    address_owner(o->ip_version, route_src, owner);
+    if (owner[0] && strcmp(owner, o->iface) != 0)
+        fm_log_warn("the route to %s leaves through '%s', not '%s': sending on '%s' anyway", peer,
+                    owner, o->iface, o->iface);
+    rc = iface_address(o->iface, o->ip_version, route_src, src, err);
+out:
+    close(fd);
+    return rc;
+}
+
+/* The status line: shown on a terminal only, rewritten in place once a second. */
+struct status {
+    int tty;
+    int shown;
+};
+
+static void on_status(const struct trx_send_stats *s, void *arg)
+{
+    struct status *st = arg;
+    if (!st->tty)
+        return;
+    double secs = (double)s->elapsed_ns / 1e9;
+    fprintf(stderr,
+            "\r%7.1f s  %llu packets  %.0f pps  %.3f Mbit/s  %llu late  worst %.0f us\033[K", secs,
+            (unsigned long long)s->packets, s->mean_pps, s->mean_mbps, (unsigned long long)s->late,
+            (double)s->late_max_ns / 1e3);
+    fflush(stderr);
+    st->shown = 1;
+}
+
+static void print_summary(const struct replay_opts *o,
+                          const struct trx_send_stats *s,
+                          const struct cli_replay_capture_stats *cs,
+                          const char *status)
+{
+    if (o->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w, NULL);
+        jw_str(&w, "status", status);
+        jw_int(&w, "packets", (long long)s->packets);
+        jw_int(&w, "bytes", (long long)s->bytes);
+        jw_num(&w, "elapsed_s", (double)s->elapsed_ns / 1e9);
+        jw_num(&w, "mean_pps", s->mean_pps);
+        jw_num(&w, "mean_mbps", s->mean_mbps);
+        jw_obj_begin(&w, "lateness_us");
+        jw_num(&w, "p50", (double)s->late_p50_ns / 1e3);
+        jw_num(&w, "p99", (double)s->late_p99_ns / 1e3);
+        jw_num(&w, "max", (double)s->late_max_ns / 1e3);
+        jw_obj_end(&w);
+        jw_int(&w, "late", (long long)s->late);
+        jw_int(&w, "errors", (long long)s->errors);
+        if (s->errors)
+            jw_str(&w, "first_error", s->first_error);
+        if (cs) {
+            jw_obj_begin(&w, "capture");
+            jw_int(&w, "frames", (long long)cs->frames);
+            jw_int(&w, "selected", (long long)cs->selected);
+            jw_int(&w, "not_udp", (long long)cs->not_udp);
+            jw_int(&w, "other_ip_version", (long long)cs->other_version);
+            jw_int(&w, "other_flow", (long long)cs->other_flow);
+            jw_int(&w, "short_payload", (long long)cs->short_payload);
+            jw_obj_end(&w);
+        }
+        jw_obj_end(&w);
+        jw_finish(&w);
+    } else {
+        printf("replay %s: %llu packets, %llu bytes in %.3f s (%.1f pps, %.3f Mbit/s)\n", status,
+               (unsigned long long)s->packets, (unsigned long long)s->bytes,
+               (double)s->elapsed_ns / 1e9, s->mean_pps, s->mean_mbps);
+        printf("send lateness: p50 %.1f us, p99 %.1f us, max %.1f us; %llu late\n",
+               (double)s->late_p50_ns / 1e3, (double)s->late_p99_ns / 1e3,
+               (double)s->late_max_ns / 1e3, (unsigned long long)s->late);
+        printf("errors: %llu%s%s\n", (unsigned long long)s->errors, s->errors ? ", first: " : "",
+               s->errors ? s->first_error : "");
+        if (cs)
+            printf("capture: %llu frames, %llu replayed, %llu not UDP, %llu other IP version, "
+                   "%llu other flow or side\n",
+                   (unsigned long long)cs->frames, (unsigned long long)cs->selected,
+                   (unsigned long long)cs->not_udp, (unsigned long long)cs->other_version,
+                   (unsigned long long)cs->other_flow);
+    }
+    fflush(stdout);
+}
+
+static void format_addr(uint8_t version, const uint8_t *a, uint16_t port, char *buf, size_t size)
+{
+    char ip[INET6_ADDRSTRLEN];
+    inet_ntop(version == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip));
+    if (version == 4)
+        snprintf(buf, size, "%s:%u", ip, port);
+    else
+        snprintf(buf, size, "[%s]:%u", ip, port);
+}
+
+/* --dry-run: the plan and the first packets of the source, on stdout. */
+static int dry_run(const struct replay_opts *o,
+                   const char *path,
+                   enum input_kind kind,
+                   struct trx_source *src,
+                   struct fm_err *err)
+{
+    printf("plan: replay %s %s", kind == INPUT_MODEL ? "model" : "capture", path);
+    if (kind == INPUT_MODEL)
+        printf(", side %s, %ld stream%s, rate x%g", o->side == MDL_SIDE_REMOTE ? "remote" : "local",
+               o->streams, o->streams == 1 ? "" : "s", o->rate_scale);
+    else
+        printf(", %s, speed x%g", o->have_flow ? "one flow" : "all UDP", o->speed);
+    printf("\n      on %s to %s (%s), timer %s\n", o->iface ? o->iface : "(no interface)",
+           o->have_peer ? "--peer" : "the recorded addresses",
+           o->have_peer_mac ? "link-layer" : "raw IP",
+           o->timer == TRX_TIMER_SLEEP  ? "sleep"
+           : o->timer == TRX_TIMER_SPIN ? "spin"
+                                        : "hybrid");
+    const char *end = kind == INPUT_MODEL ? "only on Ctrl-C" : "at the end of the capture";
+    printf("      stop: %s", o->count || o->duration_s > 0 ? "" : end);
+    if (o->count)
+        printf("after %llu packets ", (unsigned long long)o->count);
+    if (o->duration_s > 0)
+        printf("after %g s", o->duration_s);
+    if (o->max_rate > 0)
+        printf("; at most %g pps", o->max_rate);
+    printf("\nfirst packets (nothing is sent):\n%12s %6s %6s  %s\n", "offset_s", "stream", "bytes",
+           "source > destination  ttl dscp");
+    struct trx_pkt p;
+    const uint8_t *orig = NULL;
+    int rc = FM_OK;
+    for (int i = 0; i < DRY_RUN_PACKETS; i++) {
+        if (o->count && (uint64_t)i >= o->count)
+            break;
+        rc = trx_source_next(src, &p, &orig, err);
+        if (rc <= 0)
+            break;
+        char a[80], b[80];
+        format_addr(p.addr.ip_version, p.addr.src, p.addr.sport, a, sizeof(a));
+        format_addr(p.addr.ip_version, p.addr.dst, p.addr.dport, b, sizeof(b));
+        printf("%12.6f %6u %6u  %s > %s  %u %u\n", (double)p.offset_ns / 1e9, p.stream,
+               p.payload_len, a, b, p.ttl, p.dscp);
+    }
+    fflush(stdout);
+    return rc < 0 ? rc : FM_OK;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC: the probes carry wall-clock send times so that a receiver
+ * on another host, with a synced clock, can measure one-way delay. */
+static int64_t realtime_offset_ns(void)
+{
+    struct timespec r, m;
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    return ((int64_t)r.tv_sec - (int64_t)m.tv_sec) * 1000000000LL +
+           ((int64_t)r.tv_nsec - (int64_t)m.tv_nsec);
+}
+
+/* Load the model and make its source. */
+static int model_source(const struct replay_opts *o,
+                        const char *path,
+                        const uint8_t *src_ip,
+                        struct trx_source **out,
+                        struct fm_err *err)
+{
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    struct trx_model_opts mo;
+    int rc = FM_OK;
+    if (!m)
+        return fm_err_set(err, FM_ENOMEM, "model");
+    rc = mdl_json_load(path, m, err);
+    if (rc < 0)
+        goto out;
+    trx_model_opts_init(&mo);
+    if (o->variant) {
+        rc = mdl_variant_load_spec(o->variant, &mo.variant, err);
+        if (rc < 0)
+            goto out;
+    }
+    mo.side = o->side == MDL_SIDE_REMOTE ? MDL_SIDE_REMOTE : MDL_SIDE_LOCAL;
+    mo.streams = (unsigned)o->streams;
+    mo.count = o->count;
+    mo.duration_ns = (int64_t)(o->duration_s * 1e9);
+    if (o->have_seed)
+        mo.seed = o->seed;
+    mo.rate_scale = o->rate_scale;
+    mo.ip_version = o->ip_version ? o->ip_version : 4;
+    if (src_ip) {
+        mo.have_src_ip = 1;
+        memcpy(mo.src_ip, src_ip, 16);
+    }
+    if (o->have_peer) {
+        mo.have_dst_ip = 1;
+        memcpy(mo.dst_ip, o->peer_ip, 16);
+    }
+    mo.src_port = o->src_port > 0 ? (int)o->src_port : -1;
+    mo.dst_port = o->dst_port > 0 ? (int)o->dst_port : -1;
+    struct fm_err e2 = {0};
+    rc = trx_source_model_new(m, &mo, out, &e2);
+    if (rc < 0)
+        fm_err_set(err, rc, "model '%s': %s", path, e2.msg);
+out:
+    free(m);
+    return rc;
+}
+
+static int run(const struct replay_opts *o, const char *path)
+{
+    struct trx_sink *sink = NULL;
+    struct trx_source *src = NULL;
+    struct fm_err err = {0};
+    enum input_kind kind = INPUT_MODEL;
+    uint8_t src_ip[16] = {0};
+    int have_src = 0;
+    int rc = CLI_EXIT_RUNTIME;
+
+    if (detect_input(path, &kind, &err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
+    if (kind == INPUT_MODEL && o->capture_only) {
+        rc = cli_usage_error(doc.name, "%s applies to captures, and '%s' is a model",
+                             o->capture_only, path);
+        goto out;
+    }
+    if (kind == INPUT_CAPTURE && o->model_only) {
+        rc = cli_usage_error(doc.name, "%s applies to models, and '%s' is a capture%s",
+                             o->model_only, path,
+                             strcmp(o->model_only, "--rate-scale") == 0 ? " (use --speed)" : "");
+        goto out;
+    }
+    if (kind == INPUT_MODEL && o->side == CLI_SIDE_BOTH) {
+        rc = cli_usage_error(doc.name, "--side both applies to captures: one host plays one "
+                                       "side of a model");
+        goto out;
+    }
+    if (kind == INPUT_CAPTURE && o->side != -2 && !o->have_flow) {
+        rc = cli_usage_error(doc.name, "--side needs --flow for a capture (which flow's side?)");
+        goto out;
+    }
+
+    if (!o->dry_run) {
+        /* Permission and interface first (the sink checks both), then the route: each error
+         * names what to fix, and nothing has been sent yet. */
+        struct trx_libnet_opts lo;
+        memset(&lo, 0, sizeof(lo));
+        lo.iface = o->iface;
+        lo.ip_version = o->ip_version;
+        lo.have_peer_mac = o->have_peer_mac;
+        memcpy(lo.peer_mac, o->peer_mac, 6);
+        if (trx_sink_libnet_new(&lo, &sink, &err) < 0 || check_route(o, src_ip, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+        have_src = 1;
+    } else if (o->iface && o->have_peer) {
+        if (if_nametoindex(o->iface) == 0) {
+            fm_log_error("no interface '%s' (see `ip link`)", o->iface);
+            goto out;
+        }
+        if (iface_address(o->iface, o->ip_version, NULL, src_ip, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+        have_src = 1;
+    }
+
+    if (kind == INPUT_MODEL) {
+        if (model_source(o, path, have_src ? src_ip : NULL, &src, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+    } else {
+        struct cli_replay_capture_opts co;
+        memset(&co, 0, sizeof(co));
+        co.path = path;
+        co.have_flow = o->have_flow;
+        co.flow = o->flow;
+        co.side = o->side == -2 ? CLI_SIDE_BOTH : o->side;
+        co.speed = o->speed;
+        co.ip_version = o->ip_version ? o->ip_version : 4;
+        co.have_src = have_src;
+        memcpy(co.src_ip, src_ip, 16);
+        co.have_dst = o->have_peer;
+        memcpy(co.dst_ip, o->peer_ip, 16);
+        if (cli_replay_capture_new(&co, &src, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+    }
+
+    if (o->dry_run) {
+        if (dry_run(o, path, kind, src, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+        rc = CLI_EXIT_OK;
+        goto out;
+    }
+
+    if (trx_timer_setup(o->realtime, &err) < 0) {
+        /* Without --realtime only the timer slack is at stake: worse timing, not a failure. */
+        if (o->realtime) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
+        fm_log_warn("%s: sleeps may wake up to 100 us late", err.msg);
+    }
+
+    struct trx_send_opts so;
+    trx_send_opts_init(&so);
+    so.timer = o->timer;
+    so.spin_ns = (int64_t)(o->spin_us * 1e3);
+    so.count = o->count;
+    so.duration_ns = (int64_t)(o->duration_s * 1e9);
+    so.max_rate_pps = o->max_rate;
+    so.probe_clock_offset_ns = realtime_offset_ns();
+    struct trx_clock clk;
+    trx_clock_real(&clk);
+    struct status status = {isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN, 0};
+
+    if (o->listen) {
+        /* TODO(lead): start the receiver thread here (the peer's side, on o->iface and the
+         * model's ports), before the first send so that no early reply is missed. */
+        fm_log_warn("--listen: receiving is not wired into replay yet; run `flowmimic receive` "
+                    "on this host meanwhile");
+    }
+    cli_signals_install();
+    struct trx_send_stats st;
+    int send_rc = trx_send_run(src, sink, &so, &clk, &st, on_status, &status, &cli_stop, &err);
+    if (o->listen) {
+        /* TODO(lead): stop the receiver thread here (after a grace period for packets in
+         * flight) and print its report after the send summary. */
+    }
+    if (status.shown)
+        fprintf(stderr, "\r\033[K");
+
+    struct cli_replay_capture_stats cs;
+    if (kind == INPUT_CAPTURE)
+        cli_replay_capture_stats(src, &cs);
+    const char *state = send_rc == FM_EINTR ? "interrupted" : send_rc < 0 ? "failed" : "complete";
+    print_summary(o, &st, kind == INPUT_CAPTURE ? &cs : NULL, state);
+    if (send_rc == FM_EINTR) {
+        rc = CLI_EXIT_INTR;
+    } else if (send_rc < 0) {
+        fm_log_error("%s", err.msg);
+    } else {
+        if (st.errors)
+            fm_log_warn("%llu sends failed; the first: %s", (unsigned long long)st.errors,
+                        st.first_error);
+        rc = CLI_EXIT_OK;
+    }
+out:
+    trx_source_free(src);
+    trx_sink_close(sink, 1, NULL);
+    return rc;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct cli_parser p;
+    struct fm_err err = {0};
+    struct replay_opts o;
+    int c;
+    memset(&o, 0, sizeof(o));
+    o.side = -2;
+    o.streams = 1;
+    o.speed = 1.0;
+    o.rate_scale = 1.0;
+    o.timer = TRX_TIMER_HYBRID;
+    o.spin_us = 200.0;
+    o.src_port = -1;
+    o.dst_port = -1;
+    cli_parser_init(&p, &doc, opts);
+    while ((c = cli_next(&p, argc, argv)) != -1) {
+        if (c == 'h') {
+            cli_usage(stdout, &doc, opts);
+            return CLI_EXIT_OK;
+        }
+        if (c == '?')
+            return CLI_EXIT_USAGE;
+        if (take_opt(&o, c, optarg, &err) < 0)
+            return cli_usage_error(doc.name, "%s", err.msg);
+    }
+    if (optind >= argc)
+        return cli_usage_error(doc.name, "name a model or a capture");
+    if (optind + 1 < argc)
+        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
+    /* Sending on a default interface to a default address would put traffic where nobody
+     * asked for it: both are explicit, except for a dry run, which sends nothing. */
+    if (!o.dry_run && !o.iface)
+        return cli_usage_error(doc.name, "name the interface to send on with --iface");
+    if (!o.dry_run && !o.have_peer)
+        return cli_usage_error(doc.name, "name the destination with --peer");
+    if (o.iface && o.iface[0] == '\0')
+        return cli_usage_error(doc.name, "--iface: empty name");
+    return run(&o, argv[optind]);
+}

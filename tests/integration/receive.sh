@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# tests/integration/receive.sh - `flowmimic receive` between two network namespaces joined by a
+# veth pair (198.18.0.1 sends, 198.18.0.2 receives): counts, loss, probes and one-way delay,
+# --json, --write (read back by tcpdump), --count/--duration/--idle, capture mode on the veth,
+# Ctrl-C (summary, exit 130, a valid pcap), and the usage and runtime errors.
+# Usage: receive.sh FLOWMIMIC SRCDIR UDPSEND
+# Network safety: traffic goes only over the namespaces' veth pair or their loopback (udpsend
+# refuses other addresses); every sender is bounded in count and every receiver in time.
+set -u
+fm=$1
+src=$2
+udpsend=$3
+export LC_ALL=C TZ=UTC
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+bg=""
+
+# shellcheck source=../support/netns.sh
+. "$src/tests/support/netns.sh"
+
+cleanup() {
+    [ -n "$bg" ] && kill "$bg" 2>/dev/null
+    netns_cleanup
+    rm -rf "$tmp"
+}
+
+# run CMD...: sets rc and err (stderr); stdout stays in $tmp/out.
+run() {
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    err=$(cat "$tmp/err")
+}
+
+ok() {
+    pass=$((pass + 1))
+}
+
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $1"
+    echo "  rc=${rc:-}"
+    echo "  stdout: $(head -c 800 "$tmp/out" 2>/dev/null)"
+    echo "  stderr: $(head -c 600 "$tmp/err" 2>/dev/null)"
+}
+
+# expect NAME RC [STDERR-SUBSTRING]: the last run exited with RC; on failure (RC != 0) stderr
+# is exactly one line and holds the substring.
+expect() {
+    local name=$1 want=$2 needle=${3:-}
+    if [ "$rc" != "$want" ]; then
+        bad "$name: exit $rc, expected $want"
+        return
+    fi
+    if [ "$want" != 0 ]; then
+        local lines
+        lines=$(printf '%s\n' "$err" | grep -c .)
+        if [ "$lines" != 1 ]; then
+            bad "$name: $lines lines on stderr, expected one"
+            return
+        fi
+    fi
+    if [ -n "$needle" ] && [[ "$err" != *"$needle"* ]]; then
+        bad "$name: stderr lacks '$needle'"
+        return
+    fi
+    ok
+}
+
+# check NAME CONDITION...: a plain assertion.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok; else bad "$name"; fi
+}
+
+# json_has KEY VALUE: the last stdout holds "KEY": VALUE (jw writes one member a line).
+json_has() {
+    grep -qE "\"$1\": $2,?\$" "$tmp/out"
+}
+
+# no_tmp_files DIR: no temporary file (NAME.tmp.XXXXXX) is left in DIR.
+no_tmp_files() {
+    local f
+    for f in "$1"/*.tmp.*; do
+        [ -e "$f" ] && return 1
+    done
+    return 0
+}
+
+# pcap_count FILE: packets in a pcap file as tcpdump reads them (fails on a broken file).
+pcap_count() {
+    tcpdump -nr "$1" 2>/dev/null | wc -l
+}
+
+# wait_bound PORT: until a UDP socket is bound to PORT in NS_B (at most 5 s).
+wait_bound() {
+    for _ in $(seq 1 50); do
+        in_b ss -Huln "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# rx OUTFILE ERRFILE ARGS...: start flowmimic receive in NS_B in the background; bg = its pid.
+# `ip netns exec` execs the program, so the pid is flowmimic's and signals reach it.
+rx() {
+    local o=$1 e=$2
+    shift 2
+    ip netns exec "$NS_B" "$fm" receive "$@" >"$o" 2>"$e" &
+    bg=$!
+}
+
+# rx_wait: wait for the background receiver; rc = its exit status.
+rx_wait() {
+    wait "$bg"
+    rc=$?
+    bg=""
+    err=$(cat "$tmp/err")
+}
+
+# ---- usage errors (no network needed) ----
+run "$fm" receive
+expect "no port" 2 "name a UDP port"
+run "$fm" receive 70000
+expect "port out of range" 2 "70000"
+run "$fm" receive abc
+expect "port not a number" 2 "abc"
+run "$fm" receive --duration -1 5004
+expect "negative duration" 2 "--duration"
+run "$fm" receive --count 0 5004
+expect "zero count" 2 "--count"
+run "$fm" receive --iface lo --bind 127.0.0.1 5004
+expect "--bind with --iface" 2 "--bind"
+run "$fm" receive --bogus 5004
+expect "unknown option" 2 "--bogus"
+run "$fm" receive --help
+check "--help exits 0" test "$rc" = 0
+check "--help names the command" grep -q "Usage: flowmimic receive" "$tmp/out"
+
+# ---- namespaces ----
+netns_setup || {
+    echo "FAIL: cannot set up the namespaces"
+    exit 1
+}
+trap cleanup EXIT
+command -v tcpdump >/dev/null || echo "note: tcpdump is not installed; pcap files are not read back"
+have_tcpdump() {
+    command -v tcpdump >/dev/null
+}
+
+# A port in use is a one-line runtime error.
+rx "$tmp/o1" "$tmp/e1" --duration 5 5004
+wait_bound 5004
+run in_b "$fm" receive --duration 1 5004
+expect "port in use" 1 "5004 is in use"
+kill -INT "$bg" 2>/dev/null
+wait "$bg"
+bg=""
+run in_b "$fm" receive --bind 198.51.100.7 --duration 1 5004
+expect "address not here" 1 "5004"
+
+# 200 packets, 1 ms apart, with probes: nothing lost, --json fields, pcap with 200 packets.
+rx "$tmp/out" "$tmp/err" --duration 20 --count 200 --json -w "$tmp/got.pcap" 5004
+wait_bound 5004
+in_a "$udpsend" -n 200 -g 1000 -l 300 -s 4242 "$IP_B" 5004
+rx_wait
+expect "200 packets: exit 0" 0
+check "json: mode socket" json_has mode '"socket"'
+check "json: 200 packets" json_has packets 200
+check "json: nothing lost" json_has lost 0
+check "json: 200 probes" json_has probes 200
+check "json: source address" json_has src "\"$IP_A\""
+check "json: destination address" json_has dst "\"$IP_B\""
+check "json: ssrc" json_has ssrc 4242
+check "json: payload type" json_has payload_type 96
+check "json: 90 kHz clock" json_has clock_rate_hz 90000
+check "json: payload length" json_has p50 300
+check "json: one-way delay" grep -q '"owd_ms": {' "$tmp/out"
+check "json: jitter is a number" grep -qE '"jitter_ms": [0-9.e-]+,?$' "$tmp/out"
+check "json: not interrupted" json_has interrupted 0
+check "json: written" json_has written 200
+check "write: file in place" test -s "$tmp/got.pcap"
+check "write: no temporary left" no_tmp_files "$tmp"
+if have_tcpdump; then
+    check "write: tcpdump reads 200 packets" test "$(pcap_count "$tmp/got.pcap")" = 200
+    check "write: UDP from A to B" \
+        bash -c "tcpdump -nr '$tmp/got.pcap' 2>/dev/null | head -1 | grep -q '$IP_A.* > $IP_B.5004: UDP, length 300'"
+fi
+# The one-way delay on one host (both namespaces share the clock) is small and positive.
+owd=$(grep -A3 '"owd_ms"' "$tmp/out" | awk '/"min"/ {gsub(",", ""); print $2}')
+check "owd min is between 0 and 100 ms" awk -v v="$owd" 'BEGIN {exit !(v >= 0 && v < 100)}'
+
+# Loss: sequence numbers 10 and 50 never sent; two streams on two ports; the table.
+rx "$tmp/out" "$tmp/err" --duration 20 --count 148 5004 5006
+wait_bound 5006
+in_a "$udpsend" -n 100 -g 500 -x 10 -x 50 "$IP_B" 5004
+in_a "$udpsend" -n 50 -g 500 -s 7 "$IP_B" 5006
+rx_wait
+expect "two ports: exit 0" 0
+check "table: header" grep -q "jitter_ms" "$tmp/out"
+check "table: stream to 5004 lost 2 of 100" \
+    bash -c "grep -E '^ +0 ' '$tmp/out' | head -1 | awk '\$3 == 5004 && \$6 == 98 && \$8 == 2' | grep -q ."
+check "table: stream to 5006 lost none" \
+    bash -c "grep -E '^ +1 ' '$tmp/out' | head -1 | awk '\$3 == 5006 && \$6 == 50 && \$8 == 0' | grep -q ."
+
+# --duration with nothing to receive: exit 0 after about a second, says so.
+start=$(date +%s%N)
+run in_b "$fm" receive --duration 1 5004
+end=$(date +%s%N)
+check "empty --duration: exit 0" test "$rc" = 0
+check "empty --duration: says no packets" grep -q "no packets" "$tmp/err"
+check "empty --duration: about a second" test $(((end - start) / 1000000)) -lt 3000
+
+# --idle: stops soon after the sender does.
+rx "$tmp/out" "$tmp/err" --duration 30 --idle 0.5 --json 5004
+wait_bound 5004
+start=$(date +%s%N)
+in_a "$udpsend" -n 20 -g 1000 "$IP_B" 5004
+rx_wait
+end=$(date +%s%N)
+expect "--idle: exit 0" 0
+check "--idle: 20 packets" json_has packets 20
+check "--idle: stopped well before --duration" test $(((end - start) / 1000000)) -lt 5000
+
+# IPv6 on the namespace's loopback, through the dual-stack socket.
+if in_b ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+    rx "$tmp/out" "$tmp/err" --duration 20 --count 10 --json 5004
+    wait_bound 5004
+    in_b "$udpsend" -n 10 -g 100 ::1 5004
+    rx_wait
+    expect "IPv6: exit 0" 0
+    check "IPv6: source ::1" json_has src '"::1"'
+    check "IPv6: 10 packets" json_has packets 10
+fi
+
+# Ctrl-C: a summary of what came, exit 130, and a complete pcap file.
+rx "$tmp/out" "$tmp/err" --duration 60 -w "$tmp/int.pcap" 5004
+wait_bound 5004
+in_a "$udpsend" -n 50 -g 1000 "$IP_B" 5004
+sleep 0.3
+kill -INT "$bg"
+rx_wait
+check "Ctrl-C: exit 130" test "$rc" = 130
+check "Ctrl-C: summary of 50 packets" \
+    bash -c "grep -E '^ +0 ' '$tmp/out' | head -1 | awk '\$6 == 50' | grep -q ."
+check "Ctrl-C: says interrupted" grep -q "interrupted" "$tmp/err"
+check "Ctrl-C: no temporary left" no_tmp_files "$tmp"
+if have_tcpdump; then
+    check "Ctrl-C: tcpdump reads 50 packets" test "$(pcap_count "$tmp/int.pcap")" = 50
+fi
+
+# SIGTERM is a stop like Ctrl-C.
+rx "$tmp/out" "$tmp/err" --duration 60 --json 5004
+wait_bound 5004
+in_a "$udpsend" -n 5 -g 1000 "$IP_B" 5004
+sleep 0.2
+kill -TERM "$bg"
+rx_wait
+check "SIGTERM: exit 130" test "$rc" = 130
+check "SIGTERM: JSON summary says interrupted" json_has interrupted 1
+check "SIGTERM: 5 packets" json_has packets 5
+
+# An output file that cannot be created: one line, exit 1, before anything is received.
+run in_b "$fm" receive --duration 1 -w "$tmp/no/such/dir/x.pcap" 5004
+expect "unwritable --write" 1 "x.pcap"
+
+# Capture mode on the veth: no socket, the interface's frames (Ethernet) in the file.
+rx "$tmp/out" "$tmp/err" --iface "$IF_B" --count 30 --duration 20 --json -w "$tmp/cap.pcap" \
+    5004
+sleep 1 # the capture is live once activated; there is no socket to wait for
+in_a "$udpsend" -n 30 -g 1000 -l 500 "$IP_B" 5004
+rx_wait
+expect "capture: exit 0" 0
+check "capture: mode pcap" json_has mode '"pcap"'
+check "capture: 30 packets" json_has packets 30
+check "capture: nothing lost" json_has lost 0
+check "capture: payload 500" json_has p50 500
+if have_tcpdump; then
+    check "capture: tcpdump reads 30 packets" test "$(pcap_count "$tmp/cap.pcap")" = 30
+    check "capture: Ethernet frames" \
+        bash -c "tcpdump -r '$tmp/cap.pcap' 2>&1 | head -1 | grep -qi 'EN10MB'"
+fi
+run in_b "$fm" receive --iface nosuchif0 --duration 1 5004
+expect "capture: no such interface" 1 "nosuchif0"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,67 @@
+/* transceiver/packet.h - what one synthetic packet is, and its UDP payload on the wire:
+ * an RTP header (RFC 3550 5.1: version 2, the model's payload type, 90 kHz timestamps, a
+ * sequence number and SSRC per stream, marker on the last packet of a burst) followed, when
+ * the payload has room, by a flowmimic probe that lets `receive` measure loss, reordering
+ * and one-way delay, then filler. Reentrant; no allocation. */
+#ifndef TRANSCEIVER_PACKET_H
+#define TRANSCEIVER_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRX_RTP_HDR_LEN   12
+#define TRX_PROBE_MAGIC   0x464d5052u /* "FMPR" */
+#define TRX_PROBE_VERSION 1
+#define TRX_PROBE_LEN     20 /* magic 4, version 1, flags 1, stream 2, seq 4, send time 8 */
+#define TRX_PROBE_OFFSET  TRX_RTP_HDR_LEN
+#define TRX_MAX_PAYLOAD   65507
+
+/* Addresses and ports of one packet; IPv4 addresses in the first 4 bytes. */
+struct trx_addr {
+    uint8_t ip_version; /* 4 or 6 */
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+};
+
+/* One packet of a schedule. */
+struct trx_pkt {
+    int64_t offset_ns;    /* send time, from the start of the schedule */
+    uint32_t stream;      /* stream index, 0.. */
+    uint32_t payload_len; /* UDP payload bytes, >= 0 (an RTP header needs 12) */
+    struct trx_addr addr;
+    uint8_t ttl;
+    uint8_t dscp;
+    uint8_t rtp;          /* 1: the payload starts with an RTP header */
+    uint8_t rtp_pt;
+    uint8_t rtp_marker;
+    uint16_t rtp_seq;
+    uint32_t rtp_ts;
+    uint32_t rtp_ssrc;
+    uint32_t probe_seq;   /* per stream, from 0 */
+};
+
+/* Fill buf (cap >= p->payload_len) with the UDP payload of p: RTP header, probe (if room;
+ * send time 0 until trx_probe_stamp()), filler. For a packet replayed from a capture
+ * (p->rtp == 0 and original != NULL), the original payload bytes are copied instead.
+ * Returns the payload length. */
+size_t trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8_t *buf,
+                         size_t cap);
+
+/* 1 when a payload of this length carries a probe (RTP header + probe fit). */
+int trx_payload_has_probe(uint32_t payload_len);
+
+/* Write the send time into a built payload that has a probe (the last step before sending,
+ * so that building ahead does not make the stamp early). */
+void trx_probe_stamp(uint8_t *payload, int64_t send_time_ns);
+
+/* A probe read back from a received payload. */
+struct trx_probe {
+    uint16_t stream;
+    uint32_t seq;
+    int64_t send_time_ns;
+};
+
+/* Decode the probe in a received UDP payload: 1 when present and valid, 0 otherwise. */
+int trx_probe_decode(const uint8_t *payload, size_t len, struct trx_probe *out);
+
+#endif

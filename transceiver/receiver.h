@@ -1,0 +1,199 @@
+/* transceiver/receiver.h - receiving flows and measuring them: loss, reordering, duplicates,
+ * RFC 3550 interarrival jitter, one-way delay, gaps and sizes, per stream.
+ *
+ * Two layers. The statistics engine (struct trx_rstats) takes one UDP payload at a time with
+ * its addresses and arrival time and keeps per-stream state; it does no I/O, so tests feed it
+ * directly. The receiver (struct trx_receiver) owns the I/O: UDP sockets with kernel receive
+ * timestamps (SO_TIMESTAMPNS, read in batches with recvmmsg), or a live libpcap capture on an
+ * interface, optionally writing what it receives to a pcap file; it feeds its own engine.
+ *
+ * A stream is keyed by (IP version, source address and port, destination address and port,
+ * SSRC when the payload is RTP). Payloads are taken as RTP (RFC 3550 5.1) when they hold at
+ * least 12 bytes and start with version 2; RTCP (packet types 200..204) is counted, not made
+ * into streams. Loss, reordering and duplicates come from the RTP sequence number extended
+ * over its 16-bit wrap; streams without RTP have packet, byte, gap and size statistics only.
+ * A flowmimic probe after the RTP header (transceiver/packet.h) adds the sender's clock:
+ * one-way delay (arrival - send time) and a jitter that needs no RTP clock-rate guess.
+ *
+ * Times: arrival times are CLOCK_REALTIME nanoseconds (what SO_TIMESTAMPNS and libpcap give),
+ * so a one-way delay is meaningful when the probe's send time is CLOCK_REALTIME on a host
+ * whose clock agrees with ours (the same host, or both synchronised by NTP/PTP). It is
+ * reported raw, whatever it is; the caller decides whether it is plausible. Durations
+ * (--duration, --idle) run on CLOCK_MONOTONIC.
+ *
+ * Ownership: trx_rstats_new()/trx_receiver_new() create, the matching _free() releases (NULL
+ * allowed). Nothing keeps pointers to caller data except the options' strings, which must
+ * outlive the receiver. Not thread-safe: one object is used by one thread at a time, but
+ * there are no globals, so a receiver runs in its own thread beside a send loop (replay
+ * --listen) and is stopped through the stop flag given to trx_receiver_run(). Nothing here
+ * prints. */
+#ifndef TRANSCEIVER_RECEIVER_H
+#define TRANSCEIVER_RECEIVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "transceiver/packet.h"
+
+/* ---- statistics engine ---- */
+
+#define TRX_RSTATS_MAX_STREAMS 1024      /* default cap; packets of further streams are counted */
+#define TRX_RSTATS_MAX_SAMPLES (1 << 20) /* per stream and series, then sampled */
+
+struct trx_rstats_opts {
+    uint32_t clock_rate_hz; /* RTP clock for jitter; 0 = from the payload type (default) */
+    size_t max_streams;     /* default TRX_RSTATS_MAX_STREAMS */
+    /* Gap and size percentiles are exact up to this many packets per stream, and beyond it
+     * come from a uniform sample of this many (reservoir sampling with a fixed seed, so the
+     * same packets give the same report) (default TRX_RSTATS_MAX_SAMPLES, at least 16). */
+    size_t max_samples;
+};
+
+void trx_rstats_opts_init(struct trx_rstats_opts *o);
+
+/* What one stream looked like, computed by trx_rstats_stream(). Times in ns unless named;
+ * values that cannot be known are NAN (doubles) or 0 with the matching count at 0. */
+struct trx_stream_stats {
+    uint8_t ip_version; /* 4 or 6; IPv4 addresses in the first 4 bytes */
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    int rtp; /* 1: RTP; ssrc, rtp_pt, sequence and jitter fields are valid */
+    uint32_t ssrc;
+    uint8_t rtp_pt;         /* payload type of the last packet */
+    uint32_t clock_rate_hz; /* RTP clock the jitter was computed with */
+
+    uint64_t packets, bytes; /* every packet, duplicates included; UDP payload bytes */
+    uint64_t expected;       /* highest - lowest extended sequence number + 1 (RTP) */
+    uint64_t lost;           /* expected - distinct received, never below 0 */
+    uint64_t reordered;      /* arrived after a packet with a higher sequence number */
+    uint64_t duplicates;     /* a sequence number seen before (within the last 4096) */
+    double jitter_ms;        /* RFC 3550 6.4.1 / A.8 from RTP timestamps (NAN if not RTP) */
+
+    uint64_t probes;                /* packets carrying a valid flowmimic probe */
+    double probe_jitter_ms;         /* the same estimator on the probes' send times (NAN: none) */
+    int64_t owd_min_ns, owd_max_ns; /* arrival - probe send time, raw (0 when probes == 0) */
+    double owd_mean_ns;             /* NAN when probes == 0 */
+
+    /* Gaps between consecutive arrivals in this stream (packets - 1 of them). */
+    int64_t iat_p50_ns, iat_p90_ns, iat_p99_ns, iat_max_ns;
+    double iat_mean_ns; /* NAN with fewer than two packets */
+    /* UDP payload lengths. */
+    uint32_t len_min, len_p50, len_p90, len_p99, len_max;
+    double len_mean;
+
+    int64_t first_ns, last_ns; /* arrival times, CLOCK_REALTIME */
+    uint64_t time_backwards;   /* arrivals timestamped before the stream's previous one */
+};
+
+/* Counts over everything the engine was given. */
+struct trx_rstats_totals {
+    uint64_t packets, bytes; /* counted in streams */
+    uint64_t lost;           /* sum over the streams */
+    uint64_t rtcp;           /* RTCP packets, counted here only */
+    uint64_t over_cap;       /* packets of streams beyond max_streams, counted here only */
+    size_t streams;
+    int64_t first_ns, last_ns; /* first and last arrival over all streams (0 before any) */
+};
+
+struct trx_rstats;
+
+/* A new empty engine with options o (NULL: defaults). Returns NULL when out of memory. */
+struct trx_rstats *trx_rstats_new(const struct trx_rstats_opts *o);
+void trx_rstats_free(struct trx_rstats *rs);
+
+/* Account one UDP datagram: its addresses (a->ip_version 4 or 6), payload (len is the
+ * datagram's real length; only the first min(len, cap) bytes are read, cap >= 32 is enough
+ * for RTP and the probe) and arrival time (CLOCK_REALTIME ns). Packets should come in arrival
+ * order; a time earlier than the stream's last counts as a gap of 0. Returns FM_OK, or
+ * FM_ENOMEM (the packet is then not counted). */
+int trx_rstats_add(struct trx_rstats *rs,
+                   const struct trx_addr *a,
+                   const uint8_t *payload,
+                   size_t cap,
+                   size_t len,
+                   int64_t arrival_ns,
+                   struct fm_err *err);
+
+/* Number of streams, in order of first arrival. */
+size_t trx_rstats_count(const struct trx_rstats *rs);
+
+/* Compute the statistics of stream i (< trx_rstats_count()) into *out. Sorts the stream's
+ * samples in place (hence not const), so the cost is paid once until new packets come. */
+void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out);
+
+/* Totals; cheap (no sorting), for a status line. */
+void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *out);
+
+/* The RTP clock rate assumed for a payload type: the RFC 3551 static rates (8000 for the
+ * audio types 0, 3-5, 7-9, 12, 13, 15, 18; 16000, 11025, 22050, 44100 for 6, 16, 17, 10-11;
+ * 90000 for the video types), and 90000 for dynamic types (96-127) and unknown ones, since
+ * flowmimic plays video. */
+uint32_t trx_rtp_clock_rate(uint8_t pt);
+
+/* ---- receiver (I/O) ---- */
+
+#define TRX_RECV_MAX_PORTS 32
+
+struct trx_recv_opts {
+    uint16_t ports[TRX_RECV_MAX_PORTS]; /* socket mode: at least one; pcap mode: none = any */
+    size_t nports;
+    const char *bind_addr;  /* socket mode: NULL = any (IPv6 and IPv4 through one dual-stack
+                               socket per port, or IPv4 only when IPv6 is off) */
+    const char *iface;      /* set: pcap mode (live capture on this interface, inbound only) */
+    int64_t duration_ns;    /* stop this long after trx_receiver_run() starts, 0 = no limit */
+    uint64_t count;         /* stop after this many UDP packets, 0 = no limit */
+    int64_t idle_ns;        /* stop this long after the last packet (once one came), 0 = no */
+    const char *write_path; /* write received packets to this pcap file, NULL = no */
+    int snaplen;            /* pcap mode capture length and written length (default 65535) */
+    int rcvbuf_bytes;       /* socket receive buffer asked for (default 8 MiB) */
+    struct trx_rstats_opts stats;
+};
+
+void trx_recv_opts_init(struct trx_recv_opts *o);
+
+/* What the receiver saw besides the streams. */
+struct trx_recv_info {
+    int pcap_mode;
+    uint64_t kernel_drops; /* sockets: SO_RXQ_OVFL; pcap: ps_drop + ps_ifdrop */
+    uint64_t skipped;      /* pcap: frames that were not intact UDP (fragments, truncated) */
+    uint64_t truncated;    /* sockets: datagrams longer than the receive buffer */
+    uint64_t no_kernel_ts; /* sockets: arrival time from clock_gettime, not the kernel */
+    uint64_t written;      /* packets written to write_path */
+    int64_t elapsed_ns;    /* from the start of trx_receiver_run() to its end */
+};
+
+struct trx_receiver;
+
+/* Open the sockets (or the capture) and the output file. On success stores a new receiver in
+ * *out. Errors: FM_EINVAL (no port in socket mode, bad bind address), FM_ENET (a port in
+ * use, socket errors; the message names the port), FM_EPERM (capture not permitted),
+ * FM_ENOTFOUND (no such interface), FM_EIO (the output file), FM_ENOMEM. */
+int trx_receiver_new(const struct trx_recv_opts *o, struct trx_receiver **out, struct fm_err *err);
+
+/* Receive until the duration, count or idle time is reached, or *stop becomes nonzero (from a
+ * signal handler or another thread; seen within 100 ms). status, when not NULL, is called
+ * about once a second from this thread with the current totals. When writing a pcap file,
+ * it is flushed as packets come and renamed into place when this returns, whatever the
+ * reason. Returns FM_OK (a limit was reached), FM_EINTR (stopped), or FM_ENET / FM_EIO on a
+ * receive or write error (the statistics so far stay readable). Call once. */
+int trx_receiver_run(struct trx_receiver *r,
+                     void (*status)(const struct trx_rstats_totals *t, void *arg),
+                     void *arg,
+                     const volatile sig_atomic_t *stop,
+                     struct fm_err *err);
+
+/* The receiver's engine (borrowed; valid until trx_receiver_free()). */
+struct trx_rstats *trx_receiver_stats(struct trx_receiver *r);
+
+/* Counts besides the streams; valid after trx_receiver_run(). */
+void trx_receiver_info(const struct trx_receiver *r, struct trx_recv_info *out);
+
+/* The local port the i-th socket is bound to (useful with port 0 in tests), or 0. */
+uint16_t trx_receiver_port(const struct trx_receiver *r, size_t i);
+
+/* Close everything. A pcap file not yet renamed into place (run never called) is removed. */
+void trx_receiver_free(struct trx_receiver *r);
+
+#endif

@@ -1,0 +1,227 @@
+/* transceiver/sender.c - the send loop: packets from a source to a sink at their deadlines.
+ * One loop serves any number of streams: the source merges them into one ordered sequence,
+ * so a host can play hundreds of streams from a single thread and a single timer.
+ *
+ * Per packet: wait for the deadline (start + offset), stamp the probe, send, then fetch and
+ * build the next packet at once, so the building happens in the slack before the next
+ * deadline rather than between a wake-up and its send. Nothing is logged per packet:
+ * lateness goes into a fixed-size histogram. */
+#include "transceiver/sender.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transceiver/sender_int.h"
+
+#define NS_PER_SEC 1000000000LL
+
+/* The status callback is due once a second; it is skipped while the next deadline is closer
+ * than this (printing a line costs tens of microseconds on a slow terminal), unless it is
+ * overdue by another second, so a dense schedule still gets a status line. */
+#define STATUS_SLACK_NS 500000LL
+
+/* When every one of this many sends failed and none went out, the sink is broken (interface
+ * gone, no route): stop instead of counting errors forever. */
+#define ALL_FAILED_LIMIT 100
+
+void trx_lat_hist_init(struct trx_lat_hist *h)
+{
+    memset(h, 0, sizeof(*h));
+}
+
+static unsigned hist_index(uint64_t v)
+{
+    if (v < 2 * TRX_HIST_SUB)
+        return (unsigned)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = e - TRX_HIST_SUB_BITS;
+    return (shift + 1u) * TRX_HIST_SUB + (unsigned)((v >> shift) - TRX_HIST_SUB);
+}
+
+void trx_lat_hist_add(struct trx_lat_hist *h, int64_t v_ns)
+{
+    if (v_ns < 0)
+        v_ns = 0;
+    h->bucket[hist_index((uint64_t)v_ns)]++;
+    if (h->n == 0 || v_ns > h->max_ns)
+        h->max_ns = v_ns;
+    h->n++;
+}
+
+int64_t trx_lat_hist_quantile(const struct trx_lat_hist *h, double q)
+{
+    if (h->n == 0)
+        return 0;
+    /* The rank of the quantile, 1-based: the smallest value with at least q*n at or below. */
+    uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    if (rank < 1)
+        rank = 1;
+    if (rank >= h->n)
+        return h->max_ns; /* the top of the distribution is known exactly */
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < TRX_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen < rank)
+            continue;
+        if (i < 2 * TRX_HIST_SUB)
+            return (int64_t)i;
+        unsigned shift = i / TRX_HIST_SUB - 1u;
+        uint64_t lo = (uint64_t)(i % TRX_HIST_SUB + TRX_HIST_SUB) << shift;
+        uint64_t mid = lo + (((uint64_t)1 << shift) - 1u) / 2u;
+        return mid > (uint64_t)h->max_ns ? h->max_ns : (int64_t)mid;
+    }
+    return h->max_ns;
+}
+
+void trx_send_opts_init(struct trx_send_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->timer = TRX_TIMER_HYBRID;
+    o->spin_ns = 200000;
+    o->late_ns = 100000;
+}
+
+/* The loop's state, kept together so that the stats can be refreshed from one place. */
+struct loop {
+    struct trx_lat_hist hist;
+    int64_t start_ns;
+    int64_t last_send_ns;
+};
+
+static void fill_stats(const struct loop *lp, struct trx_send_stats *st)
+{
+    st->late_p50_ns = trx_lat_hist_quantile(&lp->hist, 0.50);
+    st->late_p99_ns = trx_lat_hist_quantile(&lp->hist, 0.99);
+    st->late_max_ns = lp->hist.n ? lp->hist.max_ns : 0;
+    st->elapsed_ns = lp->last_send_ns > lp->start_ns ? lp->last_send_ns - lp->start_ns : 0;
+    if (st->elapsed_ns > 0) {
+        double secs = (double)st->elapsed_ns / (double)NS_PER_SEC;
+        st->mean_pps = (double)st->packets / secs;
+        st->mean_mbps = (double)st->bytes * 8.0 / secs / 1e6;
+    } else {
+        st->mean_pps = 0.0;
+        st->mean_mbps = 0.0;
+    }
+}
+
+static void note_send_error(struct trx_send_stats *st, const struct fm_err *e)
+{
+    if (st->errors++ == 0) {
+        st->first_error_code = e->code;
+        snprintf(st->first_error, sizeof(st->first_error), "%s", e->msg);
+    }
+}
+
+int trx_send_run(struct trx_source *src,
+                 struct trx_sink *sink,
+                 const struct trx_send_opts *o,
+                 const struct trx_clock *clk,
+                 struct trx_send_stats *st,
+                 trx_status_fn status,
+                 void *arg,
+                 volatile sig_atomic_t *stop,
+                 struct fm_err *err)
+{
+    struct loop *lp = NULL;
+    uint8_t *buf = NULL;
+    struct trx_pkt pkt;
+    const uint8_t *orig = NULL;
+    int rc = FM_OK;
+
+    memset(st, 0, sizeof(*st));
+    lp = malloc(sizeof(*lp));
+    buf = malloc(TRX_MAX_PAYLOAD);
+    if (!lp || !buf) {
+        rc = fm_err_set(err, FM_ENOMEM, "send buffers");
+        goto out;
+    }
+    trx_lat_hist_init(&lp->hist);
+    int64_t min_gap_ns = 0;
+    if (o->max_rate_pps > 0.0)
+        min_gap_ns = (int64_t)llround((double)NS_PER_SEC / o->max_rate_pps);
+
+    /* The first packet is built before the clock starts, like every later one is built
+     * before its deadline. */
+    int have = trx_source_next(src, &pkt, &orig, err);
+    if (have < 0) {
+        rc = have;
+        goto out;
+    }
+    size_t len = 0;
+    if (have)
+        len = trx_payload_build(&pkt, orig, buf, TRX_MAX_PAYLOAD);
+    lp->start_ns = clk->now(clk->arg);
+    lp->last_send_ns = lp->start_ns;
+    int64_t last_status_ns = lp->start_ns;
+    int64_t prev_deadline = INT64_MIN;
+    int64_t prev_offset = INT64_MIN;
+
+    while (have) {
+        if (o->count && st->packets + st->errors >= o->count)
+            break;
+        /* A source that goes backwards in time is held at its latest offset: deadlines only
+         * ever move forward. */
+        int64_t off = pkt.offset_ns > prev_offset ? pkt.offset_ns : prev_offset;
+        prev_offset = off;
+        int64_t deadline = lp->start_ns + off;
+        /* The rate cap spaces deadlines, not actual sends, so one late send does not make
+         * the following ones later still. */
+        if (min_gap_ns && prev_deadline != INT64_MIN && deadline < prev_deadline + min_gap_ns)
+            deadline = prev_deadline + min_gap_ns;
+        if (o->duration_ns && deadline - lp->start_ns >= o->duration_ns)
+            break;
+        prev_deadline = deadline;
+
+        if (status) {
+            int64_t now = clk->now(clk->arg);
+            if (now - last_status_ns >= NS_PER_SEC &&
+                (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
+                fill_stats(lp, st);
+                status(st, arg);
+                last_status_ns = now;
+            }
+        }
+
+        int64_t t = trx_timer_wait(clk, o->timer, deadline, o->spin_ns, stop);
+        if (stop && *stop) {
+            rc = fm_err_set(err, FM_EINTR, "stopped");
+            break;
+        }
+        /* The wake-up time is the send time: a second clock read here would only add its
+         * own cost to every packet. Payloads copied from a capture go out byte for byte. */
+        if (pkt.rtp && trx_payload_has_probe((uint32_t)len))
+            trx_probe_stamp(buf, t + o->probe_clock_offset_ns);
+        struct fm_err se = {0};
+        if (trx_sink_send(sink, &pkt, buf, len, t, &se) < 0) {
+            note_send_error(st, &se);
+            if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {
+                rc = fm_err_set(err, FM_ENET, "every send failed: %s", st->first_error);
+                break;
+            }
+        } else {
+            st->packets++;
+            st->bytes += len;
+        }
+        int64_t late = t - deadline;
+        trx_lat_hist_add(&lp->hist, late);
+        if (late > o->late_ns)
+            st->late++;
+        lp->last_send_ns = t;
+
+        /* Build ahead: the next packet is ready before its wait begins. */
+        have = trx_source_next(src, &pkt, &orig, err);
+        if (have < 0) {
+            rc = have;
+            break;
+        }
+        if (have)
+            len = trx_payload_build(&pkt, orig, buf, TRX_MAX_PAYLOAD);
+    }
+    fill_stats(lp, st);
+out:
+    free(buf);
+    free(lp);
+    return rc;
+}
