@@ -24,6 +24,7 @@ enum {
     OPT_RTP_CLOCK,
     OPT_SNAPLEN,
     OPT_JSON,
+    OPT_READ,
 };
 
 static const struct cli_opt opts[] = {
@@ -44,6 +45,9 @@ static const struct cli_opt opts[] = {
     {"snaplen", OPT_SNAPLEN, required_argument, "N",
      "bytes kept per packet in the pcap file (default 65535)"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
+    {"read", OPT_READ, required_argument, "FILE",
+     "report on a capture file instead (packets to PORTs, or all\nUDP): the same statistics, "
+     "to set beside what was received"},
     {"help", 'h', no_argument, NULL, "show this help"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -73,6 +77,7 @@ static const struct cli_cmd_doc doc = {
 struct receive_opts {
     struct trx_recv_opts rx;
     int json;
+    const char *read_path;
 };
 
 static int add_port(struct receive_opts *o, const char *arg, struct fm_err *err)
@@ -135,6 +140,9 @@ static int take_opt(struct receive_opts *o, int c, const char *arg, struct fm_er
         if (fm_parse_long(arg, 64, 262144, "--snaplen", &v, err) < 0)
             return FM_EINVAL;
         o->rx.snaplen = (int)v;
+        return FM_OK;
+    case OPT_READ:
+        o->read_path = arg;
         return FM_OK;
     case OPT_JSON:
         o->json = 1;
@@ -445,6 +453,35 @@ out:
     return rc;
 }
 
+/* --read: the statistics of a capture file, printed like a receiver's. */
+static int run_read(const struct receive_opts *o)
+{
+    struct fm_err err = {0};
+    struct trx_recv_info info;
+    struct trx_rstats *rs = trx_rstats_new(&o->rx.stats);
+    if (!rs) {
+        fm_log_error("out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    int rc = trx_rstats_read_pcap(rs, o->read_path, o->rx.ports, o->rx.nports, &err);
+    if (rc < 0) {
+        fm_log_error("%s", err.msg);
+        trx_rstats_free(rs);
+        return CLI_EXIT_RUNTIME;
+    }
+    struct trx_rstats_totals t;
+    trx_rstats_totals(rs, &t);
+    memset(&info, 0, sizeof(info));
+    info.pcap_mode = 1;
+    info.elapsed_ns = t.last_ns - t.first_ns;
+    if (o->json)
+        print_json(rs, &info, 0);
+    else
+        print_table(rs);
+    trx_rstats_free(rs);
+    return CLI_EXIT_OK;
+}
+
 int cmd_receive(int argc, char **argv)
 {
     struct cli_parser p;
@@ -467,6 +504,12 @@ int cmd_receive(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         if (add_port(&o, argv[i], &err) < 0)
             return cli_usage_error(doc.name, "%s", err.msg);
+    }
+    if (o.read_path) {
+        if (o.rx.iface || o.rx.bind_addr || o.rx.write_path)
+            return cli_usage_error(doc.name, "--read reports on a file: no --iface, --bind or "
+                                             "--write with it");
+        return run_read(&o);
     }
     if (!o.rx.iface && o.rx.nports == 0)
         return cli_usage_error(doc.name, "name a UDP port to receive on (or --iface)");

@@ -1564,3 +1564,46 @@ int trx_receiver_run(struct trx_receiver *r,
     }
     return rc;
 }
+
+int trx_rstats_read_pcap(struct trx_rstats *rs,
+                         const char *path,
+                         const uint16_t *ports,
+                         size_t nports,
+                         struct fm_err *err)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    int rc = FM_OK;
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!p)
+        return fm_err_set(err, access(path, R_OK) == 0 ? FM_EFORMAT : FM_EIO,
+                          "cannot read capture '%s': %s", path, ebuf);
+    int dlt = pcap_datalink(p);
+    for (;;) {
+        struct pcap_pkthdr *h = NULL;
+        const u_char *bytes = NULL;
+        int r = pcap_next_ex(p, &h, &bytes);
+        if (r == PCAP_ERROR_BREAK)
+            break;
+        if (r != 1) {
+            rc = fm_err_set(err, FM_EFORMAT, "capture '%s': %s", path, pcap_geterr(p));
+            break;
+        }
+        struct trx_addr a;
+        size_t off = 0, len = 0;
+        if (!trx_recv_decode(dlt, bytes, h->caplen, &a, &off, &len))
+            continue;
+        int wanted = nports == 0;
+        for (size_t i = 0; i < nports && !wanted; i++)
+            wanted = a.dport == ports[i];
+        if (!wanted)
+            continue;
+        size_t cap = h->caplen - off;
+        /* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+        int64_t t = (int64_t)h->ts.tv_sec * FM_NS_PER_SEC + (int64_t)h->ts.tv_usec;
+        rc = trx_rstats_add(rs, &a, bytes + off, cap < len ? cap : len, len, t, err);
+        if (rc < 0)
+            break;
+    }
+    pcap_close(p);
+    return rc;
+}

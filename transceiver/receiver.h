@@ -116,6 +116,17 @@ int trx_rstats_add(struct trx_rstats *rs,
                    int64_t arrival_ns,
                    struct fm_err *err);
 
+/* Account the UDP datagrams of a capture file (pcap or pcapng, any link type the receiver
+ * decodes) sent to one of ports (all UDP when nports is 0), with their capture timestamps as
+ * arrival times: the same statistics for a capture as for what was received, so that the two
+ * can stand side by side. Returns FM_OK, FM_EIO (cannot open), FM_EFORMAT (not a capture,
+ * truncated), FM_ENOMEM. */
+int trx_rstats_read_pcap(struct trx_rstats *rs,
+                         const char *path,
+                         const uint16_t *ports,
+                         size_t nports,
+                         struct fm_err *err);
+
 /* Number of streams, in order of first arrival. */
 size_t trx_rstats_count(const struct trx_rstats *rs);
 
