@@ -20,6 +20,7 @@
 #include "transceiver/timer.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -142,14 +143,21 @@ struct replay_opts {
 
 static int parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
 {
-    unsigned v[6];
-    char tail = 0;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) !=
-        6)
-        return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
+    const char *p = s;
+    for (int i = 0; i < 6; i++) {
+        char *end = NULL;
+        /* Exactly two hex digits per byte, colon-separated: no sign, no spaces. */
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+            goto bad;
+        unsigned long v = strtoul(p, &end, 16);
+        if (end != p + 2 || (i < 5 && *end != ':') || (i == 5 && *end != '\0'))
+            goto bad;
+        mac[i] = (uint8_t)v;
+        p = end + 1;
+    }
     return FM_OK;
+bad:
+    return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
 }
 
 static int parse_side(const char *s, int *out, struct fm_err *err)
@@ -471,7 +479,7 @@ static void print_summary(const struct replay_opts *o,
         printf("errors: %llu%s%s\n", (unsigned long long)s->errors, s->errors ? ", first: " : "",
                s->errors ? s->first_error : "");
         if (cs)
-            printf("capture: %llu frames, %llu replayed, %llu not UDP, %llu other IP version, "
+            printf("capture: %llu frames, %llu selected, %llu not UDP, %llu other IP version, "
                    "%llu other flow or side\n",
                    (unsigned long long)cs->frames, (unsigned long long)cs->selected,
                    (unsigned long long)cs->not_udp, (unsigned long long)cs->other_version,
@@ -682,6 +690,8 @@ static int run(const struct replay_opts *o, const char *path)
         }
     }
 
+    if (!src) /* every constructor above sets it on success; this keeps that visible */
+        goto out;
     if (o->dry_run) {
         if (dry_run(o, path, kind, src, &err) < 0) {
             fm_log_error("%s", err.msg);

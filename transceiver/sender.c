@@ -33,7 +33,7 @@ void trx_lat_hist_init(struct trx_lat_hist *h)
 
 static unsigned hist_index(uint64_t v)
 {
-    if (v < 2 * TRX_HIST_SUB)
+    if (v < (uint64_t)(2 * TRX_HIST_SUB))
         return (unsigned)v;
     unsigned e = 63u - (unsigned)__builtin_clzll(v);
     unsigned shift = e - TRX_HIST_SUB_BITS;

@@ -15,12 +15,12 @@
 #include "transceiver/timer.h"
 
 struct trx_send_opts {
-    enum trx_timer_mode timer; /* default hybrid */
-    int64_t spin_ns;           /* hybrid: spin over the last stretch (default 200 us) */
-    uint64_t count;            /* stop after this many packets, 0 = no limit */
-    int64_t duration_ns;       /* stop at this offset, 0 = no limit */
-    double max_rate_pps;       /* cap: at least 1/max_rate between sends, 0 = none */
-    int64_t late_ns;           /* a packet sent later than this is counted late (100 us) */
+    enum trx_timer_mode timer;     /* default hybrid */
+    int64_t spin_ns;               /* hybrid: spin over the last stretch (default 200 us) */
+    uint64_t count;                /* stop after this many packets, 0 = no limit */
+    int64_t duration_ns;           /* stop at this offset, 0 = no limit */
+    double max_rate_pps;           /* cap: at least 1/max_rate between sends, 0 = none */
+    int64_t late_ns;               /* a packet sent later than this is counted late (100 us) */
     int64_t probe_clock_offset_ns; /* added to the clock's time in probes (default 0); cli/
                                     * sets CLOCK_REALTIME - CLOCK_MONOTONIC so that a receiver
                                     * on another host with a synced clock can compare */
@@ -36,7 +36,7 @@ struct trx_send_stats {
     int64_t late_p50_ns, late_p99_ns, late_max_ns; /* send lateness */
     double mean_pps, mean_mbps;
     int64_t first_error_code;
-    char first_error[256];   /* the first failed send's reason, or "" */
+    char first_error[256]; /* the first failed send's reason, or "" */
 };
 
 /* Called from the loop about once a second, between packets (for a status line). */
@@ -45,8 +45,14 @@ typedef void (*trx_status_fn)(const struct trx_send_stats *s, void *arg);
 /* Run until the source ends, count or duration is reached, or *stop. Fills *st in every case.
  * Returns FM_OK, FM_EINTR (stopped), or an error from the source or sink (send failures
  * are counted, not fatal, unless every send fails: then FM_ENET after 100). */
-int trx_send_run(struct trx_source *src, struct trx_sink *sink, const struct trx_send_opts *o,
-                 const struct trx_clock *clk, struct trx_send_stats *st, trx_status_fn status,
-                 void *arg, volatile sig_atomic_t *stop, struct fm_err *err);
+int trx_send_run(struct trx_source *src,
+                 struct trx_sink *sink,
+                 const struct trx_send_opts *o,
+                 const struct trx_clock *clk,
+                 struct trx_send_stats *st,
+                 trx_status_fn status,
+                 void *arg,
+                 volatile sig_atomic_t *stop,
+                 struct fm_err *err);
 
 #endif

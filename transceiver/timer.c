@@ -88,7 +88,8 @@ int trx_timer_setup(int realtime, struct fm_err *err)
 
 /* Sleep until target in slices of at most MAX_SLEEP_NS, returning early on a stop. Returns
  * the clock's time on return, which may be before target when stopped. */
-static int64_t sleep_to(const struct trx_clock *c, int64_t target, volatile sig_atomic_t *stop)
+static int64_t
+sleep_to(const struct trx_clock *c, int64_t target, const volatile sig_atomic_t *stop)
 {
     int64_t now = c->now(c->arg);
     while (now < target && !(stop && *stop)) {
@@ -99,7 +100,7 @@ static int64_t sleep_to(const struct trx_clock *c, int64_t target, volatile sig_
     return now;
 }
 
-static int64_t spin_to(const struct trx_clock *c, int64_t target, volatile sig_atomic_t *stop)
+static int64_t spin_to(const struct trx_clock *c, int64_t target, const volatile sig_atomic_t *stop)
 {
     int64_t now = c->now(c->arg);
     while (now < target && !(stop && *stop))

@@ -17,6 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v tcpdump >/dev/null || netns_skip "tcpdump is not installed"
 command -v setpriv >/dev/null || netns_skip "setpriv (util-linux) is not installed"
 
+# netns_setup traps EXIT to delete the namespaces; a skip (exit 77) leaves nothing behind.
+netns_setup || {
+    echo "FAIL: cannot set up the namespaces"
+    exit 1
+}
 tmp=$(mktemp -d)
 # The directory is readable by all so that the run as nobody below can read the model.
 chmod 755 "$tmp"
@@ -25,11 +30,6 @@ finish() {
     [ -n "$tdpid" ] && kill "$tdpid" 2>/dev/null
     netns_cleanup
     rm -rf "$tmp"
-}
-netns_setup || {
-    echo "FAIL: cannot set up the namespaces"
-    finish
-    exit 1
 }
 trap finish EXIT
 
@@ -174,10 +174,16 @@ rx_bytes=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/model.rx")
 check "model replay: bytes received = bytes sent ($rx_bytes)" test "$rx_bytes" = "$sent_bytes"
 check "model replay: --json summary" grep -q '"packets": 300' "$tmp/model.json.out"
 # Sizes within what the model allows: payload_length min..max of the local side.
-pmin=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sides']['local']['payload_length']['min'])" "$tmp/video.json" 2>/dev/null || echo 0)
-pmax=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sides']['local']['payload_length']['max'])" "$tmp/video.json" 2>/dev/null || echo 65507)
+model_len() { # model_len FILE min|max: payload_length bound of the local side
+    python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["sides"]["local"]["payload_length"][sys.argv[2]])' \
+        "$1" "$2" 2>/dev/null
+}
+pmin=$(model_len "$tmp/video.json" min || echo 0)
+pmax=$(model_len "$tmp/video.json" max || echo 65507)
 check "model replay: sizes within [$pmin, $pmax]" \
-    awk -v lo="$pmin" -v hi="$pmax" '$2 < lo || $2 > hi { bad = 1 } END { exit bad }' "$tmp/model.rx"
+    awk -v lo="$pmin" -v hi="$pmax" '$2 < lo || $2 > hi { bad = 1 } END { exit bad }' \
+    "$tmp/model.rx"
 
 # ---- a capture on the wire, with its timing ----
 capture_start "$tmp/cap.pcap" || exit 1
@@ -209,7 +215,8 @@ paste -d ' ' "$tmp/orig.txt" "$tmp/cap.rx" | awk '
     { po = $1; pr = $3; last = ($3 - r0) - ($1 - o0) / 4 }
     END { if (last < 0) last = -last; printf "%.0f\n", last * 1e6 }
 ' 2>"$tmp/gaperr.txt" >"$tmp/drift.txt"
-median=$(sort -g "$tmp/gaperr.txt" | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 1e9) }')
+median=$(sort -g "$tmp/gaperr.txt" |
+    awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 1e9) }')
 drift=$(cat "$tmp/drift.txt")
 echo "capture replay: median gap error ${median} us, end-to-end offset error ${drift} us"
 check "capture replay: median gap error under 1 ms (${median} us)" \

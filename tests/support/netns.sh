@@ -52,6 +52,10 @@ netns_setup() {
     fi
     command -v ip >/dev/null || netns_skip "iproute2 (ip) is not installed"
     trap netns_cleanup EXIT
+    # A test killed by CTest's timeout or Ctrl-C still deletes its namespaces: exiting from
+    # the signal runs the EXIT trap.
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     ip netns add "$NS_A" || netns_skip "cannot create network namespaces here"
     NETNS_CREATED=1
     ip netns add "$NS_B" || return 1
