@@ -83,6 +83,20 @@ int cli_plot_model(const struct est_flow *f,
                    const char *stem,
                    struct fm_err *err);
 
+struct jw;
+struct trx_rstats;
+struct trx_recv_info;
+/* A receiver's report (cli/cmd_receive.c), also printed by replay --listen: the per-stream
+ * tables on stdout, the report as a JSON object (a member named key, or a value when key is
+ * NULL), and the notes for stderr (no packets, kernel drops, clocks that disagree). */
+void cli_receive_table(struct trx_rstats *rs);
+void cli_receive_json(struct jw *w,
+                      const char *key,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted);
+void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
+
 /* Subcommands. */
 int cmd_flows(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);

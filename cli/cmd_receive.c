@@ -186,7 +186,7 @@ static double loss_pct(const struct trx_stream_stats *s)
     return s->rtp && s->expected ? 100.0 * (double)s->lost / (double)s->expected : (double)NAN;
 }
 
-static void print_table(struct trx_rstats *rs)
+void cli_receive_table(struct trx_rstats *rs)
 {
     size_t n = trx_rstats_count(rs);
     printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %9s\n", "#", "source", "dport",
@@ -321,39 +321,48 @@ static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s
     jw_obj_end(w);
 }
 
-static void print_json(struct trx_rstats *rs, const struct trx_recv_info *info, int interrupted)
+void cli_receive_json(struct jw *w,
+                      const char *key,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted)
 {
-    struct jw w;
     struct trx_rstats_totals t;
     trx_rstats_totals(rs, &t);
-    jw_init(&w, stdout);
-    jw_obj_begin(&w, NULL);
-    jw_str(&w, "mode", info->pcap_mode ? "pcap" : "socket");
-    jw_int(&w, "interrupted", interrupted);
-    jw_num(&w, "elapsed_s", (double)info->elapsed_ns / 1e9);
-    jw_int(&w, "packets", (long long)t.packets);
-    jw_int(&w, "bytes", (long long)t.bytes);
-    jw_int(&w, "lost", (long long)t.lost);
-    jw_int(&w, "rtcp", (long long)t.rtcp);
-    jw_int(&w, "kernel_drops", (long long)info->kernel_drops);
-    jw_int(&w, "skipped", (long long)info->skipped);
-    jw_int(&w, "truncated", (long long)info->truncated);
-    jw_int(&w, "over_stream_cap", (long long)t.over_cap);
-    jw_int(&w, "written", (long long)info->written);
-    jw_arr_begin(&w, "streams");
+    jw_obj_begin(w, key);
+    jw_str(w, "mode", info->pcap_mode ? "pcap" : "socket");
+    jw_int(w, "interrupted", interrupted);
+    jw_num(w, "elapsed_s", (double)info->elapsed_ns / 1e9);
+    jw_int(w, "packets", (long long)t.packets);
+    jw_int(w, "bytes", (long long)t.bytes);
+    jw_int(w, "lost", (long long)t.lost);
+    jw_int(w, "rtcp", (long long)t.rtcp);
+    jw_int(w, "kernel_drops", (long long)info->kernel_drops);
+    jw_int(w, "skipped", (long long)info->skipped);
+    jw_int(w, "truncated", (long long)info->truncated);
+    jw_int(w, "over_stream_cap", (long long)t.over_cap);
+    jw_int(w, "written", (long long)info->written);
+    jw_arr_begin(w, "streams");
     size_t n = trx_rstats_count(rs);
     for (size_t i = 0; i < n; i++) {
         struct trx_stream_stats s;
         trx_rstats_stream(rs, i, &s);
-        json_stream(&w, i, &s);
+        json_stream(w, i, &s);
     }
-    jw_arr_end(&w);
-    jw_obj_end(&w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+static void print_json(struct trx_rstats *rs, const struct trx_recv_info *info, int interrupted)
+{
+    struct jw w;
+    jw_init(&w, stdout);
+    cli_receive_json(&w, NULL, rs, info, interrupted);
     jw_finish(&w);
 }
 
 /* Notes that belong on stderr: what the numbers cannot show by themselves. */
-static void warn_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
+void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
 {
     struct trx_rstats_totals t;
     trx_rstats_totals(rs, &t);
@@ -435,9 +444,9 @@ static int run(const struct receive_opts *o)
     if (o->json)
         print_json(rs, &info, interrupted);
     else
-        print_table(rs);
+        cli_receive_table(rs);
     fflush(stdout);
-    warn_notes(rs, &info);
+    cli_receive_notes(rs, &info);
     if (run_rc < 0 && run_rc != FM_EINTR) {
         fm_log_error("%s", err.msg);
         goto out;
@@ -477,7 +486,7 @@ static int run_read(const struct receive_opts *o)
     if (o->json)
         print_json(rs, &info, 0);
     else
-        print_table(rs);
+        cli_receive_table(rs);
     trx_rstats_free(rs);
     return CLI_EXIT_OK;
 }

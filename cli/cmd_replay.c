@@ -14,6 +14,7 @@
 #include "estimator/flow.h"
 #include "models/json.h"
 #include "models/variant.h"
+#include "transceiver/receiver.h"
 #include "transceiver/sender.h"
 #include "transceiver/sink.h"
 #include "transceiver/source.h"
@@ -25,6 +26,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,7 +83,8 @@ static const struct cli_opt opts[] = {
     {"src-port", OPT_SRC_PORT, required_argument, "PORT",
      "model: source port of stream 0 (stream s: PORT+s)"},
     {"dst-port", OPT_DST_PORT, required_argument, "PORT", "model: destination port"},
-    {"listen", OPT_LISTEN, no_argument, NULL, "also receive the peer's side and report it"},
+    {"listen", OPT_LISTEN, no_argument, NULL,
+     "model: also receive the peer's side on this side's own\nport, and report both directions"},
     {"dry-run", OPT_DRY_RUN, no_argument, NULL,
      "print the plan and the first packets, send nothing"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
@@ -433,42 +436,48 @@ static void on_status(const struct trx_send_stats *s, void *arg)
     st->shown = 1;
 }
 
+/* The send summary: a line of text, or JSON, which goes into w as the member "sent" when
+ * replay --listen reports both directions in one object. */
 static void print_summary(const struct replay_opts *o,
                           const struct trx_send_stats *s,
                           const struct cli_replay_capture_stats *cs,
-                          const char *status)
+                          const char *status,
+                          struct jw *outer)
 {
     if (o->json) {
-        struct jw w;
-        jw_init(&w, stdout);
-        jw_obj_begin(&w, NULL);
-        jw_str(&w, "status", status);
-        jw_int(&w, "packets", (long long)s->packets);
-        jw_int(&w, "bytes", (long long)s->bytes);
-        jw_num(&w, "elapsed_s", (double)s->elapsed_ns / 1e9);
-        jw_num(&w, "mean_pps", s->mean_pps);
-        jw_num(&w, "mean_mbps", s->mean_mbps);
-        jw_obj_begin(&w, "lateness_us");
-        jw_num(&w, "p50", (double)s->late_p50_ns / 1e3);
-        jw_num(&w, "p99", (double)s->late_p99_ns / 1e3);
-        jw_num(&w, "max", (double)s->late_max_ns / 1e3);
-        jw_obj_end(&w);
-        jw_int(&w, "late", (long long)s->late);
-        jw_int(&w, "errors", (long long)s->errors);
+        struct jw own;
+        struct jw *wp = outer ? outer : &own;
+        if (!outer)
+            jw_init(&own, stdout);
+        jw_obj_begin(wp, outer ? "sent" : NULL);
+        jw_str(wp, "status", status);
+        jw_int(wp, "packets", (long long)s->packets);
+        jw_int(wp, "bytes", (long long)s->bytes);
+        jw_num(wp, "elapsed_s", (double)s->elapsed_ns / 1e9);
+        jw_num(wp, "mean_pps", s->mean_pps);
+        jw_num(wp, "mean_mbps", s->mean_mbps);
+        jw_obj_begin(wp, "lateness_us");
+        jw_num(wp, "p50", (double)s->late_p50_ns / 1e3);
+        jw_num(wp, "p99", (double)s->late_p99_ns / 1e3);
+        jw_num(wp, "max", (double)s->late_max_ns / 1e3);
+        jw_obj_end(wp);
+        jw_int(wp, "late", (long long)s->late);
+        jw_int(wp, "errors", (long long)s->errors);
         if (s->errors)
-            jw_str(&w, "first_error", s->first_error);
+            jw_str(wp, "first_error", s->first_error);
         if (cs) {
-            jw_obj_begin(&w, "capture");
-            jw_int(&w, "frames", (long long)cs->frames);
-            jw_int(&w, "selected", (long long)cs->selected);
-            jw_int(&w, "not_udp", (long long)cs->not_udp);
-            jw_int(&w, "other_ip_version", (long long)cs->other_version);
-            jw_int(&w, "other_flow", (long long)cs->other_flow);
-            jw_int(&w, "short_payload", (long long)cs->short_payload);
-            jw_obj_end(&w);
+            jw_obj_begin(wp, "capture");
+            jw_int(wp, "frames", (long long)cs->frames);
+            jw_int(wp, "selected", (long long)cs->selected);
+            jw_int(wp, "not_udp", (long long)cs->not_udp);
+            jw_int(wp, "other_ip_version", (long long)cs->other_version);
+            jw_int(wp, "other_flow", (long long)cs->other_flow);
+            jw_int(wp, "short_payload", (long long)cs->short_payload);
+            jw_obj_end(wp);
         }
-        jw_obj_end(&w);
-        jw_finish(&w);
+        jw_obj_end(wp);
+        if (!outer)
+            jw_finish(&own);
     } else {
         printf("replay %s: %llu packets, %llu bytes in %.3f s (%.1f pps, %.3f Mbit/s)\n", status,
                (unsigned long long)s->packets, (unsigned long long)s->bytes,
@@ -558,10 +567,13 @@ static int64_t realtime_offset_ns(void)
 }
 
 /* Load the model and make its source. */
+/* Load the model and make its source; *own_port gets the port this host's side sends from
+ * (stream 0), which is where the peer's side sends to. */
 static int model_source(const struct replay_opts *o,
                         const char *path,
                         const uint8_t *src_ip,
                         struct trx_source **out,
+                        uint16_t *own_port,
                         struct fm_err *err)
 {
     struct mdl_model *m = calloc(1, sizeof(*m));
@@ -596,6 +608,12 @@ static int model_source(const struct replay_opts *o,
     }
     mo.src_port = o->src_port > 0 ? (int)o->src_port : -1;
     mo.dst_port = o->dst_port > 0 ? (int)o->dst_port : -1;
+    if (mo.src_port > 0)
+        *own_port = (uint16_t)mo.src_port;
+    else if (mo.variant.src_port > 0)
+        *own_port = (uint16_t)mo.variant.src_port;
+    else
+        *own_port = mo.side == MDL_SIDE_REMOTE ? m->remote.port : m->local.port;
     struct fm_err e2 = {0};
     rc = trx_source_model_new(m, &mo, out, &e2);
     if (rc < 0)
@@ -605,16 +623,69 @@ out:
     return rc;
 }
 
+/* replay --listen: a receiver on this host's own port, in a thread beside the send loop, so
+ * that two hosts each playing one side of a call at each other both report what arrived. */
+#define LISTEN_GRACE_NS 500000000L /* 0.5 s for packets in flight after the last send */
+
+struct listener {
+    struct trx_receiver *r;
+    pthread_t thread;
+    int started;
+    volatile sig_atomic_t stop;
+    int rc;
+    struct fm_err err;
+};
+
+static void *listener_main(void *arg)
+{
+    struct listener *l = arg;
+    l->rc = trx_receiver_run(l->r, NULL, NULL, &l->stop, &l->err);
+    return NULL;
+}
+
+static int listener_start(struct listener *l, uint16_t port, struct fm_err *err)
+{
+    struct trx_recv_opts ro;
+    trx_recv_opts_init(&ro);
+    ro.ports[0] = port;
+    ro.nports = 1;
+    int rc = trx_receiver_new(&ro, &l->r, err);
+    if (rc < 0)
+        return rc;
+    rc = pthread_create(&l->thread, NULL, listener_main, l);
+    if (rc != 0)
+        return fm_err_errno(err, FM_ENOMEM, rc, "--listen: cannot start the receiver");
+    l->started = 1;
+    return FM_OK;
+}
+
+/* Stop after a grace period for packets still on their way (none after Ctrl-C), and join. */
+static void listener_stop(struct listener *l, int graceful)
+{
+    if (!l->started)
+        return;
+    if (graceful) {
+        struct timespec ts = {0, LISTEN_GRACE_NS};
+        nanosleep(&ts, NULL);
+    }
+    l->stop = 1;
+    pthread_join(l->thread, NULL);
+    l->started = 0;
+}
+
 static int run(const struct replay_opts *o, const char *path)
 {
     struct trx_sink *sink = NULL;
     struct trx_source *src = NULL;
+    struct listener lis;
+    uint16_t own_port = 0;
     struct fm_err err = {0};
     enum input_kind kind = INPUT_MODEL;
     uint8_t src_ip[16] = {0};
     int have_src = 0;
     int rc = CLI_EXIT_RUNTIME;
 
+    memset(&lis, 0, sizeof(lis));
     if (detect_input(path, &kind, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
@@ -628,6 +699,13 @@ static int run(const struct replay_opts *o, const char *path)
         rc = cli_usage_error(doc.name, "%s applies to models, and '%s' is a capture%s",
                              o->model_only, path,
                              strcmp(o->model_only, "--rate-scale") == 0 ? " (use --speed)" : "");
+        goto out;
+    }
+    if (kind == INPUT_CAPTURE && o->listen) {
+        rc = cli_usage_error(doc.name,
+                             "--listen applies to models (a host playing one side of "
+                             "a call), and '%s' is a capture",
+                             path);
         goto out;
     }
     if (kind == INPUT_MODEL && o->side == CLI_SIDE_BOTH) {
@@ -667,7 +745,7 @@ static int run(const struct replay_opts *o, const char *path)
     }
 
     if (kind == INPUT_MODEL) {
-        if (model_source(o, path, have_src ? src_ip : NULL, &src, &err) < 0) {
+        if (model_source(o, path, have_src ? src_ip : NULL, &src, &own_port, &err) < 0) {
             fm_log_error("%s", err.msg);
             goto out;
         }
@@ -723,18 +801,16 @@ static int run(const struct replay_opts *o, const char *path)
     struct status status = {isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN, 0};
 
     if (o->listen) {
-        /* TODO(lead): start the receiver thread here (the peer's side, on o->iface and the
-         * model's ports), before the first send so that no early reply is missed. */
-        fm_log_warn("--listen: receiving is not wired into replay yet; run `flowmimic receive` "
-                    "on this host meanwhile");
+        /* Started before the first send, so that the peer's first packets are not missed. */
+        if (listener_start(&lis, own_port, &err) < 0) {
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
     }
     cli_signals_install();
     struct trx_send_stats st;
     int send_rc = trx_send_run(src, sink, &so, &clk, &st, on_status, &status, &cli_stop, &err);
-    if (o->listen) {
-        /* TODO(lead): stop the receiver thread here (after a grace period for packets in
-         * flight) and print its report after the send summary. */
-    }
+    listener_stop(&lis, send_rc != FM_EINTR);
     if (status.shown)
         fprintf(stderr, "\r\033[K");
 
@@ -742,7 +818,31 @@ static int run(const struct replay_opts *o, const char *path)
     if (kind == INPUT_CAPTURE)
         cli_replay_capture_stats(src, &cs);
     const char *state = send_rc == FM_EINTR ? "interrupted" : send_rc < 0 ? "failed" : "complete";
-    print_summary(o, &st, kind == INPUT_CAPTURE ? &cs : NULL, state);
+    if (lis.r) {
+        /* Both directions: one JSON object, or the send line and the receiver's tables. */
+        struct trx_recv_info info;
+        trx_receiver_info(lis.r, &info);
+        struct trx_rstats *rs = trx_receiver_stats(lis.r);
+        if (o->json) {
+            struct jw w;
+            jw_init(&w, stdout);
+            jw_obj_begin(&w, NULL);
+            print_summary(o, &st, NULL, state, &w);
+            cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR);
+            jw_obj_end(&w);
+            jw_finish(&w);
+        } else {
+            print_summary(o, &st, NULL, state, NULL);
+            printf("\nreceived from the peer on UDP port %u:\n", (unsigned)own_port);
+            cli_receive_table(rs);
+        }
+        fflush(stdout);
+        cli_receive_notes(rs, &info);
+        if (lis.rc < 0 && lis.rc != FM_EINTR)
+            fm_log_error("--listen: %s", lis.err.msg);
+    } else {
+        print_summary(o, &st, kind == INPUT_CAPTURE ? &cs : NULL, state, NULL);
+    }
     if (send_rc == FM_EINTR) {
         rc = CLI_EXIT_INTR;
     } else if (send_rc < 0) {
@@ -754,6 +854,8 @@ static int run(const struct replay_opts *o, const char *path)
         rc = CLI_EXIT_OK;
     }
 out:
+    listener_stop(&lis, 0);
+    trx_receiver_free(lis.r);
     trx_source_free(src);
     trx_sink_close(sink, 1, NULL);
     return rc;
