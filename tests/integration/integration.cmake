@@ -12,3 +12,11 @@ add_test(NAME integration.cli
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli.sh $<TARGET_FILE:flowmimic>
                  $<TARGET_FILE:mkpcap> ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.cli PROPERTIES LABELS "integration;cli" TIMEOUT 300)
+
+add_executable(wirecheck ${CMAKE_CURRENT_SOURCE_DIR}/support/wirecheck.c)
+target_link_libraries(wirecheck PRIVATE fm_transceiver fm_models PkgConfig::PCAP)
+add_test(NAME integration.call
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/call.sh $<TARGET_FILE:flowmimic>
+                 $<TARGET_FILE:wirecheck> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.call PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
