@@ -89,15 +89,23 @@ else
         --duration "$secs" "$model"
     wait $pid_b
     echo
-    echo "== what host B received, beside the capture"
-    jq -r --slurpfile cap "$out/capture-flow.json" '
-        (.streams // .) as $s | ($s | if type == "array" then .[0] else . end) as $r |
-        ["", "capture", "received"],
-        ["packets/s", ($cap[0].local_packets / $cap[0].duration_s | . * 10 | round / 10),
-                      ($r.packets / $r.duration_s | . * 10 | round / 10)],
-        ["mean payload (B)", ($cap[0].mean_payload | . * 10 | round / 10), ($r.payload_mean | . * 10 | round / 10)],
-        ["mean gap (ms)", ($cap[0].mean_iat_s * 1000 | . * 1000 | round / 1000), ($r.iat_mean_ms // null)],
-        ["loss", "-", $r.lost],
-        ["jitter (ms)", "-", ($r.jitter_ms // null)]
-        | @tsv' "$out/received.json" | column -t -s $'\t'
+    echo "== what host B received (${secs}s of the model), beside the capture's flow"
+    "$fm" receive --read "$capture" --port "$port" --json >"$out/capture-stats.json"
+    jq -r --slurpfile r "$out/received.json" '
+        def row($name; $a; $b): "\($name | . + (" " * (24 - length)))\($a | tostring | . + (" " * (14 - length)))\($b)";
+        def r1: . * 10 | round / 10;
+        def r3: . * 1000 | round / 1000;
+        .streams[0] as $c | $r[0].streams[0] as $g |
+        row(""; "capture"; "received"),
+        row("packets"; $c.packets; $g.packets),
+        row("packets/s"; ($c.packets / $c.duration_s | r1); ($g.packets / $g.duration_s | r1)),
+        row("payload mean (B)"; ($c.payload_bytes.mean | r1); ($g.payload_bytes.mean | r1)),
+        row("payload p50/p90 (B)"; "\($c.payload_bytes.p50)/\($c.payload_bytes.p90)";
+            "\($g.payload_bytes.p50)/\($g.payload_bytes.p90)"),
+        row("gap mean (ms)"; ($c.gap_ms.mean | r3); ($g.gap_ms.mean | r3)),
+        row("gap p90 (ms)"; ($c.gap_ms.p90 | r3); ($g.gap_ms.p90 | r3)),
+        row("gap p99 (ms)"; ($c.gap_ms.p99 | r3); ($g.gap_ms.p99 | r3)),
+        row("lost"; $c.lost; $g.lost),
+        row("RTP jitter (ms)"; ($c.jitter_ms | r3); ($g.jitter_ms | r3))
+        ' "$out/capture-stats.json"
 fi
