@@ -31,21 +31,21 @@ struct trx_pkt {
     struct trx_addr addr;
     uint8_t ttl;
     uint8_t dscp;
-    uint8_t rtp;          /* 1: the payload starts with an RTP header */
+    uint8_t rtp; /* 1: the payload starts with an RTP header */
     uint8_t rtp_pt;
     uint8_t rtp_marker;
     uint16_t rtp_seq;
     uint32_t rtp_ts;
     uint32_t rtp_ssrc;
-    uint32_t probe_seq;   /* per stream, from 0 */
+    uint32_t probe_seq; /* per stream, from 0 */
 };
 
 /* Fill buf (cap >= p->payload_len) with the UDP payload of p: RTP header, probe (if room;
  * send time 0 until trx_probe_stamp()), filler. For a packet replayed from a capture
  * (p->rtp == 0 and original != NULL), the original payload bytes are copied instead.
  * Returns the payload length. */
-size_t trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8_t *buf,
-                         size_t cap);
+size_t
+trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8_t *buf, size_t cap);
 
 /* 1 when a payload of this length carries a probe (RTP header + probe fit). */
 int trx_payload_has_probe(uint32_t payload_len);

@@ -14,8 +14,12 @@ struct trx_sink_ops {
     /* Put one packet out: headers from p (addresses, ports, TTL, DSCP), payload as given.
      * ts_ns is the packet's timestamp (pcap sinks write it; wire sinks ignore it). Returns
      * FM_OK or a negative FM_E* code (FM_ENET for a failed send, with the reason). */
-    int (*send)(void *self, const struct trx_pkt *p, const uint8_t *payload, size_t len,
-                int64_t ts_ns, struct fm_err *err);
+    int (*send)(void *self,
+                const struct trx_pkt *p,
+                const uint8_t *payload,
+                size_t len,
+                int64_t ts_ns,
+                struct fm_err *err);
     /* Finish: flush, close, and for files rename the temporary into place. commit = 0
      * discards a file sink's output instead (an error or Ctrl-C before the end). */
     int (*close)(void *self, int commit, struct fm_err *err);
@@ -26,8 +30,11 @@ struct trx_sink {
     void *self;
 };
 
-static inline int trx_sink_send(struct trx_sink *s, const struct trx_pkt *p,
-                                const uint8_t *payload, size_t len, int64_t ts_ns,
+static inline int trx_sink_send(struct trx_sink *s,
+                                const struct trx_pkt *p,
+                                const uint8_t *payload,
+                                size_t len,
+                                int64_t ts_ns,
                                 struct fm_err *err)
 {
     return s->ops->send(s->self, p, payload, len, ts_ns, err);
@@ -44,13 +51,12 @@ int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *er
  * builds the link header) unless peer_mac is set (link-layer mode, frames built here). Checks
  * permission first: FM_EPERM "raw sockets need root or CAP_NET_RAW". */
 struct trx_libnet_opts {
-    const char *iface;      /* required */
-    uint8_t ip_version;     /* 4 or 6 */
+    const char *iface;  /* required */
+    uint8_t ip_version; /* 4 or 6 */
     int have_peer_mac;
     uint8_t peer_mac[6];
 };
-int trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out,
-                        struct fm_err *err);
+int trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out, struct fm_err *err);
 
 /* Memory: keeps the first cap packets (pkt, payload copy, ts) for tests. */
 struct trx_mem_rec {

@@ -25,8 +25,8 @@ struct trx_source {
     void *self;
 };
 
-static inline int trx_source_next(struct trx_source *s, struct trx_pkt *p, const uint8_t **orig,
-                                  struct fm_err *err)
+static inline int
+trx_source_next(struct trx_source *s, struct trx_pkt *p, const uint8_t **orig, struct fm_err *err)
 {
     return s->ops->next(s->self, p, orig, err);
 }
@@ -35,18 +35,18 @@ void trx_source_free(struct trx_source *s);
 
 /* How a model becomes packets. trx_model_opts_init() fills the defaults. */
 struct trx_model_opts {
-    int side;             /* MDL_SIDE_LOCAL or MDL_SIDE_REMOTE: the side this host plays */
-    unsigned streams;     /* independent streams, >= 1 (default 1) */
-    uint64_t count;       /* packets in all streams together, 0 = no limit (default 0) */
-    int64_t duration_ns;  /* no packet at or after this offset, 0 = no limit (default 0) */
-    int64_t stagger_ns;   /* stream s starts at s * stagger_ns; -1 = the mean gap / streams */
-    uint64_t seed;        /* default 1 */
+    int side;                   /* MDL_SIDE_LOCAL or MDL_SIDE_REMOTE: the side this host plays */
+    unsigned streams;           /* independent streams, >= 1 (default 1) */
+    uint64_t count;             /* packets in all streams together, 0 = no limit (default 0) */
+    int64_t duration_ns;        /* no packet at or after this offset, 0 = no limit (default 0) */
+    int64_t stagger_ns;         /* stream s starts at s * stagger_ns; -1 = the mean gap / streams */
+    uint64_t seed;              /* default 1 */
     struct mdl_variant variant; /* default: changes nothing */
-    double rate_scale;    /* multiplies the packet rate, on top of the variant's (default 1) */
+    double rate_scale; /* multiplies the packet rate, on top of the variant's (default 1) */
     /* Addresses: the model's own (src = the played side's endpoint, dst = the other side's)
      * unless overridden. Stream s sends from src_port + s. */
     int have_src_ip, have_dst_ip;
-    uint8_t ip_version;   /* with have_src_ip/have_dst_ip */
+    uint8_t ip_version; /* with have_src_ip/have_dst_ip */
     uint8_t src_ip[16], dst_ip[16];
     int src_port, dst_port; /* -1 = the model's */
 };
@@ -58,7 +58,9 @@ void trx_model_opts_init(struct trx_model_opts *o);
  * heap of next deadlines. Each stream has its own SSRC, sequence numbers and probe sequence.
  * Returns FM_OK, FM_EINVAL (the side has no model, bad options; the message says which),
  * FM_ENOMEM. With neither count nor duration the source never ends. */
-int trx_source_model_new(const struct mdl_model *m, const struct trx_model_opts *o,
-                         struct trx_source **out, struct fm_err *err);
+int trx_source_model_new(const struct mdl_model *m,
+                         const struct trx_model_opts *o,
+                         struct trx_source **out,
+                         struct fm_err *err);
 
 #endif

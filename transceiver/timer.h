@@ -15,7 +15,7 @@
 enum trx_timer_mode { TRX_TIMER_SLEEP = 0, TRX_TIMER_SPIN, TRX_TIMER_HYBRID };
 
 struct trx_clock {
-    int64_t (*now)(void *arg);                      /* ns */
+    int64_t (*now)(void *arg);                           /* ns */
     void (*sleep_until)(void *arg, int64_t deadline_ns); /* may return early */
     void *arg;
 };
@@ -30,7 +30,10 @@ int trx_timer_mode_parse(const char *s, enum trx_timer_mode *out, struct fm_err 
 int trx_timer_setup(int realtime, struct fm_err *err);
 
 /* Wait until deadline_ns (or *stop). Returns the clock's time at wake-up. */
-int64_t trx_timer_wait(const struct trx_clock *c, enum trx_timer_mode mode, int64_t deadline_ns,
-                       int64_t spin_ns, volatile sig_atomic_t *stop);
+int64_t trx_timer_wait(const struct trx_clock *c,
+                       enum trx_timer_mode mode,
+                       int64_t deadline_ns,
+                       int64_t spin_ns,
+                       volatile sig_atomic_t *stop);
 
 #endif
