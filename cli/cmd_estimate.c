@@ -404,7 +404,8 @@ static int run(const struct estimate_opts *o, const char *path)
         int status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
         if (status)
             fprintf(stderr, "fitting flow %zu (%llu packets)...", fi,
-                    (unsigned long long)(f->side[0].packets + f->side[1].packets));
+                    (unsigned long long)f->side[0].packets +
+                        (unsigned long long)f->side[1].packets);
         int fit_rc = est_model_from_flow(f, path, &o->est, &model, &err);
         if (status)
             fprintf(stderr, "\r\033[K");

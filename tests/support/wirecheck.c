@@ -35,13 +35,15 @@ static int load(const char *path, unsigned port, struct series *s)
         if (s->n == s->cap) {
             s->cap = s->cap ? 2 * s->cap : 1024;
             double *nl = realloc(s->len, s->cap * sizeof(double));
-            if (!nl)
+            if (nl)
+                s->len = nl;
+            double *ng = nl ? realloc(s->gap, s->cap * sizeof(double)) : NULL;
+            if (ng)
+                s->gap = ng;
+            if (!nl || !ng) {
+                pcap_close(p);
                 return -1;
-            s->len = nl;
-            double *ng = realloc(s->gap, s->cap * sizeof(double));
-            if (!ng)
-                return -1;
-            s->gap = ng;
+            }
         }
         long long t = (long long)h->ts.tv_sec * 1000000000LL + (long long)h->ts.tv_usec;
         s->len[s->n] = (double)len;
@@ -60,12 +62,13 @@ int main(int argc, char **argv)
         return 2;
     }
     struct series ref = {0}, got = {0};
+    int rc = 1;
     unsigned port = (unsigned)strtoul(argv[3], NULL, 10);
     if (load(argv[1], port, &ref) < 0 || load(argv[2], port, &got) < 0)
-        return 1;
+        goto out;
     if (ref.n < 2 || got.n < 2) {
         fprintf(stderr, "wirecheck: too few packets (%zu and %zu)\n", ref.n, got.n);
-        return 1;
+        goto out;
     }
     /* The first gap of each is the 0 before the first packet: leave it out. */
     printf("ref %zu got %zu ks_len %.6f w1_len %.3f ks_gap %.6f w1_gap_us %.3f\n", ref.n, got.n,
@@ -73,9 +76,11 @@ int main(int argc, char **argv)
            mdl_stats_w1(ref.len, ref.n, got.len, got.n),
            mdl_stats_ks(ref.gap + 1, ref.n - 1, got.gap + 1, got.n - 1),
            mdl_stats_w1(ref.gap + 1, ref.n - 1, got.gap + 1, got.n - 1) / 1e3);
+    rc = 0;
+out:
     free(ref.len);
     free(ref.gap);
     free(got.len);
     free(got.gap);
-    return 0;
+    return rc;
 }
