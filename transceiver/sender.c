@@ -25,6 +25,8 @@
 /* When every one of this many sends failed and none went out, the sink is broken (interface
  * gone, no route): stop instead of counting errors forever. */
 #define ALL_FAILED_LIMIT 100
+/* Most packets a batching sink holds before they must go. */
+#define QUEUE_LIMIT 64
 
 void trx_lat_hist_init(struct trx_lat_hist *h)
 {
@@ -114,6 +116,27 @@ static void note_send_error(struct trx_send_stats *st, const struct fm_err *e)
     }
 }
 
+/* Packets a sink sent as part of a batch and that failed were first counted as sent. Their
+ * bytes stay counted: a batch's failures are reported as a number, not per packet. */
+static void account_failed(struct trx_send_stats *st, uint64_t failed, const struct fm_err *se)
+{
+    for (uint64_t i = 0; i < failed; i++) {
+        st->packets--;
+        note_send_error(st, se);
+    }
+}
+
+/* A sink that batches (queue/flush) holds packets that were due at once, and sends them in
+ * one system call when the next packet is not yet due, or QUEUE_LIMIT are held. */
+static void flush_queue(struct trx_sink *sink, struct trx_send_stats *st, uint64_t *queued)
+{
+    uint64_t failed = 0;
+    struct fm_err se = {0};
+    sink->ops->flush(sink->self, &failed, &se);
+    account_failed(st, failed, &se);
+    *queued = 0;
+}
+
 int trx_send_run(struct trx_source *src,
                  struct trx_sink *sink,
                  const struct trx_send_opts *o,
@@ -157,6 +180,7 @@ int trx_send_run(struct trx_source *src,
     int64_t last_status_ns = lp->start_ns;
     int64_t prev_deadline = INT64_MIN;
     int64_t prev_offset = INT64_MIN;
+    uint64_t queued = 0;
 
     while (have) {
         if (o->count && st->packets + st->errors >= o->count)
@@ -184,6 +208,11 @@ int trx_send_run(struct trx_source *src,
             }
         }
 
+        /* Packets already due go out together (see flush_queue()); before a real wait,
+         * whatever is held must leave, or it would be as late as the wait is long. */
+        if (queued && clk->now(clk->arg) < deadline) {
+            flush_queue(sink, st, &queued);
+        }
         int64_t t = trx_timer_wait(clk, o->timer, deadline, o->spin_ns, stop);
         if (stop && *stop) {
             rc = fm_err_set(err, FM_EINTR, "stopped");
@@ -194,15 +223,28 @@ int trx_send_run(struct trx_source *src,
         if (pkt.rtp && trx_payload_has_probe((uint32_t)len))
             trx_probe_stamp(buf, t + o->probe_clock_offset_ns);
         struct fm_err se = {0};
-        if (trx_sink_send(sink, &pkt, buf, len, t, &se) < 0) {
-            note_send_error(st, &se);
-            if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {
-                rc = fm_err_set(err, FM_ENET, "every send failed: %s", st->first_error);
-                break;
+        if (sink->ops->queue) {
+            uint64_t failed = 0;
+            int qrc = sink->ops->queue(sink->self, &pkt, buf, len, &failed, &se);
+            if (qrc < 0 && failed == 0) {
+                note_send_error(st, &se); /* this packet could not even be built */
+            } else {
+                queued++;
+                st->packets++;
+                st->bytes += len;
+                account_failed(st, failed, &se);
             }
+            if (queued >= QUEUE_LIMIT)
+                flush_queue(sink, st, &queued);
+        } else if (trx_sink_send(sink, &pkt, buf, len, t, &se) < 0) {
+            note_send_error(st, &se);
         } else {
             st->packets++;
             st->bytes += len;
+        }
+        if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {
+            rc = fm_err_set(err, FM_ENET, "every send failed: %s", st->first_error);
+            break;
         }
         int64_t late = t - deadline;
         trx_lat_hist_add(&lp->hist, late);
@@ -219,6 +261,8 @@ int trx_send_run(struct trx_source *src,
         if (have)
             len = trx_payload_build(&pkt, orig, buf, TRX_MAX_PAYLOAD);
     }
+    if (queued)
+        flush_queue(sink, st, &queued);
     fill_stats(lp, st);
 out:
     free(buf);

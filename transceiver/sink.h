@@ -20,6 +20,18 @@ struct trx_sink_ops {
                 size_t len,
                 int64_t ts_ns,
                 struct fm_err *err);
+    /* Optional (NULL when the sink has no batching): like send, but the sink may hold the
+     * packet (copied) until flush() or until its batch is full, and send a batch in one system
+     * call. Returns FM_OK or a negative FM_E* code; packets that a batch send failed to put
+     * out are counted into *failed (reasons in err). */
+    int (*queue)(void *self,
+                 const struct trx_pkt *p,
+                 const uint8_t *payload,
+                 size_t len,
+                 uint64_t *failed,
+                 struct fm_err *err);
+    /* Send what queue() holds; *failed as for queue(). */
+    int (*flush)(void *self, uint64_t *failed, struct fm_err *err);
     /* Finish: flush, close, and for files rename the temporary into place. commit = 0
      * discards a file sink's output instead (an error or Ctrl-C before the end). */
     int (*close)(void *self, int commit, struct fm_err *err);

@@ -43,7 +43,7 @@ static int mem_close(void *self, int commit, struct fm_err *err)
     return FM_OK;
 }
 
-static const struct trx_sink_ops mem_ops = {mem_send, mem_close};
+static const struct trx_sink_ops mem_ops = {.send = mem_send, .close = mem_close};
 
 int trx_sink_mem_new(size_t cap, struct trx_sink **out, struct fm_err *err)
 {

@@ -199,7 +199,7 @@ out:
     return rc;
 }
 
-static const struct trx_sink_ops pcap_ops = {pcap_send, pcap_close_sink};
+static const struct trx_sink_ops pcap_ops = {.send = pcap_send, .close = pcap_close_sink};
 
 int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *err)
 {

@@ -146,7 +146,7 @@ static int csink_close(void *self, int commit, struct fm_err *err)
     return FM_OK;
 }
 
-static const struct trx_sink_ops csink_ops = {csink_send, csink_close};
+static const struct trx_sink_ops csink_ops = {.send = csink_send, .close = csink_close};
 
 static void test_deadlines_exact(void **state)
 {
@@ -451,6 +451,103 @@ static void test_histogram_quantiles(void **state)
     assert_int_equal(trx_lat_hist_quantile(&h, 1.0), INT64_MAX);
 }
 
+/* ---- a batching sink (queue/flush): records each flush's size and time ---- */
+
+struct bsink {
+    const struct fake *clock;
+    uint64_t held;
+    size_t nflush;
+    uint64_t flush_n[256];
+    int64_t flush_t[256];
+    int fail_one; /* every flush reports one failed packet */
+};
+
+static int bsink_queue(void *self,
+                       const struct trx_pkt *p,
+                       const uint8_t *payload,
+                       size_t len,
+                       uint64_t *failed,
+                       struct fm_err *err)
+{
+    struct bsink *b = self;
+    (void)p;
+    (void)payload;
+    (void)len;
+    (void)failed;
+    (void)err;
+    b->held++;
+    return FM_OK;
+}
+
+static int bsink_flush(void *self, uint64_t *failed, struct fm_err *err)
+{
+    struct bsink *b = self;
+    if (b->nflush < 256) {
+        b->flush_n[b->nflush] = b->held;
+        b->flush_t[b->nflush] = b->clock->t;
+    }
+    b->nflush++;
+    b->held = 0;
+    if (b->fail_one) {
+        (*failed)++;
+        return fm_err_set(err, FM_ENET, "one of the batch failed");
+    }
+    return FM_OK;
+}
+
+static int bsink_send(void *self,
+                      const struct trx_pkt *p,
+                      const uint8_t *payload,
+                      size_t len,
+                      int64_t ts_ns,
+                      struct fm_err *err)
+{
+    (void)self;
+    (void)p;
+    (void)payload;
+    (void)len;
+    (void)ts_ns;
+    return fm_err_set(err, FM_EINVAL, "a batching sink gets queue(), not send()");
+}
+
+static const struct trx_sink_ops bsink_ops = {
+    .send = bsink_send, .queue = bsink_queue, .flush = bsink_flush, .close = csink_close};
+
+static void test_batching(void **state)
+{
+    (void)state;
+    for (int fail = 0; fail < 2; fail++) {
+        struct fake f;
+        struct trx_clock clk;
+        fake_clock(&f, &clk);
+        struct vsrc v;
+        /* 3 streams with no stagger: every 1 ms three packets are due at once. */
+        struct trx_source src = vsrc_make(&v, 300, 3, 1000000);
+        struct bsink b;
+        memset(&b, 0, sizeof(b));
+        b.clock = &f;
+        b.fail_one = fail;
+        struct trx_sink sink = {&bsink_ops, &b};
+        struct trx_send_opts o;
+        trx_send_opts_init(&o);
+        o.timer = TRX_TIMER_SLEEP;
+        struct trx_send_stats st;
+        int64_t start = f.t;
+        assert_int_equal(trx_send_run(&src, &sink, &o, &clk, &st, NULL, NULL, NULL, NULL), FM_OK);
+        /* One batch per deadline, holding the three packets due then, sent at that deadline
+         * (before the wait for the next one), not a millisecond later. */
+        assert_int_equal(b.nflush, 100);
+        for (size_t i = 0; i < b.nflush; i++) {
+            assert_int_equal(b.flush_n[i], 3);
+            assert_int_equal(b.flush_t[i], start + (int64_t)i * 1000000);
+        }
+        assert_int_equal(st.packets, fail ? 200 : 300);
+        assert_int_equal(st.errors, fail ? 100 : 0);
+        if (fail)
+            assert_non_null(strstr(st.first_error, "one of the batch failed"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_status_once_a_second),
         cmocka_unit_test(test_probe_stamped_at_send),
         cmocka_unit_test(test_histogram_quantiles),
+        cmocka_unit_test(test_batching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
