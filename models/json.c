@@ -5,6 +5,7 @@
  * file. */
 #include "models/json.h"
 
+#include "common/file.h"
 #include "common/num.h"
 
 #include <cjson/cJSON.h>
@@ -216,62 +217,11 @@ char *mdl_json_print(const struct mdl_model *m)
 
 int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err)
 {
-    char *text = NULL;
-    char *tmp = NULL;
-    int fd = -1;
-    int rc = FM_OK;
-
-    text = mdl_json_print(m);
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 16);
-    if (tmp)
-        tmp[0] = '\0'; /* no temporary file to remove yet */
-    if (!text || !tmp) {
-        rc = fm_err_set(err, FM_ENOMEM, "model for '%s'", path);
-        goto out;
-    }
-    /* Write a temporary file beside the target and rename it over, so that a crash, a full
-     * disk or Ctrl-C never leaves a half-written model where replay would read it. */
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        tmp[0] = '\0';
-        goto out;
-    }
-    size_t len = strlen(text);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-            goto out;
-        }
-        done += (size_t)w;
-    }
-    if (write(fd, "\n", 1) != 1 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    tmp[0] = '\0';
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
+    char *text = mdl_json_print(m);
+    if (!text)
+        return fm_err_set(err, FM_ENOMEM, "model for '%s'", path);
+    /* Atomic: a crash, a full disk or Ctrl-C never leaves half a model where replay reads. */
+    int rc = fm_file_write_atomic(path, text, strlen(text), err);
     free(text);
     return rc;
 }
@@ -631,49 +581,14 @@ int mdl_json_parse(
 
 int mdl_json_load(const char *path, struct mdl_model *out, struct fm_err *err)
 {
-    FILE *f = NULL;
     char *buf = NULL;
-    int rc = FM_OK;
-    struct stat st;
+    size_t size = 0;
     char what[300];
-
-    f = fopen(path, "rb");
-    if (!f) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot open model '%s'", path);
-        goto out;
-    }
-    if (fstat(fileno(f), &st) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot read model '%s'", path);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = fm_err_set(err, FM_EIO, "cannot read model '%s': not a regular file", path);
-        goto out;
-    }
-    if (st.st_size == 0) {
-        rc = fm_err_set(err, FM_EFORMAT, "model '%s' is empty", path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > MAX_MODEL_BYTES) {
-        rc = fm_err_set(err, FM_EFORMAT, "model '%s' is too large to be a flowmimic model", path);
-        goto out;
-    }
-    size_t size = (size_t)st.st_size;
-    buf = malloc(size + 1);
-    if (!buf) {
-        rc = fm_err_set(err, FM_ENOMEM, "model '%s'", path);
-        goto out;
-    }
-    if (fread(buf, 1, size, f) != size) {
-        rc = fm_err_set(err, FM_EIO, "cannot read model '%s'", path);
-        goto out;
-    }
-    buf[size] = '\0';
+    int rc = fm_file_read_all(path, MAX_MODEL_BYTES, "model", &buf, &size, err);
+    if (rc < 0)
+        return rc;
     snprintf(what, sizeof(what), "model '%s'", path);
     rc = mdl_json_parse(buf, size, what, out, err);
-out:
     free(buf);
-    if (f)
-        fclose(f);
     return rc;
 }

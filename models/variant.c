@@ -5,6 +5,8 @@
  * (a misspelt "dcsp" must not produce an unmarked flow that looks like a success). */
 #include "models/variant.h"
 
+#include "common/file.h"
+
 #include "common/num.h"
 
 #include <cjson/cJSON.h>
@@ -344,50 +346,15 @@ int mdl_variants_parse(const char *text,
 int mdl_variants_load(
     const char *path, struct mdl_variant *vs, size_t max, size_t *n, struct fm_err *err)
 {
-    FILE *f = NULL;
     char *buf = NULL;
-    int rc = FM_OK;
-    struct stat st;
+    size_t size = 0;
     char what[300];
-
-    f = fopen(path, "rb");
-    if (!f) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot open variant file '%s'", path);
-        goto out;
-    }
-    if (fstat(fileno(f), &st) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot read variant file '%s'", path);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = fm_err_set(err, FM_EIO, "cannot read variant file '%s': not a regular file", path);
-        goto out;
-    }
-    if (st.st_size == 0) {
-        rc = fm_err_set(err, FM_EFORMAT, "variant file '%s' is empty", path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > MAX_VARIANT_BYTES) {
-        rc = fm_err_set(err, FM_EFORMAT, "variant file '%s' is too large to be one", path);
-        goto out;
-    }
-    size_t size = (size_t)st.st_size;
-    buf = malloc(size + 1);
-    if (!buf) {
-        rc = fm_err_set(err, FM_ENOMEM, "variant file '%s'", path);
-        goto out;
-    }
-    if (fread(buf, 1, size, f) != size) {
-        rc = fm_err_set(err, FM_EIO, "cannot read variant file '%s'", path);
-        goto out;
-    }
-    buf[size] = '\0';
+    int rc = fm_file_read_all(path, MAX_VARIANT_BYTES, "variant file", &buf, &size, err);
+    if (rc < 0)
+        return rc;
     snprintf(what, sizeof(what), "variant file '%s'", path);
     rc = mdl_variants_parse(buf, size, what, vs, max, n, err);
-out:
     free(buf);
-    if (f)
-        fclose(f);
     return rc;
 }
 
@@ -551,8 +518,6 @@ out:
 int mdl_variants_save(const char *path, const struct mdl_variant *vs, size_t n, struct fm_err *err)
 {
     char *text = NULL;
-    char *tmp = NULL;
-    int fd = -1;
     int rc = FM_OK;
 
     for (size_t i = 0; i < n; i++) {
@@ -567,56 +532,13 @@ int mdl_variants_save(const char *path, const struct mdl_variant *vs, size_t n, 
         }
     }
     text = variants_print(vs, n);
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 16);
-    if (tmp)
-        tmp[0] = '\0'; /* no temporary file to remove yet */
-    if (!text || !tmp) {
+    if (!text) {
         rc = fm_err_set(err, FM_ENOMEM, "variants for '%s'", path);
         goto out;
     }
-    /* A temporary file beside the target, renamed over it: a reader (replay, the agents)
-     * never sees half a file. */
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        tmp[0] = '\0';
-        goto out;
-    }
-    size_t len = strlen(text);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-            goto out;
-        }
-        done += (size_t)w;
-    }
-    if (write(fd, "\n", 1) != 1 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    tmp[0] = '\0';
+    /* Atomic: a reader (replay, the agents) never sees half a file. */
+    rc = fm_file_write_atomic(path, text, strlen(text), err);
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
     free(text);
     return rc;
 }

@@ -9,4 +9,5 @@ add_test(NAME integration.receive
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/receive.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR} $<TARGET_FILE:udpsend>)
 set_tests_properties(integration.receive PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)

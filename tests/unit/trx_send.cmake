@@ -7,4 +7,5 @@ add_test(NAME integration.replay
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.replay PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
