@@ -446,9 +446,8 @@ static void print_summary(const struct replay_opts *o,
 {
     if (o->json) {
         struct jw own;
+        jw_init(&own, stdout);
         struct jw *wp = outer ? outer : &own;
-        if (!outer)
-            jw_init(&own, stdout);
         jw_obj_begin(wp, outer ? "sent" : NULL);
         jw_str(wp, "status", status);
         jw_int(wp, "packets", (long long)s->packets);
