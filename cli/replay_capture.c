@@ -23,41 +23,9 @@ struct capsrc {
     int64_t last_off_ns;
     int have_local;
     struct est_endpoint local; /* with a flow: the sender of its first packet */
-    uint32_t payload_off;      /* where the last packet's payload began: a guess for the next */
     struct cli_replay_capture_stats st;
     uint8_t buf[TRX_MAX_PAYLOAD]; /* a payload the snap length cut, padded with zeros */
 };
-
-/* 1 when the first k captured bytes hold every header up to the UDP payload. */
-static int headers_fit(int linktype, const struct est_raw_pkt *raw, uint32_t k)
-{
-    struct est_pkt scratch;
-    return est_decode(linktype, raw->data, k, raw->wirelen, &scratch) == EST_DEC_OK;
-}
-
-/* Where the UDP payload starts in a frame. est_decode() does not report it, but it succeeds
- * exactly when the captured bytes reach the end of the UDP header, so the offset is the
- * shortest prefix that decodes: the decoder's own rules (VLAN tags, IP options, IPv6
- * extension headers) decide, with nothing repeated here. The previous packet's offset is
- * tried first, which makes it two decodes for a capture of one kind of packet.
- * TODO(lead): an est_pkt.payload_off set by decode_l4() would make this one assignment. */
-static uint32_t payload_offset(struct capsrc *cs, const struct est_raw_pkt *raw)
-{
-    uint32_t k = cs->payload_off;
-    if (k > 0 && k <= raw->caplen && headers_fit(cs->linktype, raw, k) &&
-        !headers_fit(cs->linktype, raw, k - 1))
-        return k;
-    uint32_t lo = 0, hi = raw->caplen; /* lo fails, hi decodes (the caller checked) */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (headers_fit(cs->linktype, raw, mid))
-            hi = mid;
-        else
-            lo = mid;
-    }
-    cs->payload_off = hi;
-    return hi;
-}
 
 static int same_endpoint(const struct est_endpoint *a, const uint8_t addr[16], uint16_t port)
 {
@@ -132,7 +100,7 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
     cs->last_off_ns = off;
 
     uint32_t plen = d.payload_len > TRX_MAX_PAYLOAD ? TRX_MAX_PAYLOAD : d.payload_len;
-    uint32_t at = payload_offset(cs, &raw);
+    uint32_t at = d.payload_off;
     uint32_t avail = raw.caplen - at;
     /* cppcheck cannot see est_decode() fill d and takes payload_len for 0. */
     /* cppcheck-suppress knownConditionTrueFalse */

@@ -260,6 +260,7 @@ static enum est_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l
         if ((ulen < 8 && ulen != 0) || l4_len < 8)
             return EST_DEC_MALFORMED;
         out->payload_len = l4_len - 8;
+        out->payload_off = (uint32_t)c->r.off; /* the cursor spans the whole frame */
         decode_rtp(&c->r, out->payload_len, &out->rtp);
         return EST_DEC_OK;
     }
@@ -277,6 +278,7 @@ static enum est_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l
         if (fm_rd_skip(&c->r, hlen - 14) < 0)
             return EST_DEC_TRUNCATED;
         out->payload_len = l4_len - hlen;
+        out->payload_off = (uint32_t)c->r.off;
         return EST_DEC_OK;
     }
     return EST_DEC_OTHER_L4;

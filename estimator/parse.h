@@ -37,6 +37,7 @@ struct est_pkt {
     uint8_t dst[16];
     uint16_t sport, dport;
     uint32_t payload_len; /* L4 payload bytes as sent (from the headers, not the snap length) */
+    uint32_t payload_off; /* where the L4 payload starts in the captured frame */
     uint32_t wire_len;
     uint8_t ttl; /* TTL or hop limit */
     uint8_t dscp;

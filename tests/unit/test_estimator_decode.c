@@ -205,6 +205,7 @@ static void test_ethernet(void **state)
     check_udp4(&p);
     assert_int_equal(p.vlan_depth, 0);
     assert_int_equal(p.wire_len, f.len);
+    assert_int_equal(p.payload_off, 14 + 20 + 8); /* Ethernet, IPv4, UDP */
 
     /* ARP is not IP; 802.3 frames (length < 0x600) neither. */
     memset(&f, 0, sizeof(f));
@@ -283,6 +284,7 @@ static void test_vlan(void **state)
         assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
         check_udp4(&p);
         assert_int_equal(p.vlan_depth, 1);
+        assert_int_equal(p.payload_off, 14 + 4 + 20 + 8); /* one tag */
     }
 
     /* QinQ: 802.1ad outer tag, 802.1Q inner tag, IPv6 inside. */
