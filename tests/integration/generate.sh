@@ -12,68 +12,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 video=$src/traffic_dumps/rtp_video_160kbps_1dir__trex.pcap
 g729=$src/traffic_dumps/rtp_g729_voice_bidir_vad__trex.pcap
-pass=0
-fail=0
 
 if ! command -v tshark >/dev/null; then
     echo "tshark is not installed: skipping"
     exit 77
 fi
 
-# run CMD...: sets rc, out (stdout), err (stderr).
-run() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-ok() {
-    pass=$((pass + 1))
-}
-
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $1"
-    echo "  rc=$rc"
-    echo "  stdout: $(head -c 600 "$tmp/out")"
-    echo "  stderr: $(head -c 600 "$tmp/err")"
-}
-
-# expect NAME RC [STDERR-SUBSTRING]: the last run exited with RC; on failure (RC != 0) stderr
-# is exactly one line and holds the substring.
-expect() {
-    local name=$1 want=$2 needle=${3:-}
-    if [ "$rc" != "$want" ]; then
-        bad "$name: exit $rc, expected $want"
-        return
-    fi
-    if [ "$want" != 0 ]; then
-        local lines
-        lines=$(printf '%s\n' "$err" | grep -c .)
-        if [ "$lines" != 1 ]; then
-            bad "$name: $lines lines on stderr, expected one"
-            return
-        fi
-    fi
-    if [ -n "$needle" ] && [[ "$err" != *"$needle"* ]]; then
-        bad "$name: stderr lacks '$needle'"
-        return
-    fi
-    ok
-}
-
-# check NAME CONDITION...: a plain assertion.
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok; else bad "$name"; fi
-}
-
-no_tmp_files() {
-    ! ls -a "$1" | grep -q '\.tmp\.'
-}
-
+# shellcheck source=tests/support/check.sh
+. "$src/tests/support/check.sh"
 # fields FILE PORTS FIELD...: tshark's fields, one packet a line, with PORTS decoded as RTP.
 fields() {
     local f=$1 ports=$2
@@ -250,5 +196,4 @@ expect "Ctrl-C: exit 130" 130 "interrupted"
 check "Ctrl-C: no capture" test ! -e "$tmp/intr/big.pcap"
 check "Ctrl-C: no temporary files" no_tmp_files "$tmp/intr"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+report_and_exit

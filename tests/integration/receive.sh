@@ -13,8 +13,6 @@ udpsend=$3
 export LC_ALL=C TZ=UTC
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
 bg=""
 
 # shellcheck source=../support/netns.sh
@@ -26,67 +24,11 @@ cleanup() {
     rm -rf "$tmp"
 }
 
-# run CMD...: sets rc and err (stderr); stdout stays in $tmp/out.
-run() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    err=$(cat "$tmp/err")
-}
-
-ok() {
-    pass=$((pass + 1))
-}
-
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $1"
-    echo "  rc=${rc:-}"
-    echo "  stdout: $(head -c 800 "$tmp/out" 2>/dev/null)"
-    echo "  stderr: $(head -c 600 "$tmp/err" 2>/dev/null)"
-}
-
-# expect NAME RC [STDERR-SUBSTRING]: the last run exited with RC; on failure (RC != 0) stderr
-# is exactly one line and holds the substring.
-expect() {
-    local name=$1 want=$2 needle=${3:-}
-    if [ "$rc" != "$want" ]; then
-        bad "$name: exit $rc, expected $want"
-        return
-    fi
-    if [ "$want" != 0 ]; then
-        local lines
-        lines=$(printf '%s\n' "$err" | grep -c .)
-        if [ "$lines" != 1 ]; then
-            bad "$name: $lines lines on stderr, expected one"
-            return
-        fi
-    fi
-    if [ -n "$needle" ] && [[ "$err" != *"$needle"* ]]; then
-        bad "$name: stderr lacks '$needle'"
-        return
-    fi
-    ok
-}
-
-# check NAME CONDITION...: a plain assertion.
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok; else bad "$name"; fi
-}
-
+# shellcheck source=tests/support/check.sh
+. "$src/tests/support/check.sh"
 # json_has KEY VALUE: the last stdout holds "KEY": VALUE (jw writes one member a line).
 json_has() {
     grep -qE "\"$1\": $2,?\$" "$tmp/out"
-}
-
-# no_tmp_files DIR: no temporary file (NAME.tmp.XXXXXX) is left in DIR.
-no_tmp_files() {
-    local f
-    for f in "$1"/*.tmp.*; do
-        [ -e "$f" ] && return 1
-    done
-    return 0
 }
 
 # pcap_count FILE: packets in a pcap file as tcpdump reads them (fails on a broken file).
@@ -285,5 +227,4 @@ fi
 run in_b "$fm" receive --iface nosuchif0 --duration 1 5004
 expect "capture: no such interface" 1 "nosuchif0"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+report_and_exit

@@ -35,55 +35,9 @@ trap finish EXIT
 
 video=$src/traffic_dumps/rtp_video_160kbps_1dir__trex.pcap
 g729=$src/traffic_dumps/rtp_g729_voice_bidir_vad__trex.pcap
-pass=0
-fail=0
 
-run() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-ok() {
-    pass=$((pass + 1))
-}
-
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $1"
-    echo "  rc=${rc:-}"
-    echo "  stdout: $(head -c 600 "$tmp/out" 2>/dev/null)"
-    echo "  stderr: $(head -c 600 "$tmp/err" 2>/dev/null)"
-}
-
-# expect NAME RC [STDERR-SUBSTRING]: exit status RC; on failure one line on stderr holding it.
-expect() {
-    local name=$1 want=$2 needle=${3:-}
-    if [ "$rc" != "$want" ]; then
-        bad "$name: exit $rc, expected $want"
-        return
-    fi
-    if [ "$want" != 0 ]; then
-        local lines
-        lines=$(printf '%s\n' "$err" | grep -c .)
-        if [ "$lines" != 1 ]; then
-            bad "$name: $lines lines on stderr, expected one"
-            return
-        fi
-    fi
-    if [ -n "$needle" ] && [[ "$err" != *"$needle"* ]]; then
-        bad "$name: stderr lacks '$needle'"
-        return
-    fi
-    ok
-}
-
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok; else bad "$name"; fi
-}
+# shellcheck source=tests/support/check.sh
+. "$src/tests/support/check.sh"
 
 # capture_start FILE: tcpdump on vethB in NS_B, UDP only, nanosecond timestamps; returns once
 # it listens. capture_stop: ends it and waits for the file to be complete.
@@ -175,12 +129,10 @@ check "model replay: bytes received = bytes sent ($rx_bytes)" test "$rx_bytes" =
 check "model replay: --json summary" grep -q '"packets": 300' "$tmp/model.json.out"
 # Sizes within what the model allows: payload_length min..max of the local side.
 model_len() { # model_len FILE min|max: payload_length bound of the local side
-    python3 -c 'import json, sys
-print(json.load(open(sys.argv[1]))["sides"]["local"]["payload_length"][sys.argv[2]])' \
-        "$1" "$2" 2>/dev/null
+    jq -er ".sides.local.payload_length.$2" "$1"
 }
-pmin=$(model_len "$tmp/video.json" min || echo 0)
-pmax=$(model_len "$tmp/video.json" max || echo 65507)
+pmin=$(model_len "$tmp/video.json" min)
+pmax=$(model_len "$tmp/video.json" max)
 check "model replay: sizes within [$pmin, $pmax]" \
     awk -v lo="$pmin" -v hi="$pmax" '$2 < lo || $2 > hi { bad = 1 } END { exit bad }' \
     "$tmp/model.rx"
@@ -245,5 +197,4 @@ n_intr=$(tcpdump -r "$tmp/intr.pcap" -n 2>/dev/null | wc -l)
 n_said=$(sed -n 's/^replay interrupted: \([0-9]*\) packets.*/\1/p' "$tmp/out")
 check "Ctrl-C: summary counts what arrived ($n_said, $n_intr)" test "$n_intr" = "$n_said"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+report_and_exit
