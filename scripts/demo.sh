@@ -100,8 +100,8 @@ else
         row("packets"; $c.packets; $g.packets),
         row("packets/s"; ($c.packets / $c.duration_s | r1); ($g.packets / $g.duration_s | r1)),
         row("payload mean (B)"; ($c.payload_bytes.mean | r1); ($g.payload_bytes.mean | r1)),
-        row("payload p50/p90 (B)"; "\($c.payload_bytes.p50)/\($c.payload_bytes.p90)";
-            "\($g.payload_bytes.p50)/\($g.payload_bytes.p90)"),
+        row("payload p90/p99 (B)"; "\($c.payload_bytes.p90)/\($c.payload_bytes.p99)";
+            "\($g.payload_bytes.p90)/\($g.payload_bytes.p99)"),
         row("gap mean (ms)"; ($c.gap_ms.mean | r3); ($g.gap_ms.mean | r3)),
         row("gap p90 (ms)"; ($c.gap_ms.p90 | r3); ($g.gap_ms.p90 | r3)),
         row("gap p99 (ms)"; ($c.gap_ms.p99 | r3); ($g.gap_ms.p99 | r3)),
