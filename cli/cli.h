@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "common/err.h"
+
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_RUNTIME 1
 #define CLI_EXIT_USAGE   2
@@ -39,6 +41,22 @@ void cli_parser_init(struct cli_parser *p,
                      const struct cli_cmd_doc *doc,
                      const struct cli_opt *opts);
 int cli_next(struct cli_parser *p, int argc, char **argv);
+
+/* Parse the options of argv into o, one at a time with take() (which returns FM_OK or an
+ * FM_E* code with the message in err). Returns -1 when all went through (optind is then at the
+ * first operand), else the exit status to return at once: 0 after --help (usage printed), 2
+ * after a usage error (one line printed), 1 when take() failed with FM_EIO (an option named a
+ * file that cannot be read: a runtime error, not a usage one). */
+int cli_parse(struct cli_parser *p,
+              const struct cli_opt *opts,
+              int argc,
+              char **argv,
+              int (*take)(void *o, int c, const char *arg, struct fm_err *err),
+              void *o);
+
+/* The one operand after the options, or NULL after printing the usage error ("name WHAT", or
+ * "unexpected argument"). */
+const char *cli_one_operand(const struct cli_cmd_doc *doc, int argc, char **argv, const char *what);
 
 /* Print usage for a command to f. */
 void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opts);

@@ -158,8 +158,9 @@ static int parse_trim(const char *s, struct mdl_fit_opts *fo, struct fm_err *err
 }
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
-static int take_opt(struct estimate_opts *o, int c, const char *arg, struct fm_err *err)
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
+    struct estimate_opts *o = self;
     long v = 0;
     uint64_t u = 0;
     struct mdl_fit_opts *fo = &o->est.fit;
@@ -468,9 +469,7 @@ out:
 int cmd_estimate(int argc, char **argv)
 {
     struct cli_parser p;
-    struct fm_err err = {0};
     struct estimate_opts *o = calloc(1, sizeof(*o));
-    int c;
     int rc;
     if (!o) {
         fm_log_error("out of memory");
@@ -479,40 +478,16 @@ int cmd_estimate(int argc, char **argv)
     est_opts_init(&o->est);
     o->top = -1;
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        if (c == 'h') {
-            cli_usage(stdout, &doc, opts);
-            rc = CLI_EXIT_OK;
-            goto out;
-        }
-        if (c == '?') {
-            rc = CLI_EXIT_USAGE;
-            goto out;
-        }
-        if (take_opt(o, c, optarg, &err) < 0) {
-            /* A flows file that cannot be opened is a runtime error, not a usage error. */
-            if (err.code == FM_EIO) {
-                fm_log_error("%s", err.msg);
-                rc = CLI_EXIT_RUNTIME;
-            } else {
-                rc = cli_usage_error(doc.name, "%s", err.msg);
-            }
-            goto out;
-        }
-    }
+    /* A flows file that cannot be opened comes back as FM_EIO: a runtime error (exit 1). */
+    rc = cli_parse(&p, opts, argc, argv, take_opt, o);
+    if (rc >= 0)
+        goto out;
     if (o->top > 0 && o->nsel > 0) {
         rc = cli_usage_error(doc.name, "--top and --flow/--flows-file exclude each other");
         goto out;
     }
-    if (optind >= argc) {
-        rc = cli_usage_error(doc.name, "name a capture file");
-        goto out;
-    }
-    if (optind + 1 < argc) {
-        rc = cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
-        goto out;
-    }
-    rc = run(o, argv[optind]);
+    const char *path = cli_one_operand(&doc, argc, argv, "a capture file");
+    rc = path ? run(o, path) : CLI_EXIT_USAGE;
 out:
     free(o);
     return rc;

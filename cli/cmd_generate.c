@@ -120,8 +120,9 @@ static int parse_ip(const char *what, const char *s, uint8_t *out, int *version,
 }
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
-static int take_opt(struct generate_opts *o, int c, const char *arg, struct fm_err *err)
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
+    struct generate_opts *o = self;
     long v = 0;
     switch (c) {
     case 'o':
@@ -424,9 +425,7 @@ out:
 int cmd_generate(int argc, char **argv)
 {
     struct cli_parser p;
-    struct fm_err err = {0};
     struct generate_opts o;
-    int c;
 
     memset(&o, 0, sizeof(o));
     o.side = MDL_SIDE_LOCAL;
@@ -437,20 +436,12 @@ int cmd_generate(int argc, char **argv)
     o.src_port = -1;
     o.dst_port = -1;
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        if (c == 'h') {
-            cli_usage(stdout, &doc, opts);
-            return CLI_EXIT_OK;
-        }
-        if (c == '?')
-            return CLI_EXIT_USAGE;
-        if (take_opt(&o, c, optarg, &err) < 0)
-            return cli_usage_error(doc.name, "%s", err.msg);
-    }
-    if (optind >= argc)
-        return cli_usage_error(doc.name, "name a model file");
-    if (optind + 1 < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
+    int st = cli_parse(&p, opts, argc, argv, take_opt, &o);
+    if (st >= 0)
+        return st;
+    const char *path = cli_one_operand(&doc, argc, argv, "a model file");
+    if (!path)
+        return CLI_EXIT_USAGE;
     if (!o.output)
         return cli_usage_error(doc.name, "name the pcap file to write with -o FILE");
     if (strcmp(o.output, "-") == 0)
@@ -458,5 +449,5 @@ int cmd_generate(int argc, char **argv)
     if (o.have_src && o.have_dst && o.src_version != o.dst_version)
         return cli_usage_error(doc.name, "--src is IPv%d but --dst is IPv%d", o.src_version,
                                o.dst_version);
-    return run(&o, argv[optind]);
+    return run(&o, path);
 }

@@ -106,8 +106,9 @@ static int parse_seconds(const char *arg, const char *what, int64_t *out, struct
 }
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
-static int take_opt(struct receive_opts *o, int c, const char *arg, struct fm_err *err)
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
+    struct receive_opts *o = self;
     long v = 0;
     switch (c) {
     case 'p':
@@ -496,20 +497,12 @@ int cmd_receive(int argc, char **argv)
     struct cli_parser p;
     struct fm_err err = {0};
     struct receive_opts o;
-    int c;
     memset(&o, 0, sizeof(o));
     trx_recv_opts_init(&o.rx);
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        if (c == 'h') {
-            cli_usage(stdout, &doc, opts);
-            return CLI_EXIT_OK;
-        }
-        if (c == '?')
-            return CLI_EXIT_USAGE;
-        if (take_opt(&o, c, optarg, &err) < 0)
-            return cli_usage_error(doc.name, "%s", err.msg);
-    }
+    int st = cli_parse(&p, opts, argc, argv, take_opt, &o);
+    if (st >= 0)
+        return st;
     for (int i = optind; i < argc; i++) {
         if (add_port(&o, argv[i], &err) < 0)
             return cli_usage_error(doc.name, "%s", err.msg);

@@ -177,8 +177,9 @@ static int parse_side(const char *s, int *out, struct fm_err *err)
 }
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
-static int take_opt(struct replay_opts *o, int c, const char *arg, struct fm_err *err)
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
+    struct replay_opts *o = self;
     switch (c) {
     case 'i':
         o->iface = arg;
@@ -863,9 +864,7 @@ out:
 int cmd_replay(int argc, char **argv)
 {
     struct cli_parser p;
-    struct fm_err err = {0};
     struct replay_opts o;
-    int c;
     memset(&o, 0, sizeof(o));
     o.side = -2;
     o.streams = 1;
@@ -876,20 +875,12 @@ int cmd_replay(int argc, char **argv)
     o.src_port = -1;
     o.dst_port = -1;
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        if (c == 'h') {
-            cli_usage(stdout, &doc, opts);
-            return CLI_EXIT_OK;
-        }
-        if (c == '?')
-            return CLI_EXIT_USAGE;
-        if (take_opt(&o, c, optarg, &err) < 0)
-            return cli_usage_error(doc.name, "%s", err.msg);
-    }
-    if (optind >= argc)
-        return cli_usage_error(doc.name, "name a model or a capture");
-    if (optind + 1 < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
+    int st = cli_parse(&p, opts, argc, argv, take_opt, &o);
+    if (st >= 0)
+        return st;
+    const char *path = cli_one_operand(&doc, argc, argv, "a model or a capture");
+    if (!path)
+        return CLI_EXIT_USAGE;
     /* Sending on a default interface to a default address would put traffic where nobody
      * asked for it: both are explicit, except for a dry run, which sends nothing. */
     if (!o.dry_run && !o.iface)
@@ -898,5 +889,5 @@ int cmd_replay(int argc, char **argv)
         return cli_usage_error(doc.name, "name the destination with --peer");
     if (o.iface && o.iface[0] == '\0')
         return cli_usage_error(doc.name, "--iface: empty name");
-    return run(&o, argv[optind]);
+    return run(&o, path);
 }

@@ -54,6 +54,46 @@ int cli_next(struct cli_parser *p, int argc, char **argv)
     return c;
 }
 
+int cli_parse(struct cli_parser *p,
+              const struct cli_opt *opts,
+              int argc,
+              char **argv,
+              int (*take)(void *o, int c, const char *arg, struct fm_err *err),
+              void *o)
+{
+    int c;
+    while ((c = cli_next(p, argc, argv)) != -1) {
+        if (c == 'h') {
+            cli_usage(stdout, p->doc, opts);
+            return CLI_EXIT_OK;
+        }
+        if (c == '?')
+            return CLI_EXIT_USAGE;
+        struct fm_err err = {0};
+        if (take(o, c, optarg, &err) < 0) {
+            if (err.code == FM_EIO) {
+                fm_log_error("%s", err.msg);
+                return CLI_EXIT_RUNTIME;
+            }
+            return cli_usage_error(p->doc->name, "%s", err.msg);
+        }
+    }
+    return -1;
+}
+
+const char *cli_one_operand(const struct cli_cmd_doc *doc, int argc, char **argv, const char *what)
+{
+    if (optind >= argc) {
+        cli_usage_error(doc->name, "name %s", what);
+        return NULL;
+    }
+    if (optind + 1 < argc) {
+        cli_usage_error(doc->name, "unexpected argument '%s'", argv[optind + 1]);
+        return NULL;
+    }
+    return argv[optind];
+}
+
 void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opts)
 {
     fprintf(f, "Usage: flowmimic %s %s\n%s\n\nOptions:\n", doc->name, doc->args, doc->summary);
