@@ -4,6 +4,9 @@
 Usage: report.py read --packets N RUNS.jsonl
        report.py fit RESULTS.jsonl
        report.py fidelity RESULTS.jsonl
+       report.py timing [--timer MODE] RUNS.jsonl      (bench/timing.sh)
+       report.py rate RUNS.jsonl                       (bench/rate.sh)
+       report.py wire-fidelity RESULTS.jsonl           (bench/wire_fidelity.sh)
 Standard library only. Medians everywhere: the machine is shared, so a single run says
 little. Verdicts are printed as "target: ... PASS|FAIL" lines after each table.
 """
@@ -160,6 +163,226 @@ def report_fidelity(rows):
         print(f"  over: {f}")
 
 
+TIMING_COMMANDS = {
+    "deadline": "deadline_loop CAPTURE (UDP sendto, clock_nanosleep TIMER_ABSTIME, slack 1 ns, "
+                "200 us spin)",
+    "flowmimic": "flowmimic replay --iface vethA --peer 198.18.0.2 --timer {timer} --count N "
+                 "--json CAPTURE",
+    "tcpreplay": "tcpreplay -i vethA CAPTURE",
+    "deadline-rt": "deadline_loop -R CAPTURE (as deadline, SCHED_FIFO 10 + mlockall)",
+    "flowmimic-rt": "flowmimic replay --iface vethA --peer 198.18.0.2 --timer {timer} --realtime "
+                    "--count N --json CAPTURE",
+}
+# Targets on the centred error (the mean offset removed) and on drift.
+TIMING_P99_TARGET_US = {"fixed100": 25.0, "exp1000": 100.0}
+DRIFT_TARGET_US_PER_S = 10.0
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def load_line(rows):
+    loads = [r["load"] for r in rows if isinstance(r.get("load"), (int, float))]
+    if loads:
+        print(f"\nLoad average (1 min, /proc/loadavg) after each run: median "
+              f"{statistics.median(loads):.2f}, range {min(loads):.2f}-{max(loads):.2f} "
+              f"on {os_cpus()} CPUs.")
+
+
+def os_cpus():
+    import os
+    return os.cpu_count()
+
+
+def report_timing(rows, timer):
+    schedules = list(dict.fromkeys(r["schedule"] for r in rows))
+    tools = list(dict.fromkeys(r["tool"] for r in rows))
+    verdicts = []
+    for sch in schedules:
+        print(f"Schedule `{sch}`:\n")
+        print("| tool | command | rounds | arrived | median us | p99 us | max us | "
+              "centred: median us | p99 us | max us | drift us/s | last pkt ms | "
+              "centred p99 vs deadline |")
+        print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        base = {r["round"]: r for r in rows if r["schedule"] == sch and r["tool"] == "deadline"
+                and "p99_us" in r}
+        base_rt = {r["round"]: r for r in rows if r["schedule"] == sch
+                   and r["tool"] == "deadline-rt" and "p99_us" in r}
+        for t in tools:
+            rs = [r for r in rows if r["schedule"] == sch and r["tool"] == t]
+            ok = [r for r in rs if "p99_us" in r]
+            if not ok:
+                why = rs[0].get("error", "failed") if rs else "not run"
+                print(f"| {t} | `{TIMING_COMMANDS.get(t, t).format(timer=timer)}` | {len(rs)} | "
+                      f"{why} | | | | | | | | | |")
+                verdicts.append((sch, t, None, None, None))
+                continue
+            arrived = med(r["matched"] / r["scheduled"] for r in ok)
+            m = {k: med(r[k] for r in ok) for k in (
+                "median_us", "p99_us", "max_us", "centred_median_us", "centred_p99_us",
+                "centred_max_us", "drift_us_per_s", "end_error_us")}
+            # Real-time runs are compared with the real-time loop, the others with the plain one.
+            b = base_rt if t.endswith("-rt") and base_rt else base
+            ratios = [r["centred_p99_us"] / b[r["round"]]["centred_p99_us"] for r in ok
+                      if r["round"] in b and b[r["round"]]["centred_p99_us"] > 0]
+            ratio = med(ratios)
+            print(f"| {t} | `{TIMING_COMMANDS.get(t, t).format(timer=timer)}` | {len(ok)} | "
+                  f"{arrived:.2%} | {m['median_us']:.1f} | {m['p99_us']:.1f} | "
+                  f"{m['max_us']:.1f} | {m['centred_median_us']:.1f} | "
+                  f"{m['centred_p99_us']:.1f} | {m['centred_max_us']:.1f} | "
+                  f"{m['drift_us_per_s']:+.2f} | {m['end_error_us'] / 1e3:+.3f} | "
+                  f"{fmt(ratio, '.2f')}x |")
+            verdicts.append((sch, t, m["p99_us"], m["centred_p99_us"], m["drift_us_per_s"]))
+        print()
+    print("Error of packet i: (arrival_i - arrival_first) - (schedule_i - schedule_first), "
+          "arrivals timestamped by tcpdump in the receiving namespace (nanosecond pcap). "
+          "median/p99/max: of |error|, the schedule aligned on the first packet; centred: of "
+          "|error - mean error|, i.e. with the constant offset (mostly the first packet's own "
+          "lateness) removed. drift: least-squares slope of the error against schedule time. "
+          "last pkt: error of the last packet. arrived: share of the schedule matched at the "
+          "receiver. Every column is the median over rounds; the ratio is taken round by round "
+          "(-rt tools against deadline-rt).")
+    load_line(rows)
+    # Round by round: the load of this shared machine moves the tails more than the tools do.
+    print("\nCentred p99 |error| (us) round by round, with the load average after the run:\n")
+    print("| schedule | round | " + " | ".join(tools) + " |")
+    print("|---|--:|" + "--:|" * len(tools))
+    for sch in schedules:
+        for rnd in sorted({r["round"] for r in rows if r["schedule"] == sch}):
+            cells = []
+            for t in tools:
+                r = next((x for x in rows if x["schedule"] == sch and x["round"] == rnd
+                          and x["tool"] == t and "centred_p99_us" in x), None)
+                cells.append("-" if r is None else
+                             f"{r['centred_p99_us']:.1f} (load {r.get('load', '?')})")
+            print(f"| {sch} | {rnd} | " + " | ".join(cells) + " |")
+    for sch, t, p99, cp99, drift in verdicts:
+        if not t.startswith("flowmimic"):
+            continue
+        target = TIMING_P99_TARGET_US.get(sch)
+        if p99 is None:
+            print(f"\ntarget ({sch}, {t}): no result FAIL")
+            continue
+        print(f"\ntarget ({sch}, {t}): drift under {DRIFT_TARGET_US_PER_S:g} us/s: {drift:+.2f} "
+              f"{verdict(abs(drift) < DRIFT_TARGET_US_PER_S)}")
+        if target is not None:
+            print(f"target ({sch}, {t}): p99 |error| <= {target:g} us, offset removed: {cp99:.1f} us "
+                  f"{verdict(cp99 <= target)}; aligned on the first packet: {p99:.1f} us "
+                  f"{verdict(p99 <= target)}")
+
+
+RATE_COMMANDS = {
+    "af_packet_sendto": "af_packet_loop -i vethA -m sendto -n N -p PAYLOAD",
+    "af_packet_sendmmsg": "af_packet_loop -i vethA -m sendmmsg -b 64 -n N -p PAYLOAD",
+    "raw4_sendto": "af_packet_loop -i vethA -m raw4 -n N -p PAYLOAD (raw IPv4 socket)",
+    "tcpreplay": "tcpreplay -i vethA --topspeed -K CAPTURE (N frames of PAYLOAD bytes)",
+    "flowmimic": "flowmimic replay --iface vethA --peer 198.18.0.2 --streams 100 --count N "
+                 "--json MODEL (one payload atom, IAT atom 1e-6 s)",
+    "flowmimic-l2": "flowmimic replay --iface vethA --peer 198.18.0.2 --peer-mac MAC_OF_vethB "
+                    "--streams 100 --count N --json MODEL (link-layer mode)",
+}
+
+
+def report_rate(rows):
+    payloads = list(dict.fromkeys(r["payload"] for r in rows))
+    tools = list(dict.fromkeys(r["tool"] for r in rows))
+    verdicts = []
+    for pl in payloads:
+        print(f"Payload {pl} bytes:\n")
+        print("| tool | command | rounds | sent | own pps | wire pps | arrived | "
+              "vs af_packet sendto | vs sendmmsg | vs raw4 sendto | vs tcpreplay |")
+        print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        by = {t: {r["round"]: r for r in rows if r["payload"] == pl and r["tool"] == t
+                  and r.get("pps")} for t in tools}
+        shares = {}
+        for t in tools:
+            rs = [r for r in rows if r["payload"] == pl and r["tool"] == t]
+            ok = list(by[t].values())
+            if not ok:
+                why = rs[0].get("error", "failed") if rs else "not run"
+                print(f"| {t} | `{RATE_COMMANDS.get(t, t)}` | {len(rs)} | {why} | | | | | | | |")
+                continue
+            cols = []
+            for b in ("af_packet_sendto", "af_packet_sendmmsg", "raw4_sendto", "tcpreplay"):
+                ratios = [r["pps"] / by[b][k]["pps"] for k, r in by.get(t, {}).items()
+                          if k in by.get(b, {})]
+                shares[(t, b)] = med(ratios)
+                cols.append(fmt(shares[(t, b)], ".1%"))
+            wire = med(r.get("wire_pps") for r in ok)
+            arrived = med(r["rx"] / r["sent"] for r in ok if r.get("sent"))
+            print(f"| {t} | `{RATE_COMMANDS.get(t, t)}` | {len(ok)} | "
+                  f"{med(r['sent'] for r in ok):.0f} | {med(r['pps'] for r in ok):,.0f} | "
+                  f"{fmt(wire, ',.0f')} | {fmt(arrived, '.1%')} | " + " | ".join(cols) + " |")
+        for t in tools:
+            if t.startswith("flowmimic"):
+                verdicts.append((pl, t, shares.get((t, "tcpreplay")),
+                                 shares.get((t, "af_packet_sendto"))))
+        print()
+    print("own pps: the tool's own figure (af_packet_loop and flowmimic: packets / elapsed; "
+          "tcpreplay: its \"Rated\" pps). wire pps: packets counted on vethB in the receiving "
+          "namespace (rx_packets delta) over the tool's elapsed time. arrived: vethB's count / "
+          "packets the tool says it sent. vs X: median over rounds of (own pps / X's own pps) in "
+          "the same round.")
+    load_line(rows)
+    for pl, t, vs_tr, vs_st in verdicts:
+        if vs_tr is None or vs_st is None:
+            print(f"\ntarget ({pl} B, {t}): no result FAIL")
+            continue
+        print(f"\ntarget ({pl} B, {t}): above tcpreplay --topspeed: {vs_tr:.1%} "
+              f"{verdict(vs_tr > 1.0)}; >= 80% of the AF_PACKET sendto loop: {vs_st:.1%} "
+              f"{verdict(vs_st >= 0.8)}")
+
+
+def report_wire_fidelity(rows):
+    print("| capture | flow side | n capture | tool | n wire | duration s cap / wire | "
+          "KS size | KS gap | KS gap @100us | W1 size B | W1 gap ms | KS noise |")
+    print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    fails, checked = [], 0
+    for r in rows:
+        cap = r["capture"].rsplit(".", 1)[0]
+        if "error" in r:
+            print(f"| {cap} | {r.get('side', '')} | {r.get('ref_packets', '')} | {r['tool']} | "
+                  f"{r.get('wire_packets', '')} | error: {r['error']} | | | | | | |")
+            if r["tool"] == "flowmimic":
+                fails.append(f"{cap} {r['tool']}: {r['error']}")
+            continue
+        # Two-sample KS between samples of sizes n1 and n2 from one distribution: median about
+        # 0.8276 sqrt((n1 + n2) / (n1 n2)).
+        noise = 0.8276 * math.sqrt((r["ref_packets"] + r["wire_packets"]) /
+                                   (r["ref_packets"] * r["wire_packets"]))
+        print(f"| {cap} | {r.get('side', '')} | {r['ref_packets']} | {r['tool']} | "
+              f"{r['wire_packets']} | {r['ref_duration_s']:.1f} / {r['wire_duration_s']:.1f} | "
+              f"{r['ks_size']:.4f} | {r['ks_iat']:.4f} | {r['ks_iat_100us']:.4f} | "
+              f"{r['w1_size_bytes']:.1f} | "
+              f"{r['w1_iat_s'] * 1e3:.3f} | {noise:.4f} |")
+        if r["tool"] == "flowmimic":
+            checked += 1
+            for k in ("ks_size", "ks_iat"):
+                if not r[k] <= 0.05:
+                    fails.append(f"{cap} {k} {r[k]:.4f}")
+    print()
+    print("flowmimic: the capture's model (flowmimic estimate, defaults) replayed with flowmimic "
+          "replay; generate: the same model drawn to a file with flowmimic generate (no wire); "
+          "tcpreplay: the capture's own flow (addresses rewritten into 198.18.0.0/24) at "
+          "recorded speed, i.e. what the wire does to a perfect copy. Sizes are UDP payload "
+          "lengths, gaps the time between consecutive packets of the flow; KS: scipy "
+          "ks_2samp, W1: scipy wasserstein_distance. KS noise: the median KS of two samples of "
+          "these sizes from one distribution. KS gap @100us: the same KS with both sets of gaps "
+          "rounded to 100 us, which a constant shift of a few us per gap does not move.")
+    load_line(rows)
+    print(f"\ntarget: KS <= 0.05 on payload size and gap for every replayed model: "
+          f"{checked - len({f.split()[0] for f in fails})}/{checked} captures "
+          f"{verdict(checked > 0 and not fails)}")
+    for f in fails:
+        print(f"  over: {f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -168,13 +391,24 @@ def main():
     r.add_argument("runs")
     sub.add_parser("fit").add_argument("results")
     sub.add_parser("fidelity").add_argument("results")
+    t = sub.add_parser("timing")
+    t.add_argument("--timer", default="hybrid")
+    t.add_argument("results")
+    sub.add_parser("rate").add_argument("results")
+    sub.add_parser("wire-fidelity").add_argument("results")
     a = ap.parse_args()
     if a.what == "read":
         report_read(load(a.runs), a.packets)
     elif a.what == "fit":
         report_fit(load(a.results))
-    else:
+    elif a.what == "fidelity":
         report_fidelity(load(a.results))
+    elif a.what == "timing":
+        report_timing(load(a.results), a.timer)
+    elif a.what == "rate":
+        report_rate(load(a.results))
+    else:
+        report_wire_fidelity(load(a.results))
     return 0
 
 
