@@ -77,7 +77,9 @@ static const struct cli_opt opts[] = {
      "how to wait for a deadline (default hybrid: sleep,\nthen spin over the last --spin-us)"},
     {"spin-us", OPT_SPIN_US, required_argument, "US", "hybrid: spin this long (default 200)"},
     {"realtime", OPT_REALTIME, no_argument, NULL,
-     "SCHED_FIFO and locked memory (root or CAP_SYS_NICE)"},
+     "SCHED_FIFO and locked memory (root or CAP_SYS_NICE). With\ngaps shorter than --spin-us "
+     "the sender never sleeps, and the\nkernel then throttles it for 50 ms each second "
+     "(kernel.\nsched_rt_runtime_us): use it for sparse schedules"},
     {"variant", OPT_VARIANT, required_argument, "FILE[:NAME]", "model: apply a variant"},
     {"seed", OPT_SEED, required_argument, "N", "model: random seed (default 1)"},
     {"src-port", OPT_SRC_PORT, required_argument, "PORT",
