@@ -51,6 +51,7 @@ enum {
     OPT_DST_PORT,
     OPT_LISTEN,
     OPT_DRY_RUN,
+    OPT_START_AT,
     OPT_JSON,
 };
 
@@ -87,6 +88,9 @@ static const struct cli_opt opts[] = {
     {"dst-port", OPT_DST_PORT, required_argument, "PORT", "model: destination port"},
     {"listen", OPT_LISTEN, no_argument, NULL,
      "model: also receive the peer's side on this side's own\nport, and report both directions"},
+    {"start-at", OPT_START_AT, required_argument, "TIME",
+     "start sending at TIME: +SECONDS from now, or a UNIX time in\nseconds: two hosts given the "
+     "same time start together\n(with synchronised clocks)"},
     {"dry-run", OPT_DRY_RUN, no_argument, NULL,
      "print the plan and the first packets, send nothing"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
@@ -139,6 +143,9 @@ struct replay_opts {
     int have_seed;
     long src_port, dst_port;
     int listen;
+    int have_start;     /* --start-at */
+    int start_relative; /* +SECONDS */
+    double start_at;    /* seconds: from now, or since the epoch */
     int dry_run;
     int json;
     /* Options that apply to one kind of input only, to refuse them for the other. */
@@ -248,6 +255,14 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_DRY_RUN:
         o->dry_run = 1;
         return FM_OK;
+    case OPT_START_AT:
+        o->have_start = 1;
+        o->start_relative = arg[0] == '+';
+        if (o->start_relative)
+            return fm_parse_double(arg + 1, 0, 86400, "--start-at +SECONDS", &o->start_at, err);
+        /* From 2001 to 5138: a UNIX time, not a mistyped relative one. */
+        return fm_parse_double(arg, 1e9, 1e11, "--start-at (UNIX seconds, or +SECONDS)",
+                               &o->start_at, err);
     case OPT_JSON:
         o->json = 1;
         return FM_OK;
@@ -559,6 +574,30 @@ static int dry_run(const struct replay_opts *o,
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC: the probes carry wall-clock send times so that a receiver
  * on another host, with a synced clock, can measure one-way delay. */
+/* --start-at: wait on the wall clock (the one two hosts share through NTP or PTP), in
+ * slices so that Ctrl-C is seen. The schedule's own clock starts when this returns. */
+static int wait_for_start(const struct replay_opts *o, struct fm_err *err)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    int64_t target =
+        o->start_relative ? now_ns + (int64_t)(o->start_at * 1e9) : (int64_t)(o->start_at * 1e9);
+    if (target < now_ns - 1000000000LL)
+        return fm_err_set(err, FM_EINVAL, "--start-at is %.1f s in the past",
+                          (double)(now_ns - target) / 1e9);
+    while (!cli_stop) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+        if (now_ns >= target)
+            break;
+        int64_t step = target - now_ns > 100000000LL ? now_ns + 100000000LL : target;
+        struct timespec ts = {(time_t)(step / 1000000000LL), (long)(step % 1000000000LL)};
+        clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+    }
+    return FM_OK;
+}
+
 static int64_t realtime_offset_ns(void)
 {
     struct timespec r, m;
@@ -810,6 +849,12 @@ static int run(const struct replay_opts *o, const char *path)
         }
     }
     cli_signals_install();
+    if (o->have_start && wait_for_start(o, &err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
+    /* The probe's wall-clock stamps follow the clocks as they are now, after any wait. */
+    so.probe_clock_offset_ns = realtime_offset_ns();
     struct trx_send_stats st;
     int send_rc = trx_send_run(src, sink, &so, &clk, &st, on_status, &status, &cli_stop, &err);
     listener_stop(&lis, send_rc != FM_EINTR);

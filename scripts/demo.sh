@@ -69,17 +69,28 @@ echo "== playing the model for ${secs}s: host A (198.18.0.1) -> host B (198.18.0
 if [ "$two_sided" = true ]; then
     # Both ends of the call: each host plays its side at the other and listens for the peer's.
     lport=$("$fm" show --json "$model" | jq -r '.flow.local.port')
+    start=$(($(date +%s) + 2))
     ip netns exec "$nsb" "$fm" -q replay --iface vdemob --peer 198.18.0.1 --side remote \
-        --duration "$secs" --listen --json "$model" >"$out/host-b.json" &
+        --duration "$secs" --listen --start-at "$start" --json "$model" >"$out/host-b.json" &
     pid_b=$!
     ip netns exec "$nsa" "$fm" -q replay --iface vdemoa --peer 198.18.0.2 --side local \
-        --duration "$secs" --listen --json "$model" >"$out/host-a.json"
+        --duration "$secs" --listen --start-at "$start" --json "$model" >"$out/host-a.json"
     wait $pid_b
-    echo "host A sent:     $(jq -c '.sent // .' "$out/host-a.json")"
-    echo "host B received: $(jq -c '.received // empty' "$out/host-b.json")"
-    echo "host B sent:     $(jq -c '.sent // .' "$out/host-b.json")"
-    echo "host A received: $(jq -c '.received // empty' "$out/host-a.json")"
-    echo "(ports $lport and $port)"
+    # One line per direction: what one host sent, what the other received of it.
+    direction() { # direction LABEL SENDER.json RECEIVER.json
+        jq -r --arg l "$1" --slurpfile rx "$3" '
+            def r3: . * 1000 | round / 1000;
+            $rx[0].received as $r | ($r.streams[0] // {}) as $s |
+            "\($l): sent \(.sent.packets), received \($r.packets), lost \($r.lost), " +
+            "send lateness p99 \(.sent.lateness_us.p99 | r3) us, RTP jitter " +
+            "\(($s.jitter_ms // 0) | r3) ms, gap p50/p90 \(($s.gap_ms.p50 // 0) | r3)/" +
+            "\(($s.gap_ms.p90 // 0) | r3) ms, payload mean \(($s.payload_bytes.mean // 0) | r3) B"
+            ' "$2"
+    }
+    echo
+    echo "== the call, both directions (ports $lport and $port)"
+    direction "A -> B" "$out/host-a.json" "$out/host-b.json"
+    direction "B -> A" "$out/host-b.json" "$out/host-a.json"
 else
     ip netns exec "$nsb" "$fm" -q receive --port "$port" --duration $((secs + 2)) --json \
         >"$out/received.json" &

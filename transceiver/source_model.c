@@ -6,7 +6,8 @@
  * a packet costs O(log streams) whatever the count.
  *
  * RTP fields follow RFC 3550: the sequence number and timestamp start at random values (5.1);
- * the timestamp runs at 90 kHz (RFC 3551 for video) from the start of the burst a packet
+ * the timestamp runs at the payload type's clock (RFC 3551: 90 kHz for video and dynamic
+ * types, 8 kHz for G.711 and G.729) from the start of the burst a packet
  * belongs to, because every packet of one video frame carries the frame's sampling instant.
  * A burst is a run of packets less than BURST_GAP_NS apart. The marker bit ends a burst
  * (the last packet of a frame) when more than MARKER_MIN_RATIO of the side's packets carried
@@ -16,6 +17,7 @@
  * A payload is never shorter than an RTP header (TRX_RTP_HDR_LEN = 12 bytes): a model whose
  * lengths go lower, or a variant that shifts them lower, is clamped there so that every
  * packet still decodes as RTP. */
+#include "transceiver/receiver.h"
 #include "transceiver/source.h"
 
 #include <arpa/inet.h>
@@ -172,8 +174,11 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
     p->rtp_pt = m->pt;
     p->rtp_marker = (uint8_t)(m->video && s->gap_after_ns >= BURST_GAP_NS);
     p->rtp_seq = s->rtp_seq++;
-    /* 90 kHz = 9 ticks per 100 us; unsigned arithmetic wraps like the 32-bit field. */
-    uint64_t ticks = (uint64_t)(s->burst_start_ns - s->first_ns) * 9u / 100000u;
+    /* The payload type's RTP clock (RFC 3551: 8 kHz for G.711 and G.729, 90 kHz for video and
+     * dynamic types), counted in microseconds so that years fit; unsigned arithmetic wraps
+     * like the 32-bit field. */
+    uint64_t us = (uint64_t)(s->burst_start_ns - s->first_ns) / 1000u;
+    uint64_t ticks = us * trx_rtp_clock_rate(m->pt) / 1000000u;
     p->rtp_ts = s->rtp_ts0 + (uint32_t)ticks;
     p->rtp_ssrc = s->ssrc;
     p->probe_seq = s->probe_seq++;
