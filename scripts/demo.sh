@@ -12,9 +12,10 @@ capture=${1:-traffic_dumps/rtp_video_160kbps_1dir__trex.pcap}
 secs=${DEMO_SECONDS:-10}
 out=${OUT_DIR:-out/demo}
 scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFM_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
-fm=$PWD/build/cli/flowmimic
+# A build tree of its own: Release, no tests (which need cmocka), leaving build/ as it is.
+cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DFM_TESTS=OFF >/dev/null
+cmake --build build-demo -j"$(nproc)" >/dev/null
+fm=$PWD/build-demo/cli/flowmimic
 mkdir -p "$out"
 
 echo "== flowmimic flows $capture"

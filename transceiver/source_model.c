@@ -175,10 +175,11 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
     p->rtp_marker = (uint8_t)(m->video && s->gap_after_ns >= BURST_GAP_NS);
     p->rtp_seq = s->rtp_seq++;
     /* The payload type's RTP clock (RFC 3551: 8 kHz for G.711 and G.729, 90 kHz for video and
-     * dynamic types), counted in microseconds so that years fit; unsigned arithmetic wraps
-     * like the 32-bit field. */
-    uint64_t us = (uint64_t)(s->burst_start_ns - s->first_ns) / 1000u;
-    uint64_t ticks = us * trx_rtp_clock_rate(m->pt) / 1000000u;
+     * dynamic types): floor(ns * rate / 1e9), split into whole and part seconds so that no
+     * product overflows; unsigned arithmetic wraps like the 32-bit field. */
+    uint64_t ns = (uint64_t)(s->burst_start_ns - s->first_ns);
+    uint64_t rate = trx_rtp_clock_rate(m->pt);
+    uint64_t ticks = ns / 1000000000u * rate + ns % 1000000000u * rate / 1000000000u;
     p->rtp_ts = s->rtp_ts0 + (uint32_t)ticks;
     p->rtp_ssrc = s->ssrc;
     p->probe_seq = s->probe_seq++;
