@@ -221,13 +221,6 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     }
 }
 
-static int key_eq(const struct est_flow_key *a, const struct est_flow_key *b)
-{
-    return a->ip_version == b->ip_version && a->proto == b->proto && a->a.port == b->a.port &&
-           a->b.port == b->b.port && memcmp(a->a.addr, b->a.addr, 16) == 0 &&
-           memcmp(a->b.addr, b->b.addr, 16) == 0;
-}
-
 /* The stem of a capture's file name: "dir/call.pcapng" -> "call". */
 static void capture_stem(const char *path, char *buf, size_t size)
 {
@@ -287,7 +280,7 @@ static int resolve(const struct estimate_opts *o,
             found = sel->index;
         } else {
             for (size_t i = 0; i < n; i++) {
-                if (key_eq(&flows[i]->key, &sel->key)) {
+                if (est_flow_key_equal(&flows[i]->key, &sel->key)) {
                     found = i;
                     break;
                 }
@@ -395,7 +388,7 @@ static int run(const struct estimate_opts *o, const char *path)
     for (size_t i = 0; i < nidx && !cli_stop; i++, done++) {
         size_t fi = idx[i];
         /* The same file read the same way ranks its flows the same way. */
-        if (fi >= n2 || !key_eq(&flows2[fi]->key, &flows[fi]->key)) {
+        if (fi >= n2 || !est_flow_key_equal(&flows2[fi]->key, &flows[fi]->key)) {
             fm_log_error("'%s' changed while it was being read", path);
             goto out;
         }

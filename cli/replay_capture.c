@@ -32,13 +32,6 @@ static int same_endpoint(const struct est_endpoint *a, const uint8_t addr[16], u
     return a->port == port && memcmp(a->addr, addr, 16) == 0;
 }
 
-static int key_eq(const struct est_flow_key *a, const struct est_flow_key *b)
-{
-    return a->ip_version == b->ip_version && a->proto == b->proto && a->a.port == b->a.port &&
-           a->b.port == b->b.port && memcmp(a->a.addr, b->a.addr, 16) == 0 &&
-           memcmp(a->b.addr, b->b.addr, 16) == 0;
-}
-
 /* 1 when a decoded UDP packet belongs to the selected flow and side. */
 static int selected(struct capsrc *cs, const struct est_pkt *d)
 {
@@ -51,7 +44,7 @@ static int selected(struct capsrc *cs, const struct est_pkt *d)
     y.port = d->dport;
     struct est_flow_key k;
     est_flow_key_make(&k, d->ip_version, d->proto, &x, &y);
-    if (!key_eq(&k, &cs->o.flow))
+    if (!est_flow_key_equal(&k, &cs->o.flow))
         return 0;
     if (!cs->have_local) {
         cs->local = x;

@@ -157,7 +157,7 @@ static int kw_equal(const struct kw *x, const struct kw *y)
             (x->meta ^ y->meta)) == 0;
 }
 
-static int key_equal(const struct est_flow_key *x, const struct est_flow_key *y)
+int est_flow_key_equal(const struct est_flow_key *x, const struct est_flow_key *y)
 {
     struct kw wx, wy;
     kw_from_key(&wx, x);
@@ -259,7 +259,7 @@ static int is_watched(const struct est_flow_table *t, const struct est_flow_key 
     if (t->watch_all)
         return 1;
     for (size_t i = 0; i < t->nwatch; i++) {
-        if (key_equal(&t->watch[i], k))
+        if (est_flow_key_equal(&t->watch[i], k))
             return 1;
     }
     return 0;
@@ -286,7 +286,7 @@ int est_flow_table_watch(struct est_flow_table *t,
     for (struct chunk *c = t->chunks; c; c = c->next) {
         for (size_t i = 0; i < c->used; i++) {
             struct est_flow *f = &c->flows[i];
-            if (!key || key_equal(&f->key, key))
+            if (!key || est_flow_key_equal(&f->key, key))
                 f->keep_series = 1;
         }
     }

@@ -86,6 +86,9 @@ void est_flow_key_make(struct est_flow_key *k,
                        const struct est_endpoint *x,
                        const struct est_endpoint *y);
 
+/* 1 when two canonical keys name the same flow. */
+int est_flow_key_equal(const struct est_flow_key *x, const struct est_flow_key *y);
+
 /* Endpoint as text: "192.0.2.1:5004" or "[2001:db8::1]:5004" into buf (>= 64 bytes). */
 void est_endpoint_format(uint8_t ip_version, const struct est_endpoint *e, char *buf, size_t size);
 /* Just the address. */
