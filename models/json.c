@@ -4,6 +4,7 @@
  * walks the tree with checked getters and names the first bad field; it never trusts the
  * file. */
 #include "models/json.h"
+#include "models/json_int.h"
 
 #include "common/file.h"
 #include "common/num.h"
@@ -485,27 +486,10 @@ static void get_side(struct ctx *c, const cJSON *o, const char *path, struct mdl
 
 static void get_model(struct ctx *c, const cJSON *root, struct mdl_model *m)
 {
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MDL_FORMAT) != 0) {
-        c->rc =
-            fm_err_set(c->err, FM_EFORMAT,
-                       "%s: not a flowmimic model (\"format\" is not \"" MDL_FORMAT "\")", c->what);
+    c->rc =
+        mdl_json_check_header(root, MDL_FORMAT, MDL_VERSION, "model", c->what, &m->version, c->err);
+    if (c->rc < 0)
         return;
-    }
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 ||
-        ver->valuedouble != floor(ver->valuedouble)) {
-        bad(c, "version", "must be a positive integer");
-        return;
-    }
-    if (ver->valuedouble > MDL_VERSION) {
-        c->rc = fm_err_set(c->err, FM_EFORMAT,
-                           "%s: model version %.0f is newer than this flowmimic reads (%d): "
-                           "upgrade flowmimic",
-                           c->what, ver->valuedouble, MDL_VERSION);
-        return;
-    }
-    m->version = (int)ver->valuedouble;
 
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
     if (cJSON_IsObject(src)) {
@@ -545,6 +529,30 @@ static void get_model(struct ctx *c, const cJSON *root, struct mdl_model *m)
     }
     if (c->rc >= 0 && !m->sides[0].present && !m->sides[1].present)
         bad(c, "sides", "has neither a local nor a remote side");
+}
+
+int mdl_json_check_header(const cJSON *root,
+                          const char *format,
+                          int version,
+                          const char *kind,
+                          const char *what,
+                          int *out_version,
+                          struct fm_err *err)
+{
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, format) != 0)
+        return fm_err_set(err, FM_EFORMAT, "%s: not a flowmimic %s (\"format\" is not \"%s\")",
+                          what, kind, format);
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble))
+        return fm_err_set(err, FM_EFORMAT, "%s: field 'version' must be a positive integer", what);
+    if (ver->valuedouble > version)
+        return fm_err_set(err, FM_EFORMAT,
+                          "%s: %s version %.0f is newer than this flowmimic reads (%d): "
+                          "upgrade flowmimic",
+                          what, kind, ver->valuedouble, version);
+    *out_version = (int)ver->valuedouble;
+    return FM_OK;
 }
 
 int mdl_json_parse(

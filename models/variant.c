@@ -4,6 +4,7 @@
  * the first unknown or bad field is named with its variant, rather than silently ignored
  * (a misspelt "dcsp" must not produce an unmarked flow that looks like a success). */
 #include "models/variant.h"
+#include "models/json_int.h"
 
 #include "common/file.h"
 
@@ -249,27 +250,11 @@ static void
 get_file(struct ctx *c, const cJSON *root, struct mdl_variant *vs, size_t max, size_t *n)
 {
     static const char *const known[] = {"format", "version", "variants", NULL};
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MDL_VARIANTS_FORMAT) != 0) {
-        c->rc = fm_err_set(c->err, FM_EFORMAT,
-                           "%s: not a flowmimic variant file (\"format\" is not "
-                           "\"" MDL_VARIANTS_FORMAT "\")",
-                           c->what);
+    int version = 0;
+    c->rc = mdl_json_check_header(root, MDL_VARIANTS_FORMAT, MDL_VARIANTS_VERSION, "variant file",
+                                  c->what, &version, c->err);
+    if (c->rc < 0)
         return;
-    }
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 ||
-        ver->valuedouble != floor(ver->valuedouble)) {
-        bad(c, "version", "must be a positive integer");
-        return;
-    }
-    if (ver->valuedouble > MDL_VARIANTS_VERSION) {
-        c->rc = fm_err_set(c->err, FM_EFORMAT,
-                           "%s: variant file version %.0f is newer than this flowmimic reads "
-                           "(%d): upgrade flowmimic",
-                           c->what, ver->valuedouble, MDL_VARIANTS_VERSION);
-        return;
-    }
     only_known(c, root, "", known);
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "variants");
     if (c->rc < 0)
