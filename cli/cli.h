@@ -116,6 +116,7 @@ void cli_receive_json(struct jw *w,
 void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
 
 /* Subcommands. */
+int cmd_capture(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -15,6 +15,7 @@ struct cmd {
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
+    {"capture", cmd_capture, "capture live traffic on an interface into a pcap file"},
     {"flows", cmd_flows, "list the flows of a capture"},
     {"estimate", cmd_estimate,
      "fit a model of payload length and inter-arrival time per flow side"},

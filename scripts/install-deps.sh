@@ -3,8 +3,8 @@
 # Usage: scripts/install-deps.sh [--test] [--bench]
 #   (none)   build and run: compiler, CMake, libpcap, libnet, GSL, libcurl, cJSON, gnuplot
 #   --test   also what the tests and CI checks need: cmocka, clang, clang-format, clang-tidy,
-#            python3 (the stub LLM server),
-#            cppcheck, tshark (cross-checks), iproute2 (network namespaces)
+#            cppcheck, tshark and tcpdump (cross-checks), iproute2 (network namespaces),
+#            python3 (the stub LLM server)
 #   --bench  also the peer tools the benchmarks compare against: tcpdump, tshark, tcpreplay,
 #            python3-sklearn, hyperfine
 set -euo pipefail
@@ -13,7 +13,8 @@ pkgs=(build-essential cmake pkg-config libpcap-dev libnet1-dev libgsl-dev
       libcurl4-openssl-dev libcjson-dev gnuplot-nox jq iproute2)
 for a in "$@"; do
     case "$a" in
-    --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark python3) ;;
+    --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark tcpdump
+                   python3) ;;
     --bench) pkgs+=(tcpdump tshark tcpreplay python3-sklearn python3-numpy hyperfine iproute2) ;;
     *) echo "install-deps.sh: unknown option '$a' (use --test and/or --bench)" >&2; exit 2 ;;
     esac

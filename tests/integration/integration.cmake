@@ -23,3 +23,10 @@ add_test(NAME integration.call
 set_tests_properties(integration.call PROPERTIES LABELS "integration;netns" TIMEOUT 300
                      RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
+
+add_test(NAME integration.capture
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/capture.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR} $<TARGET_FILE:udpsend>)
+set_tests_properties(integration.capture PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77)

@@ -1,0 +1,361 @@
+/* estimator/capture.c - live capture to a pcap file; see estimator/capture.h.
+ * The handle is non-blocking and waited on with poll(), so a signal, --duration and the
+ * status line are served on time even when no packet comes (in immediate mode libpcap's own
+ * read timeout does not apply). libpcap's dumper writes into a memory stream, and after every
+ * poll round its bytes go to the file with write(): the length of the file's whole records is
+ * always known, and when a write fails (ENOSPC) the file is cut back to it, so it stays a
+ * valid capture of every packet counted. */
+#include "estimator/capture.h"
+
+#include "common/time.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Dispatch rounds per wake-up: enough to empty the ring, bounded so a flood cannot keep the
+ * loop from its flush, its limits and the stop flag. */
+#define DRAIN_ROUNDS 64
+/* The longest poll wait: how late a stop flag set between signals can be seen. */
+#define POLL_MS   100
+#define STATUS_NS FM_NS_PER_SEC
+
+struct est_capture {
+    struct est_capture_opts o;
+    pcap_t *cap;
+    int fd; /* the handle's, for poll() */
+    /* The dumper writes into a memory stream; commit() moves its bytes to out_fd with write(),
+     * so what is on disk is always known to the byte and stdio never writes behind our back. */
+    pcap_dumper_t *dumper;
+    FILE *ms;
+    char *mbuf;
+    size_t msize;
+    int out_fd;
+    int created;           /* out_fd is a file this capture created */
+    long long good_off;    /* the file's length after the last successful commit */
+    uint64_t good_packets; /* packets in the file at good_off */
+    uint64_t good_bytes;
+    struct est_capture_stats st;
+    int full; /* count reached */
+};
+
+void est_capture_opts_init(struct est_capture_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->snaplen = EST_CAPTURE_SNAPLEN;
+    o->buffer_bytes = EST_CAPTURE_BUFFER_BYTES;
+    o->promisc = 1;
+}
+
+int est_capture_filter_build(
+    const char *host, long port, char *buf, size_t size, struct fm_err *err)
+{
+    unsigned char a[16];
+    if (host && inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+        return fm_err_set(err, FM_EINVAL, "--host: '%s' is not an IPv4 or IPv6 address", host);
+    if (port < 0 || port > 65535)
+        return fm_err_set(err, FM_EINVAL, "--port: %ld is out of range 1..65535", port);
+    int n = snprintf(buf, size, "udp");
+    if (host && n >= 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " and host %s", host);
+    if (port > 0 && n >= 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " and port %ld", port);
+    if (n < 0 || (size_t)n >= size)
+        return fm_err_set(err, FM_EINVAL, "capture filter too long");
+    return FM_OK;
+}
+
+static int compile_filter(pcap_t *p, const char *filter, struct fm_err *err)
+{
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        return fm_err_set(err, FM_EINVAL, "capture filter '%s' rejected: %s (see pcap-filter(7))",
+                          filter, pcap_geterr(p));
+    int rc = FM_OK;
+    if (pcap_setfilter(p, &prog) != 0)
+        rc = fm_err_set(err, FM_ENET, "capture filter '%s': %s", filter, pcap_geterr(p));
+    pcap_freecode(&prog);
+    return rc;
+}
+
+int est_capture_filter_check(const char *filter, struct fm_err *err)
+{
+    if (!filter || !*filter)
+        return FM_OK;
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+    if (!p)
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
+    struct bpf_program prog;
+    int rc = FM_OK;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        rc = fm_err_set(err, FM_EINVAL, "capture filter '%s' rejected: %s (see pcap-filter(7))",
+                        filter, pcap_geterr(p));
+    else
+        pcap_freecode(&prog);
+    pcap_close(p);
+    return rc;
+}
+
+static int activate(struct est_capture *c, struct fm_err *err)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    const char *ifc = c->o.iface;
+    c->cap = pcap_create(ifc, ebuf);
+    if (!c->cap)
+        return fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", ifc, ebuf);
+    pcap_set_snaplen(c->cap, c->o.snaplen);
+    pcap_set_promisc(c->cap, c->o.promisc);
+    pcap_set_immediate_mode(c->cap, 1);
+    pcap_set_buffer_size(c->cap, c->o.buffer_bytes);
+    int nano_ok = pcap_set_tstamp_precision(c->cap, PCAP_TSTAMP_PRECISION_NANO) == 0;
+    int arc = pcap_activate(c->cap);
+    switch (arc) {
+    case 0:
+        break;
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (`ip link` lists them)", ifc);
+    case PCAP_ERROR_PERM_DENIED:
+    case PCAP_ERROR_PROMISC_PERM_DENIED:
+        return fm_err_set(err, FM_EPERM,
+                          "capturing on '%s' needs root or CAP_NET_RAW (sudo setcap "
+                          "cap_net_raw,cap_net_admin=eip flowmimic)",
+                          ifc);
+    case PCAP_ERROR_IFACE_NOT_UP:
+        return fm_err_set(err, FM_ENET, "interface '%s' is down: ip link set %s up", ifc, ifc);
+    default:
+        if (arc < 0)
+            return fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", ifc, pcap_geterr(c->cap));
+        break; /* a warning (no promiscuous mode, ...): the capture still works */
+    }
+    c->st.nano = nano_ok && pcap_get_tstamp_precision(c->cap) == PCAP_TSTAMP_PRECISION_NANO;
+    c->st.link_type = pcap_datalink(c->cap);
+    if (c->o.filter && *c->o.filter) {
+        int rc = compile_filter(c->cap, c->o.filter, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (pcap_setnonblock(c->cap, 1, ebuf) != 0)
+        return fm_err_set(err, FM_ENET, "capture on '%s': %s", ifc, ebuf);
+    c->fd = pcap_get_selectable_fd(c->cap);
+    if (c->fd < 0)
+        return fm_err_set(err, FM_ENET, "capture on '%s' cannot be polled", ifc);
+    return FM_OK;
+}
+
+/* Write all of buf to fd; FM_OK or the errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Move what was dumped since the last commit into the file. On a write error the file is cut
+ * back to its last whole record and the packets not written are uncounted. */
+static int commit(struct est_capture *c, struct fm_err *err)
+{
+    if (fflush(c->ms) != 0)
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
+    int e = write_all(c->out_fd, c->mbuf, c->msize);
+    if (e == 0) {
+        c->good_off += (long long)c->msize;
+        c->good_packets = c->st.packets;
+        c->good_bytes = c->st.bytes;
+        (void)fseeko(c->ms, 0, SEEK_SET);
+        return FM_OK;
+    }
+    uint64_t lost = c->st.packets - c->good_packets;
+    c->st.packets = c->good_packets;
+    c->st.bytes = c->good_bytes;
+    (void)fseeko(c->ms, 0, SEEK_SET);
+    if (c->created && ftruncate(c->out_fd, (off_t)c->good_off) != 0)
+        return fm_err_errno(err, FM_EIO, errno, "cannot write '%s', nor cut it back to %lld bytes",
+                            c->o.write_path, c->good_off);
+    char why[128];
+    if (strerror_r(e, why, sizeof(why)) != 0)
+        snprintf(why, sizeof(why), "error %d", e);
+    return fm_err_set(
+        err, FM_EIO, "cannot write '%s': %s; it holds the first %llu packets (%llu not written)",
+        c->o.write_path, why, (unsigned long long)c->st.packets, (unsigned long long)lost);
+}
+
+static int open_output(struct est_capture *c, struct fm_err *err)
+{
+    const char *path = c->o.write_path;
+    if (strcmp(path, "-") == 0) {
+        if (isatty(STDOUT_FILENO))
+            return fm_err_set(err, FM_EINVAL,
+                              "will not write a binary capture to a terminal: redirect it "
+                              "or give -w FILE");
+        c->out_fd = STDOUT_FILENO;
+    } else {
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return fm_err_set(err, FM_EIO, "cannot write '%s': it is a directory", path);
+        c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (c->out_fd < 0)
+            return fm_err_errno(err, FM_EIO, errno, "cannot create '%s'", path);
+        c->created = 1;
+    }
+    c->ms = open_memstream(&c->mbuf, &c->msize);
+    if (!c->ms)
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
+    c->dumper = pcap_dump_fopen(c->cap, c->ms);
+    if (!c->dumper)
+        return fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(c->cap));
+    return commit(c, err);
+}
+
+int est_capture_open(const struct est_capture_opts *o, struct est_capture **out, struct fm_err *err)
+{
+    *out = NULL;
+    if (!o->iface || !o->write_path)
+        return fm_err_set(err, FM_EINVAL, "capture needs an interface and an output file");
+    struct est_capture *c = calloc(1, sizeof(*c));
+    if (!c)
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
+    c->o = *o;
+    c->fd = -1;
+    c->out_fd = -1;
+    int rc = activate(c, err);
+    if (rc == FM_OK)
+        rc = open_output(c, err);
+    if (rc < 0) {
+        /* A capture that could not start leaves no file behind. */
+        if (c->created)
+            unlink(o->write_path);
+        est_capture_free(c);
+        return rc;
+    }
+    *out = c;
+    return FM_OK;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct est_capture *c = (struct est_capture *)user;
+    if (c->full)
+        return;
+    pcap_dump((u_char *)c->dumper, h, bytes);
+    c->st.packets++;
+    c->st.bytes += h->len;
+    if (c->o.count && c->st.packets >= c->o.count) {
+        c->full = 1;
+        pcap_breakloop(c->cap);
+    }
+}
+
+static int drain(struct est_capture *c, struct fm_err *err)
+{
+    for (int round = 0; round < DRAIN_ROUNDS && !c->full; round++) {
+        int n = pcap_dispatch(c->cap, -1, on_packet, (u_char *)c);
+        if (n == PCAP_ERROR)
+            return fm_err_set(err, FM_ENET, "capture on '%s': %s", c->o.iface, pcap_geterr(c->cap));
+        if (n <= 0)
+            break;
+    }
+    return FM_OK;
+}
+
+static void read_drops(struct est_capture *c)
+{
+    struct pcap_stat ps;
+    if (pcap_stats(c->cap, &ps) == 0) {
+        c->st.kernel_drops = ps.ps_drop;
+        c->st.iface_drops = ps.ps_ifdrop;
+    }
+}
+
+int est_capture_run(struct est_capture *c,
+                    void (*status)(const struct est_capture_stats *s, void *arg),
+                    void *arg,
+                    struct fm_err *err)
+{
+    int64_t start = fm_time_mono_ns();
+    int64_t next_status = start + STATUS_NS;
+    int rc = FM_OK;
+    for (;;) {
+        int64_t now = fm_time_mono_ns();
+        c->st.elapsed_ns = now - start;
+        if (c->o.stop && *c->o.stop) {
+            rc = FM_EINTR;
+            break;
+        }
+        if (c->full || (c->o.duration_ns && now - start >= c->o.duration_ns))
+            break;
+        int64_t wait_ns = (int64_t)POLL_MS * 1000000;
+        if (c->o.duration_ns && start + c->o.duration_ns - now < wait_ns)
+            wait_ns = start + c->o.duration_ns - now;
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int n = poll(&pfd, 1, (int)((wait_ns + 999999) / 1000000));
+        if (n < 0 && errno != EINTR) {
+            rc = fm_err_errno(err, FM_ENET, errno, "waiting for packets on '%s'", c->o.iface);
+            break;
+        }
+        if (n > 0) {
+            rc = drain(c, err);
+            if (rc == FM_OK)
+                rc = commit(c, err);
+            if (rc < 0)
+                break;
+        }
+        now = fm_time_mono_ns();
+        if (status && now >= next_status) {
+            c->st.elapsed_ns = now - start;
+            read_drops(c);
+            status(&c->st, arg);
+            next_status += STATUS_NS * ((now - next_status) / STATUS_NS + 1);
+        }
+    }
+    /* Whatever ended the capture, what the kernel already holds was captured: keep it. */
+    if (rc == FM_OK || rc == FM_EINTR) {
+        struct fm_err derr = {0};
+        int drc = drain(c, &derr);
+        if (drc == FM_OK)
+            drc = commit(c, &derr);
+        if (drc < 0) {
+            rc = drc;
+            if (err)
+                *err = derr;
+        }
+    }
+    c->st.elapsed_ns = fm_time_mono_ns() - start;
+    read_drops(c);
+    return rc;
+}
+
+void est_capture_get_stats(const struct est_capture *c, struct est_capture_stats *s)
+{
+    *s = c->st;
+}
+
+void est_capture_free(struct est_capture *c)
+{
+    if (!c)
+        return;
+    /* Closing the dumper closes the memory stream; everything committed is in the file. */
+    if (c->dumper)
+        pcap_dump_close(c->dumper);
+    else if (c->ms)
+        fclose(c->ms);
+    free(c->mbuf);
+    if (c->created)
+        close(c->out_fd);
+    if (c->cap)
+        pcap_close(c->cap);
+    free(c);
+}
