@@ -452,16 +452,37 @@ static void gmm_sort(struct gmm *g)
     }
 }
 
-/* Best of o->restarts runs with k components, refined on the fine bins. */
+/* Split start s: the mixture prev with its component s replaced by two at mu -+ sd/2, each with
+ * half the weight and 3/4 of the variance, so that the first two moments stay the same. */
+static void init_split(const struct ctx *cx, const struct gmm *prev, unsigned s, struct gmm *g)
+{
+    *g = *prev;
+    double sd = sqrt(prev->var[s]);
+    double var = prev->var[s] * 0.75;
+    if (var < cx->var_floor)
+        var = cx->var_floor;
+    g->mu[s] = prev->mu[s] - 0.5 * sd;
+    g->mu[g->k] = prev->mu[s] + 0.5 * sd;
+    g->var[s] = g->var[g->k] = var;
+    g->w[s] = g->w[g->k] = 0.5 * prev->w[s];
+    g->k++;
+}
+
+/* Best of o->restarts runs with k components, refined on the fine bins. When prev (the best
+ * fit with k - 1 components) is given, every split of one of its components is tried too:
+ * restarts from quantiles or k-means++ put components at separate modes, but a mode that is
+ * not Gaussian in shape (a tight core with a tail, as the 20 ms gaps of paced voice have)
+ * needs two components in one place, which only a split start finds. */
 static int fit_k(const struct ctx *cx,
                  unsigned k,
+                 const struct gmm *prev,
                  struct gmm *best,
                  double *best_ll,
                  unsigned *iters,
                  int *converged)
 {
     const struct level *lv = cx->coarse.b ? &cx->coarse : &cx->fine;
-    /* A seed per k makes each k's result independent of which other k were tried. */
+    /* A seed per k keeps each k's random starts independent of which other k were tried. */
     struct fm_rng *r = fm_rng_new(cx->o->seed ^ (0x9e3779b97f4a7c15u * (uint64_t)k));
     if (!r)
         return FM_ENOMEM;
@@ -486,6 +507,19 @@ static int fit_k(const struct ctx *cx,
         }
     }
     fm_rng_free(r);
+    for (unsigned sp = 0; prev && prev->k + 1 == k && sp < prev->k; sp++) {
+        struct gmm g;
+        init_split(cx, prev, sp, &g);
+        unsigned it;
+        int conv;
+        double ll = em_run(cx, lv, &g, &it, &conv);
+        if (ll > *best_ll) {
+            *best = g;
+            *best_ll = ll;
+            *iters = it;
+            *converged = conv;
+        }
+    }
     if (cx->coarse.b) {
         unsigned it;
         *best_ll = em_run(cx, &cx->fine, best, &it, converged);
@@ -566,12 +600,13 @@ int mdl_gmm_fit(const double *x,
     struct mdl_gmm_result res = {0};
     res.bic = HUGE_VAL;
     unsigned worse = 0;
+    struct gmm prev = {0};
     for (unsigned k = lo; k <= hi; k++) {
         struct gmm g;
         double ll;
         unsigned iters = 0;
         int conv = 0;
-        rc = fit_k(&cx, k, &g, &ll, &iters, &conv);
+        rc = fit_k(&cx, k, k > lo ? &prev : NULL, &g, &ll, &iters, &conv);
         if (rc < 0) {
             fm_err_set(err, rc, "gmm: fitting %u components", k);
             goto out;
@@ -591,6 +626,7 @@ int mdl_gmm_fit(const double *x,
         }
         if (g.k < k)
             break; /* too few distinct values for more components */
+        prev = g;
     }
     *out = res;
 out:
