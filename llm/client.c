@@ -1,7 +1,1273 @@
-/* llm/client.c - chat requests to Ollama and OpenAI-compatible servers; see llm/client.h. */
+/* llm/client.c - chat requests to Ollama and OpenAI-compatible servers; see llm/client.h.
+ * One curl easy handle per client, driven through a private multi handle so that the stop
+ * flag is looked at every POLL_MS even while the server sends nothing. Streamed replies are
+ * parsed line by line inside the write callback: NDJSON for Ollama (each line one JSON
+ * object), server-sent events for OpenAI ("data: {...}" lines, "data: [DONE]" at the end). */
 #include "llm/client.h"
 
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/time.h"
+
+#define POLL_MS      100
+#define ERR_TEXT_MAX 160                 /* server error text quoted in a message */
+#define ERR_BODY_MAX ((size_t)64 * 1024) /* bytes of an error body kept to find its text */
+#define MAX_RETRIES  10
+
+/* A growable byte string, always NUL-terminated once anything was added. */
+struct sbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+enum proto { PROTO_JSON, PROTO_NDJSON, PROTO_SSE };
+
+struct llm_client {
+    struct llm_config cfg;
+    CURL *curl;
+    CURLM *multi;
+    char curl_err[CURL_ERROR_SIZE];
+    char noproxy[512];
+};
+
+/* The state of one HTTP exchange, reset for every attempt. */
+struct xfer {
+    struct llm_client *c;
+    enum proto proto;
+    const struct llm_stream_cb *cb;
+    struct sbuf body;    /* PROTO_JSON replies and every error body */
+    struct sbuf line;    /* the unfinished line of a stream */
+    struct sbuf content; /* the assistant text so far */
+    size_t received;
+    long status;
+    int too_big;
+    int stopped;
+    int done; /* the server said the reply is complete */
+    int delivered;
+    struct fm_err perr; /* a protocol error found inside the write callback */
+    char done_reason[32];
+    long prompt_tokens;
+    long reply_tokens;
+    double gen_s; /* < 0 when the server did not say */
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static int sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (!b->p || b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return FM_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return FM_OK;
+}
+
+static void sbuf_free(struct sbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+static int stop_set(const struct llm_client *c)
+{
+    return c->cfg.stop && *c->cfg.stop;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* The API key from the configured environment variable, or NULL when none is configured. */
+static const char *api_key(const struct llm_client *c)
+{
+    if (c->cfg.api_key_env[0] == '\0')
+        return NULL;
+    return getenv(c->cfg.api_key_env);
+}
+
+/* Replace every copy of the API key in err->msg: servers quote a rejected key back in their
+ * error text ("Incorrect API key provided: ..."), and messages end up on terminals and in
+ * transcripts. */
+static int scrub_key(const struct llm_client *c, int rc, struct fm_err *err)
+{
+    const char *key = api_key(c);
+    if (!err || !key || !*key)
+        return rc;
+    size_t klen = strlen(key);
+    char out[FM_ERR_LEN];
+    size_t o = 0;
+    const char *s = err->msg;
+    while (*s && o + 1 < sizeof(out)) {
+        if (strncmp(s, key, klen) == 0) {
+            int n = snprintf(out + o, sizeof(out) - o, "<api key>");
+            o = n < 0 ? o : o + (size_t)n;
+            if (o >= sizeof(out))
+                o = sizeof(out) - 1;
+            s += klen;
+        } else {
+            out[o++] = *s++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(err->msg, out, o + 1);
+    return rc;
+}
+
+/* A server's error text from an error body: {"error": "text"} (Ollama), {"error": {"message":
+ * "text"}} (OpenAI), else the body's first line. Control characters become spaces and the
+ * text is cut at ERR_TEXT_MAX so that one line stays one line. */
+static void error_text(const char *body, size_t len, char *out, size_t size)
+{
+    const char *text = NULL;
+    const char *end = NULL;
+    cJSON *root = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (cJSON_IsString(e))
+        text = e->valuestring;
+    else if (cJSON_IsObject(e) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")))
+        text = cJSON_GetObjectItemCaseSensitive(e, "message")->valuestring;
+    size_t n = 0;
+    if (text) {
+        n = strlen(text);
+    } else {
+        text = body ? body : "";
+        while (n < len && text[n] != '\n')
+            n++;
+    }
+    if (size > ERR_TEXT_MAX + 1)
+        size = ERR_TEXT_MAX + 1;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < size; i++) {
+        char ch = text[i];
+        if ((unsigned char)ch < 0x20)
+            ch = ' ';
+        out[o++] = ch;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    if (o == 0)
+        copy_str(out, size, "no error text");
+    cJSON_Delete(root);
+}
+
+/* ---------------------------------------------------------------- server URLs */
+
+void llm_config_init(struct llm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->api = LLM_API_OLLAMA;
+    copy_str(cfg->model, sizeof(cfg->model), LLM_DEFAULT_MODEL);
+    cfg->timeout_s = 120;
+    cfg->connect_timeout_s = 10;
+    cfg->retries = 3;
+    cfg->backoff_s = 0.5;
+    cfg->temperature = -1;
+    cfg->seed = -1;
+    cfg->num_ctx = 0;
+    cfg->num_predict = 2048;
+    cfg->max_reply_bytes = (size_t)1 << 20;
+    cfg->stream = 1;
+    cfg->stop = NULL;
+    /* init cannot fail: a bad OLLAMA_HOST leaves the default, and llm_config_set_server(cfg,
+     * NULL, err) is how a caller learns why. */
+    if (llm_config_set_server(cfg, NULL, NULL) < 0)
+        copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
+}
+
+static int valid_port(const char *s, size_t n)
+{
+    if (n == 0 || n > 5)
+        return 0;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* Host characters we pass on to libcurl: letters, digits and - . _ ~ % (and : inside
+ * brackets). Anything else (spaces, @, quotes, control characters) is a typo or an attack. */
+static int valid_host(const char *s, size_t n, int ipv6)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '%' ||
+                 (ipv6 && ch == ':');
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Read a server address the way Ollama reads OLLAMA_HOST (envconfig.Host): surrounding
+ * spaces and one level of quotes dropped; no scheme means http with port 11434, while
+ * http:// and https:// without a port mean 80 and 443; an empty host means 127.0.0.1;
+ * a bare IPv6 address is bracketed. Unlike Ollama, a bad port is an error rather than a
+ * silent fallback. The listen-everywhere addresses 0.0.0.0 and :: are reached through
+ * loopback, which is what a client on the same host means by them. */
+static int parse_server(const char *in, char *out, size_t size, struct fm_err *err)
+{
+    char tmp[512] = "";
+    size_t n = strlen(in);
+    if (n >= sizeof(tmp))
+        return fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
+    const char *s = in;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+        n--;
+    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        s++;
+        n -= 2;
+    }
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+
+    const char *scheme = "http";
+    const char *port = "11434";
+    const char *rest = tmp;
+    const char *sep = strstr(tmp, "://");
+    if (sep) {
+        if ((size_t)(sep - tmp) == 4 && strncmp(tmp, "http", 4) == 0) {
+            port = "80";
+        } else if ((size_t)(sep - tmp) == 5 && strncmp(tmp, "https", 5) == 0) {
+            scheme = "https";
+            port = "443";
+        } else {
+            return fm_err_set(err, FM_EINVAL,
+                              "server URL '%s' has an unsupported scheme (use http:// or https://)",
+                              in);
+        }
+        rest = sep + 3;
+    }
+    const char *slash = strchr(rest, '/');
+    size_t hp_len = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *path = slash ? slash : "";
+    size_t path_len = strlen(path);
+    while (path_len > 0 && path[path_len - 1] == '/')
+        path_len--;
+
+    const char *host = rest;
+    size_t host_len = hp_len;
+    size_t port_len = strlen(port);
+    int ipv6 = 0;
+    if (hp_len > 0 && rest[0] == '[') {
+        const char *close = memchr(rest, ']', hp_len);
+        if (!close)
+            return fm_err_set(err, FM_EINVAL, "server URL '%s' has no ']' after an IPv6 address",
+                              in);
+        host = rest + 1;
+        host_len = (size_t)(close - host);
+        ipv6 = 1;
+        size_t after = hp_len - (size_t)(close + 1 - rest);
+        if (after > 0) {
+            if (close[1] != ':')
+                return fm_err_set(err, FM_EINVAL, "server URL '%s' has text after ']'", in);
+            port = close + 2;
+            port_len = after - 1;
+        }
+    } else {
+        const char *colon = memchr(rest, ':', hp_len);
+        size_t colons = 0;
+        for (size_t i = 0; i < hp_len; i++)
+            colons += rest[i] == ':';
+        if (colons > 1) {
+            ipv6 = 1; /* a bare IPv6 address: it cannot carry a port without brackets */
+        } else if (colon) {
+            host_len = (size_t)(colon - rest);
+            port = colon + 1;
+            port_len = hp_len - host_len - 1;
+        }
+    }
+    if (!valid_port(port, port_len))
+        return fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad port (use 1-65535)", in);
+
+    char hostbuf[300];
+    if (host_len == 0) {
+        copy_str(hostbuf, sizeof(hostbuf), "127.0.0.1");
+        ipv6 = 0;
+    } else if (host_len >= sizeof(hostbuf) || !valid_host(host, host_len, ipv6)) {
+        return fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad host name", in);
+    } else {
+        memcpy(hostbuf, host, host_len);
+        hostbuf[host_len] = '\0';
+    }
+    if (strcmp(hostbuf, "0.0.0.0") == 0)
+        copy_str(hostbuf, sizeof(hostbuf), "127.0.0.1");
+    else if (ipv6 && (strcmp(hostbuf, "::") == 0 || strcmp(hostbuf, "0:0:0:0:0:0:0:0") == 0))
+        copy_str(hostbuf, sizeof(hostbuf), "::1");
+
+    int w = snprintf(out, size, "%s://%s%s%s:%.*s%.*s", scheme, ipv6 ? "[" : "", hostbuf,
+                     ipv6 ? "]" : "", (int)port_len, port, (int)path_len, path);
+    if (w < 0 || (size_t)w >= size)
+        return fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
+    return FM_OK;
+}
+
+int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err)
+{
+    char buf[sizeof(cfg->server)];
+    if (!url) {
+        const char *env = getenv("OLLAMA_HOST");
+        if (!env || !*env) {
+            copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
+            return FM_OK;
+        }
+        int rc = parse_server(env, buf, sizeof(buf), err);
+        if (rc < 0) {
+            char msg[FM_ERR_LEN];
+            copy_str(msg, sizeof(msg), err ? err->msg : "");
+            return fm_err_set(err, rc, "OLLAMA_HOST: %s", msg);
+        }
+    } else {
+        int rc = parse_server(url, buf, sizeof(buf), err);
+        if (rc < 0)
+            return rc;
+    }
+    copy_str(cfg->server, sizeof(cfg->server), buf);
+    return FM_OK;
+}
+
+/* ---------------------------------------------------------------- client */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* libcurl does not skip the proxy for loopback addresses the way Go clients (and so the
+ * ollama command) do; a test host with http_proxy set would then send 127.0.0.1 traffic to
+ * its proxy. Loopback is added to the user's own no_proxy list. */
+static void build_noproxy(struct llm_client *c)
+{
+    const char *env = getenv("no_proxy");
+    if (!env || !*env)
+        env = getenv("NO_PROXY");
+    snprintf(c->noproxy, sizeof(c->noproxy), "localhost,127.0.0.1,::1%s%s", env && *env ? "," : "",
+             env && *env ? env : "");
+}
+
+struct llm_client *llm_client_new(const struct llm_config *cfg, struct fm_err *err)
+{
+    struct llm_client *c = NULL;
+    if (!(cfg->timeout_s > 0) || !(cfg->connect_timeout_s > 0)) {
+        fm_err_set(err, FM_EINVAL, "llm timeouts must be positive (got %g s and %g s)",
+                   cfg->timeout_s, cfg->connect_timeout_s);
+        return NULL;
+    }
+    if (cfg->retries < 0 || cfg->retries > MAX_RETRIES || !(cfg->backoff_s >= 0)) {
+        fm_err_set(err, FM_EINVAL, "llm retries must be 0-%d with a backoff >= 0 (got %d, %g s)",
+                   MAX_RETRIES, cfg->retries, cfg->backoff_s);
+        return NULL;
+    }
+    if (cfg->num_predict <= 0 || cfg->num_ctx < 0 || cfg->max_reply_bytes == 0) {
+        fm_err_set(err, FM_EINVAL, "llm num_predict and max_reply_bytes must be positive");
+        return NULL;
+    }
+    if (cfg->server[0] == '\0' || cfg->model[0] == '\0') {
+        fm_err_set(err, FM_EINVAL, "llm server URL and model must be set");
+        return NULL;
+    }
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK) {
+        fm_err_set(err, FM_ENET, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+        return NULL;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        fm_err_set(err, FM_ENOMEM, "llm client for %s", cfg->server);
+        return NULL;
+    }
+    c->cfg = *cfg;
+    /* OpenAI clients are usually given ".../v1" as their base URL; the paths here add it. */
+    size_t slen = strlen(c->cfg.server);
+    if (c->cfg.api == LLM_API_OPENAI && slen > 3 && strcmp(c->cfg.server + slen - 3, "/v1") == 0)
+        c->cfg.server[slen - 3] = '\0';
+    c->curl = curl_easy_init();
+    c->multi = curl_multi_init();
+    if (!c->curl || !c->multi) {
+        llm_client_free(c);
+        fm_err_set(err, FM_ENOMEM, "curl handle for %s", cfg->server);
+        return NULL;
+    }
+    build_noproxy(c);
+    return c;
+}
+
+void llm_client_free(struct llm_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    free(c);
+}
+
+void llm_reply_free(struct llm_reply *r)
+{
+    if (!r)
+        return;
+    free(r->content);
+    r->content = NULL;
+    r->content_len = 0;
+}
+
+/* ---------------------------------------------------------------- reply parsing */
+
+static void set_done_reason(struct xfer *x, const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        copy_str(x->done_reason, sizeof(x->done_reason), v->valuestring);
+}
+
+static long json_long(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15 ? (long)v->valuedouble
+                                                                             : -1;
+}
+
+static int add_text(struct xfer *x, const char *s, size_t n, int live)
+{
+    if (n == 0)
+        return FM_OK;
+    if (sbuf_add(&x->content, s, n) < 0)
+        return fm_err_set(&x->perr, FM_ENOMEM, "reply text from %s", x->c->cfg.server);
+    if (live && x->cb && x->cb->on_text) {
+        x->cb->on_text(x->cb->arg, s, n);
+        x->delivered = 1;
+    }
+    return FM_OK;
+}
+
+static int error_member(struct xfer *x, const cJSON *root)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (!e || cJSON_IsNull(e))
+        return FM_OK;
+    char *printed = cJSON_PrintUnformatted(root);
+    char text[ERR_TEXT_MAX + 1];
+    error_text(printed, printed ? strlen(printed) : 0, text, sizeof(text));
+    cJSON_free(printed);
+    return fm_err_set(&x->perr, FM_EHTTP,
+                      "llm server %s (model %s): error after the reply started: %s",
+                      x->c->cfg.server, x->c->cfg.model, text);
+}
+
+/* One Ollama /api/chat object: a streamed line, or the whole non-streamed reply. */
+static int ollama_object(struct xfer *x, const cJSON *root, int live)
+{
+    int rc = error_member(x, root);
+    if (rc < 0)
+        return rc;
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    const cJSON *done = cJSON_GetObjectItemCaseSensitive(root, "done");
+    if (!cJSON_IsBool(done) || (msg && !cJSON_IsString(content)))
+        return fm_err_set(&x->perr, FM_EFORMAT,
+                          "llm server %s sent a chat reply without \"done\" or message.content: is "
+                          "it an Ollama server? (else use the openai API)",
+                          x->c->cfg.server);
+    if (cJSON_IsString(content)) {
+        rc = add_text(x, content->valuestring, strlen(content->valuestring), live);
+        if (rc < 0)
+            return rc;
+    }
+    if (cJSON_IsTrue(done)) {
+        x->done = 1;
+        set_done_reason(x, cJSON_GetObjectItemCaseSensitive(root, "done_reason"));
+        x->prompt_tokens = json_long(cJSON_GetObjectItemCaseSensitive(root, "prompt_eval_count"));
+        x->reply_tokens = json_long(cJSON_GetObjectItemCaseSensitive(root, "eval_count"));
+        long ns = json_long(cJSON_GetObjectItemCaseSensitive(root, "eval_duration"));
+        if (ns > 0)
+            x->gen_s = (double)ns / 1e9;
+    }
+    return FM_OK;
+}
+
+/* One OpenAI object: a streamed chat.completion.chunk (delta) or a chat.completion. */
+static int openai_object(struct xfer *x, const cJSON *root, int live)
+{
+    int rc = error_member(x, root);
+    if (rc < 0)
+        return rc;
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (!cJSON_IsArray(choices) && !cJSON_IsObject(usage))
+        return fm_err_set(&x->perr, FM_EFORMAT,
+                          "llm server %s sent a chat reply without \"choices\": is it an "
+                          "OpenAI-compatible server? (else use the ollama API)",
+                          x->c->cfg.server);
+    const cJSON *ch = cJSON_GetArrayItem(choices, 0);
+    if (ch) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ch, live ? "delta" : "message");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        if (cJSON_IsString(content)) {
+            rc = add_text(x, content->valuestring, strlen(content->valuestring), live);
+            if (rc < 0)
+                return rc;
+        }
+        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
+        if (cJSON_IsString(fr)) {
+            set_done_reason(x, fr);
+            x->done = 1;
+        }
+    }
+    if (cJSON_IsObject(usage)) {
+        x->prompt_tokens = json_long(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens"));
+        x->reply_tokens = json_long(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens"));
+    }
+    return FM_OK;
+}
+
+static int parse_object(struct xfer *x, const char *s, size_t n, int live)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    int rc;
+    if (!cJSON_IsObject(root)) {
+        rc = fm_err_set(&x->perr, FM_EFORMAT,
+                        "llm server %s sent a reply that is not a JSON object ('%.40s'): is the "
+                        "API (%s) right?",
+                        x->c->cfg.server, s, llm_api_name(x->c->cfg.api));
+        /* The quoted excerpt may hold control characters; keep the message one line. */
+        for (char *p = x->perr.msg; *p; p++)
+            if ((unsigned char)*p < 0x20)
+                *p = ' ';
+    } else if (x->c->cfg.api == LLM_API_OPENAI) {
+        rc = openai_object(x, root, live);
+    } else {
+        rc = ollama_object(x, root, live);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* One complete line of a stream, without its line ending. */
+static int stream_line(struct xfer *x, const char *s, size_t n)
+{
+    if (n > 0 && s[n - 1] == '\r')
+        n--;
+    if (n == 0)
+        return FM_OK;
+    if (x->proto == PROTO_NDJSON)
+        return parse_object(x, s, n, 1);
+    /* Server-sent events: only "data:" carries anything; comments (":"), event:, id: and
+     * retry: lines are ignored as the SSE specification says. */
+    if (n < 5 || strncmp(s, "data:", 5) != 0)
+        return FM_OK;
+    s += 5;
+    n -= 5;
+    if (n > 0 && s[0] == ' ') {
+        s++;
+        n--;
+    }
+    if (n == 6 && strncmp(s, "[DONE]", 6) == 0) {
+        x->done = 1;
+        return FM_OK;
+    }
+    return parse_object(x, s, n, 1);
+}
+
+/* Split what arrived into lines; the last, unfinished one waits in x->line for the rest. */
+static int stream_bytes(struct xfer *x, const char *p, size_t n)
+{
+    if (sbuf_add(&x->line, p, n) < 0)
+        return fm_err_set(&x->perr, FM_ENOMEM, "reply from %s", x->c->cfg.server);
+    size_t start = 0;
+    for (;;) {
+        const char *nl = memchr(x->line.p + start, '\n', x->line.len - start);
+        if (!nl)
+            break;
+        size_t len = (size_t)(nl - (x->line.p + start));
+        int rc = stream_line(x, x->line.p + start, len);
+        if (rc < 0)
+            return rc;
+        start += len + 1;
+    }
+    memmove(x->line.p, x->line.p + start, x->line.len - start);
+    x->line.len -= start;
+    x->line.p[x->line.len] = '\0';
+    return FM_OK;
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    if (stop_set(x->c)) {
+        x->stopped = 1;
+        return 0;
+    }
+    x->received += n;
+    if (x->received > x->c->cfg.max_reply_bytes) {
+        x->too_big = 1;
+        return 0; /* libcurl ends the transfer with CURLE_WRITE_ERROR */
+    }
+    if (x->status == 0) {
+        long code = 0;
+        curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &code);
+        x->status = code;
+    }
+    if (x->status != 200 || x->proto == PROTO_JSON) {
+        if (x->status != 200 && x->body.len + n > ERR_BODY_MAX)
+            return n; /* enough of an error body to find its text */
+        if (sbuf_add(&x->body, ptr, n) < 0) {
+            fm_err_set(&x->perr, FM_ENOMEM, "reply from %s", x->c->cfg.server);
+            return 0;
+        }
+        return n;
+    }
+    return stream_bytes(x, ptr, n) < 0 ? 0 : n;
+}
+
+static int on_progress(
+    void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct xfer *x = userdata;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    if (stop_set(x->c)) {
+        x->stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void xfer_reset(struct xfer *x)
+{
+    sbuf_free(&x->body);
+    sbuf_free(&x->line);
+    sbuf_free(&x->content);
+    x->received = 0;
+    x->status = 0;
+    x->too_big = 0;
+    x->stopped = 0;
+    x->done = 0;
+    x->delivered = 0;
+    x->perr.code = FM_OK;
+    x->perr.msg[0] = '\0';
+    x->done_reason[0] = '\0';
+    x->prompt_tokens = -1;
+    x->reply_tokens = -1;
+    x->gen_s = -1;
+}
+
+static void xfer_fini(struct xfer *x)
+{
+    sbuf_free(&x->body);
+    sbuf_free(&x->line);
+    sbuf_free(&x->content);
+}
+
+/* Drive one transfer with the multi handle; the stop flag is looked at every POLL_MS. */
+static CURLcode perform(struct llm_client *c, struct xfer *x)
+{
+    CURLcode res = CURLE_OK;
+    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    int running = 1;
+    int finished = 0;
+    while (!finished) {
+        if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+            res = CURLE_FAILED_INIT;
+            break;
+        }
+        int left = 0;
+        const CURLMsg *m = NULL;
+        while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+            if (m->msg == CURLMSG_DONE) {
+                res = m->data.result;
+                finished = 1;
+            }
+        }
+        if (finished || !running)
+            break;
+        if (stop_set(c)) {
+            x->stopped = 1;
+            res = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        if (curl_multi_poll(c->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
+            res = CURLE_FAILED_INIT;
+            break;
+        }
+    }
+    curl_multi_remove_handle(c->multi, c->curl);
+    return res;
+}
+
+static int transient_status(long status)
+{
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+/* Sleep s seconds in short steps; 1 when the stop flag was set meanwhile. */
+static int backoff_sleep(const struct llm_client *c, double s)
+{
+    int64_t end = fm_time_mono_ns() + (int64_t)(s * 1e9);
+    for (;;) {
+        if (stop_set(c))
+            return 1;
+        int64_t left = end - fm_time_mono_ns();
+        if (left <= 0)
+            return 0;
+        if (left > 50 * 1000000LL)
+            left = 50 * 1000000LL;
+        struct timespec ts = {0, (long)left};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Set the options of one request. body == NULL means GET. */
+static int setup(struct llm_client *c,
+                 const char *path,
+                 const char *body,
+                 struct xfer *x,
+                 struct curl_slist **headers,
+                 struct fm_err *err)
+{
+    char url[sizeof(c->cfg.server) + 64];
+    snprintf(url, sizeof(url), "%s%s", c->cfg.server, path);
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    c->curl_err[0] = '\0';
+
+    struct curl_slist *hl = NULL;
+    const char *hdrs[] = {"Content-Type: application/json",
+                          "Accept: application/json, "
+                          "application/x-ndjson, "
+                          "text/event-stream",
+                          "Expect:"};
+    for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+        struct curl_slist *t = curl_slist_append(hl, hdrs[i]);
+        if (!t)
+            goto nomem;
+        hl = t;
+    }
+    if (c->cfg.api_key_env[0] != '\0') {
+        const char *key = api_key(c);
+        if (!key || !*key) {
+            curl_slist_free_all(hl);
+            return fm_err_set(err, FM_EPERM,
+                              "the API key variable %s is empty or not set: export it with the "
+                              "key for %s",
+                              c->cfg.api_key_env, c->cfg.server);
+        }
+        if (strpbrk(key, "\r\n") != NULL) {
+            curl_slist_free_all(hl);
+            return fm_err_set(err, FM_EINVAL, "the API key in %s holds a line break",
+                              c->cfg.api_key_env);
+        }
+        size_t len = strlen(key) + 32;
+        char *line = malloc(len);
+        if (!line)
+            goto nomem;
+        snprintf(line, len, "Authorization: Bearer %s", key);
+        struct curl_slist *t = curl_slist_append(hl, line);
+        memset(line, 0, len); /* no copy of the key left behind in freed memory */
+        free(line);
+        if (!t)
+            goto nomem;
+        hl = t;
+    }
+    *headers = hl;
+
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "flowmimic/" FM_VERSION);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout_s * 1000.0));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000.0));
+    curl_easy_setopt(h, CURLOPT_NOPROXY, c->noproxy);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    return FM_OK;
+nomem:
+    curl_slist_free_all(hl);
+    return fm_err_set(err, FM_ENOMEM, "request headers for %s", c->cfg.server);
+}
+
+/* The message for a failed transfer (res != CURLE_OK). */
+static int
+curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm_err *err)
+{
+    const char *srv = c->cfg.server;
+    const char *model = c->cfg.model;
+    if (x->stopped || res == CURLE_ABORTED_BY_CALLBACK)
+        return fm_err_set(err, FM_EINTR, "llm server %s (model %s): request stopped", srv, model);
+    if (x->too_big)
+        return fm_err_set(err, FM_EFORMAT,
+                          "reply from %s is larger than %zu bytes (model %s): lower num_predict "
+                          "or raise the reply size limit",
+                          srv, c->cfg.max_reply_bytes, model);
+    if (x->perr.code < 0)
+        return fm_err_set(err, x->perr.code, "%s", x->perr.msg);
+    switch (res) {
+    case CURLE_COULDNT_CONNECT:
+        if (c->cfg.api == LLM_API_OLLAMA)
+            return fm_err_set(err, FM_ENET, "no Ollama server at %s: start it with `ollama serve`",
+                              srv);
+        return fm_err_set(err, FM_ENET, "no server at %s: connection refused (is it running?)",
+                          srv);
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return fm_err_set(err, FM_ENET,
+                          "llm server %s: cannot resolve the host name (check the URL)", srv);
+    case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+        if (connect_us == 0)
+            return fm_err_set(err, FM_ETIMEDOUT,
+                              "llm server %s: no connection within %g s (is the address right?)",
+                              srv,
+                              c->cfg.connect_timeout_s < c->cfg.timeout_s ? c->cfg.connect_timeout_s
+                                                                          : c->cfg.timeout_s);
+        if (x->received > 0)
+            return fm_err_set(err, FM_ETIMEDOUT,
+                              "llm server %s (model %s): reply not finished within %g s (raise "
+                              "--timeout or lower the token cap)",
+                              srv, model, c->cfg.timeout_s);
+        return fm_err_set(err, FM_ETIMEDOUT,
+                          "llm server %s (model %s): no reply within %g s (raise --timeout)", srv,
+                          model, c->cfg.timeout_s);
+    }
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+        return fm_err_set(err, FM_ENET,
+                          "llm server %s (model %s): connection closed before the reply was "
+                          "complete (did the server crash or run out of memory?)",
+                          srv, model);
+    default:
+        return fm_err_set(err, FM_ENET, "llm server %s (model %s): %s", srv, model,
+                          c->curl_err[0] ? c->curl_err : curl_easy_strerror(res));
+    }
+}
+
+/* One request with retries. On FM_OK the status was 200 and, for streams, the server said
+ * the reply is complete; on FM_EHTTP x->status holds the status and err a generic message
+ * the caller may refine. *attempts counts the tries made. */
+static int run(struct llm_client *c,
+               const char *path,
+               const char *body,
+               enum proto proto,
+               const struct llm_stream_cb *cb,
+               struct xfer *x,
+               int *attempts,
+               struct fm_err *err)
+{
+    double delay = c->cfg.backoff_s;
+    x->c = c;
+    x->proto = proto;
+    x->cb = cb;
+    for (int attempt = 1;; attempt++) {
+        struct curl_slist *headers = NULL;
+        xfer_reset(x);
+        *attempts = attempt;
+        if (stop_set(c))
+            return fm_err_set(err, FM_EINTR, "llm server %s: request stopped", c->cfg.server);
+        int rc = setup(c, path, body, x, &headers, err);
+        if (rc < 0)
+            return rc;
+        fm_log_debug("llm: %s %s%s (attempt %d)", body ? "POST" : "GET", c->cfg.server, path,
+                     attempt);
+        CURLcode res = perform(c, x);
+        curl_slist_free_all(headers);
+        if (x->status == 0)
+            curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
+
+        /* An error status arrived and the connection broke afterwards: the status says more. */
+        int got_status = x->status != 0 && x->status != 200 && !x->stopped && !x->too_big &&
+                         res != CURLE_OPERATION_TIMEDOUT;
+        int retry = 0;
+        if (res != CURLE_OK && !got_status) {
+            rc = curl_failure(c, x, res, err);
+            /* Refused means the server is not listening yet (starting, restarting): worth
+             * another try. A timeout is not: the server took the request and was still
+             * generating; a new attempt would redo the whole generation and multiply the
+             * wait the user bounded with --timeout. */
+            retry = res == CURLE_COULDNT_CONNECT;
+        } else if (x->status != 200) {
+            char text[ERR_TEXT_MAX + 1];
+            error_text(x->body.p, x->body.len, text, sizeof(text));
+            rc =
+                fm_err_set(err, FM_EHTTP, "llm server %s (model %s): HTTP %ld%s: %s", c->cfg.server,
+                           c->cfg.model, x->status, attempt > 1 ? " after retries" : "", text);
+            /* 503 (loading a model), 429 (rate limit), 502/504 (a proxy in front of a
+             * restarting server) pass; any other 4xx is our request or our key and stays
+             * wrong however often it is sent. */
+            retry = transient_status(x->status);
+        } else if (proto != PROTO_JSON) {
+            if (x->line.len > 0 && stream_line(x, x->line.p, x->line.len) < 0)
+                return fm_err_set(err, x->perr.code, "%s", x->perr.msg);
+            if (!x->done)
+                return fm_err_set(err, FM_EFORMAT,
+                                  "llm server %s (model %s): the reply stream ended before the "
+                                  "server said it was done",
+                                  c->cfg.server, c->cfg.model);
+            return FM_OK;
+        } else {
+            return FM_OK;
+        }
+        /* Text already shown live cannot be taken back, so such a reply is never retried. */
+        if (!retry || x->delivered || attempt > c->cfg.retries)
+            return rc;
+        scrub_key(c, rc, err); /* the log line below must not show a key quoted back */
+        fm_log_debug("llm: %s, retrying in %g s", err ? err->msg : "transient failure", delay);
+        if (backoff_sleep(c, delay))
+            return fm_err_set(err, FM_EINTR, "llm server %s: request stopped", c->cfg.server);
+        delay *= 2;
+    }
+}
+
+/* ---------------------------------------------------------------- check */
+
+/* 401/403. The server's own text is left out: it often quotes the rejected key. */
+static int key_refused(const struct llm_client *c, long status, struct fm_err *err)
+{
+    if (c->cfg.api_key_env[0])
+        return fm_err_set(err, FM_EPERM,
+                          "llm server %s refused the API key in %s (HTTP %ld): put a valid key "
+                          "there",
+                          c->cfg.server, c->cfg.api_key_env, status);
+    return fm_err_set(err, FM_EPERM,
+                      "llm server %s wants an API key (HTTP %ld): name the environment variable "
+                      "that holds it",
+                      c->cfg.server, status);
+}
+
+static int check_ollama(struct llm_client *c, struct xfer *x, struct fm_err *err)
+{
+    int attempts = 0;
+    int rc = run(c, "/api/version", NULL, PROTO_JSON, NULL, x, &attempts, err);
+    if (rc == FM_EHTTP)
+        return fm_err_set(err, FM_EHTTP,
+                          "llm server %s answered GET /api/version with HTTP %ld: is it an Ollama "
+                          "server? (else use the openai API)",
+                          c->cfg.server, x->status);
+    if (rc < 0)
+        return rc;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsString(v))
+        rc = fm_err_set(err, FM_EFORMAT,
+                        "llm server %s answered GET /api/version without a version: is it an "
+                        "Ollama server?",
+                        c->cfg.server);
+    else
+        fm_log_debug("llm: Ollama %s at %s", v->valuestring, c->cfg.server);
+    cJSON_Delete(root);
+    if (rc < 0)
+        return rc;
+
+    cJSON *req = cJSON_CreateObject();
+    char *body = NULL;
+    if (!req || !cJSON_AddStringToObject(req, "model", c->cfg.model) ||
+        !(body = cJSON_PrintUnformatted(req))) {
+        cJSON_Delete(req);
+        return fm_err_set(err, FM_ENOMEM, "request for %s", c->cfg.server);
+    }
+    cJSON_Delete(req);
+    rc = run(c, "/api/show", body, PROTO_JSON, NULL, x, &attempts, err);
+    cJSON_free(body);
+    if (rc == FM_EHTTP && x->status == 404)
+        return fm_err_set(err, FM_ENOTFOUND, "model %s is not available: run `ollama pull %s`",
+                          c->cfg.model, c->cfg.model);
+    return rc;
+}
+
+static int check_openai(struct llm_client *c, struct xfer *x, struct fm_err *err)
+{
+    int attempts = 0;
+    int rc = run(c, "/v1/models", NULL, PROTO_JSON, NULL, x, &attempts, err);
+    if (rc == FM_EHTTP && (x->status == 401 || x->status == 403))
+        return key_refused(c, x->status, err);
+    if (rc == FM_EHTTP && x->status == 404)
+        return fm_err_set(err, FM_EHTTP,
+                          "llm server %s has no /v1/models (HTTP 404): is it OpenAI-compatible? "
+                          "(else use the ollama API; give the URL without /v1)",
+                          c->cfg.server);
+    if (rc < 0)
+        return rc;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsArray(data)) {
+        cJSON_Delete(root);
+        return fm_err_set(err, FM_EFORMAT,
+                          "llm server %s answered GET /v1/models without a \"data\" list: is it "
+                          "OpenAI-compatible?",
+                          c->cfg.server);
+    }
+    char names[160] = "";
+    size_t used = 0;
+    const cJSON *m = NULL;
+    cJSON_ArrayForEach(m, data)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (!cJSON_IsString(id))
+            continue;
+        if (strcmp(id->valuestring, c->cfg.model) == 0) {
+            cJSON_Delete(root);
+            return FM_OK;
+        }
+        if (used < sizeof(names)) {
+            int n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                             id->valuestring);
+            used = n < 0 ? sizeof(names) : used + (size_t)n;
+        }
+    }
+    cJSON_Delete(root);
+    return fm_err_set(err, FM_ENOTFOUND, "model %s is not served by %s (it has: %s)", c->cfg.model,
+                      c->cfg.server, names[0] ? names : "no models");
+}
+
+int llm_client_check(struct llm_client *c, struct fm_err *err)
+{
+    struct xfer x;
+    memset(&x, 0, sizeof(x));
+    int rc = c->cfg.api == LLM_API_OPENAI ? check_openai(c, &x, err) : check_ollama(c, &x, err);
+    xfer_fini(&x);
+    return scrub_key(c, rc, err);
+}
+
+/* ---------------------------------------------------------------- chat */
+
+/* The request body of a chat. The schema is parsed here: a bad schema is the caller's bug,
+ * better named before anything is sent. */
+static int chat_body(const struct llm_client *c,
+                     const struct llm_message *msgs,
+                     size_t n_msgs,
+                     const char *schema_json,
+                     char **out,
+                     struct fm_err *err)
+{
+    const struct llm_config *cfg = &c->cfg;
+    int rc = FM_OK;
+    cJSON *schema = NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = NULL;
+    if (schema_json) {
+        const char *end = NULL;
+        schema = cJSON_ParseWithLengthOpts(schema_json, strlen(schema_json), &end, 0);
+        if (!cJSON_IsObject(schema)) {
+            rc = fm_err_set(err, FM_EINVAL, "the reply schema is not a JSON object");
+            goto out;
+        }
+    }
+    if (!root || !cJSON_AddStringToObject(root, "model", cfg->model) ||
+        !(arr = cJSON_AddArrayToObject(root, "messages")))
+        goto nomem;
+    for (size_t i = 0; i < n_msgs; i++) {
+        const char *role = msgs[i].role;
+        if (!role || !msgs[i].content ||
+            (strcmp(role, "system") != 0 && strcmp(role, "user") != 0 &&
+             strcmp(role, "assistant") != 0)) {
+            rc = fm_err_set(err, FM_EINVAL,
+                            "chat message %zu needs a role (system, user or "
+                            "assistant) and a content",
+                            i);
+            goto out;
+        }
+        cJSON *m = cJSON_CreateObject();
+        if (!m || !cJSON_AddItemToArray(arr, m) || !cJSON_AddStringToObject(m, "role", role) ||
+            !cJSON_AddStringToObject(m, "content", msgs[i].content))
+            goto nomem;
+    }
+    if (!cJSON_AddBoolToObject(root, "stream", cfg->stream ? 1 : 0))
+        goto nomem;
+    if (cfg->api == LLM_API_OLLAMA) {
+        if (schema) {
+            cJSON_AddItemToObject(root, "format", schema);
+            schema = NULL;
+        }
+        cJSON *opt = cJSON_AddObjectToObject(root, "options");
+        if (!opt)
+            goto nomem;
+        if (cfg->temperature >= 0 && !cJSON_AddNumberToObject(opt, "temperature", cfg->temperature))
+            goto nomem;
+        if (cfg->seed >= 0 && !cJSON_AddNumberToObject(opt, "seed", (double)cfg->seed))
+            goto nomem;
+        if (cfg->num_ctx > 0 && !cJSON_AddNumberToObject(opt, "num_ctx", cfg->num_ctx))
+            goto nomem;
+        if (!cJSON_AddNumberToObject(opt, "num_predict", cfg->num_predict))
+            goto nomem;
+        if (cfg->keep_alive[0] && !cJSON_AddStringToObject(root, "keep_alive", cfg->keep_alive))
+            goto nomem;
+    } else {
+        if (cfg->temperature >= 0 &&
+            !cJSON_AddNumberToObject(root, "temperature", cfg->temperature))
+            goto nomem;
+        if (cfg->seed >= 0 && !cJSON_AddNumberToObject(root, "seed", (double)cfg->seed))
+            goto nomem;
+        if (!cJSON_AddNumberToObject(root, "max_tokens", cfg->num_predict))
+            goto nomem;
+        if (cfg->stream) {
+            cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
+            if (!so || !cJSON_AddBoolToObject(so, "include_usage", 1))
+                goto nomem;
+        }
+        if (schema) {
+            cJSON *rf = cJSON_AddObjectToObject(root, "response_format");
+            cJSON *js = rf ? cJSON_AddObjectToObject(rf, "json_schema") : NULL;
+            if (!js || !cJSON_AddStringToObject(rf, "type", "json_schema") ||
+                !cJSON_AddStringToObject(js, "name", "reply") ||
+                !cJSON_AddBoolToObject(js, "strict", 1))
+                goto nomem;
+            cJSON_AddItemToObject(js, "schema", schema);
+            schema = NULL;
+        }
+    }
+    *out = cJSON_PrintUnformatted(root);
+    if (!*out)
+        goto nomem;
+    goto out;
+nomem:
+    rc = fm_err_set(err, FM_ENOMEM, "chat request for %s", cfg->server);
+out:
+    cJSON_Delete(schema);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int llm_client_chat(struct llm_client *c,
+                    const struct llm_message *msgs,
+                    size_t n_msgs,
+                    const char *schema_json,
+                    const struct llm_stream_cb *cb,
+                    struct llm_reply *out,
+                    struct fm_err *err)
+{
+    char *body = NULL;
+    struct xfer x;
+    memset(&x, 0, sizeof(x));
+    int attempts = 0;
+    int64_t t0 = fm_time_mono_ns();
+    int rc = FM_OK;
+    if (n_msgs == 0) {
+        rc = fm_err_set(err, FM_EINVAL, "a chat needs at least one message");
+        goto out;
+    }
+    rc = chat_body(c, msgs, n_msgs, schema_json, &body, err);
+    if (rc < 0)
+        goto out;
+    const char *path = c->cfg.api == LLM_API_OPENAI ? "/v1/chat/completions" : "/api/chat";
+    enum proto proto = !c->cfg.stream                 ? PROTO_JSON
+                       : c->cfg.api == LLM_API_OPENAI ? PROTO_SSE
+                                                      : PROTO_NDJSON;
+    int64_t t_try = 0;
+    rc = run(c, path, body, proto, cb, &x, &attempts, err);
+    t_try = fm_time_mono_ns();
+    if (rc == FM_EHTTP && x.status == 404) {
+        /* Ollama says 404 both for a missing model ("model \"x\" not found, try pulling it
+         * first") and for a path it does not serve (then the server is something else). */
+        char text[ERR_TEXT_MAX + 1];
+        error_text(x.body.p, x.body.len, text, sizeof(text));
+        if (!strstr(text, "model"))
+            rc = fm_err_set(err, FM_EHTTP,
+                            "llm server %s has no %s (HTTP 404: %s): is the API (%s) right?",
+                            c->cfg.server, path, text, llm_api_name(c->cfg.api));
+        else if (c->cfg.api == LLM_API_OLLAMA)
+            rc = fm_err_set(err, FM_ENOTFOUND, "model %s is not available: run `ollama pull %s`",
+                            c->cfg.model, c->cfg.model);
+        else
+            rc = fm_err_set(err, FM_ENOTFOUND, "llm server %s: model %s not found (HTTP 404)",
+                            c->cfg.server, c->cfg.model);
+    } else if (rc == FM_EHTTP && (x.status == 401 || x.status == 403)) {
+        rc = key_refused(c, x.status, err);
+    }
+    if (rc < 0)
+        goto out;
+    if (proto == PROTO_JSON) {
+        rc = parse_object(&x, x.body.p ? x.body.p : "", x.body.len, 0);
+        if (rc < 0) {
+            rc = fm_err_set(err, x.perr.code, "%s", x.perr.msg);
+            goto out;
+        }
+        if (!x.done && c->cfg.api == LLM_API_OLLAMA) {
+            rc = fm_err_set(err, FM_EFORMAT, "llm server %s (model %s): the reply is not done",
+                            c->cfg.server, c->cfg.model);
+            goto out;
+        }
+        if (cb && cb->on_text && x.content.len)
+            cb->on_text(cb->arg, x.content.p, x.content.len);
+    }
+    if (!x.content.p && sbuf_add(&x.content, "", 0) < 0) {
+        rc = fm_err_set(err, FM_ENOMEM, "reply from %s", c->cfg.server);
+        goto out;
+    }
+    memset(out, 0, sizeof(*out));
+    out->content = x.content.p;
+    out->content_len = x.content.len;
+    x.content.p = NULL;
+    copy_str(out->done_reason, sizeof(out->done_reason), x.done_reason);
+    out->truncated = strcmp(x.done_reason, "length") == 0;
+    out->prompt_tokens = x.prompt_tokens;
+    out->reply_tokens = x.reply_tokens;
+    out->wall_s = (double)(t_try - t0) / 1e9;
+    out->gen_s = x.gen_s >= 0 ? x.gen_s : out->wall_s;
+    out->http_status = (int)x.status;
+    out->attempts = attempts;
+out:
+    cJSON_free(body);
+    xfer_fini(&x);
+    return scrub_key(c, rc, err);
+}
 
 int llm_api_parse(const char *s, enum llm_api *out, struct fm_err *err)
 {

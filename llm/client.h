@@ -9,7 +9,10 @@
  * OpenAI-compatible (LLM_API_OPENAI): GET /v1/models, POST /v1/chat/completions with
  * response_format {"type": "json_schema", ...}, max_tokens, temperature, seed; streamed
  * replies are server-sent events ("data: {...}", "data: [DONE]"). The API key is read from
- * the environment variable named in the configuration and is never printed or logged. */
+ * the environment variable named in the configuration and is never printed or logged.
+ * libcurl's global initialisation runs once, through pthread_once, in the first
+ * llm_client_new(), so clients may be made from any thread. Error messages never hold the
+ * API key: a copy quoted back by a server is replaced by "<api key>". */
 #ifndef LLM_CLIENT_H
 #define LLM_CLIENT_H
 
@@ -47,7 +50,10 @@ void llm_config_init(struct llm_config *cfg);
 
 /* Set cfg->server from url, or when url is NULL from OLLAMA_HOST (for Ollama), read the way
  * Ollama reads it: no scheme means http, no port means 11434 ("0.0.0.0" is reached as
- * 127.0.0.1). FM_EINVAL naming the URL when it cannot be used. */
+ * 127.0.0.1). FM_EINVAL naming the URL when it cannot be used.
+ * As in Ollama, http:// and https:// without a port mean 80 and 443; "::" is reached as
+ * [::1]; a trailing slash is dropped and a path kept (for a server behind a prefix). With
+ * the OpenAI API, llm_client_new() drops a final "/v1" (the paths it adds start with it). */
 int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err);
 
 struct llm_message {
