@@ -100,6 +100,13 @@ int cli_plot_model(const struct est_flow *f,
                    const char *dir,
                    const char *stem,
                    struct fm_err *err);
+struct est_compare;
+/* FM_OK when gnuplot is on PATH, else FM_EIO with a message that says how to install it. */
+int cli_plot_available(struct fm_err *err);
+/* Plots of a comparison: per side with packets, DIR/compare-<side>-length-cdf.png and
+ * -iat-cdf.png (CDFs of A and B) and -throughput.png (kbit/s over time). Returns 0 or a
+ * negative FM_E* code. */
+int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err *err);
 
 struct jw;
 struct trx_rstats;
@@ -123,5 +130,6 @@ int cmd_show(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
     {"generate", cmd_generate, "draw packets from a model into a pcap file"},
     {"replay", cmd_replay, "put a model or a capture on the wire, at the right moments"},
     {"receive", cmd_receive, "receive flows and report loss, jitter, delay, gaps and sizes"},
+    {"compare", cmd_compare, "compare two captures, or a capture and a model, flow by flow"},
     {"help", cmd_help, "show help for a command: flowmimic help COMMAND"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
