@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/err.h"
@@ -131,5 +132,19 @@ int cmd_generate(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+struct mdl_trace;
+/* Read a JSON trace or a capture (told apart by content; flow, an INDEX or SPEC, only for a
+ * capture) into t for the command cmd, reporting skipped frames; *is_json says which it was.
+ * For a capture, *frames (when frames is not NULL) gets each packet's frame number (free()).
+ * Returns CLI_EXIT_OK, or prints one line and returns CLI_EXIT_RUNTIME or CLI_EXIT_USAGE. */
+int cli_trace_read(const char *cmd,
+                   const char *path,
+                   const char *flow,
+                   int with_payload,
+                   struct mdl_trace *t,
+                   int *is_json,
+                   uint64_t **frames);
+int cmd_validate(int argc, char **argv);
 
 #endif

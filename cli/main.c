@@ -24,6 +24,8 @@ static const struct cmd cmds[] = {
     {"replay", cmd_replay, "put a model or a capture on the wire, at the right moments"},
     {"receive", cmd_receive, "receive flows and report loss, jitter, delay, gaps and sizes"},
     {"compare", cmd_compare, "compare two captures, or a capture and a model, flow by flow"},
+    {"convert", cmd_convert, "convert a JSON packet trace to pcap, or a capture to JSON"},
+    {"validate", cmd_validate, "check a JSON trace or a capture for protocol correctness"},
     {"help", cmd_help, "show help for a command: flowmimic help COMMAND"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,0 +1,495 @@
+/* estimator/trace_pcap.c - JSON packet traces to and from captures; see trace_pcap.h.
+ * Specifications: RFC 791 (IPv4), RFC 8200 (IPv6), RFC 768 (UDP), RFC 9293 (TCP), RFC 1071
+ * (the Internet checksum), RFC 3550 section 5.1 (RTP), tcpdump.org LINKTYPE_RAW.
+ *
+ *   IPv4:  |0x45| tos | total length | id=0 | DF | ttl | proto | checksum | src | dst |
+ *   IPv6:  |6| traffic class | flow label=0 | payload len | next hdr | hop limit | src | dst |
+ *   UDP:   | src port | dst port | length | checksum |
+ *   TCP:   | src port | dst port | seq | ack | 5<<4 | flags | window | checksum | urg=0 |
+ *   RTP:   |V|P=0|X=0|CC=0|M| PT | sequence | timestamp | SSRC |
+ */
+#include "estimator/trace_pcap.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "estimator/pcap_in.h"
+#include "estimator/reader.h"
+
+#define NS_PER_SEC 1000000000LL
+
+/* ---- capture -> trace ---- */
+
+static uint16_t be16_at(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The TCP header of a decoded packet: est_decode() gives where the payload starts, and the
+ * header ends there, 20 to 60 bytes earlier. The start is the offset whose ports, data offset
+ * and flags agree with the decoded ones (all four must match, so option bytes cannot pass
+ * for a header). Returns the offset, or -1 when none agrees. */
+static long find_tcp_header(const uint8_t *d, uint32_t caplen, const struct est_pkt *k)
+{
+    for (uint32_t hlen = 20; hlen <= 60; hlen += 4) {
+        if (k->payload_off < hlen || k->payload_off > caplen)
+            break;
+        const uint8_t *h = d + (k->payload_off - hlen);
+        if (be16_at(h) == k->sport && be16_at(h + 2) == k->dport && (h[12] >> 4) * 4u == hlen &&
+            h[13] == k->tcp_flags)
+            return (long)(k->payload_off - hlen);
+    }
+    return -1;
+}
+
+/* One decoded packet into a trace packet (without its payload); *bytes is set to the payload
+ * in the frame when it is to be kept and was captured whole, else to NULL. */
+static void pkt_from_decoded(const struct est_raw_pkt *raw,
+                             const struct est_pkt *k,
+                             int with_payload,
+                             struct mdl_trace_pkt *p,
+                             const uint8_t **bytes,
+                             uint64_t *cut)
+{
+    memset(p, 0, sizeof(*p));
+    int64_t ts = raw->ts_ns;
+    int64_t sec = ts / NS_PER_SEC;
+    int64_t nsec = ts % NS_PER_SEC;
+    if (nsec < 0) {
+        sec--;
+        nsec += NS_PER_SEC;
+    }
+    p->ts_sec = sec;
+    p->ts_nsec = (uint32_t)nsec;
+    p->proto = k->proto;
+    p->family = k->ip_version;
+    memcpy(p->src_ip, k->src, 16);
+    memcpy(p->dst_ip, k->dst, 16);
+    p->src_port = k->sport;
+    p->dst_port = k->dport;
+    p->ttl = k->ttl;
+    p->dscp = k->dscp;
+    p->payload_length = k->payload_len;
+    p->udp_length = -1;
+    const uint8_t *d = raw->data;
+    int whole = k->payload_off <= raw->caplen && raw->caplen - k->payload_off >= k->payload_len;
+    *bytes = with_payload && whole ? d + k->payload_off : NULL;
+    if (with_payload && !whole)
+        ++*cut;
+    if (k->proto == 17) {
+        /* The UDP header is the 8 bytes before the payload. */
+        if (k->payload_off >= 8 && k->payload_off <= raw->caplen)
+            p->udp_length = be16_at(d + k->payload_off - 4);
+        /* RFC 5761 section 4: on a port shared with RTCP, a second byte of 192 to 223 is an
+         * RTCP packet type (200 SR to 207 XR and the rest of the range), never RTP. */
+        unsigned b1 = (k->rtp.marker ? 0x80u : 0u) | k->rtp.payload_type;
+        if (k->rtp.valid && !(b1 >= 192 && b1 <= 223)) {
+            p->has_rtp = 1;
+            p->rtp.version = 2; /* the decoder accepts nothing else */
+            p->rtp.payload_type = k->rtp.payload_type;
+            p->rtp.marker = k->rtp.marker;
+            p->rtp.seq = k->rtp.seq;
+            p->rtp.timestamp = k->rtp.timestamp;
+            p->rtp.ssrc = k->rtp.ssrc;
+        }
+    } else {
+        p->has_tcp = 1;
+        p->tcp.flags = k->tcp_flags;
+        long h = find_tcp_header(d, raw->caplen, k);
+        if (h >= 0) {
+            p->tcp.seq = be32_at(d + h + 4);
+            p->tcp.ack = be32_at(d + h + 8);
+            p->tcp.window = be16_at(d + h + 14);
+        }
+    }
+}
+
+int est_trace_from_pcap(const char *path,
+                        const struct est_flow_key *flow,
+                        int with_payload,
+                        struct mdl_trace *t,
+                        struct est_trace_read_stats *stats,
+                        uint64_t **frames,
+                        struct fm_err *err)
+{
+    struct est_pcap_in *in = NULL;
+    uint64_t *fr = NULL;
+    size_t fr_cap = 0;
+    struct mdl_trace tmp;
+    struct est_trace_read_stats st;
+    memset(&st, 0, sizeof(st));
+    mdl_trace_init(&tmp);
+    int rc = est_pcap_open(path, &in, err);
+    if (rc < 0)
+        goto out;
+    st.linktype = est_pcap_linktype(in);
+    for (;;) {
+        struct est_raw_pkt raw;
+        struct est_pkt k;
+        int r = est_pcap_next(in, &raw, err);
+        if (r < 0) {
+            rc = r;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        st.frames++;
+        enum est_decode_status s = est_decode(st.linktype, raw.data, raw.caplen, raw.wirelen, &k);
+        st.status[s]++;
+        if (s != EST_DEC_OK)
+            continue;
+        if (flow) {
+            struct est_endpoint a;
+            struct est_endpoint b;
+            struct est_flow_key key;
+            memcpy(a.addr, k.src, 16);
+            a.port = k.sport;
+            memcpy(b.addr, k.dst, 16);
+            b.port = k.dport;
+            est_flow_key_make(&key, k.ip_version, k.proto, &a, &b);
+            if (!est_flow_key_equal(&key, flow)) {
+                st.other_flows++;
+                continue;
+            }
+        }
+        struct mdl_trace_pkt p;
+        const uint8_t *bytes = NULL;
+        pkt_from_decoded(&raw, &k, with_payload, &p, &bytes, &st.payload_cut);
+        rc = mdl_trace_append(&tmp, &p, err);
+        if (rc < 0)
+            goto out;
+        if (bytes) {
+            /* The trace owns its payloads: a copy, one byte at least so that a known empty
+             * payload stays distinct from an unknown one (as mdl_trace_append does). */
+            struct mdl_trace_pkt *q = &tmp.pkts[tmp.n - 1];
+            q->payload = malloc(p.payload_length ? p.payload_length : 1);
+            if (!q->payload) {
+                rc = fm_err_set(err, FM_ENOMEM, "payload of packet %zu", tmp.n - 1);
+                goto out;
+            }
+            memcpy(q->payload, bytes, p.payload_length);
+        }
+        if (frames && (!fr || tmp.n > fr_cap)) {
+            size_t cap = fr_cap ? 2 * fr_cap : 1024;
+            uint64_t *nf = realloc(fr, cap * sizeof(*nf));
+            if (!nf) {
+                rc = fm_err_set(err, FM_ENOMEM, "frame numbers of '%s'", path);
+                goto out;
+            }
+            fr = nf;
+            fr_cap = cap;
+        }
+        if (fr)
+            fr[tmp.n - 1] = st.frames;
+        st.kept++;
+    }
+    mdl_trace_free(t);
+    *t = tmp;
+    mdl_trace_init(&tmp);
+    if (frames) {
+        *frames = fr;
+        fr = NULL;
+    }
+    rc = FM_OK;
+out:
+    if (rc < 0)
+        mdl_trace_free(t);
+    if (stats)
+        *stats = st;
+    free(fr);
+    mdl_trace_free(&tmp);
+    est_pcap_close(in);
+    return rc;
+}
+
+int est_trace_flow_select(const char *path,
+                          const char *arg,
+                          struct est_flow_key *key,
+                          struct fm_err *err)
+{
+    struct est_flow_table *t = NULL;
+    int rc = FM_OK;
+    size_t digits = strspn(arg, "0123456789");
+    if (digits == 0 || arg[digits] != '\0' || digits > 9)
+        return est_flow_spec_parse(arg, key, err);
+    size_t index = (size_t)strtoul(arg, NULL, 10);
+    t = est_flow_table_new();
+    if (!t)
+        return fm_err_set(err, FM_ENOMEM, "flows of '%s'", path);
+    rc = est_read_capture(path, t, NULL, NULL, NULL, NULL, err);
+    if (rc < 0)
+        goto out;
+    size_t n = 0;
+    struct est_flow *const *flows = est_flow_table_sorted(t, &n);
+    if (!flows) {
+        rc = fm_err_set(err, FM_ENOMEM, "flows of '%s'", path);
+        goto out;
+    }
+    if (index >= n) {
+        if (n == 0)
+            rc = fm_err_set(err, FM_ENOTFOUND, "'%s' holds no UDP or TCP flows", path);
+        else
+            rc = fm_err_set(err, FM_ENOTFOUND,
+                            "flow %zu is not in '%s', which has %zu flows (0 to %zu): see "
+                            "'flowmimic flows %s'",
+                            index, path, n, n - 1, path);
+        goto out;
+    }
+    *key = flows[index]->key;
+out:
+    est_flow_table_free(t);
+    return rc;
+}
+
+int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *err)
+{
+    uint8_t head[512];
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fm_err_set(err, FM_EIO, "cannot read '%s': not a regular file", path);
+    }
+    size_t n = fread(head, 1, sizeof(head), f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return fm_err_set(err, FM_EIO, "cannot read '%s'", path);
+    *kind = EST_TRACE_UNKNOWN;
+    if (n >= 4) {
+        /* pcap in both byte orders, micro- and nanosecond; pcapng's section header block. */
+        static const uint8_t magics[][4] = {
+            {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},
+            {0x4d, 0x3c, 0xb2, 0xa1}, {0x0a, 0x0d, 0x0d, 0x0a},
+        };
+        for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
+            if (memcmp(head, magics[i], 4) == 0)
+                *kind = EST_TRACE_PCAP;
+        }
+    }
+    size_t i = 0;
+    /* A UTF-8 byte order mark is not JSON, but editors write one. */
+    if (n >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
+        i = 3;
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
+        i++;
+    if (*kind == EST_TRACE_UNKNOWN && i < n && (head[i] == '{' || head[i] == '['))
+        *kind = EST_TRACE_JSON;
+    return FM_OK;
+}
+
+/* ---- trace -> capture ---- */
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* RFC 1071: the one's complement sum of 16-bit words, added onto sum, not yet folded. */
+static uint32_t sum_words(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t cap, size_t *len)
+{
+    size_t iph = p->family == 6 ? 40 : 20;
+    size_t l4h = p->proto == 6 ? 20 : 8;
+    size_t l4len = l4h + p->payload_length;
+    size_t total = iph + l4len;
+    /* The IP length fields are 16 bits: IPv4's counts its header, IPv6's does not. */
+    if (total > cap || (p->family == 6 ? l4len : total) > 65535)
+        return FM_EINVAL;
+    memset(buf, 0, total);
+    uint8_t *ip = buf;
+    uint8_t *l4 = buf + iph;
+    uint8_t *pl = l4 + l4h;
+    unsigned tos = p->dscp >= 0 ? (unsigned)p->dscp << 2 : 0;
+    unsigned ttl = p->ttl >= 0 ? (unsigned)p->ttl : 64;
+
+    /* The payload: the trace's bytes, or an RTP header from the rtp fields, or zeros. */
+    if (p->payload) {
+        memcpy(pl, p->payload, p->payload_length);
+    } else if (p->has_rtp) {
+        uint8_t rtp[12];
+        rtp[0] = (uint8_t)(p->rtp.version << 6);
+        rtp[1] = (uint8_t)((p->rtp.marker ? 0x80u : 0u) | (p->rtp.payload_type & 0x7fu));
+        put16(rtp + 2, p->rtp.seq);
+        put32(rtp + 4, p->rtp.timestamp);
+        put32(rtp + 8, p->rtp.ssrc);
+        memcpy(pl, rtp, p->payload_length < 12 ? p->payload_length : 12);
+    }
+
+    /* The pseudo-header of the transport checksum: addresses, protocol, length. */
+    uint32_t sum = 0;
+    if (p->family == 6) {
+        ip[0] = (uint8_t)(0x60u | tos >> 4);
+        ip[1] = (uint8_t)((tos & 0x0fu) << 4);
+        put16(ip + 4, (unsigned)l4len);
+        ip[6] = p->proto;
+        ip[7] = (uint8_t)ttl;
+        memcpy(ip + 8, p->src_ip, 16);
+        memcpy(ip + 24, p->dst_ip, 16);
+        sum = sum_words(sum, p->src_ip, 16);
+        sum = sum_words(sum, p->dst_ip, 16);
+    } else {
+        ip[0] = 0x45;
+        ip[1] = (uint8_t)tos;
+        put16(ip + 2, (unsigned)total);
+        put16(ip + 6, 0x4000); /* DF */
+        ip[8] = (uint8_t)ttl;
+        ip[9] = p->proto;
+        memcpy(ip + 12, p->src_ip, 4);
+        memcpy(ip + 16, p->dst_ip, 4);
+        put16(ip + 10, fold(sum_words(0, ip, 20)));
+        sum = sum_words(sum, p->src_ip, 4);
+        sum = sum_words(sum, p->dst_ip, 4);
+    }
+    sum += p->proto;
+    sum += (uint32_t)l4len;
+
+    put16(l4, p->src_port);
+    put16(l4 + 2, p->dst_port);
+    if (p->proto == 6) {
+        put32(l4 + 4, p->tcp.seq);
+        put32(l4 + 8, p->tcp.ack);
+        l4[12] = 5u << 4;
+        l4[13] = p->tcp.flags;
+        put16(l4 + 14, p->tcp.window);
+        put16(l4 + 16, fold(sum_words(sum, l4, l4len)));
+    } else {
+        /* A udp_length in the trace is written as it is, even a wrong one: validate and
+         * Wireshark should see what the trace says. */
+        put16(l4 + 4, p->udp_length >= 0 ? (unsigned)p->udp_length : (unsigned)l4len);
+        uint16_t c = fold(sum_words(sum, l4, l4len));
+        /* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
+        put16(l4 + 6, c ? c : 0xffffu);
+    }
+    *len = total;
+    return FM_OK;
+}
+
+int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err *err)
+{
+    pcap_t *dead = NULL;
+    pcap_dumper_t *dumper = NULL;
+    FILE *fp = NULL;
+    uint8_t *frame = NULL;
+    char *tmp = NULL;
+    int fd = -1;
+    int rc = FM_OK;
+
+    size_t plen = strlen(path);
+    tmp = malloc(plen + 16);
+    frame = malloc(EST_TRACE_FRAME_MAX);
+    if (tmp)
+        tmp[0] = '\0'; /* nothing to remove yet */
+    if (!tmp || !frame) {
+        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+        goto out;
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        tmp[0] = '\0'; /* nothing was created */
+        goto out;
+    }
+    if (fchmod(fd, 0644) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    fp = fdopen(fd, "wb");
+    if (!fp) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    fd = -1; /* fp owns it */
+    dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, EST_TRACE_FRAME_MAX,
+                                                PCAP_TSTAMP_PRECISION_NANO);
+    if (!dead) {
+        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+        goto out;
+    }
+    dumper = pcap_dump_fopen(dead, fp);
+    if (!dumper) {
+        rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(dead));
+        goto out;
+    }
+    fp = NULL; /* the dumper owns it: pcap_dump_close() closes it */
+    for (size_t i = 0; i < t->n; i++) {
+        const struct mdl_trace_pkt *p = &t->pkts[i];
+        size_t len = 0;
+        if (est_trace_frame_build(p, frame, EST_TRACE_FRAME_MAX, &len) < 0) {
+            rc = fm_err_set(err, FM_EINVAL, "packet %zu: %lu payload bytes do not fit an IP packet",
+                            i, (unsigned long)p->payload_length);
+            goto out;
+        }
+        struct pcap_pkthdr h;
+        memset(&h, 0, sizeof(h));
+        h.ts.tv_sec = (time_t)p->ts_sec;
+        h.ts.tv_usec = (suseconds_t)p->ts_nsec; /* nanoseconds: the file is opened as such */
+        h.caplen = (bpf_u_int32)len;
+        h.len = (bpf_u_int32)len;
+        pcap_dump((u_char *)dumper, &h, frame);
+    }
+    FILE *df = pcap_dump_file(dumper);
+    if (pcap_dump_flush(dumper) != 0 || ferror(df) || fsync(fileno(df)) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    pcap_dump_close(dumper);
+    dumper = NULL;
+    if (rename(tmp, path) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    tmp[0] = '\0'; /* renamed: nothing to remove */
+out:
+    if (dumper)
+        pcap_dump_close(dumper);
+    if (fp)
+        fclose(fp);
+    if (fd >= 0)
+        close(fd);
+    if (dead)
+        pcap_close(dead);
+    if (tmp && tmp[0])
+        unlink(tmp);
+    free(tmp);
+    free(frame);
+    return rc;
+}

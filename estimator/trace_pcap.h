@@ -1,0 +1,78 @@
+/* estimator/trace_pcap.h - JSON packet traces to and from captures.
+ * A capture becomes a struct mdl_trace through the estimator's own reader and decoder
+ * (estimator/pcap_in.h, estimator/parse.h), so every link type `flows` reads is read here too.
+ * A trace becomes a pcap file of link type RAW (LINKTYPE_RAW 101: each frame starts with the
+ * IPv4 or IPv6 header, no invented MAC addresses) at nanosecond resolution, with headers
+ * built by hand: RFC 791 IPv4 (DF set, id 0, header checksum), RFC 8200 IPv6 (flow label 0),
+ * RFC 768 UDP and RFC 9293 TCP (20-byte header, no options) with their pseudo-header
+ * checksums, and the payload from the trace or, when only its length is known, an RFC 3550
+ * RTP header from the packet's rtp fields followed by zeros. Fields the trace does not hold
+ * (IP id, TCP options, IPv6 flow label, link layer) are not kept. Not thread-safe; nothing
+ * here keeps state between calls. */
+#ifndef ESTIMATOR_TRACE_PCAP_H
+#define ESTIMATOR_TRACE_PCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "estimator/flow.h"
+#include "estimator/parse.h"
+#include "models/trace.h"
+
+/* What reading a capture into a trace skipped. */
+struct est_trace_read_stats {
+    uint64_t frames;                  /* frames read */
+    uint64_t kept;                    /* packets put into the trace */
+    uint64_t status[EST_DEC_NSTATUS]; /* frames per decode outcome */
+    uint64_t other_flows;             /* UDP/TCP packets of other flows (with a flow filter) */
+    uint64_t payload_cut;             /* kept packets whose payload the snap length cut, so
+                                         only payload_length is written */
+    int linktype;
+};
+
+/* Read every UDP and TCP packet of the capture at path (or only those of flow, when not NULL)
+ * into t, in file order. with_payload: 1 to keep the payload bytes, 0 for payload_length only.
+ * Frames that are not UDP/TCP over IP, or that are fragments, truncated or malformed, are
+ * counted in stats (may be NULL) and skipped. When frames is not NULL, *frames becomes a new
+ * array (the caller frees it) of each packet's frame number in the file, from 1 as Wireshark
+ * counts. Returns FM_OK, FM_ENOMEM, or the FM_EIO / FM_EFORMAT of est_pcap_open() and
+ * est_pcap_next(); on failure t is left empty and *frames untouched. */
+int est_trace_from_pcap(const char *path,
+                        const struct est_flow_key *flow,
+                        int with_payload,
+                        struct mdl_trace *t,
+                        struct est_trace_read_stats *stats,
+                        uint64_t **frames,
+                        struct fm_err *err);
+
+/* What a file holds, from its first bytes: a pcap or pcapng capture (by magic number), JSON
+ * (the first non-blank byte is '{' or '['), or neither. */
+enum est_trace_kind { EST_TRACE_UNKNOWN, EST_TRACE_JSON, EST_TRACE_PCAP };
+
+/* Look at the start of path. Returns FM_OK and sets *kind (EST_TRACE_UNKNOWN when it is
+ * neither), or FM_EIO when the file cannot be opened or read, or is not a regular file. */
+int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *err);
+
+/* The flow a --flow argument names in the capture at path: a spec as est_flow_spec_parse()
+ * reads it ("udp A:PORT B:PORT"), or an index as `flowmimic flows` shows it (which reads the
+ * capture once). Returns FM_OK and sets *key, FM_EINVAL (a bad spec), FM_ENOTFOUND (no such
+ * index), or the errors of reading the capture. */
+int est_trace_flow_select(const char *path,
+                          const char *arg,
+                          struct est_flow_key *key,
+                          struct fm_err *err);
+
+/* The frame (IP header onwards) for one packet into buf of cap bytes: the length in *len.
+ * Returns FM_OK, or FM_EINVAL when the packet does not fit (cap is too small). */
+int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t cap, size_t *len);
+
+/* The largest frame est_trace_frame_build() makes: a full IPv6 payload plus its header. */
+#define EST_TRACE_FRAME_MAX (40 + 65535)
+
+/* Write t to path as a pcap file (see above), atomically: through a temporary file beside
+ * path, flushed and renamed, so a reader sees the old file or the whole new one. Returns
+ * FM_OK, FM_EIO (cannot write) or FM_ENOMEM. */
+int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err *err);
+
+#endif
