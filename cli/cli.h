@@ -131,6 +131,7 @@ int cmd_show(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
+int cmd_agents(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 struct mdl_trace;

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
     {"generate", cmd_generate, "draw packets from a model into a pcap file"},
     {"replay", cmd_replay, "put a model or a capture on the wire, at the right moments"},
     {"receive", cmd_receive, "receive flows and report loss, jitter, delay, gaps and sizes"},
+    {"agents", cmd_agents, "let LLM agents propose and review variants of a model"},
     {"compare", cmd_compare, "compare two captures, or a capture and a model, flow by flow"},
     {"convert", cmd_convert, "convert a JSON packet trace to pcap, or a capture to JSON"},
     {"validate", cmd_validate, "check a JSON trace or a capture for protocol correctness"},
@@ -34,8 +35,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: flowmimic [-v|-vv|-q] <command> [options] args\n"
                "       flowmimic --version | --help | help <command>\n\n"
-               "flowmimic learns how a real UDP video or voice flow behaves from a capture\n"
-               "and fits a statistical model of it.\n\nCommands:\n");
+               "flowmimic learns how a real UDP video or voice flow behaves from a capture,\n"
+               "fits a statistical model of it and plays it back onto a network.\n\nCommands:\n");
     for (size_t i = 0; i < NCMDS; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
     fprintf(f, "\nGlobal options:\n"

@@ -867,9 +867,11 @@ curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm
         return fm_err_set(err, FM_ENET,
                           "llm server %s: cannot resolve the host name (check the URL)", srv);
     case CURLE_OPERATION_TIMEDOUT: {
-        curl_off_t connect_us = 0;
-        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
-        if (connect_us == 0)
+        /* The request's size tells whether it went out; the connect time does not, as it is
+         * 0 too on a connection reused from the previous request. */
+        long request_bytes = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &request_bytes);
+        if (request_bytes == 0)
             return fm_err_set(err, FM_ETIMEDOUT,
                               "llm server %s: no connection within %g s (is the address right?)",
                               srv,
