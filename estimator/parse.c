@@ -209,8 +209,10 @@ static void decode_rtp(const struct fm_rd *r, uint32_t payload_len, struct est_r
     if (b0 >> 6 != 2)
         return;
     unsigned pt = b1 & 0x7fu;
-    /* RTCP packet types 200..204 (SR, RR, SDES, BYE, APP) read as marker + PT 72..76. */
-    if (pt >= 72 && pt <= 76)
+    /* RTCP's second byte is 192..223 (RFC 5761 section 4: SR, RR, SDES, BYE, APP, RTPFB,
+     * PSFB, XR, ...), which reads as payload type 64..95; RTP that shares a port with RTCP
+     * never uses those, so they are not RTP. */
+    if (pt >= 64 && pt <= 95)
         return;
     uint32_t hdr = RTP_HDR_LEN + 4u * (b0 & 0x0fu);
     if (hdr > payload_len)

@@ -784,9 +784,13 @@ static void test_rtp(void **state)
     assert_int_equal(p.rtp.valid, 0);
     pl[0] = 0x80;
 
-    /* RTCP sender and receiver reports look like marker + PT 72..76. */
-    for (unsigned pt = 200; pt <= 204; pt++) {
+    /* RTCP (SR, RR, SDES, BYE, APP, the feedback types 205 and 206, XR 207, ...) looks like
+     * payload types 64..95, with or without the marker bit. */
+    for (unsigned pt = 192; pt <= 223; pt++) {
         pl[1] = (uint8_t)pt;
+        assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
+        assert_int_equal(p.rtp.valid, 0);
+        pl[1] = (uint8_t)(pt & 0x7fu);
         assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
         assert_int_equal(p.rtp.valid, 0);
     }
