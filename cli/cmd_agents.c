@@ -41,6 +41,7 @@ enum {
     OPT_SEED,
     OPT_NUM_PREDICT,
     OPT_NUM_CTX,
+    OPT_KEEP_ALIVE,
     OPT_TASK,
     OPT_PROMPTS,
     OPT_REPEAT,
@@ -81,6 +82,9 @@ static const struct cli_opt opts[] = {
     {"num-predict", OPT_NUM_PREDICT, required_argument, "N",
      "cap on tokens per reply (default 2048)"},
     {"num-ctx", OPT_NUM_CTX, required_argument, "N", "context size (default: the server's)"},
+    {"keep-alive", OPT_KEEP_ALIVE, required_argument, "DUR",
+     "Ollama: keep the model loaded this long after a request\n(30s, 10m, 1h, -1 for ever, 0 to "
+     "unload; default: the\nserver's, 5m)"},
     {"task", OPT_TASK, required_argument, "TEXT",
      "what to ask the generator (default: test variations\nof QoS marking, TTL, ports, sizes "
      "and rates)"},
@@ -146,11 +150,35 @@ struct agents_opts {
     long seed_sent; /* -1: not sent */
     long num_predict;
     long num_ctx;
+    const char *keep_alive;
     const char *prompts;
     long repeat;
     int json;
     int quiet;
 };
+
+/* A keep_alive duration as Ollama reads it: a number of seconds, or a number with a unit
+ * (ms, s, m, h); negative keeps the model loaded for ever, 0 unloads it at once. */
+static int parse_keep_alive(const char *arg, const char **out, struct fm_err *err)
+{
+    const char *p = arg;
+    if (*p == '-')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    if (digits && *p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        p += frac ? frac + 1 : 0;
+    }
+    if (strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 || strcmp(p, "m") == 0 || strcmp(p, "h") == 0)
+        p += strlen(p);
+    if (!digits || *p || strlen(arg) >= sizeof(((struct llm_config *)0)->keep_alive))
+        return fm_err_set(err, FM_EINVAL,
+                          "--keep-alive: expected a duration such as 30s, 10m, 1h or -1, got '%s'",
+                          arg);
+    *out = arg;
+    return FM_OK;
+}
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
@@ -230,6 +258,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         return fm_parse_long(arg, 16, 1000000, "--num-predict", &o->num_predict, err);
     case OPT_NUM_CTX:
         return fm_parse_long(arg, 256, 10000000, "--num-ctx", &o->num_ctx, err);
+    case OPT_KEEP_ALIVE:
+        return parse_keep_alive(arg, &o->keep_alive, err);
     case OPT_TASK:
         if (!arg[0])
             return fm_err_set(err, FM_EINVAL, "--task: give the text of a task");
@@ -276,6 +306,8 @@ static int make_config(const struct agents_opts *o,
         cfg->num_predict = (int)o->num_predict;
     if (o->num_ctx > 0)
         cfg->num_ctx = (int)o->num_ctx;
+    if (o->keep_alive)
+        snprintf(cfg->keep_alive, sizeof(cfg->keep_alive), "%s", o->keep_alive);
     cfg->stop = &cli_stop;
     return FM_OK;
 }

@@ -126,7 +126,20 @@ check "happy: schema sent as format" grep -q '"format": {' <<<"$body"
 check "happy: num_predict always sent" grep -q '"num_predict": 2048' <<<"$body"
 check "happy: generator sees drawn packets" grep -q 'Packets drawn from the model' <<<"$body"
 check "happy: two chat requests" test "$(grep -c '/api/chat' "$tmp/log.jsonl")" = 2
+check "happy: no keep_alive unless asked" test "$(grep -c '"keep_alive"' "$tmp/log.jsonl")" = 0
 stop_stub
+
+# --keep-alive reaches the server on every chat request; a malformed duration is a usage error.
+start_stub "$data/happy.json"
+agents --server "$url" --keep-alive 10m "$model"
+expect "keep-alive: exit 0" 0
+check "keep-alive: sent with each chat" \
+    test "$(grep -c '"keep_alive": "10m"' "$tmp/log.jsonl")" = 2
+stop_stub
+run "$fm" agents --keep-alive 10min "$model"
+expect "keep-alive: bad duration" 2 "--keep-alive"
+run "$fm" agents --keep-alive 5x "$model"
+expect "keep-alive: bad unit" 2 "expected a duration"
 
 # --json
 start_stub "$data/happy.json"
