@@ -145,7 +145,7 @@ static void print_text(const char *path,
         printf("valid\n");
         return;
     }
-    printf("invalid: %llu violations (", (unsigned long long)r->total);
+    printf("invalid: %llu violation%s (", (unsigned long long)r->total, r->total == 1 ? "" : "s");
     const char *sep = "";
     for (int i = 0; i < EST_V_NRULES; i++) {
         if (r->per_rule[i]) {

@@ -121,7 +121,7 @@ for f in "$data"/invalid_*.json; do
     check "$rule: exit 1" test "$rc" = 1
     check "$rule: reported as 'packet N: $rule: expected X, got Y'" \
         grep -q "^packet [0-9]*: $rule: expected .*, got " "$tmp/out"
-    check "$rule: summary" grep -q "invalid: [0-9]* violations (.*$rule [0-9]" "$tmp/out"
+    check "$rule: summary" grep -q "invalid: [0-9]* violations\? (.*$rule [0-9]" "$tmp/out"
 done
 for f in "$data"/valid_*.json; do
     run "$fm" validate "$f"
