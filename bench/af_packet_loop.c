@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/inet.h"
 #include "common/num.h"
 
 #define ETH_HLEN    14
@@ -47,22 +48,6 @@ static int64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint16_t ipv4_checksum(const uint8_t *h)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i < IPV4_HLEN; i += 2)
-        sum += (uint32_t)h[i] << 8 | h[i + 1];
-    while (sum >> 16)
-        sum = (sum & 0xffffU) + (sum >> 16);
-    return (uint16_t)~sum;
 }
 
 static int hex_digit(char c)
@@ -98,24 +83,25 @@ build_frame(uint8_t *buf, const uint8_t dst_mac[6], const uint8_t src_mac[6], ui
     static const uint8_t dst_ip[4] = {198, 18, 0, 2};
     memcpy(buf, dst_mac, 6);
     memcpy(buf + 6, src_mac, 6);
-    put16(buf + 12, 0x0800);
+    fm_put_be16(buf + 12, 0x0800);
     uint8_t *ip = buf + ETH_HLEN;
     ip[0] = 0x45;
     ip[1] = 0;
-    put16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
-    put16(ip + 4, 0);
-    put16(ip + 6, 0x4000);
+    fm_put_be16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
+    fm_put_be16(ip + 4, 0);
+    fm_put_be16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = 17;
-    put16(ip + 10, 0);
+    fm_put_be16(ip + 10, 0);
     memcpy(ip + 12, src_ip, 4);
     memcpy(ip + 16, dst_ip, 4);
-    put16(ip + 10, ipv4_checksum(ip));
+    /* RFC 791: the header checksum, computed with its field zero. */
+    fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, IPV4_HLEN)));
     uint8_t *udp = ip + IPV4_HLEN;
-    put16(udp, 5004);
-    put16(udp + 2, 5006);
-    put16(udp + 4, UDP_HLEN + payload_len);
-    put16(udp + 6, 0);
+    fm_put_be16(udp, 5004);
+    fm_put_be16(udp + 2, 5006);
+    fm_put_be16(udp + 4, UDP_HLEN + payload_len);
+    fm_put_be16(udp + 6, 0);
     uint8_t *pl = udp + UDP_HLEN;
     memset(pl, 0x5a, payload_len);
     if (payload_len >= 12) {

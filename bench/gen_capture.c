@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/inet.h"
 #include "common/num.h"
 
 #define ETH_HLEN    14
@@ -57,31 +58,6 @@ static double next_unit(uint64_t *state)
 static uint32_t next_range(uint64_t *state, uint32_t lo, uint32_t hi)
 {
     return lo + (uint32_t)(next_u64(state) % (uint64_t)(hi - lo + 1));
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* RFC 791 header checksum over the 20-byte header (checksum field zero on entry). */
-static uint16_t ipv4_checksum(const uint8_t *h)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i < IPV4_HLEN; i += 2)
-        sum += (uint32_t)h[i] << 8 | h[i + 1];
-    while (sum >> 16)
-        sum = (sum & 0xffffU) + (sum >> 16);
-    return (uint16_t)~sum;
 }
 
 static void flows_init(struct gen_flow *flows, size_t n, uint64_t *rng)
@@ -157,26 +133,27 @@ static uint32_t build_frame(
     const uint8_t mac_src[6] = {0x02, 0x00, f->ip[src][1], f->ip[src][2], f->ip[src][3], 0x01};
     memcpy(eth, mac_dst, 6);
     memcpy(eth + 6, mac_src, 6);
-    put16(eth + 12, 0x0800);
+    fm_put_be16(eth + 12, 0x0800);
 
     uint8_t *ip = eth + ETH_HLEN;
     ip[0] = 0x45;
     ip[1] = f->kind == KIND_OTHER ? 0 : (uint8_t)(34 << 2); /* DSCP AF41 for media */
-    put16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
-    put16(ip + 4, ip_id);
-    put16(ip + 6, 0x4000); /* DF */
+    fm_put_be16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
+    fm_put_be16(ip + 4, ip_id);
+    fm_put_be16(ip + 6, 0x4000); /* DF */
     ip[8] = 64;
     ip[9] = 17;
-    put16(ip + 10, 0);
+    fm_put_be16(ip + 10, 0);
     memcpy(ip + 12, f->ip[src], 4);
     memcpy(ip + 16, f->ip[dst], 4);
-    put16(ip + 10, ipv4_checksum(ip));
+    /* RFC 791: the header checksum, computed with its field zero. */
+    fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, IPV4_HLEN)));
 
     uint8_t *udp = ip + IPV4_HLEN;
-    put16(udp, f->port[src]);
-    put16(udp + 2, f->port[dst]);
-    put16(udp + 4, UDP_HLEN + payload_len);
-    put16(udp + 6, 0); /* no checksum, allowed over IPv4 (RFC 768) */
+    fm_put_be16(udp, f->port[src]);
+    fm_put_be16(udp + 2, f->port[dst]);
+    fm_put_be16(udp + 4, UDP_HLEN + payload_len);
+    fm_put_be16(udp + 6, 0); /* no checksum, allowed over IPv4 (RFC 768) */
 
     uint8_t *pl = udp + UDP_HLEN;
     memset(pl, 0x5a, payload_len);
@@ -184,9 +161,9 @@ static uint32_t build_frame(
         const int marker = payload_len < MAX_PAYLOAD;
         pl[0] = 0x80;
         pl[1] = (uint8_t)((marker ? 0x80 : 0) | (f->kind == KIND_VIDEO ? 96 : 0));
-        put16(pl + 2, f->seq[dir]++);
-        put32(pl + 4, (uint32_t)(ts_ns / 11111)); /* about a 90 kHz clock */
-        put32(pl + 8, f->ssrc[dir]);
+        fm_put_be16(pl + 2, f->seq[dir]++);
+        fm_put_be32(pl + 4, (uint32_t)(ts_ns / 11111)); /* about a 90 kHz clock */
+        fm_put_be32(pl + 8, f->ssrc[dir]);
     }
     return ETH_HLEN + IPV4_HLEN + UDP_HLEN + payload_len;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/inet.h"
 #include "common/num.h"
 
 #define ETH_HLEN    14
@@ -47,31 +48,6 @@ static uint64_t next_u64(uint64_t *state)
 static double next_unit(uint64_t *state)
 {
     return (double)(next_u64(state) >> 11) * 0x1.0p-53;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* RFC 791 header checksum over the 20-byte header (checksum field zero on entry). */
-static uint16_t ipv4_checksum(const uint8_t *h)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i < IPV4_HLEN; i += 2)
-        sum += (uint32_t)h[i] << 8 | h[i + 1];
-    while (sum >> 16)
-        sum = (sum & 0xffffU) + (sum >> 16);
-    return (uint16_t)~sum;
 }
 
 static int hex_digit(char c)
@@ -111,37 +87,38 @@ static uint32_t build_frame(uint8_t *buf,
 {
     memcpy(buf, dst_mac, 6);
     memcpy(buf + 6, src_mac, 6);
-    put16(buf + 12, 0x0800);
+    fm_put_be16(buf + 12, 0x0800);
 
     uint8_t *ip = buf + ETH_HLEN;
     static const uint8_t src_ip[4] = {198, 18, 0, 1};
     static const uint8_t dst_ip[4] = {198, 18, 0, 2};
     ip[0] = 0x45;
     ip[1] = 34 << 2; /* DSCP AF41, as video */
-    put16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
-    put16(ip + 4, i);
-    put16(ip + 6, 0x4000); /* DF */
+    fm_put_be16(ip + 2, IPV4_HLEN + UDP_HLEN + payload_len);
+    fm_put_be16(ip + 4, i);
+    fm_put_be16(ip + 6, 0x4000); /* DF */
     ip[8] = 64;
     ip[9] = 17;
-    put16(ip + 10, 0);
+    fm_put_be16(ip + 10, 0);
     memcpy(ip + 12, src_ip, 4);
     memcpy(ip + 16, dst_ip, 4);
-    put16(ip + 10, ipv4_checksum(ip));
+    /* RFC 791: the header checksum, computed with its field zero. */
+    fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, IPV4_HLEN)));
 
     uint8_t *udp = ip + IPV4_HLEN;
-    put16(udp, SRC_PORT);
-    put16(udp + 2, DST_PORT);
-    put16(udp + 4, UDP_HLEN + payload_len);
-    put16(udp + 6, 0); /* no checksum, allowed over IPv4 (RFC 768) */
+    fm_put_be16(udp, SRC_PORT);
+    fm_put_be16(udp + 2, DST_PORT);
+    fm_put_be16(udp + 4, UDP_HLEN + payload_len);
+    fm_put_be16(udp + 6, 0); /* no checksum, allowed over IPv4 (RFC 768) */
 
     uint8_t *pl = udp + UDP_HLEN;
     memset(pl, 0x5a, payload_len);
     pl[0] = 0x80;
     pl[1] = 96;
-    put16(pl + 2, i);
-    put32(pl + 4, (uint32_t)(offset_ns / 11111)); /* about a 90 kHz clock */
-    put32(pl + 8, 0x5eed5eedU);
-    put32(pl + RTP_HLEN, i);
+    fm_put_be16(pl + 2, i);
+    fm_put_be32(pl + 4, (uint32_t)(offset_ns / 11111)); /* about a 90 kHz clock */
+    fm_put_be32(pl + 8, 0x5eed5eedU);
+    fm_put_be32(pl + RTP_HLEN, i);
     return ETH_HLEN + IPV4_HLEN + UDP_HLEN + payload_len;
 }
 

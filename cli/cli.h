@@ -65,6 +65,17 @@ void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opt
 /* One-line usage error + hint, returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Option values several subcommands take; what names the option ("--duration") in messages.
+ * Each returns FM_OK and writes *out, or FM_EINVAL with the message in err. Seconds, 0.001 up
+ * to a year (which keeps the nanoseconds far from overflow), into nanoseconds: */
+int cli_parse_seconds_ns(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err);
+/* A packet count, at least 1: */
+int cli_parse_count(const char *arg, const char *what, uint64_t *out, struct fm_err *err);
+/* An integer in [lo, hi], for int and unsigned fields: */
+int cli_parse_int(const char *arg, int lo, int hi, const char *what, int *out, struct fm_err *err);
+int cli_parse_unsigned(
+    const char *arg, unsigned lo, unsigned hi, const char *what, unsigned *out, struct fm_err *err);
+
 /* Set by SIGINT/SIGTERM once cli_signals_install() ran. */
 extern volatile sig_atomic_t cli_stop;
 void cli_signals_install(void);

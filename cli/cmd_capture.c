@@ -72,7 +72,6 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
     struct capture_opts *o = self;
     long v = 0;
-    double s = 0;
     switch (c) {
     case 'i':
         o->cap.iface = arg;
@@ -89,22 +88,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->filter = arg;
         return FM_OK;
     case 'c':
-        if (fm_parse_u64(arg, UINT64_MAX, "--count", &o->cap.count, err) < 0)
-            return FM_EINVAL;
-        if (o->cap.count == 0)
-            return fm_err_set(err, FM_EINVAL, "--count: expected a positive number, got '%s'", arg);
-        return FM_OK;
+        return cli_parse_count(arg, "--count", &o->cap.count, err);
     case 'd':
-        /* A year is more than anyone waits, and keeps the nanoseconds far from overflow. */
-        if (fm_parse_double(arg, 0.001, 365.0 * 86400, "--duration", &s, err) < 0)
-            return FM_EINVAL;
-        o->cap.duration_ns = (int64_t)(s * 1e9);
-        return FM_OK;
+        return cli_parse_seconds_ns(arg, "--duration", &o->cap.duration_ns, err);
     case OPT_SNAPLEN:
-        if (fm_parse_long(arg, 64, 262144, "--snaplen", &v, err) < 0)
-            return FM_EINVAL;
-        o->cap.snaplen = (int)v;
-        return FM_OK;
+        return cli_parse_int(arg, 64, 262144, "--snaplen", &o->cap.snaplen, err);
     case OPT_BUFFER:
         if (fm_parse_long(arg, 1, 2047, "--buffer-size", &v, err) < 0)
             return FM_EINVAL;
@@ -130,7 +118,7 @@ static void on_status(const struct est_capture_stats *s, void *arg)
     struct status_ctx *c = arg;
     fprintf(stderr, "\r%.0f s, %llu packets, %.1f MB, %llu dropped\033[K",
             (double)s->elapsed_ns / 1e9, (unsigned long long)s->packets, (double)s->bytes / 1e6,
-            (unsigned long long)(s->kernel_drops + s->iface_drops));
+            (unsigned long long)s->kernel_drops + s->iface_drops);
     fflush(stderr);
     c->shown = 1;
 }
@@ -202,7 +190,7 @@ static int run(struct capture_opts *o, const char *filter)
     if (s.kernel_drops + s.iface_drops)
         fm_log_warn("%llu packets were dropped before they could be read (kernel %llu, "
                     "interface %llu): raise --buffer-size or narrow the filter",
-                    (unsigned long long)(s.kernel_drops + s.iface_drops),
+                    (unsigned long long)s.kernel_drops + s.iface_drops,
                     (unsigned long long)s.kernel_drops, (unsigned long long)s.iface_drops);
     if (interrupted) {
         fm_log_info("interrupted after %.1f s", (double)s.elapsed_ns / 1e9);

@@ -96,7 +96,6 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
     struct compare_opts *o = self;
     double ms = 0;
-    long v = 0;
     switch (c) {
     case OPT_FLOW:
         return take_flow(arg, &o->est.flow[0], err);
@@ -112,10 +111,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_MIN_PACKETS:
         return fm_parse_u64(arg, 1000000000ULL, "--min-packets", &o->est.min_packets, err);
     case OPT_BINS:
-        if (fm_parse_long(arg, 2, 100000, "--bins", &v, err) < 0)
-            return FM_EINVAL;
-        o->est.jsd_bins = (unsigned)v;
-        return FM_OK;
+        return cli_parse_unsigned(arg, 2, 100000, "--bins", &o->est.jsd_bins, err);
     case OPT_PLOT:
         o->plot_dir = arg;
         return FM_OK;

@@ -161,7 +161,6 @@ static int parse_trim(const char *s, struct mdl_fit_opts *fo, struct fm_err *err
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
     struct estimate_opts *o = self;
-    long v = 0;
     uint64_t u = 0;
     struct mdl_fit_opts *fo = &o->est.fit;
     switch (c) {
@@ -176,20 +175,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
             fo->k = 0;
             return FM_OK;
         }
-        if (fm_parse_long(arg, 1, MDL_MAX_K, "-k", &v, err) < 0)
-            return FM_EINVAL;
-        fo->k = (unsigned)v;
-        return FM_OK;
+        return cli_parse_unsigned(arg, 1, MDL_MAX_K, "-k", &fo->k, err);
     case OPT_MAX_K:
-        if (fm_parse_long(arg, 1, MDL_MAX_K, "--max-k", &v, err) < 0)
-            return FM_EINVAL;
-        fo->max_k = (unsigned)v;
-        return FM_OK;
+        return cli_parse_unsigned(arg, 1, MDL_MAX_K, "--max-k", &fo->max_k, err);
     case OPT_RESTARTS:
-        if (fm_parse_long(arg, 1, 100, "--restarts", &v, err) < 0)
-            return FM_EINVAL;
-        fo->restarts = (unsigned)v;
-        return FM_OK;
+        return cli_parse_unsigned(arg, 1, 100, "--restarts", &fo->restarts, err);
     case OPT_IAT_SCALE:
         if (strcmp(arg, "log") == 0)
             o->est.iat_scale = MDL_SCALE_LOG;

@@ -95,16 +95,6 @@ static int add_port(struct receive_opts *o, const char *arg, struct fm_err *err)
     return FM_OK;
 }
 
-static int parse_seconds(const char *arg, const char *what, int64_t *out, struct fm_err *err)
-{
-    double s = 0;
-    /* A year is more than anyone waits, and keeps the nanoseconds far from overflow. */
-    if (fm_parse_double(arg, 0.001, 365.0 * 86400, what, &s, err) < 0)
-        return FM_EINVAL;
-    *out = (int64_t)(s * 1e9);
-    return FM_OK;
-}
-
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
@@ -120,15 +110,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->rx.bind_addr = arg;
         return FM_OK;
     case 'd':
-        return parse_seconds(arg, "--duration", &o->rx.duration_ns, err);
+        return cli_parse_seconds_ns(arg, "--duration", &o->rx.duration_ns, err);
     case 'c':
-        if (fm_parse_u64(arg, UINT64_MAX, "--count", &o->rx.count, err) < 0)
-            return FM_EINVAL;
-        if (o->rx.count == 0)
-            return fm_err_set(err, FM_EINVAL, "--count: expected a positive number, got '%s'", arg);
-        return FM_OK;
+        return cli_parse_count(arg, "--count", &o->rx.count, err);
     case OPT_IDLE:
-        return parse_seconds(arg, "--idle", &o->rx.idle_ns, err);
+        return cli_parse_seconds_ns(arg, "--idle", &o->rx.idle_ns, err);
     case 'w':
         o->rx.write_path = arg;
         return FM_OK;
@@ -138,10 +124,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->rx.stats.clock_rate_hz = (uint32_t)v;
         return FM_OK;
     case OPT_SNAPLEN:
-        if (fm_parse_long(arg, 64, 262144, "--snaplen", &v, err) < 0)
-            return FM_EINVAL;
-        o->rx.snaplen = (int)v;
-        return FM_OK;
+        return cli_parse_int(arg, 64, 262144, "--snaplen", &o->rx.snaplen, err);
     case OPT_READ:
         o->read_path = arg;
         return FM_OK;

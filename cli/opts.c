@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "common/log.h"
+#include "common/num.h"
 #include "common/time.h"
 
 #include <stdarg.h>
@@ -175,4 +176,43 @@ void cli_progress_done(struct cli_progress *p)
     if (p->shown)
         fprintf(stderr, "\r\033[K");
     p->shown = 0;
+}
+
+int cli_parse_seconds_ns(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err)
+{
+    double s = 0;
+    if (fm_parse_double(arg, 0.001, 365.0 * 86400, what, &s, err) < 0)
+        return FM_EINVAL;
+    *out_ns = (int64_t)(s * 1e9);
+    return FM_OK;
+}
+
+int cli_parse_count(const char *arg, const char *what, uint64_t *out, struct fm_err *err)
+{
+    uint64_t n = 0;
+    if (fm_parse_u64(arg, UINT64_MAX, what, &n, err) < 0)
+        return FM_EINVAL;
+    if (n == 0)
+        return fm_err_set(err, FM_EINVAL, "%s: expected a positive number, got '%s'", what, arg);
+    *out = n;
+    return FM_OK;
+}
+
+int cli_parse_int(const char *arg, int lo, int hi, const char *what, int *out, struct fm_err *err)
+{
+    long v = 0;
+    if (fm_parse_long(arg, lo, hi, what, &v, err) < 0)
+        return FM_EINVAL;
+    *out = (int)v;
+    return FM_OK;
+}
+
+int cli_parse_unsigned(
+    const char *arg, unsigned lo, unsigned hi, const char *what, unsigned *out, struct fm_err *err)
+{
+    long v = 0;
+    if (fm_parse_long(arg, (long)lo, (long)hi, what, &v, err) < 0)
+        return FM_EINVAL;
+    *out = (unsigned)v;
+    return FM_OK;
 }

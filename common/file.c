@@ -60,52 +60,101 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, p + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        done += (size_t)w;
+    int fd = -1;
+    int rc = FM_OK;
+    size_t n = strlen(path) + 16;
+    memset(af, 0, sizeof(*af));
+    af->path = strdup(path);
+    af->tmp = malloc(n);
+    if (!af->path || !af->tmp) {
+        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+        goto out;
     }
-    return 0;
+    snprintf(af->tmp, n, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        free(af->tmp); /* nothing was created */
+        af->tmp = NULL;
+        goto out;
+    }
+    /* mkstemp makes the file private; an output is as readable as any other file. */
+    if (fchmod(fd, 0644) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+        goto out;
+    }
+    fd = -1; /* the stream owns it */
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        fm_atomic_abort(af);
+    return rc;
+}
+
+int fm_atomic_commit(struct fm_atomic_file *af, struct fm_err *err)
+{
+    int rc = FM_OK;
+    FILE *f = af->f;
+    if (!f || !af->tmp) {
+        rc = fm_err_set(err, FM_EINVAL, "no output file is open");
+        goto out;
+    }
+    /* Flush and sync before the rename, so that the name never points at a file whose data
+     * a crash could still lose. */
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
+        goto out;
+    }
+    if (!af->lent) {
+        af->f = NULL;
+        if (fclose(f) != 0) {
+            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
+            goto out;
+        }
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
+        goto out;
+    }
+    free(af->tmp); /* renamed: nothing to remove */
+    af->tmp = NULL;
+out:
+    fm_atomic_abort(af);
+    return rc;
+}
+
+void fm_atomic_abort(struct fm_atomic_file *af)
+{
+    if (af->f && !af->lent)
+        fclose(af->f);
+    af->f = NULL;
+    af->lent = 0;
+    if (af->tmp)
+        unlink(af->tmp);
+    free(af->tmp);
+    af->tmp = NULL;
+    free(af->path);
+    af->path = NULL;
 }
 
 int fm_file_write_atomic(const char *path, const char *text, size_t len, struct fm_err *err)
 {
-    int fd = -1;
-    int rc = FM_OK;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+    struct fm_atomic_file af;
+    int rc = fm_atomic_open(&af, path, err);
+    if (rc < 0)
+        return rc;
+    if (fwrite(text, 1, len, af.f) != len || fputc('\n', af.f) == EOF) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        tmp[0] = '\0'; /* nothing was created */
-        goto out;
+        fm_atomic_abort(&af);
+        return rc;
     }
-    if (write_all(fd, text, len) < 0 || write_all(fd, "\n", 1) < 0 || fchmod(fd, 0644) != 0 ||
-        fsync(fd) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    int crc = close(fd);
-    fd = -1;
-    if (crc != 0 || rename(tmp, path) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    tmp[0] = '\0'; /* renamed: nothing to remove */
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp[0])
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return fm_atomic_commit(&af, err);
 }

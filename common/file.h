@@ -1,10 +1,12 @@
-/* common/file.h - whole small files: read one into memory, write one atomically.
+/* common/file.h - whole small files: read one into memory, write one atomically; and
+ * streamed output (traces, captures) written the same way, through a temporary file.
  * Used for model and variant files, which are read in one piece and must never be seen
  * half-written. Reentrant; the read buffer is the caller's to free(). */
 #ifndef COMMON_FILE_H
 #define COMMON_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 
@@ -20,5 +22,26 @@ int fm_file_read_all(
  * whole new one, never part of it, and a failure leaves no temporary behind. Returns FM_OK,
  * FM_EIO or FM_ENOMEM. */
 int fm_file_write_atomic(const char *path, const char *text, size_t len, struct fm_err *err);
+
+/* An output file written as a stream and seen whole or not at all: fm_atomic_open() creates
+ * a temporary beside path (so the rename stays on one file system) with mode 0644;
+ * fm_atomic_commit() flushes it to disk and renames it over path; fm_atomic_abort() removes
+ * it. A zeroed struct is a closed one, and abort after commit (or twice) does nothing.
+ * When f is handed to an owner that closes it (pcap_dump_fopen), set lent: commit then
+ * flushes and syncs f but leaves closing it to that owner, and abort does not close it. */
+struct fm_atomic_file {
+    FILE *f;   /* the temporary's stream ("wb"); NULL once committed or aborted */
+    char *tmp; /* the temporary's name; NULL when there is nothing to remove */
+    char *path;
+    int lent; /* f belongs to another owner, which closes it */
+};
+
+/* Returns FM_OK with af->f open for writing, or FM_EIO or FM_ENOMEM with af closed and
+ * nothing left behind. */
+int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err);
+/* Returns FM_OK, or FM_EIO (a write, flush, sync or rename failed) with the temporary
+ * removed. Either way af is closed. */
+int fm_atomic_commit(struct fm_atomic_file *af, struct fm_err *err);
+void fm_atomic_abort(struct fm_atomic_file *af);
 
 #endif

@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/buf.h"
+#include "common/file.h"
+#include "common/inet.h"
 #include "estimator/pcap_in.h"
 #include "estimator/reader.h"
 
@@ -293,37 +294,6 @@ int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *
 
 /* ---- trace -> capture ---- */
 
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* RFC 1071: the one's complement sum of 16-bit words, added onto sum, not yet folded. */
-static uint32_t sum_words(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t cap, size_t *len)
 {
     size_t iph = p->family == 6 ? 40 : 20;
@@ -347,9 +317,9 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
         uint8_t rtp[12];
         rtp[0] = (uint8_t)(p->rtp.version << 6);
         rtp[1] = (uint8_t)((p->rtp.marker ? 0x80u : 0u) | (p->rtp.payload_type & 0x7fu));
-        put16(rtp + 2, p->rtp.seq);
-        put32(rtp + 4, p->rtp.timestamp);
-        put32(rtp + 8, p->rtp.ssrc);
+        fm_put_be16(rtp + 2, p->rtp.seq);
+        fm_put_be32(rtp + 4, p->rtp.timestamp);
+        fm_put_be32(rtp + 8, p->rtp.ssrc);
         memcpy(pl, rtp, p->payload_length < 12 ? p->payload_length : 12);
     }
 
@@ -358,45 +328,45 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
     if (p->family == 6) {
         ip[0] = (uint8_t)(0x60u | tos >> 4);
         ip[1] = (uint8_t)((tos & 0x0fu) << 4);
-        put16(ip + 4, (unsigned)l4len);
+        fm_put_be16(ip + 4, (unsigned)l4len);
         ip[6] = p->proto;
         ip[7] = (uint8_t)ttl;
         memcpy(ip + 8, p->src_ip, 16);
         memcpy(ip + 24, p->dst_ip, 16);
-        sum = sum_words(sum, p->src_ip, 16);
-        sum = sum_words(sum, p->dst_ip, 16);
+        sum = fm_inet_csum_add(sum, p->src_ip, 16);
+        sum = fm_inet_csum_add(sum, p->dst_ip, 16);
     } else {
         ip[0] = 0x45;
         ip[1] = (uint8_t)tos;
-        put16(ip + 2, (unsigned)total);
-        put16(ip + 6, 0x4000); /* DF */
+        fm_put_be16(ip + 2, (unsigned)total);
+        fm_put_be16(ip + 6, 0x4000); /* DF */
         ip[8] = (uint8_t)ttl;
         ip[9] = p->proto;
         memcpy(ip + 12, p->src_ip, 4);
         memcpy(ip + 16, p->dst_ip, 4);
-        put16(ip + 10, fold(sum_words(0, ip, 20)));
-        sum = sum_words(sum, p->src_ip, 4);
-        sum = sum_words(sum, p->dst_ip, 4);
+        fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, 20)));
+        sum = fm_inet_csum_add(sum, p->src_ip, 4);
+        sum = fm_inet_csum_add(sum, p->dst_ip, 4);
     }
     sum += p->proto;
     sum += (uint32_t)l4len;
 
-    put16(l4, p->src_port);
-    put16(l4 + 2, p->dst_port);
+    fm_put_be16(l4, p->src_port);
+    fm_put_be16(l4 + 2, p->dst_port);
     if (p->proto == 6) {
-        put32(l4 + 4, p->tcp.seq);
-        put32(l4 + 8, p->tcp.ack);
+        fm_put_be32(l4 + 4, p->tcp.seq);
+        fm_put_be32(l4 + 8, p->tcp.ack);
         l4[12] = 5u << 4;
         l4[13] = p->tcp.flags;
-        put16(l4 + 14, p->tcp.window);
-        put16(l4 + 16, fold(sum_words(sum, l4, l4len)));
+        fm_put_be16(l4 + 14, p->tcp.window);
+        fm_put_be16(l4 + 16, fm_inet_csum_fold(fm_inet_csum_add(sum, l4, l4len)));
     } else {
         /* A udp_length in the trace is written as it is, even a wrong one: validate and
          * Wireshark should see what the trace says. */
-        put16(l4 + 4, p->udp_length >= 0 ? (unsigned)p->udp_length : (unsigned)l4len);
-        uint16_t c = fold(sum_words(sum, l4, l4len));
+        fm_put_be16(l4 + 4, p->udp_length >= 0 ? (unsigned)p->udp_length : (unsigned)l4len);
+        uint16_t c = fm_inet_csum_fold(fm_inet_csum_add(sum, l4, l4len));
         /* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
-        put16(l4 + 6, c ? c : 0xffffu);
+        fm_put_be16(l4 + 6, c ? c : 0xffffu);
     }
     *len = total;
     return FM_OK;
@@ -406,50 +376,24 @@ int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err
 {
     pcap_t *dead = NULL;
     pcap_dumper_t *dumper = NULL;
-    FILE *fp = NULL;
+    struct fm_atomic_file af;
     uint8_t *frame = NULL;
-    char *tmp = NULL;
-    int fd = -1;
-    int rc = FM_OK;
-
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 16);
+    int rc = fm_atomic_open(&af, path, err);
+    if (rc < 0)
+        return rc;
     frame = malloc(EST_TRACE_FRAME_MAX);
-    if (tmp)
-        tmp[0] = '\0'; /* nothing to remove yet */
-    if (!tmp || !frame) {
-        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-        goto out;
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        tmp[0] = '\0'; /* nothing was created */
-        goto out;
-    }
-    if (fchmod(fd, 0644) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fp = fdopen(fd, "wb");
-    if (!fp) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1; /* fp owns it */
     dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, EST_TRACE_FRAME_MAX,
                                                 PCAP_TSTAMP_PRECISION_NANO);
-    if (!dead) {
+    if (!frame || !dead) {
         rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
         goto out;
     }
-    dumper = pcap_dump_fopen(dead, fp);
+    dumper = pcap_dump_fopen(dead, af.f);
     if (!dumper) {
         rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(dead));
         goto out;
     }
-    fp = NULL; /* the dumper owns it: pcap_dump_close() closes it */
+    af.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
     for (size_t i = 0; i < t->n; i++) {
         const struct mdl_trace_pkt *p = &t->pkts[i];
         size_t len = 0;
@@ -466,30 +410,13 @@ int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err
         h.len = (bpf_u_int32)len;
         pcap_dump((u_char *)dumper, &h, frame);
     }
-    FILE *df = pcap_dump_file(dumper);
-    if (pcap_dump_flush(dumper) != 0 || ferror(df) || fsync(fileno(df)) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    pcap_dump_close(dumper);
-    dumper = NULL;
-    if (rename(tmp, path) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    tmp[0] = '\0'; /* renamed: nothing to remove */
+    rc = fm_atomic_commit(&af, err);
 out:
+    fm_atomic_abort(&af);
     if (dumper)
         pcap_dump_close(dumper);
-    if (fp)
-        fclose(fp);
-    if (fd >= 0)
-        close(fd);
     if (dead)
         pcap_close(dead);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
     free(frame);
     return rc;
 }

@@ -4,6 +4,8 @@
  * and says what would be accepted, so that the next round can fix it. */
 #include "llm/check.h"
 
+#include "models/jsonutil.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,22 +79,6 @@ static void problem(struct where *w, const char *fmt, ...)
     w->problems++;
 }
 
-/* JSON type names for messages. */
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsNull(v))
-        return "null";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsArray(v))
-        return "an array";
-    return "an object";
-}
-
 /* Report every member of obj whose key is not in known (NULL-terminated); prefix goes before
  * the key in the message ("changes."). */
 static void
@@ -110,10 +96,7 @@ unknown_keys(struct where *w, const cJSON *obj, const char *prefix, const char *
     const cJSON *it = NULL;
     cJSON_ArrayForEach(it, obj)
     {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = it->string && strcmp(it->string, *k) == 0;
-        if (!ok)
+        if (!mdl_json_key_known(it->string, known))
             problem(w, "unknown field '%s%.40s' (allowed: %s)", prefix,
                     it->string ? it->string : "?", allowed);
     }
@@ -127,7 +110,7 @@ static int change_int(struct where *w, const cJSON *ch, const char *key, int lo,
         return -1;
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
         v->valuedouble != floor(v->valuedouble)) {
-        problem(w, "changes.%s must be an integer, not %s", key, type_name(v));
+        problem(w, "changes.%s must be an integer, not %s", key, mdl_json_type_name(v));
         return -1;
     }
     if (v->valuedouble < lo || v->valuedouble > hi) {
@@ -148,7 +131,7 @@ change_num(struct where *w, const cJSON *ch, const char *key, double lo, double 
     if (!v || cJSON_IsNull(v))
         return def;
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-        problem(w, "changes.%s must be a number, not %s", key, type_name(v));
+        problem(w, "changes.%s must be a number, not %s", key, mdl_json_type_name(v));
         return def;
     }
     if (v->valuedouble < lo || v->valuedouble > hi) {
@@ -169,7 +152,7 @@ static void read_changes(struct where *w, const cJSON *ch, struct mdl_variant *v
         return;
     }
     if (!cJSON_IsObject(ch)) {
-        problem(w, "field 'changes' must be an object, not %s", type_name(ch));
+        problem(w, "field 'changes' must be an object, not %s", mdl_json_type_name(ch));
         return;
     }
     unknown_keys(w, ch, "changes.", known);
@@ -190,7 +173,7 @@ static void read_packet(struct where *w, const cJSON *pk, size_t j, struct llm_e
     e->payload_length = -1;
     e->gap_ms = -1.0;
     if (!cJSON_IsObject(pk)) {
-        problem(w, "packet %zu must be an object, not %s", j, type_name(pk));
+        problem(w, "packet %zu must be an object, not %s", j, mdl_json_type_name(pk));
         return;
     }
     char prefix[32];
@@ -203,7 +186,7 @@ static void read_packet(struct where *w, const cJSON *pk, size_t j, struct llm_e
     else if (!cJSON_IsNumber(len) || !isfinite(len->valuedouble) ||
              len->valuedouble != floor(len->valuedouble))
         problem(w, "packet %zu: payload_length must be an integer, not %s", j,
-                cJSON_IsNumber(len) ? "a fraction" : type_name(len));
+                cJSON_IsNumber(len) ? "a fraction" : mdl_json_type_name(len));
     else if (len->valuedouble < 0 || len->valuedouble > 65507)
         problem(w, "packet %zu: payload_length %.0f is out of range 0 to 65507", j,
                 len->valuedouble);
@@ -212,7 +195,7 @@ static void read_packet(struct where *w, const cJSON *pk, size_t j, struct llm_e
     if (!gap)
         problem(w, "packet %zu: field 'gap_ms' is missing", j);
     else if (!cJSON_IsNumber(gap) || !isfinite(gap->valuedouble))
-        problem(w, "packet %zu: gap_ms must be a number, not %s", j, type_name(gap));
+        problem(w, "packet %zu: gap_ms must be a number, not %s", j, mdl_json_type_name(gap));
     else if (gap->valuedouble < 0 || gap->valuedouble > 3.6e6)
         problem(w, "packet %zu: gap_ms %g is out of range 0 to 3600000", j, gap->valuedouble);
     else
@@ -230,14 +213,14 @@ static void read_variant(struct where *w,
     p->n_packets = 0;
     snprintf(w->at, sizeof(w->at), "variant %zu", i);
     if (!cJSON_IsObject(o)) {
-        problem(w, "must be an object, not %s", type_name(o));
+        problem(w, "must be an object, not %s", mdl_json_type_name(o));
         return;
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
     if (!name)
         problem(w, "field 'name' is missing");
     else if (!cJSON_IsString(name) || !name->valuestring)
-        problem(w, "field 'name' must be a string, not %s", type_name(name));
+        problem(w, "field 'name' must be a string, not %s", mdl_json_type_name(name));
     else if (strlen(name->valuestring) >= sizeof(p->v.name))
         problem(w, "name is too long (%zu bytes; at most %zu)", strlen(name->valuestring),
                 sizeof(p->v.name) - 1);
@@ -251,7 +234,7 @@ static void read_variant(struct where *w,
     if (!why)
         problem(w, "field 'rationale' is missing (one sentence: what the variant tests)");
     else if (!cJSON_IsString(why) || !why->valuestring)
-        problem(w, "field 'rationale' must be a string, not %s", type_name(why));
+        problem(w, "field 'rationale' must be a string, not %s", mdl_json_type_name(why));
     else if (!why->valuestring[0])
         problem(w, "rationale is empty (one sentence: what the variant tests)");
     else if (strlen(why->valuestring) >= sizeof(p->v.rationale))
@@ -266,7 +249,7 @@ static void read_variant(struct where *w,
         return;
     }
     if (!cJSON_IsArray(pks)) {
-        problem(w, "field 'packets' must be an array, not %s", type_name(pks));
+        problem(w, "field 'packets' must be an array, not %s", mdl_json_type_name(pks));
         return;
     }
     size_t n = (size_t)cJSON_GetArraySize(pks);
@@ -294,7 +277,7 @@ size_t llm_proposal_read(const cJSON *root,
     out->n = 0;
     if (!cJSON_IsObject(root)) {
         problem(&w, "the reply must be a JSON object {\"variants\": [...]}, not %s",
-                type_name(root));
+                mdl_json_type_name(root));
         return w.problems;
     }
     const cJSON *it = NULL;
@@ -310,7 +293,7 @@ size_t llm_proposal_read(const cJSON *root,
         return w.problems;
     }
     if (!cJSON_IsArray(list)) {
-        problem(&w, "field 'variants' must be an array, not %s", type_name(list));
+        problem(&w, "field 'variants' must be an array, not %s", mdl_json_type_name(list));
         return w.problems;
     }
     size_t n = (size_t)cJSON_GetArraySize(list);

@@ -7,6 +7,7 @@
  * trace stays readable and diffs stay small. */
 #include "models/trace.h"
 #include "models/json_int.h"
+#include "models/jsonutil.h"
 
 #include "common/file.h"
 
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* The largest trace file read: about 25 000 MTU-size packets with payload bytes, or 350 000
  * without. cJSON holds the whole tree in memory (about ten times the text), so the limit also
@@ -200,10 +200,7 @@ only_known(struct ctx *c, const cJSON *obj, const char *prefix, const char *cons
     cJSON_ArrayForEach(it, obj)
     {
         const char *key = it->string ? it->string : "?";
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = strcmp(key, *k) == 0;
-        if (!ok) {
+        if (!mdl_json_key_known(it->string, known)) {
             bad(c, key, "is not a known field%s%s", prefix[0] ? " of " : "", prefix);
             return;
         }
@@ -214,24 +211,6 @@ only_known(struct ctx *c, const cJSON *obj, const char *prefix, const char *cons
             }
         }
     }
-}
-
-/* The name of a JSON value's type, for "must be X, not Y" messages. */
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsNull(v))
-        return "null";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsArray(v))
-        return "an array";
-    if (cJSON_IsObject(v))
-        return "an object";
-    return "not a JSON value";
 }
 
 /* An integer in [lo, hi] under key (named field in messages). Returns 1 and sets *out when
@@ -254,7 +233,7 @@ static int get_int(struct ctx *c,
         return required ? -1 : 0;
     }
     if (!cJSON_IsNumber(v)) {
-        bad(c, field, "must be an integer, not %s", type_name(v));
+        bad(c, field, "must be an integer, not %s", mdl_json_type_name(v));
         return -1;
     }
     double d = v->valuedouble;
@@ -283,7 +262,7 @@ get_str(struct ctx *c, const cJSON *obj, const char *key, const char *field, int
         return NULL;
     }
     if (!cJSON_IsString(v) || !v->valuestring) {
-        bad(c, field, "must be a string, not %s", type_name(v));
+        bad(c, field, "must be a string, not %s", mdl_json_type_name(v));
         return NULL;
     }
     return v->valuestring;
@@ -342,7 +321,7 @@ static void get_rtp(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
     static const char *const known[] = {"version",   "payload_type", "marker", "seq",
                                         "timestamp", "ssrc",         NULL};
     if (!cJSON_IsObject(o)) {
-        bad(c, "rtp", "must be an object, not %s", type_name(o));
+        bad(c, "rtp", "must be an object, not %s", mdl_json_type_name(o));
         return;
     }
     only_known(c, o, "rtp", known);
@@ -354,7 +333,7 @@ static void get_rtp(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
     get_int(c, o, "ssrc", "rtp.ssrc", 0, 4294967295.0, 1, &ssrc);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "marker");
     if (m && !cJSON_IsBool(m))
-        bad(c, "rtp.marker", "must be true or false, not %s", type_name(m));
+        bad(c, "rtp.marker", "must be true or false, not %s", mdl_json_type_name(m));
     p->has_rtp = 1;
     p->rtp.version = (uint8_t)version;
     p->rtp.payload_type = (uint8_t)pt;
@@ -387,7 +366,7 @@ static void get_tcp(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
 {
     static const char *const known[] = {"flags", "seq", "ack", "window", NULL};
     if (!cJSON_IsObject(o)) {
-        bad(c, "tcp", "must be an object, not %s", type_name(o));
+        bad(c, "tcp", "must be an object, not %s", mdl_json_type_name(o));
         return;
     }
     only_known(c, o, "tcp", known);
@@ -426,7 +405,7 @@ static void get_pkt(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
     p->dscp = -1;
     p->udp_length = -1;
     if (!cJSON_IsObject(o)) {
-        bad(c, "packet", "must be an object, not %s", type_name(o));
+        bad(c, "packet", "must be an object, not %s", mdl_json_type_name(o));
         return;
     }
     only_known(c, o, "", known);
@@ -553,12 +532,12 @@ int mdl_trace_parse(
         if (c.rc >= 0 && !list)
             bad(&c, "packets", "is missing");
         else if (c.rc >= 0 && !cJSON_IsArray(list))
-            bad(&c, "packets", "must be an array, not %s", type_name(list));
+            bad(&c, "packets", "must be an array, not %s", mdl_json_type_name(list));
     } else if (!cJSON_IsArray(root)) {
         c.rc = fm_err_set(err, FM_EFORMAT,
                           "%s: not a packet trace (expected an object with \"packets\" or an "
                           "array of packets, not %s)",
-                          what, type_name(root));
+                          what, mdl_json_type_name(root));
     }
     if (c.rc < 0)
         goto out;
@@ -769,8 +748,7 @@ int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err)
 int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *err)
 {
     struct sink b = {NULL, 0, 0, NULL, 0};
-    char *tmp = NULL;
-    int fd = -1;
+    struct fm_atomic_file af;
     int rc = check_all(t, err);
     if (rc < 0) {
         /* Name the file the packet was meant for. */
@@ -779,52 +757,22 @@ int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *e
         fm_err_set(err, rc, "%s: %s", path, msg);
         return rc;
     }
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 16);
-    if (!tmp) {
-        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-        goto out;
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        tmp[0] = '\0'; /* nothing was created */
-        goto out;
-    }
-    if (fchmod(fd, 0644) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    b.f = fdopen(fd, "w");
-    if (!b.f) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1; /* the stream owns it */
+    rc = fm_atomic_open(&af, path, err);
+    if (rc < 0)
+        return rc;
+    b.f = af.f;
     if (emit(t, &b) < 0) {
         rc = fm_err_set(err, FM_ENOMEM, "writing a trace of %zu packets to '%s'", t->n, path);
         goto out;
     }
     put(&b, "\n");
-    if (b.failed || fflush(b.f) != 0 || fsync(fileno(b.f)) != 0) {
+    if (b.failed) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
         goto out;
     }
-    int crc = fclose(b.f);
-    b.f = NULL;
-    if (crc != 0 || rename(tmp, path) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    tmp[0] = '\0'; /* renamed: nothing to remove */
+    rc = fm_atomic_commit(&af, err);
 out:
-    if (b.f)
-        fclose(b.f);
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
+    fm_atomic_abort(&af);
+    free(b.p); /* NULL: the text went to the file */
     return rc;
 }

@@ -5,6 +5,7 @@
  * (a misspelt "dcsp" must not produce an unmarked flow that looks like a success). */
 #include "models/variant.h"
 #include "models/json_int.h"
+#include "models/jsonutil.h"
 
 #include "common/file.h"
 
@@ -123,10 +124,7 @@ only_known(struct ctx *c, const cJSON *obj, const char *prefix, const char *cons
     const cJSON *it = NULL;
     cJSON_ArrayForEach(it, obj)
     {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = it->string && strcmp(it->string, *k) == 0;
-        if (!ok) {
+        if (!mdl_json_key_known(it->string, known)) {
             char field[160];
             snprintf(field, sizeof(field), "%s%s", prefix, it->string ? it->string : "?");
             bad(c, field, "is not a known field");

@@ -10,6 +10,8 @@
 #include "transceiver/receiver_int.h"
 
 #include "common/buf.h"
+#include "common/file.h"
+#include "common/inet.h"
 #include "common/time.h"
 
 #include <arpa/inet.h>
@@ -448,8 +450,9 @@ int trx_rstats_add(struct trx_rstats *rs,
     if (s->packets > 0) {
         gap = arrival_ns - s->last_ns;
         if (gap < 0) {
-            /* Kernel timestamps of one socket never go back; capture timestamps can, across
-             * CPUs. Counted, and seen as back-to-back. */
+            /* Kernel timestamps go back when packets stamped on one CPU are delivered after
+             * packets stamped later on another (loopback and RPS backlogs under load, capture
+             * across CPUs). Counted, and seen as back-to-back. */
             back = 1;
             gap = 0;
         }
@@ -754,29 +757,6 @@ int trx_recv_decode(int dlt,
     return 1;
 }
 
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* The one's complement sum of RFC 1071, folded later. */
-static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        acc += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        acc += (uint32_t)p[n - 1] << 8;
-    return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffffu) + (acc >> 16);
-    return (uint16_t)~acc;
-}
-
 size_t trx_recv_synth_hdr(
     const struct trx_addr *a, const uint8_t *payload, size_t cap, size_t len, uint8_t *hdr)
 {
@@ -786,33 +766,33 @@ size_t trx_recv_synth_hdr(
     size_t ip = a->ip_version == 6 ? 40 : 20;
     memset(hdr, 0, ip + 8);
     uint8_t *u = hdr + ip;
-    put16(u, a->sport);
-    put16(u + 2, a->dport);
-    put16(u + 4, (unsigned)ulen);
+    fm_put_be16(u, a->sport);
+    fm_put_be16(u + 2, a->dport);
+    fm_put_be16(u + 4, (unsigned)ulen);
     if (a->ip_version == 6) {
         hdr[0] = 0x60;
-        put16(hdr + 4, (unsigned)ulen);
+        fm_put_be16(hdr + 4, (unsigned)ulen);
         hdr[6] = IPPROTO_U;
         hdr[7] = 64;
         memcpy(hdr + 8, a->src, 16);
         memcpy(hdr + 24, a->dst, 16);
         /* Pseudo-header (RFC 8200 8.1): addresses, length, next header. */
-        uint32_t acc = sum16(0, hdr + 8, 32);
+        uint32_t acc = fm_inet_csum_add(0, hdr + 8, 32);
         acc += (uint32_t)ulen + IPPROTO_U;
-        acc = sum16(acc, u, 8);
-        acc = sum16(acc, payload, cap < len ? cap : len);
-        uint16_t c = fold(acc);
-        put16(u + 6, c == 0 ? 0xffffu : c);
+        acc = fm_inet_csum_add(acc, u, 8);
+        acc = fm_inet_csum_add(acc, payload, cap < len ? cap : len);
+        uint16_t c = fm_inet_csum_fold(acc);
+        fm_put_be16(u + 6, c == 0 ? 0xffffu : c);
     } else {
         size_t total = ip + ulen > 0xffff ? 0xffff : ip + ulen;
         hdr[0] = 0x45;
-        put16(hdr + 2, (unsigned)total);
-        put16(hdr + 6, 0x4000); /* DF */
+        fm_put_be16(hdr + 2, (unsigned)total);
+        fm_put_be16(hdr + 6, 0x4000); /* DF */
         hdr[8] = 64;
         hdr[9] = IPPROTO_U;
         memcpy(hdr + 12, a->src, 4);
         memcpy(hdr + 16, a->dst, 4);
-        put16(hdr + 10, fold(sum16(0, hdr, 20)));
+        fm_put_be16(hdr + 10, fm_inet_csum_fold(fm_inet_csum_add(0, hdr, 20)));
     }
     return ip + 8;
 }
@@ -855,7 +835,7 @@ struct trx_receiver {
 
     pcap_t *wdead; /* socket mode: a dead handle that gives the file its raw-IP link type */
     pcap_dumper_t *dumper;
-    char *tmp_path;
+    struct fm_atomic_file out; /* the temporary file the dumper writes */
     int64_t last_flush;
 
     uint8_t *bufs;
@@ -1078,34 +1058,13 @@ out:
     return rc;
 }
 
-/* The output file: a temporary beside path (so the rename stays on one file system), renamed
- * into place by commit_writer(). */
+/* The output file: a temporary beside path, renamed into place by commit_writer(). */
 static int open_writer(struct trx_receiver *r, struct fm_err *err)
 {
     const char *path = r->o.write_path;
-    size_t n = strlen(path) + 16;
-    FILE *f = NULL;
-    int fd = -1;
-    int rc = FM_OK;
-    r->tmp_path = malloc(n);
-    if (!r->tmp_path)
-        return fm_err_set(err, FM_ENOMEM, "out of memory");
-    snprintf(r->tmp_path, n, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(r->tmp_path);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot create '%s'", path);
-        free(r->tmp_path);
-        r->tmp_path = NULL;
-        goto out;
-    }
-    /* mkstemp makes the file private; a capture is an ordinary file. */
-    (void)fchmod(fd, 0644);
-    f = fdopen(fd, "wb");
-    if (!f) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1;
+    int rc = fm_atomic_open(&r->out, path, err);
+    if (rc < 0)
+        return rc;
     pcap_t *src = r->cap;
     if (!src) {
         r->wdead = pcap_open_dead_with_tstamp_precision(DLT_RAW, 65535, PCAP_TSTAMP_PRECISION_NANO);
@@ -1115,24 +1074,17 @@ static int open_writer(struct trx_receiver *r, struct fm_err *err)
         }
         src = r->wdead;
     }
-    r->dumper = pcap_dump_fopen(src, f);
+    r->dumper = pcap_dump_fopen(src, r->out.f);
     if (!r->dumper) {
         rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(src));
         goto out;
     }
-    f = NULL; /* the dumper owns it now */
+    r->out.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
     if (pcap_dump_flush(r->dumper) != 0)
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
 out:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0 && r->tmp_path && !r->dumper) {
-        unlink(r->tmp_path);
-        free(r->tmp_path);
-        r->tmp_path = NULL;
-    }
+    if (rc < 0)
+        fm_atomic_abort(&r->out);
     return rc;
 }
 
@@ -1140,18 +1092,9 @@ static int commit_writer(struct trx_receiver *r, struct fm_err *err)
 {
     if (!r->dumper)
         return FM_OK;
-    int rc = FM_OK;
-    FILE *f = pcap_dump_file(r->dumper);
-    if (pcap_dump_flush(r->dumper) != 0 || ferror(f))
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", r->o.write_path);
+    int rc = fm_atomic_commit(&r->out, err);
     pcap_dump_close(r->dumper);
     r->dumper = NULL;
-    if (rc == FM_OK && rename(r->tmp_path, r->o.write_path) != 0)
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot rename into '%s'", r->o.write_path);
-    if (rc < 0)
-        unlink(r->tmp_path);
-    free(r->tmp_path);
-    r->tmp_path = NULL;
     return rc;
 }
 
@@ -1226,11 +1169,9 @@ void trx_receiver_free(struct trx_receiver *r)
 {
     if (!r)
         return;
-    if (r->dumper) {
+    fm_atomic_abort(&r->out);
+    if (r->dumper)
         pcap_dump_close(r->dumper);
-        unlink(r->tmp_path);
-    }
-    free(r->tmp_path);
     if (r->wdead)
         pcap_close(r->wdead);
     if (r->cap)

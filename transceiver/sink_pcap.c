@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "common/file.h"
+#include "common/inet.h"
 
 #define ETH_LEN   14
 #define IP4_LEN   20
@@ -31,43 +32,10 @@ struct pcap_sink {
     pcap_t *pd;
     pcap_dumper_t *dumper;
     char *path;
-    char *tmp;      /* the temporary file, "" once renamed or removed */
-    uint16_t ip_id; /* IPv4 identification, counting per packet */
-    uint8_t *frame; /* FRAME_MAX bytes */
+    struct fm_atomic_file out; /* the temporary file, renamed over path on commit */
+    uint16_t ip_id;            /* IPv4 identification, counting per packet */
+    uint8_t *frame;            /* FRAME_MAX bytes */
 };
-
-static void put_be16(uint8_t *b, uint16_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 24);
-    b[1] = (uint8_t)(v >> 16);
-    b[2] = (uint8_t)(v >> 8);
-    b[3] = (uint8_t)v;
-}
-
-/* The 32-bit running sum of 16-bit big-endian words (RFC 1071); an odd last byte is padded
- * with zero. */
-static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t len)
-{
-    size_t i = 0;
-    for (; i + 1 < len; i += 2)
-        sum += (uint32_t)b[i] << 8 | b[i + 1];
-    if (i < len)
-        sum += (uint32_t)b[i] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return (uint16_t)~sum;
-}
 
 /* Build the frame for one packet into s->frame; returns its length. */
 static size_t
@@ -81,49 +49,49 @@ build_frame(struct pcap_sink *s, const struct trx_pkt *p, const uint8_t *payload
 
     memcpy(f, dst_mac, 6);
     memcpy(f + 6, src_mac, 6);
-    put_be16(f + 12, v6 ? 0x86dd : 0x0800);
+    fm_put_be16(f + 12, v6 ? 0x86dd : 0x0800);
 
     uint8_t *ip = f + ETH_LEN;
     uint8_t tos = (uint8_t)((p->dscp & 0x3fu) << 2); /* ECN bits 0: not ECN-capable */
     uint32_t pseudo = 0;
     if (v6) {
-        put_be32(ip, 6u << 28 | (uint32_t)tos << 20); /* flow label 0 */
-        put_be16(ip + 4, udp_len);
+        fm_put_be32(ip, 6u << 28 | (uint32_t)tos << 20); /* flow label 0 */
+        fm_put_be16(ip + 4, udp_len);
         ip[6] = 17; /* next header: UDP */
         ip[7] = p->ttl;
         memcpy(ip + 8, a->src, 16);
         memcpy(ip + 24, a->dst, 16);
-        pseudo = sum16(pseudo, a->src, 16);
-        pseudo = sum16(pseudo, a->dst, 16);
+        pseudo = fm_inet_csum_add(pseudo, a->src, 16);
+        pseudo = fm_inet_csum_add(pseudo, a->dst, 16);
     } else {
         ip[0] = 0x45; /* version 4, 5 words, no options */
         ip[1] = tos;
-        put_be16(ip + 2, (uint16_t)(IP4_LEN + udp_len));
+        fm_put_be16(ip + 2, (uint16_t)(IP4_LEN + udp_len));
         /* Don't Fragment is set, so the identification only has to vary (RFC 6864). */
-        put_be16(ip + 4, s->ip_id++);
-        put_be16(ip + 6, 0x4000);
+        fm_put_be16(ip + 4, s->ip_id++);
+        fm_put_be16(ip + 6, 0x4000);
         ip[8] = p->ttl;
         ip[9] = 17;
-        put_be16(ip + 10, 0);
+        fm_put_be16(ip + 10, 0);
         memcpy(ip + 12, a->src, 4);
         memcpy(ip + 16, a->dst, 4);
-        put_be16(ip + 10, fold(sum16(0, ip, IP4_LEN)));
-        pseudo = sum16(pseudo, a->src, 4);
-        pseudo = sum16(pseudo, a->dst, 4);
+        fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, IP4_LEN)));
+        pseudo = fm_inet_csum_add(pseudo, a->src, 4);
+        pseudo = fm_inet_csum_add(pseudo, a->dst, 4);
     }
     pseudo += 17u + udp_len; /* protocol and UDP length of the pseudo-header */
 
     uint8_t *udp = ip + ip_len;
-    put_be16(udp, a->sport);
-    put_be16(udp + 2, a->dport);
-    put_be16(udp + 4, udp_len);
-    put_be16(udp + 6, 0);
+    fm_put_be16(udp, a->sport);
+    fm_put_be16(udp + 2, a->dport);
+    fm_put_be16(udp + 4, udp_len);
+    fm_put_be16(udp + 6, 0);
     if (len)
         memcpy(udp + UDP_LEN, payload, len);
-    uint16_t ck = fold(sum16(pseudo, udp, UDP_LEN + len));
+    uint16_t ck = fm_inet_csum_fold(fm_inet_csum_add(pseudo, udp, UDP_LEN + len));
     /* A computed 0 is sent as all ones: 0 means "no checksum" in IPv4 and is forbidden in
      * IPv6 (RFC 768, RFC 8200 8.1). */
-    put_be16(udp + 6, ck ? ck : 0xffff);
+    fm_put_be16(udp + 6, ck ? ck : 0xffff);
     return ETH_LEN + ip_len + UDP_LEN + len;
 }
 
@@ -162,14 +130,12 @@ static void free_sink(struct pcap_sink *s)
 {
     if (!s)
         return;
+    fm_atomic_abort(&s->out);
     if (s->dumper)
         pcap_dump_close(s->dumper);
-    if (s->tmp && s->tmp[0])
-        unlink(s->tmp);
     if (s->pd)
         pcap_close(s->pd);
     free(s->frame);
-    free(s->tmp);
     free(s->path);
     free(s);
 }
@@ -178,23 +144,8 @@ static int pcap_close_sink(void *self, int commit, struct fm_err *err)
 {
     struct pcap_sink *s = self;
     int rc = FM_OK;
-    if (commit) {
-        FILE *fp = pcap_dump_file(s->dumper);
-        /* Flush and sync before the rename, so that the name never points at a file whose
-         * data a crash could still lose. */
-        if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) {
-            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", s->path);
-            goto out;
-        }
-        pcap_dump_close(s->dumper);
-        s->dumper = NULL;
-        if (rename(s->tmp, s->path) != 0) {
-            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", s->path);
-            goto out;
-        }
-        s->tmp[0] = '\0';
-    }
-out:
+    if (commit)
+        rc = fm_atomic_commit(&s->out, err);
     free_sink(s);
     return rc;
 }
@@ -205,50 +156,29 @@ int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *er
 {
     struct trx_sink *sink = NULL;
     struct pcap_sink *s = NULL;
-    FILE *fp = NULL;
-    int fd = -1;
     int rc = FM_OK;
 
     sink = malloc(sizeof(*sink));
     s = calloc(1, sizeof(*s));
     if (!sink || !s)
         goto nomem;
-    size_t plen = strlen(path);
     s->path = strdup(path);
-    s->tmp = malloc(plen + 16);
-    if (s->tmp)
-        s->tmp[0] = '\0'; /* no temporary file to remove yet */
     s->frame = malloc(FRAME_MAX);
-    if (!s->path || !s->tmp || !s->frame)
+    if (!s->path || !s->frame)
         goto nomem;
     s->ip_id = 1;
     s->pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
     if (!s->pd)
         goto nomem;
-    snprintf(s->tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(s->tmp);
-    if (fd < 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        s->tmp[0] = '\0';
+    rc = fm_atomic_open(&s->out, path, err);
+    if (rc < 0)
         goto out;
-    }
-    /* mkstemp makes the file private; a capture is as readable as any other output. */
-    if (fchmod(fd, 0644) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fp = fdopen(fd, "wb");
-    if (!fp) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1; /* fp owns it now */
-    s->dumper = pcap_dump_fopen(s->pd, fp);
+    s->dumper = pcap_dump_fopen(s->pd, s->out.f);
     if (!s->dumper) {
         rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(s->pd));
         goto out;
     }
-    fp = NULL; /* the dumper owns it now */
+    s->out.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
     sink->ops = &pcap_ops;
     sink->self = s;
     *out = sink;
@@ -258,10 +188,6 @@ int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *er
 nomem:
     rc = fm_err_set(err, FM_ENOMEM, "pcap writer for '%s'", path);
 out:
-    if (fp)
-        fclose(fp);
-    if (fd >= 0)
-        close(fd);
     free_sink(s);
     free(sink);
     return rc;

@@ -1,1 +1,2 @@
 fm_add_unit_test(common num LIBS fm_common)
+fm_add_unit_test(common file LIBS fm_common)

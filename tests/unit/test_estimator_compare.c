@@ -20,31 +20,6 @@
 #define T0   (1700000000LL * NS)
 #define MAXP 2000
 
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof(tmpdir), "%s/fm_test_compare_XXXXXX", base ? base : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    /* The directory holds only files this test wrote. */
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", tmpdir, name);
-    return buf;
-}
-
 /* One UDP/IPv4 packet between 10.0.0.<a>:<pa> and 10.0.0.<b>:<pb>. */
 struct tpkt {
     int64_t ts;
@@ -64,27 +39,12 @@ static void write_pcap(const char *path, const struct tpkt *p, size_t n)
         uint8_t b[1600];
         unsigned len = p[i].len;
         assert_true(len <= 1500);
-        memset(b, 0, 42 + len);
-        b[12] = 0x08;
-        unsigned total = 28 + len;
-        b[14] = 0x45;
-        b[16] = (uint8_t)(total >> 8);
-        b[17] = (uint8_t)total;
-        b[22] = 64;
-        b[23] = 17;
-        b[26] = 10, b[29] = p[i].a;
-        b[30] = 10, b[33] = p[i].b;
-        b[34] = (uint8_t)(p[i].pa >> 8);
-        b[35] = (uint8_t)p[i].pa;
-        b[36] = (uint8_t)(p[i].pb >> 8);
-        b[37] = (uint8_t)p[i].pb;
-        b[38] = (uint8_t)((8 + len) >> 8);
-        b[39] = (uint8_t)(8 + len);
+        size_t flen = test_udp4_frame(b, p[i].a, p[i].b, p[i].pa, p[i].pb, len);
         struct pcap_pkthdr h;
         memset(&h, 0, sizeof(h));
         h.ts.tv_sec = (time_t)(p[i].ts / NS);
         h.ts.tv_usec = (suseconds_t)(p[i].ts % NS); /* nanoseconds in a nano dump */
-        h.caplen = h.len = 42 + len;
+        h.caplen = h.len = (bpf_u_int32)flen;
         pcap_dump((u_char *)d, &h, b);
     }
     pcap_dump_close(d);
@@ -137,7 +97,7 @@ static void test_self_is_zero(void **state)
 {
     (void)state;
     char a[300];
-    write_capture(tmp_path(a, sizeof(a), "self.pcap"), 0);
+    write_capture(test_path(a, sizeof(a), "self.pcap"), 0);
     struct est_cmp_opts o;
     est_cmp_opts_init(&o);
     struct est_compare *c = compare_ok(a, a, &o);
@@ -180,8 +140,8 @@ static void test_shift(void **state)
 {
     (void)state;
     char a[300], b[300];
-    write_capture(tmp_path(a, sizeof(a), "a.pcap"), 0);
-    write_capture(tmp_path(b, sizeof(b), "b.pcap"), 50);
+    write_capture(test_path(a, sizeof(a), "a.pcap"), 0);
+    write_capture(test_path(b, sizeof(b), "b.pcap"), 50);
     struct est_cmp_opts o;
     est_cmp_opts_init(&o);
     o.flow[1] = "udp 10.0.0.2:6000 10.0.0.1:5004"; /* the same flow, by spec, either order */
@@ -248,8 +208,8 @@ static void test_model_draws(void **state)
     /* A one-way flow of 250 packets of 700 bytes every 20 ms. */
     for (size_t i = 0; i < 250; i++)
         p[i] = (struct tpkt){T0 + (int64_t)i * 20 * MS, 1, 2, 5004, 6000, 700};
-    write_pcap(tmp_path(cap, sizeof(cap), "const.pcap"), p, 250);
-    write_exact_model(tmp_path(model, sizeof(model), "exact.json"), 700, 0.020);
+    write_pcap(test_path(cap, sizeof(cap), "const.pcap"), p, 250);
+    write_exact_model(test_path(model, sizeof(model), "exact.json"), 700, 0.020);
     struct est_cmp_opts o;
     est_cmp_opts_init(&o);
     /* The model as A and the capture as B: draws still follow the capture's counts. */
@@ -295,7 +255,7 @@ static void test_too_few(void **state)
 {
     (void)state;
     char a[300];
-    write_capture(tmp_path(a, sizeof(a), "few.pcap"), 0);
+    write_capture(test_path(a, sizeof(a), "few.pcap"), 0);
     struct est_cmp_opts o;
     est_cmp_opts_init(&o);
     o.min_packets = 31; /* the remote side has 30 */
@@ -333,14 +293,11 @@ static void test_errors(void **state)
 {
     (void)state;
     char a[300], m[300], txt[300], missing[300];
-    write_capture(tmp_path(a, sizeof(a), "e.pcap"), 0);
-    write_exact_model(tmp_path(m, sizeof(m), "e.json"), 100, 0.01);
-    tmp_path(txt, sizeof(txt), "text.pcap");
-    FILE *f = fopen(txt, "w");
-    assert_non_null(f);
-    fputs("not a capture at all, just some text\n", f);
-    assert_int_equal(fclose(f), 0);
-    tmp_path(missing, sizeof(missing), "missing.pcap");
+    write_capture(test_path(a, sizeof(a), "e.pcap"), 0);
+    write_exact_model(test_path(m, sizeof(m), "e.json"), 100, 0.01);
+    test_write_text(test_path(txt, sizeof(txt), "text.pcap"),
+                    "not a capture at all, just some text\n");
+    test_path(missing, sizeof(missing), "missing.pcap");
     struct est_cmp_opts o;
     est_cmp_opts_init(&o);
 
@@ -443,5 +400,5 @@ int main(void)
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_throughput),
         cmocka_unit_test(test_bursts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

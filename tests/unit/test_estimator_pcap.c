@@ -14,50 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof(tmpdir), "%s/fm_test_pcap_XXXXXX", base ? base : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    /* The directory holds only files this test wrote. */
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", tmpdir, name);
-    return buf;
-}
-
 /* An Ethernet/IPv4/UDP frame with a payload of len bytes and the given source port. */
 static size_t udp_frame(uint8_t *b, unsigned sport, unsigned len)
 {
-    memset(b, 0, 42 + len);
-    b[12] = 0x08;
-    unsigned total = 28 + len;
-    b[14] = 0x45;
-    b[16] = (uint8_t)(total >> 8);
-    b[17] = (uint8_t)total;
-    b[22] = 64;
-    b[23] = 17;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[36] = 0x13, b[37] = 0x8c; /* 5004 */
-    b[38] = (uint8_t)((8 + len) >> 8);
-    b[39] = (uint8_t)(8 + len);
-    return 42 + len;
+    return test_udp4_frame(b, 1, 2, sport, 5004, len);
 }
 
 /* Write n UDP frames at ts0 + i * 1234567 ns to a nanosecond pcap. */
@@ -82,14 +42,6 @@ static void write_pcap(const char *path, int linktype, unsigned n, int64_t ts0)
     pcap_close(dead);
 }
 
-static void write_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void test_read_back_ns(void **state)
 {
     (void)state;
@@ -98,7 +50,7 @@ static void test_read_back_ns(void **state)
     struct est_pcap_in *in = NULL;
     /* Sub-microsecond digits survive only with nanosecond reading. */
     const int64_t ts0 = 1700000000123456789;
-    write_pcap(tmp_path(path, sizeof(path), "ns.pcap"), DLT_EN10MB, 1000, ts0);
+    write_pcap(test_path(path, sizeof(path), "ns.pcap"), DLT_EN10MB, 1000, ts0);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
     assert_non_null(in);
     assert_int_equal(est_pcap_linktype(in), DLT_EN10MB);
@@ -190,7 +142,7 @@ static void test_pcapng(void **state)
     static uint8_t buf[65536];
     const int64_t ts0 = 1600000000000000007;
     size_t n = build_pcapng(buf, DLT_EN10MB, 50, ts0);
-    write_bytes(tmp_path(path, sizeof(path), "a.pcapng"), buf, n);
+    test_write_file(test_path(path, sizeof(path), "a.pcapng"), buf, n);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
     struct est_raw_pkt p;
     for (unsigned i = 0; i < 50; i++) {
@@ -204,7 +156,7 @@ static void test_pcapng(void **state)
 
     /* The same file cut inside the last block. */
     in = NULL;
-    write_bytes(tmp_path(path, sizeof(path), "cut.pcapng"), buf, n - 7);
+    test_write_file(test_path(path, sizeof(path), "cut.pcapng"), buf, n - 7);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
     for (unsigned i = 0; i < 49; i++)
         assert_int_equal(est_pcap_next(in, &p, &err), 1);
@@ -219,7 +171,7 @@ static void test_truncated(void **state)
     char path[300];
     struct fm_err err = {0};
     struct est_pcap_in *in = NULL;
-    write_pcap(tmp_path(path, sizeof(path), "cut.pcap"), DLT_EN10MB, 3, 0);
+    write_pcap(test_path(path, sizeof(path), "cut.pcap"), DLT_EN10MB, 3, 0);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     /* Cut inside the data of the third packet. */
@@ -263,39 +215,39 @@ static void test_bad_files(void **state)
     struct fm_err err = {0};
     struct est_pcap_in *in = NULL;
 
-    assert_int_equal(est_pcap_open(tmp_path(path, sizeof(path), "missing.pcap"), &in, &err),
+    assert_int_equal(est_pcap_open(test_path(path, sizeof(path), "missing.pcap"), &in, &err),
                      FM_EIO);
     assert_null(in);
     char want[400];
     snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", path);
     assert_string_equal(err.msg, want);
 
-    assert_int_equal(est_pcap_open(tmpdir, &in, &err), FM_EIO);
+    assert_int_equal(est_pcap_open(test_dir(), &in, &err), FM_EIO);
     assert_null(in);
     assert_non_null(strstr(err.msg, "Is a directory"));
-    assert_non_null(strstr(err.msg, tmpdir));
+    assert_non_null(strstr(err.msg, test_dir()));
 
-    write_bytes(tmp_path(path, sizeof(path), "empty.pcap"), "", 0);
+    test_write_file(test_path(path, sizeof(path), "empty.pcap"), "", 0);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     assert_non_null(strstr(err.msg, "is empty"));
 
     static const char text[] = "this is a text file, not a capture\nsecond line\n";
-    write_bytes(tmp_path(path, sizeof(path), "notes.txt"), text, sizeof(text) - 1);
+    test_write_file(test_path(path, sizeof(path), "notes.txt"), text, sizeof(text) - 1);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     snprintf(want, sizeof(want), "'%s' is not a pcap or pcapng capture", path);
     assert_non_null(strstr(err.msg, want));
 
     /* 802.11 radiotap is a real link type we do not decode. */
-    write_pcap(tmp_path(path, sizeof(path), "wifi.pcap"), DLT_IEEE802_11_RADIO, 1, 0);
+    write_pcap(test_path(path, sizeof(path), "wifi.pcap"), DLT_IEEE802_11_RADIO, 1, 0);
     assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     assert_non_null(strstr(err.msg, "link type IEEE802_11_RADIO (127) is not supported"));
     assert_non_null(strstr(err.msg, "supported: EN10MB"));
 
     /* No read permission (unless running as root, which ignores it). */
-    write_pcap(tmp_path(path, sizeof(path), "secret.pcap"), DLT_EN10MB, 1, 0);
+    write_pcap(test_path(path, sizeof(path), "secret.pcap"), DLT_EN10MB, 1, 0);
     assert_int_equal(chmod(path, 0), 0);
     if (geteuid() != 0) {
         assert_int_equal(est_pcap_open(path, &in, &err), FM_EIO);
@@ -330,7 +282,7 @@ static void test_reader(void **state)
     char path[300];
     struct fm_err err = {0};
     /* 70000 packets: one progress call in the loop, one at the end. */
-    write_pcap(tmp_path(path, sizeof(path), "many.pcap"), DLT_EN10MB, 70000, 1000000000);
+    write_pcap(test_path(path, sizeof(path), "many.pcap"), DLT_EN10MB, 70000, 1000000000);
     struct est_flow_table *t = est_flow_table_new();
     assert_non_null(t);
     struct est_read_stats st;
@@ -368,7 +320,7 @@ static void test_reader(void **state)
     assert_int_equal(truncate(path, sb.st_size - 3), 0);
     assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_EFORMAT);
     assert_int_equal(st.frames, 69999);
-    assert_int_equal(est_read_capture(tmp_path(path, sizeof(path), "nope.pcap"), t, NULL, NULL,
+    assert_int_equal(est_read_capture(test_path(path, sizeof(path), "nope.pcap"), t, NULL, NULL,
                                       NULL, NULL, &err),
                      FM_EIO);
     est_flow_table_free(t);
@@ -380,7 +332,7 @@ static void test_reader_status_counts(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    tmp_path(path, sizeof(path), "mixed.pcap");
+    test_path(path, sizeof(path), "mixed.pcap");
     pcap_t *dead =
         pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
     assert_non_null(dead);
@@ -430,5 +382,5 @@ int main(void)
         cmocka_unit_test(test_truncated),    cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_reader),       cmocka_unit_test(test_reader_status_counts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

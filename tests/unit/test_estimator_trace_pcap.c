@@ -6,29 +6,11 @@
 #include "models/trace.h"
 #include "tests/support/test_util.h"
 
-#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define LT_RAW 12 /* DLT_RAW */
-
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/fm_trace_pcap_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* RFC 1071, written again here rather than shared with the code under test. */
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
@@ -171,7 +153,7 @@ static void save_and_read(const struct mdl_trace *t,
 {
     char path[300];
     struct fm_err err = {0};
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    test_path(path, sizeof(path), name);
     if (est_trace_to_pcap(t, path, &err) != FM_OK)
         fail_msg("write: %s", err.msg);
     mdl_trace_init(u);
@@ -248,19 +230,6 @@ static void test_pcap_round_trip(void **state)
     mdl_trace_free(&t);
 }
 
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    int n = 0;
-    if (!d)
-        return -1;
-    const struct dirent *e = NULL;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 static void test_flows_and_errors(void **state)
 {
     (void)state;
@@ -277,7 +246,7 @@ static void test_flows_and_errors(void **state)
         assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
     }
     char sub[300];
-    snprintf(sub, sizeof(sub), "%s/flows", dir);
+    test_path(sub, sizeof(sub), "flows");
     assert_int_equal(mkdir(sub, 0755), 0);
     char path[400];
     snprintf(path, sizeof(path), "%s/two.pcap", sub);
@@ -306,12 +275,12 @@ static void test_flows_and_errors(void **state)
     snprintf(bad, sizeof(bad), "%s/none/x.pcap", sub);
     assert_int_equal(est_trace_to_pcap(&t, bad, &err), FM_EIO);
     assert_non_null(strstr(err.msg, bad));
-    assert_int_equal(count_entries(sub), 1);
+    assert_int_equal(test_count_entries(sub), 1);
     /* A payload too large for IPv4 fails the write, which leaves the old file as it was. */
     t.pkts[3].payload_length = 65508;
     assert_int_equal(est_trace_to_pcap(&t, path, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "packet 3"));
-    assert_int_equal(count_entries(sub), 1);
+    assert_int_equal(test_count_entries(sub), 1);
     assert_int_equal(est_trace_from_pcap(path, NULL, 1, &u, &st, NULL, &err), FM_OK);
     assert_int_equal(u.n, 4);
     /* Not a capture: the reader's error, and the trace left empty. */
@@ -323,11 +292,7 @@ static void test_flows_and_errors(void **state)
 
 static void write_file(const char *name, const void *data, size_t len, char *path, size_t size)
 {
-    snprintf(path, size, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
+    test_write_file(test_path(path, size, name), data, len);
 }
 
 static void test_sniff(void **state)
@@ -354,8 +319,8 @@ static void test_sniff(void **state)
     write_file("f.txt", "", 0, path, sizeof(path));
     assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
     assert_int_equal(k, EST_TRACE_UNKNOWN);
-    assert_int_equal(est_trace_sniff(dir, &k, &err), FM_EIO);
-    snprintf(path, sizeof(path), "%s/missing", dir);
+    assert_int_equal(est_trace_sniff(test_dir(), &k, &err), FM_EIO);
+    test_path(path, sizeof(path), "missing");
     assert_int_equal(est_trace_sniff(path, &k, &err), FM_EIO);
     assert_non_null(strstr(err.msg, "missing"));
 }
@@ -367,5 +332,5 @@ int main(void)
         cmocka_unit_test(test_pcap_round_trip), cmocka_unit_test(test_flows_and_errors),
         cmocka_unit_test(test_sniff),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -6,23 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/fm_json_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 static void sample_model(struct mdl_model *m)
 {
     memset(m, 0, sizeof(*m));
@@ -66,14 +49,6 @@ static void sample_model(struct mdl_model *m)
     /* The remote side is absent: "remote": null. */
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -81,7 +56,7 @@ static void test_round_trip(void **state)
     struct fm_err err = {0};
     char path[300];
     sample_model(&m);
-    snprintf(path, sizeof(path), "%s/m.json", dir);
+    test_path(path, sizeof(path), "m.json");
     assert_int_equal(mdl_json_save(&m, path, &err), FM_OK);
     assert_int_equal(mdl_json_load(path, &back, &err), FM_OK);
     assert_string_equal(back.flow_spec, m.flow_spec);
@@ -115,8 +90,8 @@ static void expect_reject(const char *text, const char *msg_part)
     char path[300];
     struct mdl_model m;
     struct fm_err err = {0};
-    snprintf(path, sizeof(path), "%s/bad.json", dir);
-    write_text(path, text);
+    test_path(path, sizeof(path), "bad.json");
+    test_write_text(path, text);
     int rc = mdl_json_load(path, &m, &err);
     if (rc != FM_EFORMAT || !strstr(err.msg, msg_part))
         fail_msg("rc %d msg '%s', expected FM_EFORMAT with '%s' for: %s", rc, err.msg, msg_part,
@@ -171,15 +146,15 @@ static void test_io_errors(void **state)
     struct mdl_model m;
     struct fm_err err = {0};
     char path[300];
-    snprintf(path, sizeof(path), "%s/missing.json", dir);
+    test_path(path, sizeof(path), "missing.json");
     assert_int_equal(mdl_json_load(path, &m, &err), FM_EIO);
     assert_non_null(strstr(err.msg, "missing.json"));
-    assert_int_equal(mdl_json_load(dir, &m, &err), FM_EIO);
+    assert_int_equal(mdl_json_load(test_dir(), &m, &err), FM_EIO);
     assert_non_null(strstr(err.msg, "not a regular file"));
 
     /* Saving into a directory that does not exist fails and leaves nothing behind. */
     sample_model(&m);
-    snprintf(path, sizeof(path), "%s/nodir/m.json", dir);
+    test_path(path, sizeof(path), "nodir/m.json");
     assert_int_equal(mdl_json_save(&m, path, &err), FM_EIO);
     assert_non_null(strstr(err.msg, "nodir/m.json"));
 }
@@ -191,13 +166,13 @@ static void test_save_replaces_atomically(void **state)
     struct fm_err err = {0};
     char path[300];
     sample_model(&m);
-    snprintf(path, sizeof(path), "%s/again.json", dir);
-    write_text(path, "old contents");
+    test_path(path, sizeof(path), "again.json");
+    test_write_text(path, "old contents");
     assert_int_equal(mdl_json_save(&m, path, &err), FM_OK);
     assert_int_equal(mdl_json_load(path, &back, &err), FM_OK);
     /* No temporary files are left in the directory. */
     char cmd[400];
-    snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q tmp", dir);
+    snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q tmp", test_dir());
     assert_int_not_equal(system(cmd), 0);
 }
 
@@ -209,5 +184,5 @@ int main(void)
         cmocka_unit_test(test_io_errors),
         cmocka_unit_test(test_save_replaces_atomically),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -6,23 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/fm_trace_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 static const char good[] =
     "{ \"format\": \"flowmimic.trace\", \"version\": 1, \"packets\": [\n"
     "  { \"ts_sec\": 1700000000, \"ts_nsec\": 20000000, \"proto\": \"udp\",\n"
@@ -297,7 +280,7 @@ static void test_append_save_load(void **state)
     struct mdl_trace u;
     struct fm_err err = {0};
     char path[300];
-    snprintf(path, sizeof(path), "%s/out.json", dir);
+    test_path(path, sizeof(path), "out.json");
     mdl_trace_init(&t);
     mdl_trace_init(&u);
     /* Built the way the agents build their example packets. */
@@ -362,16 +345,14 @@ static void test_append_save_load(void **state)
 
     /* Files: missing, empty; an error leaves the trace empty. */
     char missing[300];
-    snprintf(missing, sizeof(missing), "%s/none.json", dir);
+    test_path(missing, sizeof(missing), "none.json");
     assert_int_equal(mdl_trace_load(missing, &u, &err), FM_EIO);
     assert_int_equal(u.n, 0);
     char empty[300];
-    snprintf(empty, sizeof(empty), "%s/empty.json", dir);
-    FILE *f = fopen(empty, "w");
-    assert_non_null(f);
-    fclose(f);
+    test_path(empty, sizeof(empty), "empty.json");
+    test_write_text(empty, "");
     assert_int_equal(mdl_trace_load(empty, &u, &err), FM_EFORMAT);
-    assert_int_equal(mdl_trace_load(dir, &u, &err), FM_EIO);
+    assert_int_equal(mdl_trace_load(test_dir(), &u, &err), FM_EIO);
     mdl_trace_free(&t);
     mdl_trace_free(&u);
 }
@@ -402,5 +383,5 @@ int main(void)
         cmocka_unit_test(test_rejects),          cmocka_unit_test(test_print_round_trip),
         cmocka_unit_test(test_append_save_load), cmocka_unit_test(test_addresses),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -6,31 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/fm_variant_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static const char good[] =
     "{ \"format\": \"flowmimic.variants\", \"version\": 1,\n"
     "  \"variants\": [\n"
@@ -176,8 +151,8 @@ static void test_files_and_specs(void **state)
     char path[300], spec[340];
     struct mdl_variant v;
     struct fm_err err = {0};
-    snprintf(path, sizeof(path), "%s/v.json", dir);
-    write_text(path, good);
+    test_path(path, sizeof(path), "v.json");
+    test_write_text(path, good);
 
     /* FILE alone takes the first variant; FILE:NAME the named one. */
     assert_int_equal(mdl_variant_load_spec(path, &v, &err), FM_OK);
@@ -190,27 +165,27 @@ static void test_files_and_specs(void **state)
     assert_int_equal(mdl_variant_load_spec(spec, &v, &err), FM_ENOTFOUND);
     assert_non_null(strstr(err.msg, "'nope'"));
     assert_non_null(strstr(err.msg, "ef-marked, plain, nulls"));
-    snprintf(spec, sizeof(spec), "%s/missing.json", dir);
+    test_path(spec, sizeof(spec), "missing.json");
     assert_int_equal(mdl_variant_load_spec(spec, &v, &err), FM_EIO);
     assert_non_null(strstr(err.msg, "missing.json"));
 
     /* A path with a ':' of its own still loads as a whole. */
     char cpath[300];
-    snprintf(cpath, sizeof(cpath), "%s/a:b.json", dir);
-    write_text(cpath, good);
+    test_path(cpath, sizeof(cpath), "a:b.json");
+    test_write_text(cpath, good);
     assert_int_equal(mdl_variant_load_spec(cpath, &v, &err), FM_OK);
     assert_string_equal(v.name, "ef-marked");
 
     /* An empty list loads, but a spec needs a variant to pick. */
-    snprintf(path, sizeof(path), "%s/empty.json", dir);
-    write_text(path, "{\"format\": \"flowmimic.variants\", \"version\": 1, \"variants\": []}");
+    test_path(path, sizeof(path), "empty.json");
+    test_write_text(path, "{\"format\": \"flowmimic.variants\", \"version\": 1, \"variants\": []}");
     struct mdl_variant vs[2];
     size_t n = 9;
     assert_int_equal(mdl_variants_load(path, vs, 2, &n, &err), FM_OK);
     assert_int_equal(n, 0);
     assert_int_equal(mdl_variant_load_spec(path, &v, &err), FM_EFORMAT);
     assert_non_null(strstr(err.msg, "no variants"));
-    write_text(path, "");
+    test_write_text(path, "");
     assert_int_equal(mdl_variants_load(path, vs, 2, &n, &err), FM_EFORMAT);
     assert_non_null(strstr(err.msg, "empty"));
 }
@@ -230,7 +205,7 @@ static void test_save_round_trip(void **state)
     vs[0].dscp = 34;
     mdl_variant_init(&vs[1]);
     snprintf(vs[1].name, sizeof(vs[1].name), "same");
-    snprintf(path, sizeof(path), "%s/saved.json", dir);
+    test_path(path, sizeof(path), "saved.json");
     assert_int_equal(mdl_variants_save(path, vs, 2, &err), FM_OK);
     assert_int_equal(mdl_variants_load(path, back, 4, &n, &err), FM_OK);
     assert_int_equal(n, 2);
@@ -239,7 +214,7 @@ static void test_save_round_trip(void **state)
 
     /* A bad variant is refused before anything is written. */
     vs[1].ttl = 300;
-    snprintf(path, sizeof(path), "%s/bad.json", dir);
+    test_path(path, sizeof(path), "bad.json");
     assert_int_equal(mdl_variants_save(path, vs, 2, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "ttl"));
     assert_int_equal(access(path, F_OK), -1);
@@ -252,5 +227,5 @@ int main(void)
         cmocka_unit_test(test_check),           cmocka_unit_test(test_payload_mapping),
         cmocka_unit_test(test_files_and_specs), cmocka_unit_test(test_save_round_trip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

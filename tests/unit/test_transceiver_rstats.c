@@ -598,11 +598,14 @@ static void test_loopback(void **state)
     uint8_t lo[4] = {127, 0, 0, 1};
     assert_memory_equal(st.src, lo, 4);
     assert_memory_equal(st.dst, lo, 4);
-    /* Kernel timestamps: real, within the send window, never going back; the delay over
-     * loopback is positive and small. */
+    /* Kernel timestamps: real and within the send window; the delay over loopback is
+     * positive and small. A stamp is taken when a packet is queued to a CPU's backlog, in
+     * send order; when the sender migrated between CPUs under load, the two backlogs can
+     * deliver out of order, and then a stamp goes back exactly where a packet arrives after
+     * a higher sequence number: never more often than the reordering. */
     assert_true(st.first_ns >= before && st.last_ns <= after);
     assert_true(st.last_ns >= st.first_ns);
-    assert_int_equal(st.time_backwards, 0);
+    assert_true(st.time_backwards <= st.reordered);
     assert_true(st.owd_min_ns >= 0);
     assert_true(st.owd_max_ns < 1000 * MS);
     assert_int_equal(st.len_min, 200);

@@ -3,27 +3,9 @@
 #include "tests/support/test_util.h"
 #include "transceiver/sink.h"
 
-#include <dirent.h>
 #include <pcap/pcap.h>
 #include <string.h>
 #include <unistd.h>
-
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/fm_sink_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static unsigned be16(const uint8_t *b)
 {
@@ -59,25 +41,13 @@ static struct trx_pkt pkt4(uint32_t len)
     return p;
 }
 
-static size_t count_files(void)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    const struct dirent *e = NULL;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 static void test_pcap_round_trip(void **state)
 {
     (void)state;
     char path[300];
     struct trx_sink *s = NULL;
     struct fm_err err = {0};
-    snprintf(path, sizeof(path), "%s/out.pcap", dir);
+    test_path(path, sizeof(path), "out.pcap");
     assert_int_equal(trx_sink_pcap_new(path, &s, &err), FM_OK);
 
     /* IPv4 with an even and an odd payload, then IPv6; timestamps down to the nanosecond. */
@@ -100,7 +70,7 @@ static void test_pcap_round_trip(void **state)
     /* Before the close, only a temporary file exists. */
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(trx_sink_close(s, 1, &err), FM_OK);
-    assert_int_equal(count_files(), 1);
+    assert_int_equal(test_count_entries(test_dir()), 1);
 
     char ebuf[PCAP_ERRBUF_SIZE];
     pcap_t *pd = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
@@ -160,8 +130,8 @@ static void test_pcap_discard_and_errors(void **state)
     struct trx_sink *s = NULL;
     struct fm_err err = {0};
     uint8_t payload[64] = {0};
-    snprintf(path, sizeof(path), "%s/gone.pcap", dir);
-    size_t before = count_files();
+    test_path(path, sizeof(path), "gone.pcap");
+    int before = test_count_entries(test_dir());
     assert_int_equal(trx_sink_pcap_new(path, &s, &err), FM_OK);
     struct trx_pkt p = pkt4(64);
     assert_int_equal(trx_sink_send(s, &p, payload, 64, 0, &err), FM_OK);
@@ -172,9 +142,9 @@ static void test_pcap_discard_and_errors(void **state)
     /* Discarded: neither the file nor a temporary remains. */
     assert_int_equal(trx_sink_close(s, 0, &err), FM_OK);
     assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(count_files(), before);
+    assert_int_equal(test_count_entries(test_dir()), before);
 
-    snprintf(path, sizeof(path), "%s/no/such/dir/x.pcap", dir);
+    test_path(path, sizeof(path), "no/such/dir/x.pcap");
     s = NULL;
     assert_int_equal(trx_sink_pcap_new(path, &s, &err), FM_EIO);
     assert_null(s);
@@ -214,5 +184,5 @@ int main(void)
         cmocka_unit_test(test_pcap_discard_and_errors),
         cmocka_unit_test(test_mem_sink),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -1,0 +1,17 @@
+/* models/jsonutil.h - small checks shared by the strict cJSON readers (model, variant and
+ * trace files in models/, the reviewer of LLM answers in llm/). cJSON stays inside models/
+ * and llm/. Stateless and reentrant. */
+#ifndef MODELS_JSONUTIL_H
+#define MODELS_JSONUTIL_H
+
+#include <cjson/cJSON.h>
+
+/* 1 when key is one of known (a NULL-terminated list), 0 otherwise, and for a NULL key (an
+ * array element): a strict reader rejects any member for which this is 0. */
+int mdl_json_key_known(const char *key, const char *const *known);
+
+/* The name of v's JSON type with its article, for "must be X, not Y" messages ("a number",
+ * "an object", "null"). Never NULL. */
+const char *mdl_json_type_name(const cJSON *v);
+
+#endif
