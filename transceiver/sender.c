@@ -137,6 +137,23 @@ static void flush_queue(struct trx_sink *sink, struct trx_send_stats *st, uint64
     *queued = 0;
 }
 
+/* A packet built ahead of its deadline. */
+struct slot {
+    struct trx_pkt pkt;
+    uint8_t *buf;
+    size_t len;
+};
+
+/* Draw the next packet from src into sl; 1, 0 at the end, or a negative FM_E* code. */
+static int build_slot(struct trx_source *src, struct slot *sl, struct fm_err *err)
+{
+    const uint8_t *orig = NULL;
+    int have = trx_source_next(src, &sl->pkt, &orig, err);
+    if (have > 0)
+        sl->len = trx_payload_build(&sl->pkt, orig, sl->buf, TRX_MAX_PAYLOAD);
+    return have;
+}
+
 int trx_send_run(struct trx_source *src,
                  struct trx_sink *sink,
                  const struct trx_send_opts *o,
@@ -148,15 +165,15 @@ int trx_send_run(struct trx_source *src,
                  struct fm_err *err)
 {
     struct loop *lp = NULL;
-    uint8_t *buf = NULL;
-    struct trx_pkt pkt;
-    const uint8_t *orig = NULL;
+    struct slot slots[2];
     int rc = FM_OK;
 
+    memset(slots, 0, sizeof(slots));
     memset(st, 0, sizeof(*st));
     lp = malloc(sizeof(*lp));
-    buf = malloc(TRX_MAX_PAYLOAD);
-    if (!lp || !buf) {
+    slots[0].buf = malloc(TRX_MAX_PAYLOAD);
+    slots[1].buf = malloc(TRX_MAX_PAYLOAD);
+    if (!lp || !slots[0].buf || !slots[1].buf) {
         rc = fm_err_set(err, FM_ENOMEM, "send buffers");
         goto out;
     }
@@ -166,15 +183,18 @@ int trx_send_run(struct trx_source *src,
         min_gap_ns = (int64_t)llround((double)NS_PER_SEC / o->max_rate_pps);
 
     /* The first packet is built before the clock starts, like every later one is built
-     * before its deadline. */
-    int have = trx_source_next(src, &pkt, &orig, err);
+     * before its deadline. Two slots: while packet i waits for its deadline, packet i + 1 is
+     * built in the other, so that nothing stands between sending packet i and the decision
+     * whether to flush it (a batching sink holds it until then). */
+    struct slot *cur = &slots[0], *next = &slots[1];
+    int have = build_slot(src, cur, err);
     if (have < 0) {
         rc = have;
         goto out;
     }
-    size_t len = 0;
-    if (have)
-        len = trx_payload_build(&pkt, orig, buf, TRX_MAX_PAYLOAD);
+    int next_built = 0; /* the other slot holds the next packet (or its source's error) */
+    int have_next = 0;
+    struct fm_err next_err = {0};
     lp->start_ns = clk->now(clk->arg);
     lp->last_send_ns = lp->start_ns;
     int64_t last_status_ns = lp->start_ns;
@@ -185,9 +205,10 @@ int trx_send_run(struct trx_source *src,
     while (have) {
         if (o->count && st->packets + st->errors >= o->count)
             break;
+        const struct trx_pkt *pkt = &cur->pkt;
         /* A source that goes backwards in time is held at its latest offset: deadlines only
          * ever move forward. */
-        int64_t off = pkt.offset_ns > prev_offset ? pkt.offset_ns : prev_offset;
+        int64_t off = pkt->offset_ns > prev_offset ? pkt->offset_ns : prev_offset;
         prev_offset = off;
         int64_t deadline = lp->start_ns + off;
         /* The rate cap spaces deadlines, not actual sends, so one late send does not make
@@ -198,20 +219,24 @@ int trx_send_run(struct trx_source *src,
             break;
         prev_deadline = deadline;
 
-        if (status) {
-            int64_t now = clk->now(clk->arg);
-            if (now - last_status_ns >= NS_PER_SEC &&
-                (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
-                fill_stats(lp, st);
-                status(st, arg);
-                last_status_ns = now;
-            }
+        int64_t now = clk->now(clk->arg);
+        if (status && now - last_status_ns >= NS_PER_SEC &&
+            (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
+            fill_stats(lp, st);
+            status(st, arg);
+            last_status_ns = now;
         }
 
         /* Packets already due go out together (see flush_queue()); before a real wait,
          * whatever is held must leave, or it would be as late as the wait is long. */
-        if (queued && clk->now(clk->arg) < deadline) {
+        if (queued && now < deadline)
             flush_queue(sink, st, &queued);
+        /* Build ahead: with time to spare before this deadline, the next packet is made now,
+         * not between this send and the next flush. */
+        if (!next_built && now < deadline) {
+            /* A source error is kept until this packet, already good, has gone out. */
+            have_next = build_slot(src, next, &next_err);
+            next_built = 1;
         }
         int64_t t = trx_timer_wait(clk, o->timer, deadline, o->spin_ns, stop);
         if (stop && *stop) {
@@ -220,27 +245,27 @@ int trx_send_run(struct trx_source *src,
         }
         /* The wake-up time is the send time: a second clock read here would only add its
          * own cost to every packet. Payloads copied from a capture go out byte for byte. */
-        if (pkt.rtp && trx_payload_has_probe((uint32_t)len))
-            trx_probe_stamp(buf, t + o->probe_clock_offset_ns);
+        if (pkt->rtp && trx_payload_has_probe((uint32_t)cur->len))
+            trx_probe_stamp(cur->buf, t + o->probe_clock_offset_ns);
         struct fm_err se = {0};
         if (sink->ops->queue) {
             uint64_t failed = 0;
-            int qrc = sink->ops->queue(sink->self, &pkt, buf, len, &failed, &se);
+            int qrc = sink->ops->queue(sink->self, pkt, cur->buf, cur->len, &failed, &se);
             if (qrc < 0 && failed == 0) {
                 note_send_error(st, &se); /* this packet could not even be built */
             } else {
                 queued++;
                 st->packets++;
-                st->bytes += len;
+                st->bytes += cur->len;
                 account_failed(st, failed, &se);
             }
             if (queued >= QUEUE_LIMIT)
                 flush_queue(sink, st, &queued);
-        } else if (trx_sink_send(sink, &pkt, buf, len, t, &se) < 0) {
+        } else if (trx_sink_send(sink, pkt, cur->buf, cur->len, t, &se) < 0) {
             note_send_error(st, &se);
         } else {
             st->packets++;
-            st->bytes += len;
+            st->bytes += cur->len;
         }
         if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {
             rc = fm_err_set(err, FM_ENET, "every send failed: %s", st->first_error);
@@ -252,20 +277,27 @@ int trx_send_run(struct trx_source *src,
             st->late++;
         lp->last_send_ns = t;
 
-        /* Build ahead: the next packet is ready before its wait begins. */
-        have = trx_source_next(src, &pkt, &orig, err);
-        if (have < 0) {
-            rc = have;
+        /* A packet that was due at once had no time to build the next one: build it now. */
+        if (!next_built)
+            have_next = build_slot(src, next, &next_err);
+        if (have_next < 0) {
+            rc = have_next;
+            if (err)
+                *err = next_err;
             break;
         }
-        if (have)
-            len = trx_payload_build(&pkt, orig, buf, TRX_MAX_PAYLOAD);
+        struct slot *done = cur;
+        cur = next;
+        next = done;
+        have = have_next;
+        next_built = 0;
     }
     if (queued)
         flush_queue(sink, st, &queued);
     fill_stats(lp, st);
 out:
-    free(buf);
+    free(slots[0].buf);
+    free(slots[1].buf);
     free(lp);
     return rc;
 }
