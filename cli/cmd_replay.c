@@ -119,10 +119,10 @@ static const struct cli_cmd_doc doc = {
 };
 
 #define DRY_RUN_PACKETS 10
-/* The last stretch before a deadline spent spinning: wake-ups of a normal task come up to
- * about 100 us late on a busy machine; a SCHED_FIFO one (--realtime) wakes within tens. */
-#define SPIN_US    200.0
-#define RT_SPIN_US 20.0
+/* The spin before a deadline with --realtime (otherwise the send loop's default, 200 us):
+ * wake-ups of a normal task come up to about 100 us late on a busy machine; a SCHED_FIFO one
+ * wakes within tens. */
+#define RT_SPIN_NS 20000
 
 struct replay_opts {
     const char *iface;
@@ -840,8 +840,10 @@ static int run(const struct replay_opts *o, const char *path)
     /* A SCHED_FIFO task preempts every normal one the moment its timer fires, so it needs a
      * far shorter spin; and a long spin at short gaps would never sleep, which the kernel's
      * real-time throttling punishes with 50 ms stalls. */
-    double spin_us = o->spin_us >= 0 ? o->spin_us : o->realtime ? RT_SPIN_US : SPIN_US;
-    so.spin_ns = (int64_t)(spin_us * 1e3);
+    if (o->spin_us >= 0)
+        so.spin_ns = (int64_t)(o->spin_us * 1e3);
+    else if (o->realtime)
+        so.spin_ns = RT_SPIN_NS;
     so.count = o->count;
     so.duration_ns = (int64_t)(o->duration_s * 1e9);
     so.max_rate_pps = o->max_rate;
@@ -927,7 +929,7 @@ int cmd_replay(int argc, char **argv)
     o.speed = 1.0;
     o.rate_scale = 1.0;
     o.timer = TRX_TIMER_HYBRID;
-    o.spin_us = -1.0; /* SPIN_US, or RT_SPIN_US with --realtime */
+    o.spin_us = -1.0; /* the send loop's default, or RT_SPIN_NS with --realtime */
     o.src_port = -1;
     o.dst_port = -1;
     cli_parser_init(&p, &doc, opts);

@@ -72,14 +72,15 @@ int est_capture_filter_build(
     return FM_OK;
 }
 
-static int compile_filter(pcap_t *p, const char *filter, struct fm_err *err)
+/* Compile filter for p and, when set is 1, install it. */
+static int compile_filter(pcap_t *p, const char *filter, int set, struct fm_err *err)
 {
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
         return fm_err_set(err, FM_EINVAL, "capture filter '%s' rejected: %s (see pcap-filter(7))",
                           filter, pcap_geterr(p));
     int rc = FM_OK;
-    if (pcap_setfilter(p, &prog) != 0)
+    if (set && pcap_setfilter(p, &prog) != 0)
         rc = fm_err_set(err, FM_ENET, "capture filter '%s': %s", filter, pcap_geterr(p));
     pcap_freecode(&prog);
     return rc;
@@ -92,13 +93,7 @@ int est_capture_filter_check(const char *filter, struct fm_err *err)
     pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
     if (!p)
         return fm_err_set(err, FM_ENOMEM, "out of memory");
-    struct bpf_program prog;
-    int rc = FM_OK;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
-        rc = fm_err_set(err, FM_EINVAL, "capture filter '%s' rejected: %s (see pcap-filter(7))",
-                        filter, pcap_geterr(p));
-    else
-        pcap_freecode(&prog);
+    int rc = compile_filter(p, filter, 0, err);
     pcap_close(p);
     return rc;
 }
@@ -137,7 +132,7 @@ static int activate(struct est_capture *c, struct fm_err *err)
     c->st.nano = nano_ok && pcap_get_tstamp_precision(c->cap) == PCAP_TSTAMP_PRECISION_NANO;
     c->st.link_type = pcap_datalink(c->cap);
     if (c->o.filter && *c->o.filter) {
-        int rc = compile_filter(c->cap, c->o.filter, err);
+        int rc = compile_filter(c->cap, c->o.filter, 1, err);
         if (rc < 0)
             return rc;
     }

@@ -92,10 +92,8 @@ static void pkt_from_decoded(const struct est_raw_pkt *raw,
         /* The UDP header is the 8 bytes before the payload. */
         if (k->payload_off >= 8 && k->payload_off <= raw->caplen)
             p->udp_length = be16_at(d + k->payload_off - 4);
-        /* RFC 5761 section 4: on a port shared with RTCP, a second byte of 192 to 223 is an
-         * RTCP packet type (200 SR to 207 XR and the rest of the range), never RTP. */
-        unsigned b1 = (k->rtp.marker ? 0x80u : 0u) | k->rtp.payload_type;
-        if (k->rtp.valid && !(b1 >= 192 && b1 <= 223)) {
+        /* The decoder already tells RTCP (RFC 5761) from RTP. */
+        if (k->rtp.valid) {
             p->has_rtp = 1;
             p->rtp.version = 2; /* the decoder accepts nothing else */
             p->rtp.payload_type = k->rtp.payload_type;

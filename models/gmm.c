@@ -490,12 +490,16 @@ static int fit_k(const struct ctx *cx,
     *best_ll = -HUGE_VAL;
     *iters = 0;
     *converged = 0;
-    for (unsigned run = 0; run < cx->o->restarts; run++) {
+    /* Runs: one from quantiles, the other restarts from k-means++, then every split of prev. */
+    unsigned splits = prev && prev->k + 1 == k ? prev->k : 0;
+    for (unsigned run = 0; run < cx->o->restarts + splits; run++) {
         struct gmm g;
         if (run == 0)
             init_quantile(cx, lv, k, &g);
-        else
+        else if (run < cx->o->restarts)
             init_kmeanspp(cx, lv, k, r, &g);
+        else
+            init_split(cx, prev, run - cx->o->restarts, &g);
         unsigned it;
         int conv;
         double ll = em_run(cx, lv, &g, &it, &conv);
@@ -507,19 +511,6 @@ static int fit_k(const struct ctx *cx,
         }
     }
     fm_rng_free(r);
-    for (unsigned sp = 0; prev && prev->k + 1 == k && sp < prev->k; sp++) {
-        struct gmm g;
-        init_split(cx, prev, sp, &g);
-        unsigned it;
-        int conv;
-        double ll = em_run(cx, lv, &g, &it, &conv);
-        if (ll > *best_ll) {
-            *best = g;
-            *best_ll = ll;
-            *iters = it;
-            *converged = conv;
-        }
-    }
     if (cx->coarse.b) {
         unsigned it;
         *best_ll = em_run(cx, &cx->fine, best, &it, converged);
