@@ -221,9 +221,17 @@ int cmd_convert(int argc, char **argv)
                                "trace",
                                in);
     int is_json = 0;
+    /* Ctrl-C or SIGTERM: the output is written through a temporary renamed into place, so it
+     * is either whole or absent; the signal is acted on between reading and writing. */
+    cli_signals_install();
     rc = cli_trace_read(doc.name, in, o.flow, !o.no_payload, &t, &is_json, NULL);
     if (rc != CLI_EXIT_OK)
         goto out;
+    if (cli_stop) {
+        fm_log_warn("interrupted: nothing written to '%s'", out);
+        rc = CLI_EXIT_INTR;
+        goto out;
+    }
     int wrc =
         kind == EST_TRACE_JSON ? est_trace_to_pcap(&t, out, &err) : mdl_trace_save(out, &t, &err);
     if (wrc < 0) {
@@ -250,6 +258,10 @@ int cmd_convert(int argc, char **argv)
     }
     fm_log_info("wrote %zu packets from '%s' to '%s' (%s)", t.n, in, out, to);
     rc = CLI_EXIT_OK;
+    if (cli_stop) {
+        fm_log_warn("interrupted after '%s' was written whole; it is kept", out);
+        rc = CLI_EXIT_INTR;
+    }
 out:
     mdl_trace_free(&t);
     return rc;

@@ -199,6 +199,36 @@ run "$fm" convert "$good" "$tmp/keep.pcap"
 cp "$tmp/keep.pcap" "$tmp/keep.orig"
 run "$fm" convert "$data/bad_port.json" "$tmp/keep.pcap"
 check "failed convert keeps the old output" cmp -s "$tmp/keep.pcap" "$tmp/keep.orig"
+# No permission to write the output (as nobody, since root writes anywhere): one line that
+# names the file, nothing created, nothing left behind.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    mkdir "$tmp/ro"
+    cp "$good" "$tmp/in.json"
+    chmod 755 "$tmp" "$tmp/ro"
+    chmod 644 "$tmp/in.json"
+    run setpriv --reuid=65534 --regid=65534 --clear-groups "$fm" convert "$tmp/in.json" \
+        "$tmp/ro/x.pcap"
+    expect "no permission to write" 1 "ro/x.pcap"
+    check "no permission: nothing written" test -z "$(ls -A "$tmp/ro")"
+fi
+# Ctrl-C while converting a large capture: exit 130, and the output is either absent or
+# whole (written through a temporary renamed into place), never a fragment.
+run "$fm" generate --count 200000 -o "$tmp/big.pcap" "$src/tests/data/agents/video-model.json"
+"$fm" convert --no-payload "$tmp/big.pcap" "$tmp/big.json" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.2
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "Ctrl-C: exit 130" test "$rc" = 130
+check "Ctrl-C: says interrupted" grep -q "interrupted" "$tmp/err"
+check "Ctrl-C: no temporary left" no_tmp_files "$tmp"
+if [ -e "$tmp/big.json" ]; then
+    check "Ctrl-C: an output left is whole" python3 -c \
+        'import json,sys; assert len(json.load(open(sys.argv[1]))["packets"]) == 200000' \
+        "$tmp/big.json"
+fi
+rm -f "$tmp/big.pcap" "$tmp/big.json"
 # An output of unknown extension goes the only way it can.
 run "$fm" convert "$good" "$tmp/trace.out"
 expect "unknown extension" 0
