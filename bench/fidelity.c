@@ -1,5 +1,5 @@
 /* bench/fidelity.c - how closely draws from a fitted model match the capture it came from.
- * Usage: fidelity [-s SEED] [-m MIN_PACKETS] CAPTURE DUMPDIR
+ * Usage: fidelity [-s SEED] [-m MIN_PACKETS] [-k MAX_K] [-r REPEATS] CAPTURE DUMPDIR
  * Reads CAPTURE keeping every flow's series, takes the main flow (the first of
  * est_flow_table_sorted(): most packets, ties by first appearance, which is what estimate
  * fits by default), fits it with est_model_from_flow() and est_opts_init() defaults, and for
@@ -9,8 +9,14 @@
  * n, KS (mdl_stats_ks) and W1 (mdl_stats_w1, in the feature's unit) against the real values,
  * and writes the real values and the draws to DUMPDIR as raw float64 files, so that
  * bench/fidelity_sklearn.py can fit the original tool's recipe to the same data and recheck
- * the distances. Sides or features that cannot be scored get a line with "skipped". */
+ * the distances. Sides or features that cannot be scored get a line with "skipped".
+ * One seed's KS moves by about the sampling noise from seed to seed, so each line also has
+ * ks_median, the median KS over REPEATS (-r, default 101) further sets of n draws from the
+ * model, and ks_resample_median, the median KS over REPEATS sets of n values drawn with
+ * replacement from the real values themselves: the empirical distribution taken as the
+ * model, which no i.i.d. model of these n values can be expected to beat. */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +70,42 @@ static void put_head(const char *capture, const char *flow, int side, const char
     printf(", \"side\": \"%s\", \"feature\": \"%s\"", side >= 0 ? side_names[side] : "", feature);
 }
 
+static int cmp_double(const void *pa, const void *pb)
+{
+    const double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Median KS against the sorted real values over `repeats` sets of n draws: from the model m
+ * when m is not NULL, else with replacement from the real values. NAN when memory runs out. */
+static double median_ks(const double *sorted_real,
+                        size_t n,
+                        const struct mdl_mixture *m,
+                        unsigned repeats,
+                        uint64_t seed)
+{
+    double *x = malloc((n ? n : 1) * sizeof(double));
+    double *ks = malloc((repeats ? repeats : 1) * sizeof(double));
+    struct fm_rng *rng = fm_rng_new(seed);
+    double med = (double)NAN;
+    if (!x || !ks || !rng || repeats == 0)
+        goto out;
+    for (unsigned r = 0; r < repeats; r++) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = m ? mdl_mixture_sample(m, rng) : sorted_real[fm_rng_below(rng, n)];
+        if (mdl_stats_sort(x, n) < 0)
+            goto out;
+        ks[r] = mdl_stats_ks_sorted(sorted_real, n, x, n);
+    }
+    qsort(ks, repeats, sizeof(double), cmp_double);
+    med = ks[repeats / 2];
+out:
+    fm_rng_free(rng);
+    free(ks);
+    free(x);
+    return med;
+}
+
 /* Score one feature of one side: draw n values from m, compare, dump both. */
 static int score_feature(const char *capture,
                          const char *base,
@@ -74,18 +116,21 @@ static int score_feature(const char *capture,
                          size_t n,
                          const struct mdl_mixture *m,
                          uint64_t seed,
+                         unsigned repeats,
                          const char *dumpdir,
                          struct fm_err *err)
 {
     double *draws = NULL;
+    double *sorted = NULL;
     struct fm_rng *rng = NULL;
     char real_path[4096];
     char draw_path[4096];
     int rc = FM_OK;
 
     draws = malloc((n ? n : 1) * sizeof(double));
+    sorted = malloc((n ? n : 1) * sizeof(double));
     rng = fm_rng_new(seed);
-    if (!draws || !rng) {
+    if (!draws || !sorted || !rng) {
         rc = fm_err_set(err, FM_ENOMEM, "draws for %s", capture);
         goto out;
     }
@@ -93,6 +138,14 @@ static int score_feature(const char *capture,
         draws[i] = mdl_mixture_sample(m, rng);
     const double ks = mdl_stats_ks(real, n, draws, n);
     const double w1 = mdl_stats_w1(real, n, draws, n);
+    memcpy(sorted, real, n * sizeof(double));
+    if (mdl_stats_sort(sorted, n) < 0) {
+        rc = fm_err_set(err, FM_ENOMEM, "sorting %s", capture);
+        goto out;
+    }
+    /* Seeds of their own, apart from the one above, so the first draw set is not reused. */
+    const double ks_med = median_ks(sorted, n, m, repeats, seed ^ 0x5bd1e995ULL);
+    const double ks_res = median_ks(sorted, n, NULL, repeats, seed ^ 0xc2b2ae35ULL);
 
     snprintf(real_path, sizeof(real_path), "%s/%s.%s.%s.real.f64", dumpdir, base, side_names[side],
              feature);
@@ -106,9 +159,10 @@ static int score_feature(const char *capture,
         goto out;
 
     put_head(base, flow, side, feature);
-    printf(", \"n\": %zu, \"ks\": %.9f, \"w1\": %.9g, \"k\": %u, \"atoms\": %zu, "
+    printf(", \"n\": %zu, \"ks\": %.9f, \"w1\": %.9g, \"ks_median\": %.9f, "
+           "\"ks_resample_median\": %.9f, \"repeats\": %u, \"k\": %u, \"atoms\": %zu, "
            "\"atom_share\": %.4f, \"scale\": \"%s\", \"real\": ",
-           n, ks, w1, m->k, m->n_atoms, mdl_mixture_atom_share(m),
+           n, ks, w1, ks_med, ks_res, repeats, m->k, m->n_atoms, mdl_mixture_atom_share(m),
            m->scale == MDL_SCALE_LOG ? "log" : "linear");
     put_json_str(real_path);
     fputs(", \"draws\": ", stdout);
@@ -116,6 +170,7 @@ static int score_feature(const char *capture,
     fputs("}\n", stdout);
 out:
     fm_rng_free(rng);
+    free(sorted);
     free(draws);
     return rc;
 }
@@ -131,7 +186,8 @@ static void put_skip(
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: fidelity [-s SEED] [-m MIN_PACKETS] [-k MAX_K] CAPTURE DUMPDIR\n");
+    fprintf(stderr,
+            "usage: fidelity [-s SEED] [-m MIN_PACKETS] [-k MAX_K] [-r REPEATS] CAPTURE DUMPDIR\n");
     return 2;
 }
 
@@ -145,9 +201,10 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     long min_packets = 100;
     long max_k = 0; /* 0: est_opts_init()'s default */
+    long repeats = 101;
     int rc = 1;
 
-    int opt = getopt(argc, argv, "s:m:k:");
+    int opt = getopt(argc, argv, "s:m:k:r:");
     while (opt != -1) {
         int prc = FM_OK;
         if (opt == 's')
@@ -156,13 +213,15 @@ int main(int argc, char **argv)
             prc = fm_parse_long(optarg, 2, 1000000000L, "-m", &min_packets, &err);
         else if (opt == 'k')
             prc = fm_parse_long(optarg, 1, MDL_MAX_K, "-k", &max_k, &err);
+        else if (opt == 'r')
+            prc = fm_parse_long(optarg, 1, 100000, "-r", &repeats, &err);
         else
             return usage();
         if (prc < 0) {
             fprintf(stderr, "fidelity: %s\n", err.msg);
             return usage();
         }
-        opt = getopt(argc, argv, "s:m:k:");
+        opt = getopt(argc, argv, "s:m:k:r:");
     }
     if (argc - optind != 2)
         return usage();
@@ -235,12 +294,12 @@ int main(int argc, char **argv)
             put_skip(base, spec, side, "payload", n, ms->note[0] ? ms->note : "no model");
         else
             src = score_feature(capture, base, spec, side, "payload", payload, n, &ms->payload, sd,
-                                dumpdir, &err);
+                                (unsigned)repeats, dumpdir, &err);
         if (src == FM_OK && !ms->has_iat)
             put_skip(base, spec, side, "iat", n - 1, ms->note[0] ? ms->note : "no model");
         else if (src == FM_OK)
             src = score_feature(capture, base, spec, side, "iat", iat, n - 1, &ms->iat, sd + 1,
-                                dumpdir, &err);
+                                (unsigned)repeats, dumpdir, &err);
         if (src < 0) {
             fprintf(stderr, "fidelity: %s\n", err.msg);
             goto out;
