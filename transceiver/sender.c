@@ -116,24 +116,27 @@ static void note_send_error(struct trx_send_stats *st, const struct fm_err *e)
     }
 }
 
-/* Packets a sink sent as part of a batch and that failed were first counted as sent. Their
- * bytes stay counted: a batch's failures are reported as a number, not per packet. */
-static void account_failed(struct trx_send_stats *st, uint64_t failed, const struct fm_err *se)
+/* Packets a sink queued for a batch were counted as sent, with their bytes, when queued:
+ * take those that the batch failed to put out back out of both totals. */
+static void account_failed(struct trx_send_stats *st,
+                           const struct trx_sink_failed *failed,
+                           const struct fm_err *se)
 {
-    for (uint64_t i = 0; i < failed; i++) {
+    for (uint64_t i = 0; i < failed->packets; i++) {
         st->packets--;
         note_send_error(st, se);
     }
+    st->bytes -= failed->bytes;
 }
 
 /* A sink that batches (queue/flush) holds packets that were due at once, and sends them in
  * one system call when the next packet is not yet due, or QUEUE_LIMIT are held. */
 static void flush_queue(struct trx_sink *sink, struct trx_send_stats *st, uint64_t *queued)
 {
-    uint64_t failed = 0;
+    struct trx_sink_failed failed = {0, 0};
     struct fm_err se = {0};
     sink->ops->flush(sink->self, &failed, &se);
-    account_failed(st, failed, &se);
+    account_failed(st, &failed, &se);
     *queued = 0;
 }
 
@@ -249,15 +252,15 @@ int trx_send_run(struct trx_source *src,
             trx_probe_stamp(cur->buf, t + o->probe_clock_offset_ns);
         struct fm_err se = {0};
         if (sink->ops->queue) {
-            uint64_t failed = 0;
+            struct trx_sink_failed failed = {0, 0};
             int qrc = sink->ops->queue(sink->self, pkt, cur->buf, cur->len, &failed, &se);
-            if (qrc < 0 && failed == 0) {
+            if (qrc < 0 && failed.packets == 0) {
                 note_send_error(st, &se); /* this packet could not even be built */
             } else {
                 queued++;
                 st->packets++;
                 st->bytes += cur->len;
-                account_failed(st, failed, &se);
+                account_failed(st, &failed, &se);
             }
             if (queued >= QUEUE_LIMIT)
                 flush_queue(sink, st, &queued);

@@ -10,6 +10,13 @@
 #include "common/err.h"
 #include "transceiver/packet.h"
 
+/* Packets that a batching sink counted in and then failed to put out, with their payload
+ * bytes (the len given to queue()), so that the sender can take both back out of its totals. */
+struct trx_sink_failed {
+    uint64_t packets;
+    uint64_t bytes;
+};
+
 struct trx_sink_ops {
     /* Put one packet out: headers from p (addresses, ports, TTL, DSCP), payload as given.
      * ts_ns is the packet's timestamp (pcap sinks write it; wire sinks ignore it). Returns
@@ -23,15 +30,15 @@ struct trx_sink_ops {
     /* Optional (NULL when the sink has no batching): like send, but the sink may hold the
      * packet (copied) until flush() or until its batch is full, and send a batch in one system
      * call. Returns FM_OK or a negative FM_E* code; packets that a batch send failed to put
-     * out are counted into *failed (reasons in err). */
+     * out are added to *failed (reasons in err). */
     int (*queue)(void *self,
                  const struct trx_pkt *p,
                  const uint8_t *payload,
                  size_t len,
-                 uint64_t *failed,
+                 struct trx_sink_failed *failed,
                  struct fm_err *err);
     /* Send what queue() holds; *failed as for queue(). */
-    int (*flush)(void *self, uint64_t *failed, struct fm_err *err);
+    int (*flush)(void *self, struct trx_sink_failed *failed, struct fm_err *err);
     /* Finish: flush, close, and for files rename the temporary into place. commit = 0
      * discards a file sink's output instead (an error or Ctrl-C before the end). */
     int (*close)(void *self, int commit, struct fm_err *err);

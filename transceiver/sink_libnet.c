@@ -50,6 +50,7 @@ struct lsink {
     union peer_addr to[BATCH];
     struct iovec iov[BATCH];
     struct mmsghdr msg[BATCH];
+    size_t payload_len[BATCH]; /* what the sender counts of each queued packet */
 };
 
 /* Open and close the kind of socket libnet will need: the only reliable test of the
@@ -183,7 +184,7 @@ static socklen_t peer_of(const struct lsink *s, const struct trx_pkt *p, union p
     return sizeof(a->in6);
 }
 
-static int lsink_flush(void *self, uint64_t *failed, struct fm_err *err)
+static int lsink_flush(void *self, struct trx_sink_failed *failed, struct fm_err *err)
 {
     struct lsink *s = self;
     size_t done = 0;
@@ -196,7 +197,8 @@ static int lsink_flush(void *self, uint64_t *failed, struct fm_err *err)
             /* The first packet of the rest failed: count it, report why, go on with the rest
              * (a full queue or a missing neighbour drops single packets, not the batch). */
             rc = fm_err_errno(err, FM_ENET, errno, "send on '%s'", s->iface);
-            (*failed)++;
+            failed->packets++;
+            failed->bytes += s->payload_len[done];
             done++;
             continue;
         }
@@ -229,7 +231,7 @@ static int lsink_queue(void *self,
                        const struct trx_pkt *p,
                        const uint8_t *payload,
                        size_t len,
-                       uint64_t *failed,
+                       struct trx_sink_failed *failed,
                        struct fm_err *err)
 {
     struct lsink *s = self;
@@ -245,7 +247,8 @@ static int lsink_queue(void *self,
         drop_frame(s, frame);
         rc = lsink_flush(s, failed, err);
         if (libnet_write(s->l) == -1) {
-            (*failed)++;
+            failed->packets++;
+            failed->bytes += len;
             return fm_err_set(err, FM_ENET, "send on '%s': %s", s->iface, libnet_geterror(s->l));
         }
         return rc;
@@ -255,6 +258,7 @@ static int lsink_queue(void *self,
     drop_frame(s, frame);
     s->iov[i].iov_base = s->slot[i];
     s->iov[i].iov_len = size;
+    s->payload_len[i] = len;
     memset(&s->msg[i], 0, sizeof(s->msg[i]));
     s->msg[i].msg_hdr.msg_iov = &s->iov[i];
     s->msg[i].msg_hdr.msg_iovlen = 1;
@@ -269,7 +273,7 @@ static int lsink_close(void *self, int commit, struct fm_err *err)
     (void)commit;
     int rc = FM_OK;
     if (s) {
-        uint64_t failed = 0;
+        struct trx_sink_failed failed = {0, 0};
         if (s->nq)
             rc = lsink_flush(s, &failed, err);
         libnet_destroy(s->l);

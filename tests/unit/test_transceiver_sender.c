@@ -459,27 +459,28 @@ struct bsink {
     size_t nflush;
     uint64_t flush_n[256];
     int64_t flush_t[256];
-    int fail_one; /* every flush reports one failed packet */
+    int fail_one;     /* every flush reports one failed packet: the first one held */
+    size_t first_len; /* payload length of the first packet held */
 };
 
 static int bsink_queue(void *self,
                        const struct trx_pkt *p,
                        const uint8_t *payload,
                        size_t len,
-                       uint64_t *failed,
+                       struct trx_sink_failed *failed,
                        struct fm_err *err)
 {
     struct bsink *b = self;
     (void)p;
     (void)payload;
-    (void)len;
     (void)failed;
     (void)err;
-    b->held++;
+    if (b->held++ == 0)
+        b->first_len = len;
     return FM_OK;
 }
 
-static int bsink_flush(void *self, uint64_t *failed, struct fm_err *err)
+static int bsink_flush(void *self, struct trx_sink_failed *failed, struct fm_err *err)
 {
     struct bsink *b = self;
     if (b->nflush < 256) {
@@ -489,7 +490,8 @@ static int bsink_flush(void *self, uint64_t *failed, struct fm_err *err)
     b->nflush++;
     b->held = 0;
     if (b->fail_one) {
-        (*failed)++;
+        failed->packets++;
+        failed->bytes += b->first_len;
         return fm_err_set(err, FM_ENET, "one of the batch failed");
     }
     return FM_OK;
@@ -542,6 +544,8 @@ static void test_batching(void **state)
             assert_int_equal(b.flush_t[i], start + (int64_t)i * 1000000);
         }
         assert_int_equal(st.packets, fail ? 200 : 300);
+        /* The failed packets' bytes are not counted as sent either. */
+        assert_int_equal(st.bytes, st.packets * 200);
         assert_int_equal(st.errors, fail ? 100 : 0);
         if (fail)
             assert_non_null(strstr(st.first_error, "one of the batch failed"));
