@@ -9,6 +9,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Read a stream of unknown length (a pipe) into a growing buffer, at most max + 1 bytes, so
+ * that a stream longer than max is told apart from one of exactly max bytes. */
+static int read_stream(FILE *f,
+                       size_t max,
+                       const char *what,
+                       const char *path,
+                       char **buf,
+                       size_t *len,
+                       struct fm_err *err)
+{
+    size_t cap = 0, n = 0;
+    *buf = NULL;
+    for (;;) {
+        if (n == cap) {
+            if (cap == max + 1)
+                return fm_err_set(err, FM_EFORMAT,
+                                  "%s '%s' is too large to be one (over %zu bytes)", what, path,
+                                  max);
+            size_t want = cap ? cap * 2 : 65536;
+            if (want > max + 1)
+                want = max + 1;
+            char *p = realloc(*buf, want + 1);
+            if (!p)
+                return fm_err_set(err, FM_ENOMEM, "%s '%s'", what, path);
+            *buf = p;
+            cap = want;
+        }
+        size_t got = fread(*buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                return fm_err_errno(err, FM_EIO, errno, "cannot read %s '%s'", what, path);
+            break;
+        }
+    }
+    *len = n;
+    return FM_OK;
+}
+
 int fm_file_read_all(
     const char *path, size_t max, const char *what, char **out, size_t *len, struct fm_err *err)
 {
@@ -16,6 +55,7 @@ int fm_file_read_all(
     char *buf = NULL;
     int rc = FM_OK;
     struct stat st;
+    size_t size = 0;
 
     f = fopen(path, "rb");
     if (!f) {
@@ -26,27 +66,34 @@ int fm_file_read_all(
         rc = fm_err_errno(err, FM_EIO, errno, "cannot read %s '%s'", what, path);
         goto out;
     }
-    if (!S_ISREG(st.st_mode)) {
-        rc = fm_err_set(err, FM_EIO, "cannot read %s '%s': not a regular file", what, path);
+    if (S_ISDIR(st.st_mode)) {
+        rc = fm_err_set(err, FM_EIO, "cannot read %s '%s': it is a directory, not a file", what,
+                        path);
         goto out;
     }
-    if (st.st_size == 0) {
+    if (S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size > max) {
+            rc = fm_err_set(err, FM_EFORMAT, "%s '%s' is too large to be one (%lld bytes)", what,
+                            path, (long long)st.st_size);
+            goto out;
+        }
+        size = (size_t)st.st_size;
+        buf = malloc(size + 1);
+        if (!buf) {
+            rc = fm_err_set(err, FM_ENOMEM, "%s '%s'", what, path);
+            goto out;
+        }
+        if (fread(buf, 1, size, f) != size) {
+            rc = fm_err_set(err, FM_EIO, "cannot read %s '%s'", what, path);
+            goto out;
+        }
+    } else {
+        rc = read_stream(f, max, what, path, &buf, &size, err);
+        if (rc < 0)
+            goto out;
+    }
+    if (size == 0) {
         rc = fm_err_set(err, FM_EFORMAT, "%s '%s' is empty", what, path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > max) {
-        rc = fm_err_set(err, FM_EFORMAT, "%s '%s' is too large to be one (%lld bytes)", what, path,
-                        (long long)st.st_size);
-        goto out;
-    }
-    size_t size = (size_t)st.st_size;
-    buf = malloc(size + 1);
-    if (!buf) {
-        rc = fm_err_set(err, FM_ENOMEM, "%s '%s'", what, path);
-        goto out;
-    }
-    if (fread(buf, 1, size, f) != size) {
-        rc = fm_err_set(err, FM_EIO, "cannot read %s '%s'", what, path);
         goto out;
     }
     buf[size] = '\0';

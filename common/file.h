@@ -10,10 +10,11 @@
 
 #include "common/err.h"
 
-/* Read the regular file path (at most max bytes, not empty) into a new NUL-terminated
- * buffer. what names it in messages ("model", "variant file"). Returns FM_OK with *out and
- * *len set, FM_EIO (cannot open or read, not a regular file), FM_EFORMAT (empty, larger than
- * max), FM_ENOMEM. */
+/* Read the file path (at most max bytes, not empty) into a new NUL-terminated buffer: a
+ * regular file, or a pipe (/dev/stdin, a fifo, a <(...) substitution) read to its end but
+ * never past max + 1 bytes. what names it in messages ("model", "variant file"). Returns
+ * FM_OK with *out and *len set, FM_EIO (cannot open or read, a directory), FM_EFORMAT (empty,
+ * larger than max), FM_ENOMEM. */
 int fm_file_read_all(
     const char *path, size_t max, const char *what, char **out, size_t *len, struct fm_err *err);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/num.h"
 #include "common/rng.h"
@@ -198,9 +199,14 @@ static int summarise(struct raw_side *r,
 /* ---- inputs ---- */
 
 /* 1 when the file looks like JSON (first non-blank byte '{'), 0 otherwise, including when it
- * cannot be read: the capture reader then says why. */
+ * cannot be read: the capture reader then says why. Only a regular file is peeked at: bytes
+ * read from a pipe (a capture streamed from tcpdump -w -, a <(...) substitution) would be
+ * gone for the capture reader, so a pipe is taken for a capture. */
 static int looks_like_model(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;

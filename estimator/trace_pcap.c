@@ -260,7 +260,10 @@ int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *
         return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return fm_err_set(err, FM_EIO, "cannot read '%s': not a regular file", path);
+        return fm_err_set(err, FM_EIO,
+                          "cannot read '%s': not a regular file (a trace or capture is looked at "
+                          "before it is read, so save it to a file first)",
+                          path);
     }
     size_t n = fread(head, 1, sizeof(head), f);
     int bad = ferror(f);

@@ -166,4 +166,26 @@ run "$fm" compare --flow-b 5 "$g729" "$g729"
 expect "flow index out of range" 1 "no flow 5 in B"
 check "flow index out of range: names what is there" grep -q "1 flow, 0 to 0, the largest 'udp 21.0.0.2:10000 22.0.0.6:10000'" "$tmp/err"
 
+# ---- a capture from a pipe, and Ctrl-C while it is read ----
+# A pipe is taken for a capture (its bytes cannot be peeked at and put back).
+run "$fm" compare --json <(cat "$g729") "$g729"
+expect "capture from a pipe" 0
+check "pipe: all zeros against itself" jqe '[.sides[] | select(.note == null) | (.payload_length, .iat_s) | .ks] | length >= 2 and all(. == 0)' "$tmp/out"
+# Ctrl-C while the input stalls half way (a writer that stops): exit 130 at once, one line
+# that says so, nothing on stdout. The writer is a background job killed at the end.
+mkfifo "$tmp/stall"
+(head -c 20000 "$g729" && sleep 20) >"$tmp/stall" &
+writer=$!
+"$fm" compare "$tmp/stall" "$g729" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+check "Ctrl-C on a stalled input: exit 130" test "$rc" = 130
+check "Ctrl-C: one line, says interrupted" test "$(wc -l <"$tmp/err")" = 1 -a -n "$(grep interrupted "$tmp/err")"
+check "Ctrl-C: nothing on stdout" test ! -s "$tmp/out"
+
 report_and_exit

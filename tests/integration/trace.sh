@@ -229,6 +229,17 @@ if [ -e "$tmp/big.json" ]; then
         "$tmp/big.json"
 fi
 rm -f "$tmp/big.pcap" "$tmp/big.json"
+# validate and convert look at a file before they read it, so a pipe is refused at once with
+# what to do, even one that stalls half way (no hang). validate writes nothing, so Ctrl-C
+# (the default action) leaves nothing behind.
+mkfifo "$tmp/stall"
+(head -c 300 "$good" && sleep 20) >"$tmp/stall" &
+writer=$!
+run timeout 10 "$fm" validate "$tmp/stall"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+expect "validate on a pipe" 1 "save it to a file first"
+rm -f "$tmp/stall"
 # An output of unknown extension goes the only way it can.
 run "$fm" convert "$good" "$tmp/trace.out"
 expect "unknown extension" 0

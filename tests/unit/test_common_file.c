@@ -1,13 +1,15 @@
 /* tests/unit/test_common_file.c - atomic output files: a committed file holds exactly what
  * was written with mode 0644, an aborted or failed one leaves nothing behind, a stream lent
  * to another owner is synced and renamed but closed by that owner, and the Internet checksum
- * of RFC 1071 on its own worked examples. */
+ * of RFC 1071 on its own worked examples. fm_file_read_all reads pipes as well as regular
+ * files, to the byte, and stops one byte past its limit. */
 #include "common/file.h"
 #include "common/inet.h"
 #include "tests/support/test_util.h"
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void expect_text(const char *path, const char *want)
@@ -135,13 +137,74 @@ static void test_checksum(void **state)
     assert_memory_equal(b, "\xab\xcd\x03\x04", 4);
 }
 
+/* Read n bytes of a known pattern from a pipe that a child process writes, with limit max. */
+static int read_pipe(size_t n, size_t max, char **got, size_t *len, struct fm_err *err)
+{
+    char *data = malloc(n + 1);
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)('a' + i % 26);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        size_t done = 0;
+        while (done < n) {
+            ssize_t w = write(fds[1], data + done, n - done);
+            if (w <= 0)
+                _exit(1);
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+    int rc = fm_file_read_all(path, max, "trace", got, len, err);
+    close(fds[0]); /* the child may still be blocked writing what was not read */
+    int status = 0;
+    waitpid(pid, &status, 0);
+    free(data);
+    return rc;
+}
+
+static void test_read_pipe(void **state)
+{
+    (void)state;
+    struct fm_err err = {0};
+    char *got = NULL;
+    size_t len = 0;
+    /* Longer than one pipe buffer and than the first 64 KiB chunk. */
+    assert_int_equal(read_pipe(200000, 1 << 20, &got, &len, &err), FM_OK);
+    assert_int_equal(len, 200000);
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(got[i], 'a' + (int)(i % 26));
+    assert_int_equal(got[len], '\0');
+    free(got);
+    got = NULL;
+    /* Exactly the limit is fine; one byte more is too large. */
+    assert_int_equal(read_pipe(99, 99, &got, &len, &err), FM_OK);
+    assert_int_equal(len, 99);
+    free(got);
+    got = NULL;
+    assert_int_equal(read_pipe(300000, 99999, &got, &len, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "too large"));
+    assert_null(got);
+    assert_int_equal(read_pipe(0, 99, &got, &len, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "is empty"));
+    assert_null(got);
+    assert_int_equal(fm_file_read_all(test_dir(), 99, "trace", &got, &len, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "is a directory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit),
-        cmocka_unit_test(test_abort_and_failure),
-        cmocka_unit_test(test_lent),
-        cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_commit),    cmocka_unit_test(test_abort_and_failure),
+        cmocka_unit_test(test_lent),      cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_read_pipe),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
