@@ -359,14 +359,15 @@ def report_rate(rows):
 
 def report_wire_fidelity(rows):
     print("| capture | flow side | n capture | tool | n wire | duration s cap / wire | "
-          "KS size | KS gap | KS gap @100us | W1 size B | W1 gap ms | KS noise |")
-    print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+          "KS size | KS gap | KS gap @100us | W1 size B | W1 gap ms | KS noise | "
+          "gap error p50 / p95 us |")
+    print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     fails, checked = [], 0
     for r in rows:
         cap = r["capture"].rsplit(".", 1)[0]
         if "error" in r:
             print(f"| {cap} | {r.get('side', '')} | {r.get('ref_packets', '')} | {r['tool']} | "
-                  f"{r.get('wire_packets', '')} | error: {r['error']} | | | | | | |")
+                  f"{r.get('wire_packets', '')} | error: {r['error']} | | | | | | | |")
             if r["tool"] == "flowmimic":
                 fails.append(f"{cap} {r['tool']}: {r['error']}")
             continue
@@ -374,11 +375,13 @@ def report_wire_fidelity(rows):
         # 0.8276 sqrt((n1 + n2) / (n1 n2)).
         noise = 0.8276 * math.sqrt((r["ref_packets"] + r["wire_packets"]) /
                                    (r["ref_packets"] * r["wire_packets"]))
+        ge = r.get("gap_err_us")
+        gap_err = f"{ge['p50']:.1f} / {ge['p95']:.1f}" if ge else "-"
         print(f"| {cap} | {r.get('side', '')} | {r['ref_packets']} | {r['tool']} | "
               f"{r['wire_packets']} | {r['ref_duration_s']:.1f} / {r['wire_duration_s']:.1f} | "
               f"{r['ks_size']:.4f} | {r['ks_iat']:.4f} | {r['ks_iat_100us']:.4f} | "
               f"{r['w1_size_bytes']:.1f} | "
-              f"{r['w1_iat_s'] * 1e3:.3f} | {noise:.4f} |")
+              f"{r['w1_iat_s'] * 1e3:.3f} | {noise:.4f} | {gap_err} |")
         if r["tool"] == "flowmimic":
             checked += 1
             for k in ("ks_size", "ks_iat"):
@@ -388,11 +391,15 @@ def report_wire_fidelity(rows):
     print("flowmimic: the capture's model (flowmimic estimate, defaults) replayed with flowmimic "
           "replay; generate: the same model drawn to a file with flowmimic generate (no wire); "
           "tcpreplay: the capture's own flow (addresses rewritten into 198.18.0.0/24) at "
-          "recorded speed, i.e. what the wire does to a perfect copy. Sizes are UDP payload "
+          "recorded speed, i.e. what the wire does to a perfect copy; flowmimic-capture: the "
+          "same with flowmimic replay; deadline: the same with bench/deadline_loop, the bare "
+          "absolute-deadline loop of the timing benchmark. Sizes are UDP payload "
           "lengths, gaps the time between consecutive packets of the flow; KS: scipy "
           "ks_2samp, W1: scipy wasserstein_distance. KS noise: the median KS of two samples of "
           "these sizes from one distribution. KS gap @100us: the same KS with both sets of gaps "
-          "rounded to 100 us, which a constant shift of a few us per gap does not move.")
+          "rounded to 100 us, which a constant shift of a few us per gap does not move. Gap "
+          "error: for the replays of the capture itself, |gap i on the wire - gap i in the "
+          "capture|, the jitter the sender and the path added.")
     load_line(rows)
     print(f"\ntarget: KS <= 0.05 on payload size and gap for every replayed model: "
           f"{checked - len({f.split()[0] for f in fails})}/{checked} captures "

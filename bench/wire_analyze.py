@@ -195,6 +195,12 @@ def cmd_ks(a):
         "ref_mean_size": float(rs.mean()), "wire_mean_size": float(ws.mean()),
         "ref_mean_iat_s": float(rg.mean()), "wire_mean_iat_s": float(wg.mean()),
     })
+    if a.paired and rg.size == wg.size:
+        # A replay of the capture itself: gap i on the wire is meant to equal gap i of the
+        # capture, so their difference is the jitter the sender and the wire added.
+        err = np.abs(wg - rg) * 1e6
+        res["gap_err_us"] = {q: float(np.percentile(err, p))
+                             for q, p in (("p50", 50), ("p95", 95), ("p99", 99))}
     return res
 
 
@@ -268,6 +274,9 @@ def main():
     k.add_argument("reference")
     k.add_argument("received")
     k.add_argument("--ref-flow", required=True)
+    k.add_argument("--paired", action="store_true",
+                   help="the received packets replay the reference one for one: also report "
+                        "the error of each gap (gap_err_us)")
     r = sub.add_parser("rate")
     r.add_argument("tool")
     r.add_argument("output")

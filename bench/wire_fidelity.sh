@@ -15,6 +15,8 @@
 #                      198.18.0.1:5004 -> 198.18.0.2:5006 by wire_analyze.py rewrite)
 #   tcpreplay          tcpreplay -i vethA of that rewritten flow, at recorded speed: what the
 #                      wire does to a perfect copy
+#   deadline           bench/deadline_loop on that rewritten flow: the bare absolute-deadline
+#                      loop of bench/timing.sh (not in the default TOOLS)
 #   generate           flowmimic generate --side local --count N --seed S -o FILE MODEL: the
 #                      model's draws without the wire (run when the command exists)
 # and wire_analyze.py ks scores payload sizes and gaps of what arrived against the reference
@@ -33,9 +35,10 @@ TOOLS=${TOOLS:-flowmimic flowmimic-capture tcpreplay generate}
 
 "$PY" -c 'import numpy, scipy' 2>/dev/null || die "$PY lacks numpy/scipy (set PY)"
 command -v tcpdump >/dev/null || die "needs tcpdump"
-bench_build flowmimic
+bench_build flowmimic deadline_loop
 FM_TREE=$(fm_tree)
 FM=$BUILD_DIR/cli/flowmimic
+DL=$BUILD_DIR/bench/deadline_loop
 WA=$BENCH_DIR/wire_analyze.py
 
 work=$(mktemp -d)
@@ -53,6 +56,7 @@ for t in $TOOLS; do
             continue
         fi
         ;;
+    deadline) ;;
     tcpreplay)
         command -v tcpreplay >/dev/null || {
             echo "skipping tcpreplay: not installed" >&2
@@ -117,6 +121,10 @@ for name in $CAPTURES; do
                     tx timeout $((dur + 30)) tcpreplay -i "$VETH_TX" "$work/$base.flow.pcap" ||
                         rc=$?
                     ;;
+                deadline)
+                    tx timeout $((dur + 30)) "$DL" -t $((dur + 20)) "$work/$base.flow.pcap" ||
+                        rc=$?
+                    ;;
                 esac >"$work/out" 2>"$work/err"
                 capture_stop
                 ;;
@@ -125,7 +133,10 @@ for name in $CAPTURES; do
                 echo "$t failed on $name (exit $rc):" >&2
                 tail -n 5 "$work/err" "$work/out" >&2
             fi
-            "$PY" "$WA" ks "$cap" "$out" --ref-flow "$ref_flow" --port 0 --tag "capture=$name" \
+            paired=()
+            [[ $t == flowmimic-capture || $t == tcpreplay || $t == deadline ]] && paired=(--paired)
+            "$PY" "$WA" ks "$cap" "$out" --ref-flow "$ref_flow" --port 0 "${paired[@]}" \
+                --tag "capture=$name" \
                 --tag "side=local" --tag "tool=$t" --tag "seed=$seed" --tag "exit=$rc" \
                 --tag "load=$(cut -d" " -f1 /proc/loadavg)" --own "$work/out" \
                 >>"$work/results.jsonl"
