@@ -412,6 +412,20 @@ static double clamp(double v, double lo, double hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* v rounded to a whole number of quanta res. The data's values are counts of a tick divided
+ * by a power of ten (a gap of 10000 ns is 10000 / 1e9 s), so a quantum below 1 that is the
+ * inverse of a whole number divides by that number: n / 1e6 is then the very double the data
+ * holds, where n * 1e-6 may be one unit in the last place off it (10 * 1e-6 is not 1e-5), which
+ * would put a draw and the identical real value on two sides of every comparison. */
+static double snap(double v, double res)
+{
+    const double q = round(v / res);
+    const double inv = round(1.0 / res);
+    if (res < 1.0 && inv >= 2.0 && fabs(1.0 / res - inv) <= 1e-9 * inv)
+        return q / inv;
+    return q * res;
+}
+
 double mdl_mixture_sample(const struct mdl_mixture *m, struct fm_rng *r)
 {
     double u = fm_rng_uniform(r);
@@ -444,7 +458,7 @@ double mdl_mixture_sample(const struct mdl_mixture *m, struct fm_rng *r)
     }
     v = clamp(v, m->min, m->max);
     if (m->resolution > 0.0)
-        v = clamp(round(v / m->resolution) * m->resolution, m->min, m->max);
+        v = clamp(snap(v, m->resolution), m->min, m->max);
     return v;
 }
 

@@ -321,6 +321,26 @@ static void test_truncation_and_rounding(void **state)
         assert_double_near(v, round(v), 0.0);
         assert_true(v >= 60.0 && v <= 200.0);
     }
+    /* Gaps on a 1 us tick: every draw is the very double a capture's gap of that many ns
+     * gives (ns / 1e9), not k * 1e-6, which is one ulp off it for k = 10 and many more. */
+    memset(&m, 0, sizeof(m));
+    m.scale = MDL_SCALE_LOG;
+    m.min = 1e-6;
+    m.max = 1.0;
+    m.k = 1;
+    m.comps[0] = (struct mdl_comp){1.0, log(2e-5), 0.5};
+    m.n = 1;
+    m.resolution = 1e-6;
+    assert_int_equal(mdl_mixture_check(&m, NULL), FM_OK);
+    int hit10 = 0;
+    for (int i = 0; i < 20000; i++) {
+        double v = mdl_mixture_sample(&m, r);
+        const long long ns = llround(v * 1e9);
+        assert_true(ns % 1000 == 0);
+        assert_true(v == (double)ns / 1e9);
+        hit10 += ns == 10000;
+    }
+    assert_true(hit10 > 0); /* 10 us, where 10 * 1e-6 != 1e-5, was drawn */
     fm_rng_free(r);
     free(x);
 }
