@@ -9,6 +9,8 @@
 # Mpps from the median wall time, and throughput as a share of the bare loops'. Two bare
 # loops: "bare" lets libpcap open the file (stdio reads of 4 KiB), "bare-256k" gives it a
 # 256 KiB stdio buffer as estimator/pcap_in.c does, the like-for-like ceiling for flowmimic.
+# Not run unless named in TOOLS: "bare-256k-dispatch", the same with pcap_dispatch() in place
+# of pcap_next_ex() (the calling convention flowmimic uses), to show what that alone gains.
 # Only reads files; sends nothing anywhere.
 set -euo pipefail
 # shellcheck source=bench/common.sh
@@ -44,6 +46,7 @@ run_tool() {
     case $1 in
     bare) "$LOOP" "$CAPTURE" ;;
     bare-256k) "$LOOP" -b 262144 "$CAPTURE" ;;
+    bare-256k-dispatch) "$LOOP" -b 262144 -d "$CAPTURE" ;;
     flowmimic) "$FM" flows "$CAPTURE" ;;
     tcpdump) tcpdump -r "$CAPTURE" -nn -q ;;
     tshark) tshark -r "$CAPTURE" -T fields -e frame.len ;;

@@ -51,6 +51,11 @@ struct est_pkt {
 enum est_decode_status est_decode(
     int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out);
 
+/* As est_decode(), without the RTP heuristic: out->rtp is all zero (valid 0). For readers
+ * that keep no RTP statistics, such as a flow table that keeps no series. */
+enum est_decode_status est_decode_l4(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out);
+
 /* A short name for a status ("truncated", ...). */
 const char *est_decode_status_str(enum est_decode_status s);
 

@@ -121,22 +121,21 @@ out:
     return rc;
 }
 
-int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err *err)
+static void raw_from_hdr(const struct est_pcap_in *in,
+                         const struct pcap_pkthdr *h,
+                         const u_char *data,
+                         struct est_raw_pkt *pkt)
 {
-    struct pcap_pkthdr *h = NULL;
-    const u_char *data = NULL;
-    int r = pcap_next_ex(in->pc, &h, &data);
-    if (r == 1) {
-        int64_t frac = h->ts.tv_usec;
-        pkt->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + (in->nano ? frac : frac * 1000);
-        pkt->data = data;
-        pkt->caplen = h->caplen;
-        pkt->wirelen = h->len;
-        in->count++;
-        return 1;
-    }
-    if (r == PCAP_ERROR_BREAK)
-        return 0;
+    int64_t frac = h->ts.tv_usec;
+    pkt->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + (in->nano ? frac : frac * 1000);
+    pkt->data = data;
+    pkt->caplen = h->caplen;
+    pkt->wirelen = h->len;
+}
+
+/* libpcap failed to read the next packet (PCAP_ERROR): say why in our words. */
+static int read_error(const struct est_pcap_in *in, struct fm_err *err)
+{
     /* libpcap words every short read "truncated dump file; tried to read ...". */
     const char *msg = pcap_geterr(in->pc);
     if (strstr(msg, "truncated"))
@@ -147,6 +146,56 @@ int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err
                           (unsigned long long)in->count, msg);
     return fm_err_set(err, FM_EFORMAT, "'%s' is corrupt at packet %llu: %s", in->path,
                       (unsigned long long)in->count + 1, msg);
+}
+
+int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err *err)
+{
+    struct pcap_pkthdr *h = NULL;
+    const u_char *data = NULL;
+    int r = pcap_next_ex(in->pc, &h, &data);
+    if (r == 1) {
+        raw_from_hdr(in, h, data, pkt);
+        in->count++;
+        return 1;
+    }
+    if (r == PCAP_ERROR_BREAK)
+        return 0;
+    return read_error(in, err);
+}
+
+struct each_ctx {
+    struct est_pcap_in *in;
+    int (*fn)(void *arg, const struct est_raw_pkt *pkt);
+    void *arg;
+};
+
+static void each_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    const struct each_ctx *e = (const struct each_ctx *)(void *)user;
+    struct est_raw_pkt pkt;
+    raw_from_hdr(e->in, h, data, &pkt);
+    e->in->count++;
+    if (e->fn(e->arg, &pkt) != 0)
+        pcap_breakloop(e->in->pc);
+}
+
+int est_pcap_each(struct est_pcap_in *in,
+                  int max,
+                  int (*fn)(void *arg, const struct est_raw_pkt *pkt),
+                  void *arg,
+                  struct fm_err *err)
+{
+    struct each_ctx e = {in, fn, arg};
+    /* For a file, pcap_dispatch() runs the loop pcap_next_ex() runs for one packet (no
+     * filter is set), so both see the same packets and the same errors. It returns the
+     * count handed over, 0 at the end, PCAP_ERROR, or PCAP_ERROR_BREAK when a stop was
+     * asked before any packet. */
+    int n = pcap_dispatch(in->pc, max, each_packet, (u_char *)&e);
+    if (n >= 0)
+        return n;
+    if (n == PCAP_ERROR_BREAK)
+        return 0;
+    return read_error(in, err);
 }
 
 int est_pcap_linktype(const struct est_pcap_in *in)

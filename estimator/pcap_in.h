@@ -27,6 +27,18 @@ int est_pcap_open(const char *path, struct est_pcap_in **out, struct fm_err *err
  * file is truncated or corrupt (message names the file and the packet number). */
 int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err *err);
 
+/* Hand up to max (> 0) packets, in file order, to fn, one call each; the packet is
+ * borrowed until fn returns. The same packets as est_pcap_next() gives, with one call into
+ * libpcap per batch instead of one per packet: for readers of whole files. fn returns 0 to
+ * go on, nonzero to stop after that packet (then close the input: it is not meant to be
+ * read further). Returns the number of packets handed to fn, 0 at the end of the file, or
+ * the errors of est_pcap_next() (after fn has had every packet before the bad one). */
+int est_pcap_each(struct est_pcap_in *in,
+                  int max,
+                  int (*fn)(void *arg, const struct est_raw_pkt *pkt),
+                  void *arg,
+                  struct fm_err *err);
+
 /* libpcap's DLT_ link type of the file. */
 int est_pcap_linktype(const struct est_pcap_in *in);
 

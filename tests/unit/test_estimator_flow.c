@@ -9,6 +9,7 @@
 #include "tests/support/test_util.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -317,6 +318,150 @@ static void test_format(void **state)
     est_flow_table_free(t);
 }
 
+/* xorshift64*: a fixed seed makes any failure reproducible. */
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* A packet between two of a few hundred endpoints, IPv4 or IPv6, either way, with flows
+ * to themselves and pairs on one address now and then, and everything series keep. */
+static struct est_pkt random_pkt(uint64_t *seed, int64_t *ts)
+{
+    struct est_pkt p;
+    memset(&p, 0, sizeof(p));
+    uint64_t r = next_rand(seed);
+    unsigned x = (unsigned)(r % 600), y = (unsigned)((r >> 10) % 600);
+    if (r >> 60 == 0)
+        y = x; /* to itself */
+    p.ip_version = (r >> 20) % 5 == 0 ? 6 : 4;
+    p.proto = (r >> 23) % 9 == 0 ? PROTO_TCP : PROTO_UDP;
+    size_t alen = p.ip_version == 6 ? 16 : 4;
+    memset(p.src, 0x20, alen);
+    memset(p.dst, 0x20, alen);
+    /* Endpoints 0..599: 40 addresses, 15 ports each, so some pairs share an address. */
+    p.src[alen - 1] = (uint8_t)(x / 15);
+    p.dst[alen - 1] = (uint8_t)(y / 15);
+    p.sport = (uint16_t)(5000 + x % 15);
+    p.dport = (uint16_t)(5000 + y % 15);
+    /* Mostly in time order, sometimes a step back. */
+    *ts += (int64_t)((r >> 30) % 1000) - ((r >> 40) % 16 == 0 ? 3000 : 0);
+    p.ts_ns = *ts;
+    p.payload_len = (uint32_t)((r >> 44) % 1400);
+    p.wire_len = p.payload_len + 42;
+    p.ttl = (uint8_t)(r >> 52);
+    p.dscp = (uint8_t)((r >> 8) & 0x3f);
+    uint64_t q = next_rand(seed);
+    p.rtp.valid = (uint8_t)(q & 1);
+    p.rtp.payload_type = (uint8_t)((q >> 1) & 0x7f);
+    p.rtp.marker = (uint8_t)((q >> 8) & 1);
+    p.rtp.seq = (uint16_t)((q >> 9) % 4);
+    p.rtp.ssrc = (uint32_t)((q >> 16) % 3);
+    p.rtp.timestamp = (uint32_t)(q >> 32);
+    return p;
+}
+
+static void assert_series_equal(const struct est_series *a, const struct est_series *b)
+{
+    if (!a || !b) {
+        assert_ptr_equal(a, b);
+        return;
+    }
+    assert_int_equal(a->n, b->n);
+    assert_memory_equal(a->ts_ns, b->ts_ns, a->n * sizeof(*a->ts_ns));
+    assert_memory_equal(a->payload_len, b->payload_len, a->n * sizeof(*a->payload_len));
+    assert_memory_equal(a->ttl_hist, b->ttl_hist, sizeof(a->ttl_hist));
+    assert_memory_equal(a->dscp_hist, b->dscp_hist, sizeof(a->dscp_hist));
+    assert_memory_equal(a->rtp_pt_hist, b->rtp_pt_hist, sizeof(a->rtp_pt_hist));
+    assert_int_equal(a->rtp_valid, b->rtp_valid);
+    assert_int_equal(a->rtp_marker, b->rtp_marker);
+    assert_int_equal(a->rtp_ssrc_match, b->rtp_ssrc_match);
+    assert_int_equal(a->rtp_seq_next, b->rtp_seq_next);
+}
+
+/* est_flow_table_add_many() in batches of any size leaves the table exactly as
+ * est_flow_table_add() one packet at a time: flows, order, sides, counters and series,
+ * also while the table grows in the middle of a batch. */
+static void test_add_many(void **state)
+{
+    (void)state;
+    enum { NPKTS = 30000 };
+    struct est_pkt *pk = malloc(NPKTS * sizeof(*pk));
+    assert_non_null(pk);
+    uint64_t seed = 0xf10e5eedull;
+    int64_t ts = 1000000;
+    for (size_t i = 0; i < NPKTS; i++)
+        pk[i] = random_pkt(&seed, &ts);
+
+    for (int watch = 0; watch < 3; watch++) {
+        struct est_flow_table *one = est_flow_table_new(), *many = est_flow_table_new();
+        assert_non_null(one);
+        assert_non_null(many);
+        struct fm_err err = {0};
+        /* 0: no series; 1: every flow keeps them; 2: one flow does. */
+        if (watch == 1) {
+            assert_int_equal(est_flow_table_watch(one, NULL, &err), FM_OK);
+            assert_int_equal(est_flow_table_watch(many, NULL, &err), FM_OK);
+        } else if (watch == 2) {
+            struct est_flow_key k;
+            struct est_endpoint x, y;
+            memset(&x, 0, sizeof(x));
+            memcpy(x.addr, pk[7].src, sizeof(x.addr));
+            x.port = pk[7].sport;
+            memset(&y, 0, sizeof(y));
+            memcpy(y.addr, pk[7].dst, sizeof(y.addr));
+            y.port = pk[7].dport;
+            est_flow_key_make(&k, pk[7].ip_version, pk[7].proto, &y, &x);
+            assert_int_equal(est_flow_table_watch(one, &k, &err), FM_OK);
+            assert_int_equal(est_flow_table_watch(many, &k, &err), FM_OK);
+        }
+        assert_int_equal(est_flow_table_keeps_series(one), watch != 0);
+        for (size_t i = 0; i < NPKTS; i++)
+            add(one, &pk[i]);
+        for (size_t i = 0; i < NPKTS;) {
+            size_t n = 1 + next_rand(&seed) % (2 * EST_FLOW_ADD_BATCH + 5);
+            if (n > NPKTS - i)
+                n = NPKTS - i;
+            assert_int_equal(est_flow_table_add_many(many, pk + i, n, &err), FM_OK);
+            i += n;
+        }
+        assert_int_equal(est_flow_table_add_many(many, pk, 0, &err), FM_OK);
+
+        size_t na = 0, nb = 0;
+        struct est_flow *const *a = est_flow_table_sorted(one, &na);
+        struct est_flow *const *b = est_flow_table_sorted(many, &nb);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(na, nb);
+        assert_true(na > 1000); /* the table grew past its first slot array */
+        size_t kept = 0, selfs = 0;
+        for (size_t i = 0; i < na; i++) {
+            assert_memory_equal(&a[i]->key, &b[i]->key, sizeof(a[i]->key));
+            assert_memory_equal(&a[i]->local, &b[i]->local, sizeof(a[i]->local));
+            assert_memory_equal(&a[i]->remote, &b[i]->remote, sizeof(a[i]->remote));
+            assert_int_equal(a[i]->first_seen, b[i]->first_seen);
+            assert_memory_equal(a[i]->side, b[i]->side, sizeof(a[i]->side));
+            assert_int_equal(a[i]->keep_series, b[i]->keep_series);
+            assert_series_equal(a[i]->series[0], b[i]->series[0]);
+            assert_series_equal(a[i]->series[1], b[i]->series[1]);
+            kept += a[i]->keep_series;
+            if (memcmp(&a[i]->local, &a[i]->remote, sizeof(a[i]->local)) == 0) {
+                /* A flow to itself is all local. */
+                selfs++;
+                assert_int_equal(a[i]->side[1].packets, 0);
+            }
+        }
+        assert_int_equal(kept, watch == 0 ? 0 : watch == 1 ? na : 1);
+        assert_true(selfs > 0);
+        est_flow_table_free(one);
+        est_flow_table_free(many);
+    }
+    free(pk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_watch_series),
         cmocka_unit_test(test_spec_parse),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_add_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,77 @@ static void test_truncated(void **state)
     assert_non_null(strstr(err.msg, "is not a pcap or pcapng capture"));
 }
 
+/* What est_pcap_each() hands over, for the checks below. */
+struct each_log {
+    unsigned n;
+    unsigned stop_at; /* ask to stop at this packet (1-based); 0: never */
+    int64_t ts[1000];
+    uint32_t caplen[1000];
+};
+
+static int log_packet(void *arg, const struct est_raw_pkt *p)
+{
+    struct each_log *l = arg;
+    assert_true(l->n < 1000);
+    l->ts[l->n] = p->ts_ns;
+    l->caplen[l->n] = p->caplen;
+    assert_int_equal(p->wirelen, p->caplen);
+    assert_int_equal(p->data[23], 17);
+    l->n++;
+    return l->n == l->stop_at;
+}
+
+/* est_pcap_each() gives the packets est_pcap_next() gives, in batches of at most max, stops
+ * when asked, and reports a cut file after handing over every whole packet. */
+static void test_each(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+    const int64_t ts0 = 1700000000123456789;
+    write_pcap(test_path(path, sizeof(path), "each.pcap"), DLT_EN10MB, 1000, ts0);
+    static struct each_log log;
+    memset(&log, 0, sizeof(log));
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(est_pcap_each(in, 300, log_packet, &log, &err), 300);
+    assert_int_equal(est_pcap_count(in), 300);
+    /* The two calls mix: one packet in between. */
+    struct est_raw_pkt p;
+    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_true(p.ts_ns == ts0 + 300 * (int64_t)1234567);
+    assert_int_equal(est_pcap_each(in, 1000, log_packet, &log, &err), 699);
+    assert_int_equal(est_pcap_each(in, 1000, log_packet, &log, &err), 0);
+    assert_int_equal(est_pcap_count(in), 1000);
+    est_pcap_close(in);
+    assert_int_equal(log.n, 999);
+    for (unsigned i = 0; i < 999; i++) {
+        unsigned k = i < 300 ? i : i + 1;
+        assert_true(log.ts[i] == ts0 + (int64_t)k * 1234567);
+        assert_int_equal(log.caplen[i], 42 + 20 + k % 100);
+    }
+
+    /* Stopping: the packet that asked is the last one handed over. */
+    memset(&log, 0, sizeof(log));
+    log.stop_at = 10;
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(est_pcap_each(in, 500, log_packet, &log, &err), 10);
+    assert_int_equal(log.n, 10);
+    est_pcap_close(in);
+
+    /* A cut file: the whole packets first, then the error naming the last good one. */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size - 3), 0);
+    memset(&log, 0, sizeof(log));
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(est_pcap_each(in, 900, log_packet, &log, &err), 900);
+    assert_int_equal(est_pcap_each(in, 900, log_packet, &log, &err), FM_EFORMAT);
+    assert_int_equal(log.n, 999);
+    assert_non_null(strstr(err.msg, "truncated after packet 999"));
+    est_pcap_close(in);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -310,6 +381,13 @@ static void test_reader(void **state)
                      FM_EINTR);
     assert_int_equal(st.frames, 65536);
     assert_non_null(strstr(err.msg, "interrupted"));
+    /* Every packet read before the stop is in the table, none after. */
+    size_t nf = 0;
+    struct est_flow *const *fl = est_flow_table_sorted(t, &nf);
+    uint64_t in_table = 0;
+    for (size_t i = 0; i < nf; i++)
+        in_table += fl[i]->side[0].packets + fl[i]->side[1].packets;
+    assert_int_equal(in_table, 65536);
     est_flow_table_free(t);
 
     /* Errors of the input come through, with the counts so far. */
@@ -381,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_read_back_ns), cmocka_unit_test(test_pcapng),
         cmocka_unit_test(test_truncated),    cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_reader),       cmocka_unit_test(test_reader_status_counts),
+        cmocka_unit_test(test_each),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
