@@ -20,8 +20,9 @@ struct est_pcap_in {
     int linktype;
     int nano; /* 1 when libpcap delivers nanoseconds in tv_usec */
     uint64_t count;
-    off_t size;  /* 0 when not a regular file */
-    char *iobuf; /* stdio buffer of fp, freed after pcap_close() */
+    int64_t bad_ts_sec; /* the out-of-range second each_packet met (never 0), or 0 */
+    off_t size;         /* 0 when not a regular file */
+    char *iobuf;        /* stdio buffer of fp, freed after pcap_close() */
 };
 
 /* stdio would size its buffer from st_blksize (4 KiB here), one read() every ~50 small
@@ -121,16 +122,34 @@ out:
     return rc;
 }
 
-static void raw_from_hdr(const struct est_pcap_in *in,
-                         const struct pcap_pkthdr *h,
-                         const u_char *data,
-                         struct est_raw_pkt *pkt)
+/* Latest second a timestamp in ns since the epoch can hold (year 2262). A pcapng block has
+ * 64 bits of time, so a damaged one can claim any second; such a file is corrupt there. */
+#define TS_SEC_MAX (INT64_MAX / 1000000000 - 1)
+
+/* The packet from libpcap's header; 0, or -1 when its timestamp is out of range. */
+static int raw_from_hdr(const struct est_pcap_in *in,
+                        const struct pcap_pkthdr *h,
+                        const u_char *data,
+                        struct est_raw_pkt *pkt)
 {
+    const int64_t sec = (int64_t)h->ts.tv_sec;
+    if (sec < 0 || sec > TS_SEC_MAX)
+        return -1;
     int64_t frac = h->ts.tv_usec;
-    pkt->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + (in->nano ? frac : frac * 1000);
+    pkt->ts_ns = sec * 1000000000 + (in->nano ? frac : frac * 1000);
     pkt->data = data;
     pkt->caplen = h->caplen;
     pkt->wirelen = h->len;
+    return 0;
+}
+
+static int bad_timestamp(const struct est_pcap_in *in, int64_t sec, struct fm_err *err)
+{
+    return fm_err_set(err, FM_EFORMAT,
+                      "'%s' is corrupt at packet %llu: its timestamp (%lld s) is out of range; "
+                      "the packets before it can be saved with 'editcap -r FILE OUT 1-%llu'",
+                      in->path, (unsigned long long)in->count + 1, (long long)sec,
+                      (unsigned long long)in->count);
 }
 
 /* libpcap failed to read the next packet (PCAP_ERROR): say why in our words. */
@@ -154,7 +173,8 @@ int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err
     const u_char *data = NULL;
     int r = pcap_next_ex(in->pc, &h, &data);
     if (r == 1) {
-        raw_from_hdr(in, h, data, pkt);
+        if (raw_from_hdr(in, h, data, pkt) < 0)
+            return bad_timestamp(in, (int64_t)h->ts.tv_sec, err);
         in->count++;
         return 1;
     }
@@ -173,7 +193,11 @@ static void each_packet(u_char *user, const struct pcap_pkthdr *h, const u_char 
 {
     const struct each_ctx *e = (const struct each_ctx *)(void *)user;
     struct est_raw_pkt pkt;
-    raw_from_hdr(e->in, h, data, &pkt);
+    if (raw_from_hdr(e->in, h, data, &pkt) < 0) {
+        e->in->bad_ts_sec = (int64_t)h->ts.tv_sec;
+        pcap_breakloop(e->in->pc);
+        return;
+    }
     e->in->count++;
     if (e->fn(e->arg, &pkt) != 0)
         pcap_breakloop(e->in->pc);
@@ -191,6 +215,8 @@ int est_pcap_each(struct est_pcap_in *in,
      * count handed over, 0 at the end, PCAP_ERROR, or PCAP_ERROR_BREAK when a stop was
      * asked before any packet. */
     int n = pcap_dispatch(in->pc, max, each_packet, (u_char *)&e);
+    if (in->bad_ts_sec != 0)
+        return bad_timestamp(in, in->bad_ts_sec, err);
     if (n >= 0)
         return n;
     if (n == PCAP_ERROR_BREAK)

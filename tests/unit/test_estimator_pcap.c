@@ -165,6 +165,51 @@ static void test_pcapng(void **state)
     est_pcap_close(in);
 }
 
+static int count_packet(void *arg, const struct est_raw_pkt *p)
+{
+    (void)p;
+    (*(unsigned *)arg)++;
+    return 0;
+}
+
+/* A pcapng block can claim any of 2^64 ticks; a time past what ns since the epoch hold
+ * (year 2262) is a corrupt file at that packet, the packets before it delivered. */
+static void test_bad_timestamp(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    struct est_pcap_in *in = NULL;
+    static uint8_t buf[65536];
+    size_t n = build_pcapng(buf, DLT_EN10MB, 10, 1600000000000000000);
+    /* Walk to the fourth enhanced packet block and set its timestamp's high word. */
+    size_t off = 28 + 32;
+    for (int i = 0; i < 3; i++)
+        off += (size_t)buf[off + 4] | (size_t)buf[off + 5] << 8;
+    buf[off + 12] = 0xff;
+    buf[off + 13] = 0xff;
+    buf[off + 14] = 0xff;
+    buf[off + 15] = 0x7f;
+    test_write_file(test_path(path, sizeof(path), "badts.pcapng"), buf, n);
+
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    struct est_raw_pkt p;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "is corrupt at packet 4"));
+    assert_non_null(strstr(err.msg, "out of range"));
+    est_pcap_close(in);
+
+    in = NULL;
+    unsigned seen = 0;
+    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(est_pcap_each(in, 100, count_packet, &seen, &err), FM_EFORMAT);
+    assert_int_equal(seen, 3);
+    assert_non_null(strstr(err.msg, "is corrupt at packet 4"));
+    est_pcap_close(in);
+}
+
 static void test_truncated(void **state)
 {
     (void)state;
@@ -459,7 +504,7 @@ int main(void)
         cmocka_unit_test(test_read_back_ns), cmocka_unit_test(test_pcapng),
         cmocka_unit_test(test_truncated),    cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_reader),       cmocka_unit_test(test_reader_status_counts),
-        cmocka_unit_test(test_each),
+        cmocka_unit_test(test_each),         cmocka_unit_test(test_bad_timestamp),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
