@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "llm/curl_api.h"
 
 #define POLL_MS      100
 #define ERR_TEXT_MAX 160                 /* server error text quoted in a message */
@@ -359,14 +360,6 @@ int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err
 
 /* ---------------------------------------------------------------- client */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* libcurl does not skip the proxy for loopback addresses the way Go clients (and so the
  * ollama command) do; a test host with http_proxy set would then send 127.0.0.1 traffic to
  * its proxy. Loopback is added to the user's own no_proxy list. */
@@ -400,11 +393,8 @@ struct llm_client *llm_client_new(const struct llm_config *cfg, struct fm_err *e
         fm_err_set(err, FM_EINVAL, "llm server URL and model must be set");
         return NULL;
     }
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK) {
-        fm_err_set(err, FM_ENET, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+    if (llm_curl_load(err) < 0)
         return NULL;
-    }
     c = calloc(1, sizeof(*c));
     if (!c) {
         fm_err_set(err, FM_ENOMEM, "llm client for %s", cfg->server);
@@ -415,8 +405,8 @@ struct llm_client *llm_client_new(const struct llm_config *cfg, struct fm_err *e
     size_t slen = strlen(c->cfg.server);
     if (c->cfg.api == LLM_API_OPENAI && slen > 3 && strcmp(c->cfg.server + slen - 3, "/v1") == 0)
         c->cfg.server[slen - 3] = '\0';
-    c->curl = curl_easy_init();
-    c->multi = curl_multi_init();
+    c->curl = llm_curl.easy_init();
+    c->multi = llm_curl.multi_init();
     if (!c->curl || !c->multi) {
         llm_client_free(c);
         fm_err_set(err, FM_ENOMEM, "curl handle for %s", cfg->server);
@@ -431,9 +421,9 @@ void llm_client_free(struct llm_client *c)
     if (!c)
         return;
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        llm_curl.easy_cleanup(c->curl);
     if (c->multi)
-        curl_multi_cleanup(c->multi);
+        llm_curl.multi_cleanup(c->multi);
     free(c);
 }
 
@@ -641,7 +631,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     if (x->status == 0) {
         long code = 0;
-        curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &code);
+        llm_curl.easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &code);
         x->status = code;
     }
     if (x->status != 200 || x->proto == PROTO_JSON) {
@@ -701,18 +691,18 @@ static void xfer_fini(struct xfer *x)
 static CURLcode perform(struct llm_client *c, struct xfer *x)
 {
     CURLcode res = CURLE_OK;
-    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
+    if (llm_curl.multi_add_handle(c->multi, c->curl) != CURLM_OK)
         return CURLE_FAILED_INIT;
     int running = 1;
     int finished = 0;
     while (!finished) {
-        if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+        if (llm_curl.multi_perform(c->multi, &running) != CURLM_OK) {
             res = CURLE_FAILED_INIT;
             break;
         }
         int left = 0;
         const CURLMsg *m = NULL;
-        while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+        while ((m = llm_curl.multi_info_read(c->multi, &left)) != NULL) {
             if (m->msg == CURLMSG_DONE) {
                 res = m->data.result;
                 finished = 1;
@@ -725,12 +715,12 @@ static CURLcode perform(struct llm_client *c, struct xfer *x)
             res = CURLE_ABORTED_BY_CALLBACK;
             break;
         }
-        if (curl_multi_poll(c->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
+        if (llm_curl.multi_poll(c->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
             res = CURLE_FAILED_INIT;
             break;
         }
     }
-    curl_multi_remove_handle(c->multi, c->curl);
+    llm_curl.multi_remove_handle(c->multi, c->curl);
     return res;
 }
 
@@ -767,7 +757,7 @@ static int setup(struct llm_client *c,
     char url[sizeof(c->cfg.server) + 64];
     snprintf(url, sizeof(url), "%s%s", c->cfg.server, path);
     CURL *h = c->curl;
-    curl_easy_reset(h);
+    llm_curl.easy_reset(h);
     c->curl_err[0] = '\0';
 
     struct curl_slist *hl = NULL;
@@ -777,7 +767,7 @@ static int setup(struct llm_client *c,
                           "text/event-stream",
                           "Expect:"};
     for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-        struct curl_slist *t = curl_slist_append(hl, hdrs[i]);
+        struct curl_slist *t = llm_curl.slist_append(hl, hdrs[i]);
         if (!t)
             goto nomem;
         hl = t;
@@ -785,14 +775,14 @@ static int setup(struct llm_client *c,
     if (c->cfg.api_key_env[0] != '\0') {
         const char *key = api_key(c);
         if (!key || !*key) {
-            curl_slist_free_all(hl);
+            llm_curl.slist_free_all(hl);
             return fm_err_set(err, FM_EPERM,
                               "the API key variable %s is empty or not set: export it with the "
                               "key for %s",
                               c->cfg.api_key_env, c->cfg.server);
         }
         if (strpbrk(key, "\r\n") != NULL) {
-            curl_slist_free_all(hl);
+            llm_curl.slist_free_all(hl);
             return fm_err_set(err, FM_EINVAL, "the API key in %s holds a line break",
                               c->cfg.api_key_env);
         }
@@ -801,7 +791,7 @@ static int setup(struct llm_client *c,
         if (!line)
             goto nomem;
         snprintf(line, len, "Authorization: Bearer %s", key);
-        struct curl_slist *t = curl_slist_append(hl, line);
+        struct curl_slist *t = llm_curl.slist_append(hl, line);
         memset(line, 0, len); /* no copy of the key left behind in freed memory */
         free(line);
         if (!t)
@@ -810,33 +800,33 @@ static int setup(struct llm_client *c,
     }
     *headers = hl;
 
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "flowmimic/" FM_VERSION);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout_s * 1000.0));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000.0));
-    curl_easy_setopt(h, CURLOPT_NOPROXY, c->noproxy);
+    llm_curl.easy_setopt(h, CURLOPT_URL, url);
+    llm_curl.easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    llm_curl.easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    llm_curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    llm_curl.easy_setopt(h, CURLOPT_USERAGENT, "flowmimic/" FM_VERSION);
+    llm_curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout_s * 1000.0));
+    llm_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000.0));
+    llm_curl.easy_setopt(h, CURLOPT_NOPROXY, c->noproxy);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    llm_curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    llm_curl.easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    llm_curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    llm_curl.easy_setopt(h, CURLOPT_WRITEDATA, x);
+    llm_curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    llm_curl.easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    llm_curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        llm_curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        llm_curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     } else {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        llm_curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     return FM_OK;
 nomem:
-    curl_slist_free_all(hl);
+    llm_curl.slist_free_all(hl);
     return fm_err_set(err, FM_ENOMEM, "request headers for %s", c->cfg.server);
 }
 
@@ -870,7 +860,7 @@ curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm
         /* The request's size tells whether it went out; the connect time does not, as it is
          * 0 too on a connection reused from the previous request. */
         long request_bytes = 0;
-        curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &request_bytes);
+        llm_curl.easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &request_bytes);
         if (request_bytes == 0)
             return fm_err_set(err, FM_ETIMEDOUT,
                               "llm server %s: no connection within %g s (is the address right?)",
@@ -896,7 +886,7 @@ curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm
                           srv, model);
     default:
         return fm_err_set(err, FM_ENET, "llm server %s (model %s): %s", srv, model,
-                          c->curl_err[0] ? c->curl_err : curl_easy_strerror(res));
+                          c->curl_err[0] ? c->curl_err : llm_curl.easy_strerror(res));
     }
 }
 
@@ -928,9 +918,9 @@ static int run(struct llm_client *c,
         fm_log_debug("llm: %s %s%s (attempt %d)", body ? "POST" : "GET", c->cfg.server, path,
                      attempt);
         CURLcode res = perform(c, x);
-        curl_slist_free_all(headers);
+        llm_curl.slist_free_all(headers);
         if (x->status == 0)
-            curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
+            llm_curl.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
 
         /* An error status arrived and the connection broke afterwards: the status says more. */
         int got_status = x->status != 0 && x->status != 200 && !x->stopped && !x->too_big &&

@@ -84,6 +84,12 @@ run "$fm" agents --side both "$model"
 expect "--side both" 2 "expected local or remote"
 run "$fm" agents -m a -m b "$model"
 expect "two models without --prompts" 2 "need --prompts"
+# libcurl is loaded only when an agent runs; without it, one line that says what to install
+# (and no other command needs it: flows runs with the same setting).
+FM_LIBCURL=/nonexistent/libcurl.so.4 run "$fm" agents --server http://127.0.0.1:9 "$model"
+expect "no libcurl" 1 "cannot load libcurl (/nonexistent/libcurl.so.4): install it"
+FM_LIBCURL=/nonexistent/libcurl.so.4 run "$fm" show "$model"
+expect "show needs no libcurl" 0
 run "$fm" agents --api grpc "$model"
 expect "bad api" 2 "unknown API 'grpc'"
 run "$fm" agents --server 'http://[::1' "$model"
