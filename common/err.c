@@ -5,6 +5,43 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages quote what they read (a field name, a value), and input can hold any byte: control
+ * characters become C escapes ("\n", "\x1b"), so that a message stays on one line and cannot
+ * drive a terminal. The text is cut at a whole escape when it no longer fits. */
+static void escape_controls(char *msg, size_t size)
+{
+    const char *first = msg;
+    while (*first && (unsigned char)*first >= 0x20 && *first != 0x7f)
+        first++;
+    if (!*first)
+        return;
+    char out[FM_ERR_LEN];
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < sizeof(out); p++) {
+        unsigned char c = (unsigned char)*p;
+        char esc[8];
+        size_t n = 0;
+        if (c >= 0x20 && c != 0x7f) {
+            out[o++] = (char)c;
+            continue;
+        }
+        if (c == '\n')
+            n = (size_t)snprintf(esc, sizeof(esc), "\\n");
+        else if (c == '\t')
+            n = (size_t)snprintf(esc, sizeof(esc), "\\t");
+        else if (c == '\r')
+            n = (size_t)snprintf(esc, sizeof(esc), "\\r");
+        else
+            n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+        if (o + n + 1 > sizeof(out))
+            break;
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o] = '\0';
+    snprintf(msg, size, "%s", out);
+}
+
 int fm_err_set(struct fm_err *err, int code, const char *fmt, ...)
 {
     if (err) {
@@ -12,6 +49,7 @@ int fm_err_set(struct fm_err *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        escape_controls(err->msg, sizeof(err->msg));
         err->code = code;
     }
     return code;
@@ -30,6 +68,7 @@ int fm_err_errno(struct fm_err *err, int code, int errnum, const char *fmt, ...)
             snprintf(buf, sizeof(buf), "error %d", errnum);
         if (n >= 0 && (size_t)n < sizeof(err->msg))
             snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", buf);
+        escape_controls(err->msg, sizeof(err->msg));
         err->code = code;
     }
     return code;

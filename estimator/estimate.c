@@ -33,6 +33,13 @@ static int order_cmp(const void *a, const void *b)
     return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
+/* Seconds from earlier to later (later >= earlier). Any two int64 timestamps are less than
+ * UINT64_MAX ns apart, though not always less than INT64_MAX: subtract unsigned. */
+static double span_s(int64_t later, int64_t earlier)
+{
+    return (double)((uint64_t)later - (uint64_t)earlier) / (double)FM_NS_PER_SEC;
+}
+
 /* Largest power-of-ten tick, in ns (1 .. 1e9), that divides every timestamp. */
 static int64_t timestamp_tick_ns(const int64_t *ts, size_t n)
 {
@@ -90,12 +97,12 @@ int est_side_features(const struct est_series *s,
         for (size_t i = 0; i < n; i++)
             pl[i] = (double)s->payload_len[ord[i].idx];
         for (size_t i = 1; i < n; i++)
-            iat[i - 1] = (double)(ord[i].ts - ord[i - 1].ts) / (double)FM_NS_PER_SEC;
+            iat[i - 1] = span_s(ord[i].ts, ord[i - 1].ts);
     } else {
         for (size_t i = 0; i < n; i++)
             pl[i] = (double)s->payload_len[i];
         for (size_t i = 1; i < n; i++)
-            iat[i - 1] = (double)(s->ts_ns[i] - s->ts_ns[i - 1]) / (double)FM_NS_PER_SEC;
+            iat[i - 1] = span_s(s->ts_ns[i], s->ts_ns[i - 1]);
     }
 
     *payload = pl;
@@ -166,8 +173,7 @@ static int fit_side(const struct est_flow *f,
         return FM_OK; /* absent: "remote": null */
     out->present = 1;
     out->packets = f->side[side].packets;
-    out->duration_s =
-        (double)(f->side[side].last_ts_ns - f->side[side].first_ts_ns) / (double)FM_NS_PER_SEC;
+    out->duration_s = span_s(f->side[side].last_ts_ns, f->side[side].first_ts_ns);
     side_headers(s, &out->headers);
     if (s->n < o->min_samples) {
         snprintf(out->note, sizeof(out->note),
@@ -179,6 +185,18 @@ static int fit_side(const struct est_flow *f,
     if (rc < 0)
         goto out;
     *reordered += moved;
+    /* A model holds gaps up to MDL_MAX_VALUE s (31 years): more is a broken clock, and a
+     * model made of it could not be loaded again. */
+    double widest = 0;
+    for (size_t i = 0; iat && i + 1 < s->n; i++)
+        widest = iat[i] > widest ? iat[i] : widest;
+    if (widest > MDL_MAX_VALUE) {
+        rc = fm_err_set(err, FM_EFORMAT,
+                        "%s side: two packets are %.3g s apart, more than a model holds (%.0e s): "
+                        "the capture's timestamps are broken; fix them or pick another flow",
+                        side == MDL_SIDE_LOCAL ? "local" : "remote", widest, MDL_MAX_VALUE);
+        goto out;
+    }
 
     struct mdl_fit_opts fo = o->fit;
     fo.scale = MDL_SCALE_LINEAR;

@@ -321,7 +321,7 @@ static void get_atoms(struct ctx *c, const cJSON *atoms, const char *sub, struct
             return;
         }
         struct mdl_atom *t = &m->atoms[m->n_atoms++];
-        t->value = get_num(c, a, ap, "value", 0, 1e9, NULL);
+        t->value = get_num(c, a, ap, "value", 0, MDL_MAX_VALUE, NULL);
         t->weight = get_num(c, a, ap, "weight", 0, 1, NULL);
     }
 }
@@ -375,13 +375,13 @@ get_mixture(struct ctx *c, const cJSON *o, const char *path, int is_iat, struct 
             m->scale = MDL_SCALE_LINEAR;
         else
             bad(c, path, "has a scale other than \"log\" or \"linear\"");
-        m->min = get_num(c, o, sub, "min_s", 0, 1e9, NULL);
-        m->max = get_num(c, o, sub, "max_s", 0, 1e9, NULL);
+        m->min = get_num(c, o, sub, "min_s", 0, MDL_MAX_VALUE, NULL);
+        m->max = get_num(c, o, sub, "max_s", 0, MDL_MAX_VALUE, NULL);
         m->resolution = get_num(c, o, sub, "resolution_s", 0, 1e9, &zero);
     } else {
         m->scale = MDL_SCALE_LINEAR;
-        m->min = get_num(c, o, sub, "min", 0, 1e9, NULL);
-        m->max = get_num(c, o, sub, "max", 0, 1e9, NULL);
+        m->min = get_num(c, o, sub, "min", 0, MDL_MAX_VALUE, NULL);
+        m->max = get_num(c, o, sub, "max", 0, MDL_MAX_VALUE, NULL);
         m->resolution = get_num(c, o, sub, "resolution", 0, 1e9, &zero);
     }
     m->n = (uint64_t)get_num(c, o, sub, "n", 0, 1e18, &zero);
@@ -465,7 +465,7 @@ static void get_side(struct ctx *c, const cJSON *o, const char *path, struct mdl
     s->present = 1;
     snprintf(sub, sizeof(sub), "%s.", path);
     s->packets = (uint64_t)get_num(c, o, sub, "packets", 0, 1e18, NULL);
-    s->duration_s = get_num(c, o, sub, "duration_s", 0, 1e12, NULL);
+    s->duration_s = get_num(c, o, sub, "duration_s", 0, MDL_MAX_DURATION_S, NULL);
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "payload_length");
     if (pl && !cJSON_IsNull(pl) && c->rc >= 0) {
         snprintf(fp, sizeof(fp), "%spayload_length", sub);

@@ -11,6 +11,13 @@
 #define MDL_FORMAT  "flowmimic.model"
 #define MDL_VERSION 1
 
+/* What a model file may hold, so that a hostile one cannot ask for absurd draws: a feature's
+ * values (payload bytes, gap seconds) up to MDL_MAX_VALUE, a side's duration up to
+ * MDL_MAX_DURATION_S. mdl_json_load() refuses more, and the estimator refuses to fit a
+ * flow that would need more (timestamps that jump by decades). */
+#define MDL_MAX_VALUE      1e9
+#define MDL_MAX_DURATION_S 1e12
+
 enum mdl_side_id { MDL_SIDE_LOCAL = 0, MDL_SIDE_REMOTE = 1 };
 
 struct mdl_endpoint {

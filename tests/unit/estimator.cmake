@@ -2,6 +2,7 @@
 fm_add_unit_test(estimator decode LIBS fm_estimator)
 fm_add_unit_test(estimator flow LIBS fm_estimator)
 fm_add_unit_test(estimator pcap LIBS fm_estimator)
+fm_add_unit_test(estimator estimate LIBS fm_estimator)
 
 # Reads the real captures beside the checkout (../shared/traffic_dumps); opt-in by label.
 fm_add_unit_test(estimator dumps LIBS fm_estimator)

@@ -1,0 +1,117 @@
+/* tests/unit/test_estimator_estimate.c - est_model_from_flow() on flows whose timestamps a
+ * hostile capture chose (found by tests/fuzz/fuzz_pcap): decades between packets and
+ * timestamps at both ends of int64 give a one-line error, never a model that cannot be loaded
+ * again, and an ordinary flow still gives one that loads. */
+#include "common/time.h"
+#include "estimator/estimate.h"
+#include "models/json.h"
+#include "tests/support/test_util.h"
+
+#include <stdint.h>
+
+/* A table keeping series, with one UDP flow of n packets from 198.18.0.1 at ts[i]. */
+static struct est_flow_table *one_flow(const int64_t *ts, size_t n)
+{
+    struct fm_err err = {0};
+    struct est_flow_table *t = est_flow_table_new();
+    assert_non_null(t);
+    assert_int_equal(est_flow_table_watch(t, NULL, &err), FM_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct est_pkt p;
+        memset(&p, 0, sizeof(p));
+        p.ts_ns = ts[i];
+        p.ip_version = 4;
+        p.proto = 17;
+        memcpy(p.src, (const uint8_t[4]){198, 18, 0, 1}, 4);
+        memcpy(p.dst, (const uint8_t[4]){198, 18, 0, 2}, 4);
+        p.sport = 5004;
+        p.dport = 5006;
+        p.payload_len = (uint32_t)(100 + i % 7);
+        p.wire_len = p.payload_len + 42;
+        p.ttl = 64;
+        assert_int_equal(est_flow_table_add(t, &p, &err), FM_OK);
+    }
+    return t;
+}
+
+static int fit(const int64_t *ts, size_t n, struct mdl_model *m, struct fm_err *err)
+{
+    struct est_flow_table *t = one_flow(ts, n);
+    size_t nf = 0;
+    struct est_flow *const *flows = est_flow_table_sorted(t, &nf);
+    assert_int_equal(nf, 1);
+    struct est_opts o;
+    est_opts_init(&o);
+    o.min_samples = 2;
+    o.fit.max_k = 2;
+    int rc = est_model_from_flow(flows[0], "t.pcap", &o, m, err);
+    est_flow_table_free(t);
+    return rc;
+}
+
+static void assert_loads(const struct mdl_model *m)
+{
+    struct mdl_model again;
+    struct fm_err err = {0};
+    char *text = mdl_json_print(m);
+    assert_non_null(text);
+    if (mdl_json_parse(text, strlen(text), "fitted.json", &again, &err) != FM_OK)
+        fail_msg("the fitted model does not load: %s", err.msg);
+    free(text);
+}
+
+static void test_ordinary_flow_loads(void **state)
+{
+    (void)state;
+    int64_t ts[40];
+    for (size_t i = 0; i < 40; i++)
+        ts[i] = 1700000000 * FM_NS_PER_SEC + (int64_t)i * 20000000 + (int64_t)(i % 3) * 1000;
+    struct mdl_model m;
+    struct fm_err err = {0};
+    assert_int_equal(fit(ts, 40, &m, &err), FM_OK);
+    assert_int_equal(m.sides[0].has_iat, 1);
+    assert_double_near(m.sides[0].duration_s, 0.78, 1e-9);
+    assert_loads(&m);
+}
+
+static void test_decades_apart_refused(void **state)
+{
+    (void)state;
+    /* 1970 then 2100: 4.1e9 s between two packets. */
+    int64_t ts[6] = {1,
+                     2,
+                     3,
+                     4100000000 * FM_NS_PER_SEC,
+                     4100000000 * FM_NS_PER_SEC + 5,
+                     4100000000 * FM_NS_PER_SEC + 9};
+    struct mdl_model m;
+    struct fm_err err = {0};
+    assert_int_equal(fit(ts, 6, &m, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "local side: two packets are 4.1e+09 s apart"));
+    assert_non_null(strstr(err.msg, "timestamps are broken"));
+}
+
+static void test_int64_ends(void **state)
+{
+    (void)state;
+    /* Further apart than INT64_MAX ns: the span must not overflow (UBSan checks). */
+    int64_t ts[4] = {INT64_MIN + 1, INT64_MIN + 2, INT64_MAX - 1, INT64_MAX};
+    struct mdl_model m;
+    struct fm_err err = {0};
+    assert_int_equal(fit(ts, 4, &m, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "1.84e+10 s apart"));
+    /* Out of order too: the sort puts them back, the gap is the same. */
+    int64_t rev[4] = {INT64_MAX, INT64_MIN + 2, INT64_MAX - 1, INT64_MIN + 1};
+    assert_int_equal(fit(rev, 4, &m, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "1.84e+10 s apart"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ordinary_flow_loads),
+        cmocka_unit_test(test_decades_apart_refused),
+        cmocka_unit_test(test_int64_ends),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
