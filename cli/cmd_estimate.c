@@ -315,7 +315,8 @@ static int run(const struct estimate_opts *o, const char *path)
 
     /* Two passes need a file that can be read twice. */
     struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+    if (strcmp(path, "-") == 0 ||
+        (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))) {
         fm_log_error("'%s' is not a regular file: estimate reads the capture twice, so save it "
                      "to a file first",
                      path);

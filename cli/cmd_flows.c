@@ -30,7 +30,9 @@ static const struct cli_cmd_doc doc = {
     "packets and payload bytes sent by each side, duration, mean payload (bytes) and mean\n"
     "inter-arrival time over both sides (ms). Frames that are not UDP/TCP over IP, non-first\n"
     "fragments, and truncated or malformed frames are counted and skipped (see -v).\n"
-    "\nExample: flowmimic flows --top 5 call.pcapng\n",
+    "CAPTURE - reads standard input, as tcpdump -r - does.\n"
+    "\nExamples: flowmimic flows --top 5 call.pcapng\n"
+    "          tcpdump -i eth0 -w - udp | flowmimic flows -\n",
 };
 
 int cli_read_capture(const char *path,

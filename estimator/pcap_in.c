@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "estimator/parse.h"
 
@@ -65,7 +66,17 @@ int est_pcap_open(const char *path, struct est_pcap_in **out, struct fm_err *err
         rc = fm_err_set(err, FM_ENOMEM, "opening '%s'", path);
         goto out;
     }
-    fp = fopen(path, "rb");
+    /* "-" is standard input, as for tcpdump -r -: a capture piped from tcpdump -w - or
+     * flowmimic capture -w -. A duplicate of the descriptor, so that pcap_close() closes
+     * that one, not stdin. */
+    if (strcmp(path, "-") == 0) {
+        int fd = dup(STDIN_FILENO);
+        fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+        if (!fp && fd >= 0)
+            close(fd);
+    } else {
+        fp = fopen(path, "rb");
+    }
     if (!fp) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
         goto out;

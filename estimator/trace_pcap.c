@@ -255,6 +255,10 @@ int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *
 {
     uint8_t head[512];
     struct stat st;
+    if (strcmp(path, "-") == 0)
+        return fm_err_set(err, FM_EIO,
+                          "cannot read standard input: a trace or capture is looked at before it "
+                          "is read, so save it to a file first");
     FILE *f = fopen(path, "rb");
     if (!f)
         return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);

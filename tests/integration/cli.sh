@@ -84,6 +84,19 @@ check "flows --json: local side sent 677 packets" grep -q '"local_packets": 677'
 check "flows --json: flow spec" grep -q '"flow": "udp 21.0.0.2:10000 22.0.0.6:10000"' "$tmp/out"
 run "$fm" flows --top 1 "$tmp/good.pcap"
 check "flows --top 1" test "$(wc -l <"$tmp/out")" = 2
+# "-" is standard input (tcpdump -w - | flowmimic flows -): the same table as from the file.
+"$fm" flows --json "$g729" >"$tmp/flows.file"
+"$fm" flows --json - <"$g729" >"$tmp/flows.stdin"
+check "flows -: exit 0" test "$?" = 0
+check "flows -: the same flows as from the file" \
+    test "$(grep -v '"capture"' "$tmp/flows.stdin")" = "$(grep -v '"capture"' "$tmp/flows.file")"
+run "$fm" flows - </dev/null
+expect "flows - with nothing on stdin" 1 "'-' is not a pcap or pcapng capture"
+run "$fm" estimate -o "$tmp/x.json" - <"$g729"
+expect "estimate - (reads twice)" 1 "estimate reads the capture twice, so save it to a file first"
+check "estimate -: no model written" test ! -e "$tmp/x.json"
+run "$fm" validate - <"$g729"
+expect "validate -" 1 "save it to a file first"
 
 # ---- estimate and show ----
 run "$fm" estimate -o "$tmp/video.json" "$video"
