@@ -512,20 +512,28 @@ static enum est_decode_status decode_general(int linktype,
     return EST_DEC_NOT_IP;
 }
 
+static inline enum est_decode_status decode(int linktype,
+                                            const uint8_t *data,
+                                            uint32_t caplen,
+                                            uint32_t wirelen,
+                                            int rtp,
+                                            struct est_pkt *out)
+{
+    if (fast_path_fits(linktype, data, caplen))
+        return decode_fast(data, caplen, wirelen, rtp, out);
+    return decode_general(linktype, data, caplen, wirelen, rtp, out);
+}
+
 enum est_decode_status est_decode(
     int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out)
 {
-    if (fast_path_fits(linktype, data, caplen))
-        return decode_fast(data, caplen, wirelen, 1, out);
-    return decode_general(linktype, data, caplen, wirelen, 1, out);
+    return decode(linktype, data, caplen, wirelen, 1, out);
 }
 
 enum est_decode_status est_decode_l4(
     int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out)
 {
-    if (fast_path_fits(linktype, data, caplen))
-        return decode_fast(data, caplen, wirelen, 0, out);
-    return decode_general(linktype, data, caplen, wirelen, 0, out);
+    return decode(linktype, data, caplen, wirelen, 0, out);
 }
 
 const char *est_decode_status_str(enum est_decode_status s)

@@ -255,15 +255,14 @@ int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *
 {
     uint8_t head[512];
     struct stat st;
-    if (strcmp(path, "-") == 0)
-        return fm_err_set(err, FM_EIO,
-                          "cannot read standard input: a trace or capture is looked at before it "
-                          "is read, so save it to a file first");
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* "-" (standard input) is not a file either: both get the same answer. */
+    const int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? NULL : fopen(path, "rb");
+    if (!f && !is_stdin)
         return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (f)
+            fclose(f);
         return fm_err_set(err, FM_EIO,
                           "cannot read '%s': not a regular file (a trace or capture is looked at "
                           "before it is read, so save it to a file first)",

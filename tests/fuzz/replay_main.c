@@ -19,6 +19,8 @@ static int run_file(const char *path)
     int rc = -1;
     struct stat st;
 
+    /* Not fm_file_read_all(): an empty file is a valid input, and the buffer must be exactly
+     * the input's size so that ASan sees a read one byte past it. */
     f = fopen(path, "rb");
     if (!f || fstat(fileno(f), &st) < 0) {
         fprintf(stderr, "fuzz replay: cannot read '%s': %s\n", path, strerror(errno));
