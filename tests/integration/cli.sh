@@ -90,6 +90,14 @@ check "flows --top 1" test "$(wc -l <"$tmp/out")" = 2
 check "flows -: exit 0" test "$?" = 0
 check "flows -: the same flows as from the file" \
     test "$(grep -v '"capture"' "$tmp/flows.stdin")" = "$(grep -v '"capture"' "$tmp/flows.file")"
+# A pcapng block whose timestamp is past year 2262 (found by fuzzing): one line naming the
+# packet, exit 1, and estimate writes no model.
+badts=$src/tests/fuzz/corpus/pcap/pcap_in-ts-overflow.pcapng
+run "$fm" flows "$badts"
+expect "timestamp out of range" 1 "is corrupt at packet 15: its timestamp (17369589463866 s) is out of range"
+run "$fm" estimate -o "$tmp/badts.json" "$badts"
+expect "estimate on a corrupt timestamp" 1 "is corrupt at packet 15"
+check "corrupt timestamp: no model written" test ! -e "$tmp/badts.json"
 run "$fm" flows - </dev/null
 expect "flows - with nothing on stdin" 1 "'-' is not a pcap or pcapng capture"
 run "$fm" estimate -o "$tmp/x.json" - <"$g729"
