@@ -2,6 +2,8 @@
 #include "common/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,42 +109,171 @@ out:
     return rc;
 }
 
-int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err)
+/* True when path is, or leads through symbolic links to, a file of the kernel's: a link
+ * whose target lies under /proc or /dev (/dev/stdout is /proc/self/fd/1). Renaming over
+ * such a name would replace the link, and the file it stands for may be a terminal or the
+ * shell's redirection, so it is written through. At most 40 links are followed, as the
+ * kernel does. */
+static int through_kernel_link(const char *path)
 {
+    char cur[PATH_MAX], target[PATH_MAX];
+    if (strlen(path) >= sizeof(cur))
+        return 0;
+    strcpy(cur, path);
+    for (int hop = 0; hop < 40; hop++) {
+        if (strncmp(cur, "/proc/", 6) == 0 || strncmp(cur, "/dev/", 5) == 0)
+            return 1;
+        ssize_t n = readlink(cur, target, sizeof(target) - 1);
+        if (n < 0)
+            return 0; /* not a link (or gone): the chain ends in an ordinary name */
+        target[n] = '\0';
+        if (target[0] == '/') {
+            strcpy(cur, target);
+            continue;
+        }
+        /* A relative target is relative to the directory of the link. */
+        char *slash = strrchr(cur, '/');
+        size_t dir = slash ? (size_t)(slash - cur) + 1 : 0;
+        if (dir + (size_t)n >= sizeof(cur))
+            return 0;
+        memcpy(cur + dir, target, (size_t)n + 1);
+    }
+    return 0;
+}
+
+/* Open path to be written through, as it is: a device, a FIFO, a socket, /dev/stdout. Our
+ * own standard output or error is duplicated rather than opened again, so that `-o
+ * /dev/stdout >>log` appends as the shell set it up instead of writing from offset 0. */
+static int open_through(struct fm_atomic_file *af, const char *path, struct fm_err *err)
+{
+    struct stat st, std;
+    int fd = -1;
+    if (stat(path, &st) == 0) {
+        for (int i = STDOUT_FILENO; i <= STDERR_FILENO && fd < 0; i++)
+            if (fstat(i, &std) == 0 && std.st_dev == st.st_dev && std.st_ino == st.st_ino &&
+                std.st_rdev == st.st_rdev)
+                fd = dup(i);
+    }
+    if (fd < 0)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        int e = errno;
+        close(fd);
+        return fm_err_errno(err, FM_EIO, e, "cannot write '%s'", path);
+    }
+    af->through = 1;
+    return FM_OK;
+}
+
+/* Create the temporary beside path that fm_atomic_commit() renames over it. */
+static int open_temporary(struct fm_atomic_file *af, const char *path, struct fm_err *err)
+{
+    const char *dest = af->dest ? af->dest : af->path;
+    size_t n = strlen(dest) + 16;
     int fd = -1;
     int rc = FM_OK;
-    size_t n = strlen(path) + 16;
-    memset(af, 0, sizeof(*af));
-    af->path = strdup(path);
     af->tmp = malloc(n);
-    if (!af->path || !af->tmp) {
-        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-        goto out;
-    }
-    snprintf(af->tmp, n, "%s.tmp.XXXXXX", path);
+    if (!af->tmp)
+        return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+    snprintf(af->tmp, n, "%s.tmp.XXXXXX", dest);
     fd = mkstemp(af->tmp);
     if (fd < 0) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
         free(af->tmp); /* nothing was created */
         af->tmp = NULL;
-        goto out;
+        return rc;
     }
     /* mkstemp makes the file private; an output is as readable as any other file. */
     if (fchmod(fd, 0644) != 0) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
+        close(fd);
+        return rc;
     }
     af->f = fdopen(fd, "wb");
     if (!af->f) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-        goto out;
-    }
-    fd = -1; /* the stream owns it */
-out:
-    if (fd >= 0)
         close(fd);
+        return rc;
+    }
+    return FM_OK;
+}
+
+int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err)
+{
+    struct stat st;
+    int rc;
+    memset(af, 0, sizeof(*af));
+    rc = fm_output_check(path, 0, err);
+    if (rc < 0)
+        return rc;
+    af->path = strdup(path);
+    if (!af->path)
+        return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+    int exists = lstat(path, &st) == 0;
+    int link = exists && S_ISLNK(st.st_mode);
+    struct stat target;
+    if (exists && !S_ISREG(st.st_mode) &&
+        (!link || through_kernel_link(path) || stat(path, &target) != 0 ||
+         !S_ISREG(target.st_mode))) {
+        /* Not a regular file, nor a link to one: write to it as it is. */
+        rc = open_through(af, path, err);
+        if (rc < 0)
+            fm_atomic_abort(af);
+        return rc;
+    }
+    if (link) {
+        /* A link to a regular file: replace the file it names and keep the link. */
+        af->dest = realpath(path, NULL);
+        if (!af->dest) {
+            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+            fm_atomic_abort(af);
+            return rc;
+        }
+    }
+    rc = open_temporary(af, path, err);
     if (rc < 0)
         fm_atomic_abort(af);
+    return rc;
+}
+
+int fm_output_check(const char *path, unsigned flags, struct fm_err *err)
+{
+    struct stat st;
+    if (!path || !*path)
+        return fm_err_set(err, FM_EINVAL, "an output file needs a name, not an empty string");
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode) && !(flags & FM_OUTPUT_DIR_OK))
+            return fm_err_set(err, FM_EINVAL,
+                              "output '%s' is a directory: give the name of a file to write", path);
+        if (access(path, W_OK) != 0)
+            return fm_err_errno(err, FM_EPERM, errno, "cannot write '%s'", path);
+        return FM_OK;
+    }
+    if (errno != ENOENT)
+        return fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
+    /* A new file: its directory must exist, or nothing could be written at the end. */
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return access(".", W_OK) == 0
+                   ? FM_OK
+                   : fm_err_errno(err, FM_EPERM, errno,
+                                  "cannot write '%s' into the current directory", path);
+    size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = strndup(path, dlen);
+    if (!dir)
+        return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+    int rc = FM_OK;
+    if (stat(dir, &st) != 0)
+        rc = fm_err_set(err, FM_EIO, "cannot write '%s': no directory '%s'", path, dir);
+    else if (!S_ISDIR(st.st_mode))
+        rc = fm_err_set(err, FM_EIO, "cannot write '%s': '%s' is not a directory", path, dir);
+    else if (access(dir, W_OK) != 0)
+        rc = fm_err_errno(err, FM_EPERM, errno, "cannot write '%s' into directory '%s'", path,
+                          dir);
+    free(dir);
     return rc;
 }
 
@@ -150,24 +281,28 @@ int fm_atomic_commit(struct fm_atomic_file *af, struct fm_err *err)
 {
     int rc = FM_OK;
     FILE *f = af->f;
-    if (!f || !af->tmp) {
+    const char *name = af->path;
+    if (!f || (!af->tmp && !af->through)) {
         rc = fm_err_set(err, FM_EINVAL, "no output file is open");
         goto out;
     }
     /* Flush and sync before the rename, so that the name never points at a file whose data
-     * a crash could still lose. */
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
+     * a crash could still lose. A file written through (a device, a pipe) is not synced:
+     * most refuse fsync, and there is no rename to protect. */
+    if (fflush(f) != 0 || ferror(f) || (!af->through && fsync(fileno(f)) != 0)) {
+        rc = fm_err_errno(err, FM_EIO, errno ? errno : EIO, "cannot write '%s'", name);
         goto out;
     }
     if (!af->lent) {
         af->f = NULL;
         if (fclose(f) != 0) {
-            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
+            rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", name);
             goto out;
         }
     }
-    if (rename(af->tmp, af->path) != 0) {
+    if (af->through)
+        goto out;
+    if (rename(af->tmp, af->dest ? af->dest : af->path) != 0) {
         rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", af->path);
         goto out;
     }
@@ -184,12 +319,15 @@ void fm_atomic_abort(struct fm_atomic_file *af)
         fclose(af->f);
     af->f = NULL;
     af->lent = 0;
+    af->through = 0;
     if (af->tmp)
         unlink(af->tmp);
     free(af->tmp);
     af->tmp = NULL;
     free(af->path);
     af->path = NULL;
+    free(af->dest);
+    af->dest = NULL;
 }
 
 int fm_file_write_atomic(const char *path, const char *text, size_t len, struct fm_err *err)

@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,15 +85,123 @@ static void test_abort_and_failure(void **state)
     assert_non_null(strstr(err.msg, "no/such/dir/x.txt"));
     assert_null(af.f);
     fm_atomic_abort(&af);
-    /* A rename over a directory fails at commit and removes the temporary. */
+    /* A directory is refused at open, before anything is written, and is left alone. */
     test_path(path, sizeof(path), "adir");
     assert_int_equal(mkdir(path, 0755), 0);
     int with_dir = test_count_entries(test_dir());
-    assert_int_equal(fm_atomic_open(&af, path, &err), FM_OK);
-    fputs("x", af.f);
-    assert_int_equal(fm_atomic_commit(&af, &err), FM_EIO);
+    assert_int_equal(fm_atomic_open(&af, path, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "adir"));
+    assert_non_null(strstr(err.msg, "is a directory"));
+    assert_null(af.f);
     assert_int_equal(test_count_entries(test_dir()), with_dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
+/* Write text through fm_atomic_open/commit; returns commit's status. */
+static int write_out(const char *path, const char *text, struct fm_err *err)
+{
+    struct fm_atomic_file af;
+    int rc = fm_atomic_open(&af, path, err);
+    if (rc < 0)
+        return rc;
+    fputs(text, af.f);
+    return fm_atomic_commit(&af, err);
+}
+
+/* Outputs that are not regular files are written through, never replaced or removed: a
+ * private copy of /dev/null and of /dev/full made with mknod (never /dev itself), a FIFO, and
+ * a link to a regular file, whose target is replaced while the link stays a link. */
+static void test_special_outputs(void **state)
+{
+    (void)state;
+    char null_dev[300], full_dev[300], fifo[300], target[300], link[300];
+    struct fm_err err = {0};
+    struct stat st;
+    test_path(null_dev, sizeof(null_dev), "null");
+    test_path(full_dev, sizeof(full_dev), "full");
+    if (mknod(null_dev, S_IFCHR | 0666, makedev(1, 3)) != 0 ||
+        mknod(full_dev, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+        /* Only root makes device nodes; CI runs as root, so this is never skipped there. */
+        assert_true(getuid() != 0);
+        skip();
+    }
+    int before = test_count_entries(test_dir());
+    assert_int_equal(write_out(null_dev, "discarded", &err), FM_OK);
+    assert_int_equal(stat(null_dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal((int)major(st.st_rdev), 1);
+    assert_int_equal((int)minor(st.st_rdev), 3);
+    /* /dev/full: the write fails with "no space left", reported, and the node survives. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(write_out(full_dev, "lost", &err), FM_EIO);
+    assert_non_null(strstr(err.msg, full_dev));
+    assert_non_null(strstr(err.msg, "No space left"));
+    assert_int_equal(stat(full_dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(test_count_entries(test_dir()), before); /* no temporary anywhere */
+
+    /* A FIFO: what is written arrives at its reader, and it stays a FIFO. */
+    test_path(fifo, sizeof(fifo), "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct fm_err e = {0};
+        _exit(write_out(fifo, "through a fifo", &e) == FM_OK ? 0 : 1);
+    }
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(fm_file_read_all(fifo, 1 << 10, "fifo", &got, &len, &err), FM_OK);
+    assert_int_equal(len, strlen("through a fifo"));
+    assert_memory_equal(got, "through a fifo", len);
+    free(got);
+    int status = -1;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(status, 0);
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+
+    /* A link to a regular file: the target is replaced whole, the link stays. */
+    test_path(target, sizeof(target), "target.txt");
+    test_path(link, sizeof(link), "link.txt");
+    assert_int_equal(fm_file_write_atomic(target, "old", 3, &err), FM_OK);
+    assert_int_equal(symlink("target.txt", link), 0);
+    assert_int_equal(write_out(link, "new", &err), FM_OK);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    expect_text(target, "new");
+    /* A link to a device is written through too. */
+    char dlink[300];
+    test_path(dlink, sizeof(dlink), "null-link");
+    assert_int_equal(symlink(null_dev, dlink), 0);
+    assert_int_equal(write_out(dlink, "x", &err), FM_OK);
+    assert_int_equal(lstat(dlink, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(null_dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+}
+
+/* fm_output_check refuses what could only fail at the end of a run, and nothing else. */
+static void test_output_check(void **state)
+{
+    (void)state;
+    char path[300];
+    struct fm_err err = {0};
+    assert_int_equal(fm_output_check("", 0, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "empty"));
+    assert_int_equal(fm_output_check(test_dir(), 0, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    assert_int_equal(fm_output_check(test_dir(), FM_OUTPUT_DIR_OK, &err), FM_OK);
+    test_path(path, sizeof(path), "missing/x.json");
+    assert_int_equal(fm_output_check(path, 0, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "no directory"));
+    test_path(path, sizeof(path), "new.json");
+    assert_int_equal(fm_output_check(path, 0, &err), FM_OK);
+    assert_int_equal(fm_output_check("relative-name.json", 0, &err), FM_OK);
+    assert_int_equal(fm_output_check("/dev/null", 0, &err), FM_OK);
+    assert_int_equal(access(path, F_OK), -1); /* a check creates nothing */
 }
 
 static void test_lent(void **state)
@@ -202,9 +311,10 @@ static void test_read_pipe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit),    cmocka_unit_test(test_abort_and_failure),
-        cmocka_unit_test(test_lent),      cmocka_unit_test(test_checksum),
-        cmocka_unit_test(test_read_pipe),
+        cmocka_unit_test(test_commit),       cmocka_unit_test(test_abort_and_failure),
+        cmocka_unit_test(test_lent),         cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_read_pipe),    cmocka_unit_test(test_special_outputs),
+        cmocka_unit_test(test_output_check),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
