@@ -14,6 +14,7 @@
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_RUNTIME 1
 #define CLI_EXIT_USAGE   2
+#define CLI_EXIT_BEHIND  3 /* replay ran to its end but could not keep the schedule */
 #define CLI_EXIT_INTR    130
 
 struct cli_opt {

@@ -109,7 +109,11 @@ static const struct cli_cmd_doc doc = {
     "address becomes the interface's and its destination the peer, ports are kept.\n"
     "Raw sockets need root or CAP_NET_RAW. --dry-run needs neither, nor --iface/--peer.\n"
     "On a terminal a status line is shown once a second; a summary follows at the end and\n"
-    "on Ctrl-C (exit 130).\n"
+    "on Ctrl-C (exit 130). --duration bounds the clock as well as the schedule: a sender\n"
+    "that falls behind stops when the time is up. When most packets go out more than\n"
+    "100 us late, or the time ran out with packets still due, the rate asked for is not\n"
+    "reachable on this host: the status line and summary say BEHIND SCHEDULE and replay\n"
+    "exits 3.\n"
     "\nExamples:\n"
     "  flowmimic replay -i eth1 --peer 198.18.0.2 --duration 60 video.json\n"
     "  flowmimic replay -i eth1 --peer 198.18.0.2 --streams 200 --side remote video.json\n"
@@ -455,6 +459,8 @@ static void on_status(const struct trx_send_stats *s, void *arg)
             "\r%7.1f s  %llu packets  %.0f pps  %.3f Mbit/s  %llu late  worst %.0f us\033[K", secs,
             (unsigned long long)s->packets, s->mean_pps, s->mean_mbps, (unsigned long long)s->late,
             (double)s->late_max_ns / 1e3);
+    if (trx_send_behind(s))
+        fputs("  BEHIND SCHEDULE", stderr);
     fflush(stderr);
     st->shown = 1;
 }
@@ -484,6 +490,10 @@ static void print_summary(const struct replay_opts *o,
         jw_num(wp, "max", (double)s->late_max_ns / 1e3);
         jw_obj_end(wp);
         jw_int(wp, "late", (long long)s->late);
+        jw_bool(wp, "behind_schedule", trx_send_behind(s));
+        jw_bool(wp, "cut_short", s->cut_short);
+        if (s->cut_short)
+            jw_num(wp, "behind_s", (double)s->behind_ns / 1e9);
         jw_int(wp, "errors", (long long)s->errors);
         if (s->errors)
             jw_str(wp, "first_error", s->first_error);
@@ -509,6 +519,14 @@ static void print_summary(const struct replay_opts *o,
                (double)s->late_max_ns / 1e3, (unsigned long long)s->late);
         printf("errors: %llu%s%s\n", (unsigned long long)s->errors, s->errors ? ", first: " : "",
                s->errors ? s->first_error : "");
+        if (s->cut_short)
+            printf("behind schedule: stopped at the end of --duration on the clock, %.3f s "
+                   "behind; %llu of %llu packets late\n",
+                   (double)s->behind_ns / 1e9, (unsigned long long)s->late,
+                   (unsigned long long)s->packets);
+        else if (trx_send_behind(s))
+            printf("behind schedule: %llu of %llu packets late\n", (unsigned long long)s->late,
+                   (unsigned long long)s->packets);
         if (cs)
             printf("capture: %llu frames, %llu selected, %llu not UDP, %llu other IP version, "
                    "%llu other flow or side\n",
@@ -579,6 +597,10 @@ static int dry_run(const struct replay_opts *o,
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC: the probes carry wall-clock send times so that a receiver
  * on another host, with a synced clock, can measure one-way delay. */
+/* A start days away is a typo (a wrong digit, a clock off by years), not a plan: refused
+ * rather than waited for silently. */
+#define START_AT_MAX_AHEAD_NS (86400LL * 1000000000LL)
+
 /* --start-at: wait on the wall clock (the one two hosts share through NTP or PTP), in
  * slices so that Ctrl-C is seen. The schedule's own clock starts when this returns. */
 static int wait_for_start(const struct replay_opts *o, struct fm_err *err)
@@ -586,11 +608,19 @@ static int wait_for_start(const struct replay_opts *o, struct fm_err *err)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    /* Judged in seconds first: a time past year 2262 has no int64 nanosecond count. */
+    double ahead_s = o->start_relative ? o->start_at : o->start_at - (double)now_ns / 1e9;
+    if (ahead_s > (double)(START_AT_MAX_AHEAD_NS / 1000000000LL))
+        return fm_err_set(err, FM_EINVAL,
+                          "--start-at is %.1f hours from now, more than the 24 allowed: give a "
+                          "UNIX time in seconds (date +%%s) or +SECONDS",
+                          ahead_s / 3600.0);
     int64_t target =
         o->start_relative ? now_ns + (int64_t)(o->start_at * 1e9) : (int64_t)(o->start_at * 1e9);
     if (target < now_ns - 1000000000LL)
         return fm_err_set(err, FM_EINVAL, "--start-at is %.1f s in the past",
                           (double)(now_ns - target) / 1e9);
+
     while (!cli_stop) {
         clock_gettime(CLOCK_REALTIME, &now);
         now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
@@ -910,6 +940,15 @@ static int run(const struct replay_opts *o, const char *path)
             fm_log_warn("%llu sends failed; the first: %s", (unsigned long long)st.errors,
                         st.first_error);
         rc = CLI_EXIT_OK;
+        if (trx_send_behind(&st)) {
+            fm_log_warn("the schedule was not kept: %.0f%% of packets went out more than %.0f us "
+                        "late%s; lower --rate-scale or --streams (exit %d)",
+                        st.packets ? 100.0 * (double)st.late / (double)st.packets : 0.0,
+                        (double)so.late_ns / 1e3,
+                        st.cut_short ? ", and --duration ended with packets still due" : "",
+                        CLI_EXIT_BEHIND);
+            rc = CLI_EXIT_BEHIND;
+        }
     }
 out:
     listener_stop(&lis, 0);

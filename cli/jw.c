@@ -123,6 +123,12 @@ void jw_int(struct jw *w, const char *key, long long v)
     fprintf(w->f, "%lld", v);
 }
 
+void jw_bool(struct jw *w, const char *key, int v)
+{
+    lead(w, key);
+    fputs(v ? "true" : "false", w->f);
+}
+
 void jw_null(struct jw *w, const char *key)
 {
     lead(w, key);

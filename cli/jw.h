@@ -24,6 +24,7 @@ void jw_str(struct jw *w, const char *key, const char *v);
  * as null (JSON has no NaN). */
 void jw_num(struct jw *w, const char *key, double v);
 void jw_int(struct jw *w, const char *key, long long v);
+void jw_bool(struct jw *w, const char *key, int v);
 void jw_null(struct jw *w, const char *key);
 /* Ends the document with a newline. */
 void jw_finish(struct jw *w);

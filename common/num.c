@@ -44,6 +44,13 @@ int fm_parse_double(
 {
     if (!s || !*s || isspace((unsigned char)*s))
         return fm_err_set(err, FM_EINVAL, "%s: expected a number, got '%s'", what, s ? s : "");
+    /* strtod also reads hexadecimal ("0x10" is 16), "inf" and "nan": a value that looks
+     * like an integer option's but means another thing. Only decimal digits, a sign, a
+     * point and an exponent are numbers here. */
+    for (const char *c = s; *c; c++)
+        if (!isdigit((unsigned char)*c) && *c != '.' && *c != '-' && *c != '+' && *c != 'e' &&
+            *c != 'E')
+            return fm_err_set(err, FM_EINVAL, "%s: expected a decimal number, got '%s'", what, s);
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);

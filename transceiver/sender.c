@@ -77,6 +77,13 @@ int64_t trx_lat_hist_quantile(const struct trx_lat_hist *h, double q)
     return h->max_ns;
 }
 
+int trx_send_behind(const struct trx_send_stats *s)
+{
+    if (s->cut_short)
+        return 1;
+    return s->packets >= TRX_BEHIND_MIN_PACKETS && s->late * 2 > s->packets;
+}
+
 void trx_send_opts_init(struct trx_send_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -223,6 +230,13 @@ int trx_send_run(struct trx_source *src,
         prev_deadline = deadline;
 
         int64_t now = clk->now(clk->arg);
+        /* The schedule's end is also the clock's: a sender that cannot keep up must not
+         * overrun the time it was given by as much as it is behind. */
+        if (o->duration_ns && now - lp->start_ns >= o->duration_ns) {
+            st->cut_short = 1;
+            st->behind_ns = now - deadline;
+            break;
+        }
         if (status && now - last_status_ns >= NS_PER_SEC &&
             (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
             fill_stats(lp, st);

@@ -37,12 +37,23 @@ struct trx_send_stats {
     double mean_pps, mean_mbps;
     int64_t first_error_code;
     char first_error[256]; /* the first failed send's reason, or "" */
+    int cut_short;         /* duration_ns ran out on the clock while the schedule still had
+                            * packets due before it: the sender had fallen behind */
+    int64_t behind_ns;     /* then: how far the next packet's deadline was behind the clock */
 };
+
+/* Most packets late, or cut short by the clock: the rate asked for was not reached. A run
+ * of fewer than TRX_BEHIND_MIN_PACKETS is judged by cut_short alone. */
+#define TRX_BEHIND_MIN_PACKETS 20
+int trx_send_behind(const struct trx_send_stats *s);
 
 /* Called from the loop about once a second, between packets (for a status line). */
 typedef void (*trx_status_fn)(const struct trx_send_stats *s, void *arg);
 
-/* Run until the source ends, count or duration is reached, or *stop. Fills *st in every case.
+/* Run until the source ends, count or duration is reached, or *stop. duration_ns bounds
+ * both the schedule (no packet whose deadline is at or past it) and the clock: a sender
+ * that has fallen behind stops when duration_ns has passed since the start, whatever is
+ * still due (st->cut_short). Fills *st in every case.
  * Returns FM_OK, FM_EINTR (stopped), or an error from the source or sink (send failures
  * are counted, not fatal, unless every send fails: then FM_ENET after 100). */
 int trx_send_run(struct trx_source *src,

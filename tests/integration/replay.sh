@@ -104,6 +104,11 @@ run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --start-at soon --count 5 "$tmp/
 expect "--start-at not a time" 2 "--start-at"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --start-at 1000000000 --count 5 "$tmp/video.json"
 expect "--start-at in the past" 1 "in the past"
+# A time years away (a typo) is refused rather than waited for; hex is not a number here.
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --start-at 90000000000 --count 5 "$tmp/video.json"
+expect "--start-at years away" 1 "hours from now"
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --duration 0x10 "$tmp/video.json"
+expect "--duration in hex" 2 "decimal number"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --speed 2 "$tmp/video.json"
 expect "--speed on a model" 2 "--speed"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --rate-scale 2 "$g729"
@@ -179,6 +184,24 @@ check "capture replay: median gap error under 1 ms (${median} us)" \
     awk -v m="$median" 'BEGIN { exit !(m < 1000) }'
 check "capture replay: anchored, end offset error under 5 ms (${drift} us)" \
     awk -v d="$drift" 'BEGIN { exit !(d < 5000) }'
+
+# ---- a rate that cannot be reached: --duration is kept on the clock, exit 3 ----
+# --rate-scale 1e6 asks for about 1e8 packets per second: the schedule's 2 s hold 2e8
+# packets, which this host would take minutes to send. The run must end at 2 s of wall clock
+# (plus start-up and the summary), say it fell behind, and exit 3 (documented in --help).
+t0=$(date +%s%N)
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --rate-scale 1e6 --duration 2 "$tmp/video.json"
+t1=$(date +%s%N)
+wall_ms=$(((t1 - t0) / 1000000))
+check "unreachable rate: exit 3 (got $rc)" test "$rc" = 3
+check "unreachable rate: ends on the clock (${wall_ms} ms)" test "$wall_ms" -lt 6000
+check "unreachable rate: the summary says so" grep -q "^behind schedule: stopped at the end" \
+    "$tmp/out"
+check "unreachable rate: one warning line" grep -q "the schedule was not kept" "$tmp/err"
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --rate-scale 1e6 --duration 1 --json \
+    "$tmp/video.json"
+check "unreachable rate: --json says behind_schedule" \
+    jq -e '.behind_schedule == true and .cut_short == true and .behind_s > 0' "$tmp/out"
 
 # ---- Ctrl-C: the summary is still printed, exit 130 ----
 capture_start "$tmp/intr.pcap" || exit 1

@@ -111,6 +111,8 @@ struct csink {
     int fail_every; /* fail sends whose index % fail_every == 0 (0: never) */
     volatile sig_atomic_t *stop;
     uint64_t stop_after;
+    struct fake *clock; /* when set, every send costs cost_ns of its time */
+    int64_t cost_ns;
 };
 
 static int csink_send(void *self,
@@ -125,6 +127,8 @@ static int csink_send(void *self,
     (void)payload;
     (void)len;
     uint64_t i = c->n++;
+    if (c->clock)
+        c->clock->t += c->cost_ns;
     int64_t e = ts_ns - (c->start + (int64_t)i * c->gap);
     c->last_err = e;
     if (e < 0)
@@ -205,6 +209,47 @@ static void test_no_accumulation(void **state)
     assert_true(st.late_max_ns <= 30000);
     assert_true(st.late_p50_ns > 0);
     assert_int_equal(st.late, 0); /* late means > 100 us */
+}
+
+/* A sender that cannot keep up (each send costs 50 us, the schedule asks for one every
+ * 1 us) stops when --duration has passed on the clock, not when the schedule reaches it
+ * (which would take 50 times as long), and says it fell behind. On time, it is not. */
+static void test_duration_is_wall_clock(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct trx_clock clk;
+    fake_clock(&f, &clk);
+    struct vsrc v;
+    struct trx_source src = vsrc_make(&v, 1000000, 1, 1000);
+    struct csink cs = {0};
+    cs.clock = &f;
+    cs.cost_ns = 50000;
+    struct trx_sink sink = {&csink_ops, &cs};
+    struct trx_send_opts o;
+    trx_send_opts_init(&o);
+    o.timer = TRX_TIMER_SLEEP;
+    o.duration_ns = 10000000; /* 10 ms: 10,000 packets on the schedule */
+    struct trx_send_stats st;
+    int64_t start = f.t;
+    assert_int_equal(trx_send_run(&src, &sink, &o, &clk, &st, NULL, NULL, NULL, NULL), FM_OK);
+    assert_int_equal(st.cut_short, 1);
+    assert_true(f.t - start <= o.duration_ns + cs.cost_ns); /* one send past the end at most */
+    assert_int_equal(cs.n, 200);
+    assert_int_equal(st.packets, 200);
+    assert_true(st.behind_ns > 9000000); /* the 201st packet was due at 0.2 ms, now is 10 ms */
+    assert_true(trx_send_behind(&st));
+    assert_true(st.late * 2 > st.packets);
+
+    /* On time: the same duration at 100 us gaps ends on the schedule, not cut short. */
+    fake_clock(&f, &clk);
+    src = vsrc_make(&v, 1000000, 1, 100000);
+    memset(&cs, 0, sizeof(cs));
+    struct trx_sink sink2 = {&csink_ops, &cs};
+    assert_int_equal(trx_send_run(&src, &sink2, &o, &clk, &st, NULL, NULL, NULL, NULL), FM_OK);
+    assert_int_equal(st.cut_short, 0);
+    assert_int_equal(st.packets, 100);
+    assert_false(trx_send_behind(&st));
 }
 
 static void test_streams_interleaved(void **state)
@@ -557,6 +602,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deadlines_exact),
         cmocka_unit_test(test_no_accumulation),
+        cmocka_unit_test(test_duration_is_wall_clock),
         cmocka_unit_test(test_streams_interleaved),
         cmocka_unit_test(test_count_duration_rate),
         cmocka_unit_test(test_stop_flag),
