@@ -38,7 +38,11 @@ struct est_capture {
     char *mbuf;
     size_t msize;
     int out_fd;
-    int created;           /* out_fd is a file this capture created */
+    int opened;     /* out_fd is ours to close (not standard output) */
+    int regular;    /* out_fd is a regular file: it can be cut back to good_off */
+    int created;    /* this capture made the file (it did not exist before) */
+    dev_t made_dev; /* and which file that was, so that only it is ever removed */
+    ino_t made_ino;
     long long good_off;    /* the file's length after the last successful commit */
     uint64_t good_packets; /* packets in the file at good_off */
     uint64_t good_bytes;
@@ -177,12 +181,15 @@ static int commit(struct est_capture *c, struct fm_err *err)
     c->st.packets = c->good_packets;
     c->st.bytes = c->good_bytes;
     (void)fseeko(c->ms, 0, SEEK_SET);
-    if (c->created && ftruncate(c->out_fd, (off_t)c->good_off) != 0)
+    /* A device or a pipe has no length to cut back to: what the write error says is all. */
+    if (c->regular && ftruncate(c->out_fd, (off_t)c->good_off) != 0)
         return fm_err_errno(err, FM_EIO, errno, "cannot write '%s', nor cut it back to %lld bytes",
                             c->o.write_path, c->good_off);
     char why[128];
     if (strerror_r(e, why, sizeof(why)) != 0)
         snprintf(why, sizeof(why), "error %d", e);
+    if (c->good_off == 0)
+        return fm_err_set(err, FM_EIO, "cannot write '%s': %s", c->o.write_path, why);
     return fm_err_set(
         err, FM_EIO, "cannot write '%s': %s; it holds the first %llu packets (%llu not written)",
         c->o.write_path, why, (unsigned long long)c->st.packets, (unsigned long long)lost);
@@ -201,10 +208,22 @@ static int open_output(struct est_capture *c, struct fm_err *err)
         struct stat sb;
         if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
             return fm_err_set(err, FM_EIO, "cannot write '%s': it is a directory", path);
-        c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        /* Written as packets come, not renamed into place: a capture is read while it grows,
+         * and a device or FIFO named here is written to, never replaced. O_EXCL tells a file
+         * this capture makes from one that was there, which is never removed. */
+        c->out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (c->out_fd >= 0)
+            c->created = 1;
+        else if (errno == EEXIST)
+            c->out_fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
         if (c->out_fd < 0)
             return fm_err_errno(err, FM_EIO, errno, "cannot create '%s'", path);
-        c->created = 1;
+        c->opened = 1;
+        if (fstat(c->out_fd, &sb) == 0) {
+            c->regular = S_ISREG(sb.st_mode);
+            c->made_dev = sb.st_dev;
+            c->made_ino = sb.st_ino;
+        }
     }
     c->ms = open_memstream(&c->mbuf, &c->msize);
     if (!c->ms)
@@ -230,8 +249,11 @@ int est_capture_open(const struct est_capture_opts *o, struct est_capture **out,
     if (rc == FM_OK)
         rc = open_output(c, err);
     if (rc < 0) {
-        /* A capture that could not start leaves no file behind. */
-        if (c->created)
+        /* A capture that could not start leaves no file behind that it made itself; a file
+         * that was there before (a device, an old capture) is never removed. */
+        struct stat sb;
+        if (c->created && c->regular && lstat(o->write_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            sb.st_dev == c->made_dev && sb.st_ino == c->made_ino)
             unlink(o->write_path);
         est_capture_free(c);
         return rc;
@@ -348,7 +370,7 @@ void est_capture_free(struct est_capture *c)
     else if (c->ms)
         fclose(c->ms);
     free(c->mbuf);
-    if (c->created)
+    if (c->opened)
         close(c->out_fd);
     if (c->cap)
         pcap_close(c->cap);

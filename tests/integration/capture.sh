@@ -107,6 +107,18 @@ run in_b "$fm" capture -i nosuch0 -w "$tmp/old.pcap" -d 1
 check "an existing file survives a failed start" grep -q keep "$tmp/old.pcap"
 run in_b "$fm" capture -i "$IF_B" -w "$tmp" -d 1
 expect "directory as output" 1 "is a directory"
+# Devices named as the output (private nodes made with mknod, never /dev itself): written
+# to, never removed or replaced. /dev/full fails at the file header with "no space left".
+mknod "$tmp/null" c 1 3
+mknod "$tmp/full" c 1 7
+run in_b "$fm" capture -i "$IF_B" -w "$tmp/full" -d 1
+expect "/dev/full: no space left" 1 "cannot write '$tmp/full': No space left on device"
+check "/dev/full: still the device" test -c "$tmp/full"
+run in_b "$fm" capture -i "$IF_B" -w "$tmp/null" -d 0.2
+expect "/dev/null: exit 0" 0
+check "/dev/null: still the device" test -c "$tmp/null"
+run in_b "$fm" capture -i nosuch0 -w "$tmp/null" -d 1
+check "/dev/null: a failed start leaves the device" test -c "$tmp/null"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
         "$fm" capture -i lo -w /tmp/fm-capture-noperm.$$.pcap -d 1
