@@ -1,69 +1,41 @@
-/* tests/fuzz/fuzz_pcap.c - a whole capture file (estimator/reader.h): the bytes go to a
- * temporary file read by est_read_capture() into a flow table that keeps every flow's series;
- * then the flows are sorted and the top one is fitted with small options (one restart, at
- * most two components, few iterations: well under a second) and its model must print and
- * load again. A read either succeeds or fails with a one-line message, and its counts add up
- * either way. */
-#include "estimator/estimate.h"
+/* tests/fuzz/fuzz_pcap.c - a whole capture file (estimator/reader.h): the bytes go to an
+ * in-memory file (memfd) read by est_read_capture() into a flow table that keeps every flow's
+ * series, and the flows are sorted. A read either succeeds or fails with a one-line message,
+ * and its counts add up either way. Fitting is fuzz_fit.c's: without it, and without a file
+ * on disk, this harness runs some ten times as fast as when it did both. */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): memfd_create() */
 #include "estimator/reader.h"
-#include "models/json.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-static char path[4096];
+static int memfd = -1;
+static char path[64];
 
-static void remove_file(void)
-{
-    if (path[0])
-        unlink(path);
-}
-
-/* The file the input goes to: one per process, removed at exit. */
+/* The input as a file: one memfd per process, rewritten for each input and opened by name
+ * (/proc/self/fd/N) so that the reader's own open, fstat and size checks all run. */
 static int write_input(const uint8_t *data, size_t size)
 {
-    if (!path[0]) {
-        const char *dir = getenv("TMPDIR");
-        snprintf(path, sizeof(path), "%s/fm_fuzz_pcap_XXXXXX", dir && dir[0] ? dir : "/tmp");
-        int fd = mkstemp(path);
-        if (fd < 0) {
-            path[0] = '\0';
+    if (memfd < 0) {
+        memfd = memfd_create("fuzz_pcap", 0);
+        if (memfd < 0)
             return -1;
-        }
-        close(fd);
-        atexit(remove_file);
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
     }
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    if (ftruncate(memfd, 0) < 0)
         return -1;
-    size_t done = fwrite(data, 1, size, f);
-    return fclose(f) == 0 && done == size ? 0 : -1;
-}
-
-static void fit_top(const struct est_flow *f)
-{
-    struct est_opts o;
-    struct mdl_model m, again;
-    struct fm_err err = {0};
-
-    est_opts_init(&o);
-    o.fit.max_k = 2;
-    o.fit.restarts = 1;
-    o.fit.max_iter = 50;
-    o.min_samples = 4;
-    int rc = est_model_from_flow(f, "fuzz.pcap", &o, &m, &err);
-    if (rc < 0) {
-        fuzz_check_err(rc, &err, "pcap: fit");
-        return;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = pwrite(memfd, data + done, size - done, (off_t)done);
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
     }
-    char *text = mdl_json_print(&m);
-    fuzz_check(text != NULL, "pcap: print the model", NULL);
-    rc = mdl_json_parse(text, strlen(text), "fitted.json", &again, &err);
-    fuzz_check(rc == FM_OK, "pcap: a fitted model does not load", err.msg);
-    free(text);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fm_err err = {0};
 
     if (write_input(data, size) < 0) {
-        perror("fuzz_pcap: temporary file");
+        perror("fuzz_pcap: in-memory file");
         abort();
     }
     t = est_flow_table_new();
@@ -92,13 +64,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct est_flow *const *flows = est_flow_table_sorted(t, &n);
     fuzz_check(flows != NULL, "pcap: sort", "NULL");
     fuzz_check(n == est_flow_table_count(t), "pcap: sort", "not every flow");
-    for (size_t i = 1; i < n; i++) {
-        uint64_t a = flows[i - 1]->side[0].packets + flows[i - 1]->side[1].packets;
-        uint64_t b = flows[i]->side[0].packets + flows[i]->side[1].packets;
-        fuzz_check(a >= b, "pcap: sort", "not by packets");
+    uint64_t packets = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct est_flow *f = flows[i];
+        uint64_t a = f->side[0].packets + f->side[1].packets;
+        packets += a;
+        if (i > 0) {
+            const struct est_flow *g = flows[i - 1];
+            fuzz_check(g->side[0].packets + g->side[1].packets >= a, "pcap: sort",
+                       "not by packets");
+        }
+        /* Every side that kept a series kept one entry per packet. */
+        for (int s = 0; s < 2; s++)
+            fuzz_check(!f->series[s] || f->series[s]->n == f->side[s].packets, "pcap: series",
+                       "entries and packets differ");
     }
-    if (n > 0)
-        fit_top(flows[0]);
+    fuzz_check(packets == st.status[EST_DEC_OK], "pcap: flows",
+               "packets in flows and decoded packets differ");
 out:
     est_flow_table_free(t);
     return 0;
