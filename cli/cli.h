@@ -77,6 +77,11 @@ int cli_parse_int(const char *arg, int lo, int hi, const char *what, int *out, s
 int cli_parse_unsigned(
     const char *arg, unsigned lo, unsigned hi, const char *what, unsigned *out, struct fm_err *err);
 
+/* Check an output named on the command line before any work (fm_output_check: not empty,
+ * not a directory unless FM_OUTPUT_DIR_OK, its directory there and writable). Returns
+ * CLI_EXIT_OK, or CLI_EXIT_RUNTIME after printing the one-line error. */
+int cli_check_output(const char *path, unsigned flags);
+
 /* Set by SIGINT/SIGTERM once cli_signals_install() ran. */
 extern volatile sig_atomic_t cli_stop;
 void cli_signals_install(void);

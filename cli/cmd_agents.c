@@ -513,23 +513,6 @@ static void json_summary(const struct agents_opts *o,
 
 /* Can path be created or replaced? Checked before the first request, so that a run of many
  * minutes does not end on a typo in a directory name. */
-static int check_writable(const char *what, const char *path)
-{
-    char dir[1024];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK) == 0)
-        return FM_OK;
-    fm_log_error("%s '%s' cannot be written: directory '%s' %s", what, path, dir,
-                 access(dir, F_OK) == 0 ? "is not writable" : "does not exist");
-    return FM_EIO;
-}
-
 /* ---- one run ---- */
 
 static int run_single(struct agents_opts *o, const char *model_path, const struct mdl_model *m)
@@ -599,12 +582,14 @@ static int run_single(struct agents_opts *o, const char *model_path, const struc
                     break;
                 used += (size_t)n;
             }
-            fprintf(stderr,
-                    "approved in round %u of %u: %zu variants (%s) in %s%s%s; transcript "
-                    "in %s\n",
-                    res->approved_round, o->agent.rounds, res->proposal.n, names, o->output,
-                    o->trace ? ", example packets in " : "", o->trace ? o->trace : "",
-                    o->transcript);
+            /* Names come from the LLM and the command line: escaped like any message. */
+            char line[1024], esc[1024];
+            snprintf(line, sizeof(line),
+                     "approved in round %u of %u: %zu variants (%s) in %s%s%s; transcript in %s",
+                     res->approved_round, o->agent.rounds, res->proposal.n, names, o->output,
+                     o->trace ? ", example packets in " : "", o->trace ? o->trace : "",
+                     o->transcript);
+            fprintf(stderr, "%s\n", fm_escape(line, esc, sizeof(esc)));
         }
         rc = CLI_EXIT_OK;
     }
@@ -659,9 +644,10 @@ static void print_table(const struct agents_opts *o, const struct tally *ty)
             snprintf(tps, sizeof(tps), "%9.1f", (double)t->tokens / t->gen_s);
         else
             snprintf(tps, sizeof(tps), "%9s", "-");
-        fprintf(stderr, "%-24s %5u %6u %9s %9s %10s %9zu %7.2f %s\n", o->models[i], t->runs,
-                t->errors, parsed, passed, approved, t->approved_variants,
-                t->runs ? (double)t->rounds / t->runs : 0.0, tps);
+        char model[64];
+        fprintf(stderr, "%-24s %5u %6u %9s %9s %10s %9zu %7.2f %s\n",
+                fm_escape(o->models[i], model, sizeof(model)), t->runs, t->errors, parsed, passed,
+                approved, t->approved_variants, t->runs ? (double)t->rounds / t->runs : 0.0, tps);
     }
     fprintf(stderr, "parsed: generator replies that were a JSON object; passed: proposals that "
                     "passed every check;\napproved: runs the reviewer approved; variants: "
@@ -760,9 +746,12 @@ static int run_batch(struct agents_opts *o, const char *model_path, const struct
                     any_error |= run_rc < 0;
                 }
                 done++;
-                if (tty)
+                if (tty) {
+                    char model[64], prompt[64];
                     fprintf(stderr, "\r\033[Krun %u/%u: %s, %s #%ld: %s", done, total,
-                            o->models[mi], set->items[pi].name, r, outcome);
+                            fm_escape(o->models[mi], model, sizeof(model)),
+                            fm_escape(set->items[pi].name, prompt, sizeof(prompt)), r, outcome);
+                }
             }
         }
         if (open_rc < 0)
@@ -846,9 +835,9 @@ int cmd_agents(int argc, char **argv)
     if (make_config(&o, o.models[0], &probe, &err) < 0)
         return cli_usage_error(doc.name, "%s", err.msg);
 
-    if (check_writable("transcript", o.transcript) < 0 ||
-        (o.output && check_writable(o.prompts ? "output" : "variant file", o.output) < 0) ||
-        (o.trace && check_writable("trace", o.trace) < 0))
+    if (cli_check_output(o.transcript, 0) != CLI_EXIT_OK ||
+        (o.output && cli_check_output(o.output, 0) != CLI_EXIT_OK) ||
+        (o.trace && cli_check_output(o.trace, 0) != CLI_EXIT_OK))
         return CLI_EXIT_RUNTIME;
     cli_signals_install();
     m = malloc(sizeof(*m));

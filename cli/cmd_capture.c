@@ -182,11 +182,13 @@ static int run(struct capture_opts *o, const char *filter)
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
+    char name[512];
     if (!o->json && fm_log_get_level() >= FM_LOG_WARN)
-        fprintf(stderr, "captured %llu packets (%llu bytes) in %.1f s into %s\n",
-                (unsigned long long)s.packets, (unsigned long long)s.bytes,
-                (double)s.elapsed_ns / 1e9,
-                strcmp(o->cap.write_path, "-") == 0 ? "standard output" : o->cap.write_path);
+        fprintf(
+            stderr, "captured %llu packets (%llu bytes) in %.1f s into %s\n",
+            (unsigned long long)s.packets, (unsigned long long)s.bytes, (double)s.elapsed_ns / 1e9,
+            strcmp(o->cap.write_path, "-") == 0 ? "standard output"
+                                                : fm_escape(o->cap.write_path, name, sizeof(name)));
     if (s.kernel_drops + s.iface_drops)
         fm_log_warn("%llu packets were dropped before they could be read (kernel %llu, "
                     "interface %llu): raise --buffer-size or narrow the filter",
@@ -219,6 +221,8 @@ int cmd_capture(int argc, char **argv)
         return cli_usage_error(doc.name, "name the output file with -w FILE (- for stdout)");
     if (o.json && strcmp(o.cap.write_path, "-") == 0)
         return cli_usage_error(doc.name, "--json prints on stdout, where -w - writes the capture");
+    if (strcmp(o.cap.write_path, "-") != 0 && cli_check_output(o.cap.write_path, 0) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
     if (o.filter && (o.host || o.port))
         return cli_usage_error(doc.name, "--filter is a whole filter: not with --host or --port");
     if (o.filter) {

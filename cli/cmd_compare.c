@@ -5,6 +5,7 @@
 #include "cli/jw.h"
 
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "estimator/compare.h"
@@ -480,5 +481,7 @@ int cmd_compare(int argc, char **argv)
         return cli_usage_error(doc.name, "name two inputs A and B (captures, or one model)");
     if (optind + 2 < argc)
         return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 2]);
+    if (o.plot_dir && cli_check_output(o.plot_dir, FM_OUTPUT_DIR_OK) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
     return run(&o, argv[optind], argv[optind + 1]);
 }

@@ -194,6 +194,8 @@ int cmd_convert(int argc, char **argv)
     if (stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev &&
         si.st_ino == so.st_ino)
         return cli_usage_error(doc.name, "'%s' is the input file: name another output", out);
+    if (cli_check_output(out, 0) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
     int want = out_kind(out);
     if (want < 0)
         return cli_usage_error(doc.name,

@@ -6,6 +6,7 @@
 #include "cli/jw.h"
 
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "estimator/estimate.h"
@@ -112,17 +113,33 @@ static int add_sel(struct estimate_opts *o, const char *text, struct fm_err *err
     return FM_OK;
 }
 
+/* A flows file holds at most MAX_SEL selections of a line each (plus comments): 64 KiB is
+ * far more than that needs, and bounds what a device or endless pipe can make us read. */
+#define FLOWS_FILE_MAX 65536
+
 static int read_flows_file(struct estimate_opts *o, const char *path, struct fm_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fm_err_errno(err, FM_EIO, errno, "cannot open flows file '%s'", path);
-    char line[512];
+    char *text = NULL;
+    size_t len = 0;
+    int rc = fm_file_read_all(path, FLOWS_FILE_MAX, "flows file", &text, &len, err);
+    if (rc < 0) {
+        if (err && rc != FM_ENOMEM)
+            err->code = FM_EIO; /* a file that cannot be read: a runtime error, exit 1 */
+        return rc;
+    }
+    if (memchr(text, '\0', len)) {
+        rc = fm_err_set(err, FM_EINVAL, "flows file '%s' holds a NUL byte: it is not a text file",
+                        path);
+        goto out;
+    }
     unsigned lineno = 0;
-    int rc = FM_OK;
-    while (fgets(line, sizeof(line), f)) {
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
         lineno++;
         char *s = line;
+        line = nl ? nl + 1 : NULL;
         while (isspace((unsigned char)*s))
             s++;
         char *e = s + strlen(s);
@@ -136,7 +153,8 @@ static int read_flows_file(struct estimate_opts *o, const char *path, struct fm_
             break;
         }
     }
-    fclose(f);
+out:
+    free(text);
     return rc;
 }
 
@@ -471,7 +489,17 @@ int cmd_estimate(int argc, char **argv)
         goto out;
     }
     const char *path = cli_one_operand(&doc, argc, argv, "a capture file");
-    rc = path ? run(o, path) : CLI_EXIT_USAGE;
+    if (!path) {
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    /* Outputs that could only fail after the fit are refused before it. */
+    if ((o->output && cli_check_output(o->output, FM_OUTPUT_DIR_OK) != CLI_EXIT_OK) ||
+        (o->plot_dir && cli_check_output(o->plot_dir, FM_OUTPUT_DIR_OK) != CLI_EXIT_OK)) {
+        rc = CLI_EXIT_RUNTIME;
+        goto out;
+    }
+    rc = run(o, path);
 out:
     free(o);
     return rc;

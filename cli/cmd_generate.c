@@ -446,6 +446,8 @@ int cmd_generate(int argc, char **argv)
         return cli_usage_error(doc.name, "name the pcap file to write with -o FILE");
     if (strcmp(o.output, "-") == 0)
         return cli_usage_error(doc.name, "-o: generate writes a file, not standard output");
+    if (cli_check_output(o.output, 0) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
     if (o.have_src && o.have_dst && o.src_version != o.dst_version)
         return cli_usage_error(doc.name, "--src is IPv%d but --dst is IPv%d", o.src_version,
                                o.dst_version);

@@ -1,6 +1,7 @@
 /* cli/opts.c - option tables to getopt_long and usage text; progress lines; signals. */
 #include "cli/cli.h"
 
+#include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "common/time.h"
@@ -215,4 +216,14 @@ int cli_parse_unsigned(
         return FM_EINVAL;
     *out = (unsigned)v;
     return FM_OK;
+}
+
+int cli_check_output(const char *path, unsigned flags)
+{
+    struct fm_err err = {0};
+    if (fm_output_check(path, flags, &err) < 0) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    return CLI_EXIT_OK;
 }

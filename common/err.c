@@ -5,24 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Messages quote what they read (a field name, a value), and input can hold any byte: control
- * characters become C escapes ("\n", "\x1b"), so that a message stays on one line and cannot
- * drive a terminal. The text is cut at a whole escape when it no longer fits. */
-static void escape_controls(char *msg, size_t size)
+/* Messages quote what they read (a field name, a value, a file name), and input can hold any
+ * byte: control characters become C escapes ("\n", "\x1b"), so that a message stays on one
+ * line and cannot drive a terminal. The text is cut at a whole escape when it no longer fits. */
+const char *fm_escape(const char *s, char *buf, size_t size)
 {
-    const char *first = msg;
-    while (*first && (unsigned char)*first >= 0x20 && *first != 0x7f)
-        first++;
-    if (!*first)
-        return;
-    char out[FM_ERR_LEN];
     size_t o = 0;
-    for (const char *p = msg; *p && o + 1 < sizeof(out); p++) {
+    if (size == 0)
+        return buf;
+    for (const char *p = s; *p && o + 1 < size; p++) {
         unsigned char c = (unsigned char)*p;
         char esc[8];
         size_t n = 0;
         if (c >= 0x20 && c != 0x7f) {
-            out[o++] = (char)c;
+            buf[o++] = (char)c;
             continue;
         }
         if (c == '\n')
@@ -33,12 +29,29 @@ static void escape_controls(char *msg, size_t size)
             n = (size_t)snprintf(esc, sizeof(esc), "\\r");
         else
             n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
-        if (o + n + 1 > sizeof(out))
+        if (o + n + 1 > size)
             break;
-        memcpy(out + o, esc, n);
+        memcpy(buf + o, esc, n);
         o += n;
     }
-    out[o] = '\0';
+    buf[o] = '\0';
+    return buf;
+}
+
+int fm_has_controls(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static void escape_controls(char *msg, size_t size)
+{
+    if (!fm_has_controls(msg))
+        return;
+    char out[FM_ERR_LEN];
+    fm_escape(msg, out, sizeof(out));
     snprintf(msg, size, "%s", out);
 }
 

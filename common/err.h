@@ -6,6 +6,8 @@
 #ifndef COMMON_ERR_H
 #define COMMON_ERR_H
 
+#include <stddef.h>
+
 #define FM_ERR_LEN 256
 
 enum fm_status {
@@ -34,6 +36,13 @@ int fm_err_set(struct fm_err *err, int code, const char *fmt, ...)
 /* Like fm_err_set() but appends ": <strerror(errnum)>", using the thread-safe strerror_r. */
 int fm_err_errno(struct fm_err *err, int code, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Copy s into buf (size bytes) with control characters escaped ("\n", "\x1b"), for quoting
+ * names and values that came from input in a message or a table: one line, and nothing that
+ * drives a terminal. Cut at a whole escape when it does not fit. Returns buf. */
+const char *fm_escape(const char *s, char *buf, size_t size);
+/* Whether s holds a control character that fm_escape() would change. */
+int fm_has_controls(const char *s);
 
 /* A short name for a status ("invalid argument", ...). Never NULL. */
 const char *fm_status_str(int code);

@@ -254,8 +254,17 @@ int fm_output_check(const char *path, unsigned flags, struct fm_err *err)
     }
     if (errno != ENOENT)
         return fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-    /* A new file: its directory must exist, or nothing could be written at the end. */
-    const char *slash = strrchr(path, '/');
+    /* A new file: its directory must exist, or nothing could be written at the end. A
+     * trailing slash names a directory to be made ("out/"): its parent must exist. */
+    size_t plen = strlen(path);
+    while (plen > 1 && path[plen - 1] == '/')
+        plen--;
+    const char *slash = NULL;
+    for (size_t i = plen; i-- > 0;)
+        if (path[i] == '/') {
+            slash = path + i;
+            break;
+        }
     if (!slash)
         return access(".", W_OK) == 0
                    ? FM_OK
@@ -271,8 +280,7 @@ int fm_output_check(const char *path, unsigned flags, struct fm_err *err)
     else if (!S_ISDIR(st.st_mode))
         rc = fm_err_set(err, FM_EIO, "cannot write '%s': '%s' is not a directory", path, dir);
     else if (access(dir, W_OK) != 0)
-        rc = fm_err_errno(err, FM_EPERM, errno, "cannot write '%s' into directory '%s'", path,
-                          dir);
+        rc = fm_err_errno(err, FM_EPERM, errno, "cannot write '%s' into directory '%s'", path, dir);
     free(dir);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* common/log.c - leveled messages to stderr. */
 #include "common/log.h"
 
+#include "common/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -34,5 +36,11 @@ void fm_log_msg(enum fm_log_level level, const char *file, int line, const char 
     va_start(ap, fmt);
     vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
     va_end(ap);
+    /* A message is one line that cannot drive the terminal, whatever names it quotes. */
+    if (fm_has_controls(buf)) {
+        char esc[sizeof(buf)];
+        fprintf(stderr, "%s\n", fm_escape(buf, esc, sizeof(esc)));
+        return;
+    }
     fprintf(stderr, "%s\n", buf);
 }

@@ -99,9 +99,16 @@ expect "empty side" 1 "no packets on its remote side"
 run "$fm" agents "$tmp/missing.json"
 expect "missing model" 1 "missing.json"
 run "$fm" agents -o "$tmp/no/dir/v.json" --server http://127.0.0.1:9 "$model"
-expect "output directory missing, before any request" 1 "variant file '$tmp/no/dir/v.json' cannot be written: directory '$tmp/no/dir' does not exist"
+expect "output directory missing, before any request" 1 "cannot write '$tmp/no/dir/v.json': no directory '$tmp/no/dir'"
 run "$fm" agents --transcript "$tmp/no/t.txt" --server http://127.0.0.1:9 "$model"
-expect "transcript directory missing" 1 "transcript '$tmp/no/t.txt' cannot be written"
+expect "transcript directory missing" 1 "cannot write '$tmp/no/t.txt'"
+run "$fm" agents --transcript "$tmp" --server http://127.0.0.1:9 "$model"
+expect "transcript is a directory" 1 "is a directory"
+# A control character in a name reaches the terminal escaped, never raw.
+esc=$(printf '\033')
+run "$fm" agents --transcript "$tmp/no/t${esc}[31m.txt" --server http://127.0.0.1:9 "$model"
+expect "escape in a name: one line" 1 'no/t\x1b[31m.txt'
+check "escape in a name: no raw ESC" test "$(tr -dc '\033' <"$tmp/err" | wc -c)" = 0
 
 # ---- happy path: approved in round 1 ----
 start_stub "$data/happy.json"
@@ -109,6 +116,7 @@ agents --server "$url" --trace trace.json "$model"
 expect "happy: exit 0" 0
 check "happy: one closing line" test "$(printf '%s\n' "$err" | grep -c .)" = 1
 check "happy: says approved in round 1" grep -q "approved in round 1 of 5: 3 variants (ef-marked, short-path, double-rate) in variants.json" "$tmp/err"
+check "happy: names the transcript" grep -q "transcript in output.txt" "$tmp/err"
 check "happy: variants.json by default" test -s "$tmp/w/variants.json"
 check "happy: output.txt by default" test -s "$tmp/w/output.txt"
 check "happy: transcript has the generator" grep -q -- "--- generator (" "$tmp/w/output.txt"

@@ -143,6 +143,15 @@ check "count: flowmimic reads one flow of 50 packets" \
 check "count: nanosecond timestamps" \
     bash -c "tshark -r '$tmp/c1.pcap' -T fields -e frame.time_epoch -c 1 | grep -qE '\\.[0-9]{9}$'"
 
+# A control character in the output's name is escaped in the summary, never sent raw.
+esc=$(printf '\033')
+cap_bg "$tmp/o7" "$tmp/e7" --port 5004 -c 3 -d 10 -w "$tmp/c${esc}[31m.pcap"
+in_a "$udpsend" -n 3 -g 200 "$IP_B" 5004
+cap_wait
+expect "escaped name: exit 0" 0
+check "escaped name: the summary shows \\x1b" grep -qF 'c\x1b[31m.pcap' "$tmp/e7"
+check "escaped name: no raw ESC on stderr" test "$(tr -dc '\033' <"$tmp/e7" | wc -c)" = 0
+
 # --duration 1 with 30 packets sent: all 30 kept, about a second elapsed.
 cap_bg "$tmp/o2" "$tmp/e2" --port 5004 -d 1 -w "$tmp/c2.pcap" --json
 in_a "$udpsend" -n 30 -g 1000 "$IP_B" 5004

@@ -155,6 +155,72 @@ check "--plot exit 0" test "$rc" = 0
 check "--plot: four PNGs" test "$(ls "$tmp/plots"/*.png 2>/dev/null | wc -l)" = 4
 check "--plot: real PNG" test "$(head -c 4 "$tmp/plots/rtp_g729_voice_bidir_vad__trex-0-local-payload.png" | od -An -c | tr -d ' ')" = "211PNG"
 
+# ---- outputs that are not regular files: written through, never replaced ----
+# Private device nodes made with mknod (root only; never /dev itself): a copy of /dev/null
+# and of /dev/full. Before the fix, estimate -o NULL replaced the node with a regular file
+# and exit 0, and -o FULL reported no error.
+if [ "$(id -u)" = 0 ]; then
+    mknod "$tmp/null" c 1 3
+    mknod "$tmp/full" c 1 7
+    mkfifo "$tmp/out.fifo"
+    run "$fm" estimate -o "$tmp/null" "$g729"
+    expect "estimate -o NULL: exit 0" 0
+    check "estimate -o NULL: still the device" test -c "$tmp/null"
+    run "$fm" estimate -o "$tmp/full" "$g729"
+    expect "estimate -o FULL: no space left" 1 "cannot write '$tmp/full': No space left on device"
+    check "estimate -o FULL: still the device" test -c "$tmp/full"
+    run "$fm" estimate -o "$tmp/m0.json" "$g729"
+    run "$fm" generate --count 20 -o "$tmp/null" "$tmp/m0.json"
+    expect "generate -o NULL: exit 0" 0
+    check "generate -o NULL: still the device" test -c "$tmp/null"
+    run "$fm" generate --count 20 -o "$tmp/full" "$tmp/m0.json"
+    expect "generate -o FULL: no space left" 1 "No space left on device"
+    check "generate -o FULL: still the device" test -c "$tmp/full"
+    run "$fm" convert "$g729" "$tmp/full"
+    expect "convert OUT=FULL: no space left" 1 "No space left on device"
+    check "convert OUT=FULL: still the device" test -c "$tmp/full"
+    # A FIFO: what estimate writes arrives at the reader, and it stays a FIFO.
+    cat "$tmp/out.fifo" >"$tmp/fifo.json" &
+    reader=$!
+    run "$fm" estimate -o "$tmp/out.fifo" "$g729"
+    wait "$reader"
+    expect "estimate -o FIFO: exit 0" 0
+    check "estimate -o FIFO: still a FIFO" test -p "$tmp/out.fifo"
+    check "estimate -o FIFO: the model came through" "$fm" show "$tmp/fifo.json"
+    # /dev/stdout appends where the shell said to, and stays what it was.
+    echo first >"$tmp/log"
+    "$fm" estimate -o /dev/stdout "$g729" >>"$tmp/log" 2>/dev/null
+    check "estimate -o /dev/stdout >>: appended" test "$(head -n 1 "$tmp/log")" = first
+    check "estimate -o /dev/stdout >>: the model follows" grep -q '"format": "flowmimic.model"' "$tmp/log"
+    check "/dev/stdout is still a link" test -L /dev/stdout
+fi
+# A link to a regular file: the file is replaced whole, the link stays.
+run "$fm" estimate -o "$tmp/target.json" "$video"
+ln -s target.json "$tmp/link.json"
+run "$fm" estimate -o "$tmp/link.json" "$g729"
+expect "estimate -o LINK: exit 0" 0
+check "estimate -o LINK: still a link" test -L "$tmp/link.json"
+check "estimate -o LINK: the target holds the new model" grep -q '"10000"\|10000' "$tmp/target.json"
+# Refused before any work: an empty name, a directory where a file is needed, a missing
+# directory; a flows file that never ends (/dev/zero) is bounded.
+run "$fm" estimate -o '' "$g729"
+expect "estimate -o ''" 1 "empty"
+run "$fm" generate --count 5 -o "$tmp" "$tmp/target.json"
+expect "generate -o DIR" 1 "is a directory"
+run "$fm" convert "$g729" "$tmp"
+expect "convert OUT=DIR" 1 "is a directory"
+run "$fm" convert "$g729" "$tmp/nodir/x.json"
+expect "convert OUT in a missing directory" 1 "no directory"
+run timeout 20 "$fm" estimate --flows-file /dev/zero "$g729"
+expect "--flows-file /dev/zero: bounded" 1 "too large"
+printf '0\n\0\n' >"$tmp/nul.txt"
+run "$fm" estimate --flows-file "$tmp/nul.txt" "$g729"
+expect "--flows-file with a NUL byte" 2 "NUL"
+# Numbers: hexadecimal is not a duration.
+run "$fm" generate --duration 0x10 -o "$tmp/h.pcap" "$tmp/target.json"
+expect "--duration 0x10" 2 "decimal number"
+check "--duration 0x10: no file" test ! -e "$tmp/h.pcap"
+
 # ---- bad models ----
 printf '{"format": "flowmimic.model", "version": 1, "flow": ' >"$tmp/broken.json"
 run "$fm" show "$tmp/broken.json"
