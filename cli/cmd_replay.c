@@ -5,6 +5,7 @@
  * raw socket and sends nothing, so it needs neither root nor --iface/--peer: without them it
  * shows the packets with the addresses of the model or capture. */
 #include "cli/cli.h"
+#include "cli/interval.h"
 #include "cli/jw.h"
 #include "cli/replay_capture.h"
 
@@ -53,6 +54,7 @@ enum {
     OPT_DRY_RUN,
     OPT_START_AT,
     OPT_JSON,
+    OPT_INTERVAL,
 };
 
 static const struct cli_opt opts[] = {
@@ -94,6 +96,9 @@ static const struct cli_opt opts[] = {
      "same time start together\n(with synchronised clocks)"},
     {"dry-run", OPT_DRY_RUN, no_argument, NULL,
      "print the plan and the first packets, send nothing"},
+    {"interval", OPT_INTERVAL, required_argument, "SECONDS",
+     "a report line every SECONDS (packets, Mbit/s, late\npackets, worst lateness), as iperf3 "
+     "-i; with --json,\nthe same in \"intervals\""},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
     {"help", 'h', no_argument, NULL, "show this help"},
     {NULL, 0, 0, NULL, NULL},
@@ -157,6 +162,7 @@ struct replay_opts {
     double start_at;    /* seconds: from now, or since the epoch */
     int dry_run;
     int json;
+    int64_t interval_ns;
     /* Options that apply to one kind of input only, to refuse them for the other. */
     const char *model_only;
     const char *capture_only;
@@ -275,6 +281,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_JSON:
         o->json = 1;
         return FM_OK;
+    case OPT_INTERVAL:
+        return cli_interval_parse(arg, "--interval", &o->interval_ns, err);
     default:
         return fm_err_set(err, FM_EINVAL, "unhandled option");
     }
@@ -447,11 +455,30 @@ out:
 struct status {
     int tty;
     int shown;
+    struct cli_interval iv;
 };
+
+static void interval_totals(const struct trx_send_stats *s, struct cli_interval_totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->elapsed_ns = s->elapsed_ns;
+    t->packets = s->packets;
+    t->bytes = s->bytes;
+    t->has_late = 1;
+    t->late = s->late;
+    t->late_max_ns = s->late_max_recent_ns;
+}
 
 static void on_status(const struct trx_send_stats *s, void *arg)
 {
     struct status *st = arg;
+    if (st->iv.every_ns) {
+        struct cli_interval_totals t;
+        interval_totals(s, &t);
+        if (st->shown && st->iv.text) /* the line goes above the status line */
+            fprintf(stderr, "\r\033[K");
+        cli_interval_tick(&st->iv, &t);
+    }
     if (!st->tty)
         return;
     double secs = (double)s->elapsed_ns / 1e9;
@@ -471,6 +498,7 @@ static void print_summary(const struct replay_opts *o,
                           const struct trx_send_stats *s,
                           const struct cli_replay_capture_stats *cs,
                           const char *status,
+                          const struct cli_interval *iv,
                           struct jw *outer)
 {
     if (o->json) {
@@ -507,6 +535,7 @@ static void print_summary(const struct replay_opts *o,
             jw_int(wp, "short_payload", (long long)cs->short_payload);
             jw_obj_end(wp);
         }
+        cli_interval_json(iv, wp);
         jw_obj_end(wp);
         if (!outer)
             jw_finish(&own);
@@ -880,7 +909,10 @@ static int run(const struct replay_opts *o, const char *path)
     so.probe_clock_offset_ns = realtime_offset_ns();
     struct trx_clock clk;
     trx_clock_real(&clk);
-    struct status status = {isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN, 0};
+    struct status status;
+    memset(&status, 0, sizeof(status));
+    status.tty = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+    cli_interval_init(&status.iv, o->interval_ns, o->json ? NULL : stdout, o->json);
 
     if (o->listen) {
         /* Started before the first send, so that the peer's first packets are not missed. */
@@ -901,6 +933,9 @@ static int run(const struct replay_opts *o, const char *path)
     listener_stop(&lis, send_rc != FM_EINTR);
     if (status.shown)
         fprintf(stderr, "\r\033[K");
+    struct cli_interval_totals itot;
+    interval_totals(&st, &itot);
+    cli_interval_finish(&status.iv, &itot);
 
     struct cli_replay_capture_stats cs;
     if (kind == INPUT_CAPTURE)
@@ -915,12 +950,12 @@ static int run(const struct replay_opts *o, const char *path)
             struct jw w;
             jw_init(&w, stdout);
             jw_obj_begin(&w, NULL);
-            print_summary(o, &st, NULL, state, &w);
+            print_summary(o, &st, NULL, state, &status.iv, &w);
             cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR);
             jw_obj_end(&w);
             jw_finish(&w);
         } else {
-            print_summary(o, &st, NULL, state, NULL);
+            print_summary(o, &st, NULL, state, &status.iv, NULL);
             printf("\nreceived from the peer on UDP port %u:\n", (unsigned)own_port);
             cli_receive_table(rs);
         }
@@ -929,8 +964,9 @@ static int run(const struct replay_opts *o, const char *path)
         if (lis.rc < 0 && lis.rc != FM_EINTR)
             fm_log_error("--listen: %s", lis.err.msg);
     } else {
-        print_summary(o, &st, kind == INPUT_CAPTURE ? &cs : NULL, state, NULL);
+        print_summary(o, &st, kind == INPUT_CAPTURE ? &cs : NULL, state, &status.iv, NULL);
     }
+    cli_interval_fini(&status.iv);
     if (send_rc == FM_EINTR) {
         rc = CLI_EXIT_INTR;
     } else if (send_rc < 0) {

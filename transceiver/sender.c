@@ -97,6 +97,7 @@ struct loop {
     struct trx_lat_hist hist;
     int64_t start_ns;
     int64_t last_send_ns;
+    int64_t recent_max_ns; /* the worst lateness since the last status callback */
 };
 
 static void fill_stats(const struct loop *lp, struct trx_send_stats *st)
@@ -104,6 +105,7 @@ static void fill_stats(const struct loop *lp, struct trx_send_stats *st)
     st->late_p50_ns = trx_lat_hist_quantile(&lp->hist, 0.50);
     st->late_p99_ns = trx_lat_hist_quantile(&lp->hist, 0.99);
     st->late_max_ns = lp->hist.n ? lp->hist.max_ns : 0;
+    st->late_max_recent_ns = lp->recent_max_ns;
     st->elapsed_ns = lp->last_send_ns > lp->start_ns ? lp->last_send_ns - lp->start_ns : 0;
     if (st->elapsed_ns > 0) {
         double secs = (double)st->elapsed_ns / (double)NS_PER_SEC;
@@ -242,6 +244,7 @@ int trx_send_run(struct trx_source *src,
             fill_stats(lp, st);
             status(st, arg);
             last_status_ns = now;
+            lp->recent_max_ns = 0;
         }
 
         /* Packets already due go out together (see flush_queue()); before a real wait,
@@ -290,6 +293,8 @@ int trx_send_run(struct trx_source *src,
         }
         int64_t late = t - deadline;
         trx_lat_hist_add(&lp->hist, late);
+        if (late > lp->recent_max_ns)
+            lp->recent_max_ns = late;
         if (late > o->late_ns)
             st->late++;
         lp->last_send_ns = t;

@@ -34,6 +34,8 @@ struct trx_send_stats {
     uint64_t late;           /* sent later than late_ns after the deadline */
     int64_t elapsed_ns;      /* from start to the last send */
     int64_t late_p50_ns, late_p99_ns, late_max_ns; /* send lateness */
+    int64_t late_max_recent_ns; /* the worst since the previous status callback (interval
+                                 * reports); at the end, since the last one */
     double mean_pps, mean_mbps;
     int64_t first_error_code;
     char first_error[256]; /* the first failed send's reason, or "" */

@@ -185,6 +185,19 @@ check "capture replay: median gap error under 1 ms (${median} us)" \
 check "capture replay: anchored, end offset error under 5 ms (${drift} us)" \
     awk -v d="$drift" 'BEGIN { exit !(d < 5000) }'
 
+# ---- interval reports: a line per second, and the same in --json, adding up to the total ----
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --duration 2.5 --interval 1 --streams 4 \
+    "$tmp/video.json"
+check "--interval: exit 0" test "$rc" = 0
+check "--interval: a header and three lines" test "$(grep -cE '^[0-9.]+-[0-9.]+ s ' "$tmp/out")" = 3
+itotal=$(awk '/^[0-9.]+-[0-9.]+ s / {s += $3} END {print s}' "$tmp/out")
+check "--interval: lines add up to the summary ($itotal)" \
+    grep -q "^replay complete: $itotal packets" "$tmp/out"
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --duration 2.5 --interval 1 --json "$tmp/video.json"
+check "--interval --json: three intervals adding up to packets" \
+    jq -e '(.intervals | length) == 3 and ([.intervals[].packets] | add) == .packets and
+           .intervals[0].end_s == 1 and .interval_s == 1' "$tmp/out"
+
 # ---- a rate that cannot be reached: --duration is kept on the clock, exit 3 ----
 # --rate-scale 1e6 asks for about 1e8 packets per second: the schedule's 2 s hold 2e8
 # packets, which this host would take minutes to send. The run must end at 2 s of wall clock
