@@ -47,8 +47,9 @@ int cli_next(struct cli_parser *p, int argc, char **argv);
 /* Parse the options of argv into o, one at a time with take() (which returns FM_OK or an
  * FM_E* code with the message in err). Returns -1 when all went through (optind is then at the
  * first operand), else the exit status to return at once: 0 after --help (usage printed), 2
- * after a usage error (one line printed), 1 when take() failed with FM_EIO (an option named a
- * file that cannot be read: a runtime error, not a usage one). */
+ * after a usage error (take() said FM_EINVAL; one line printed), 1 when take() failed with any
+ * other code (an option named a file that cannot be read, a library that cannot be loaded:
+ * a runtime error, not a usage one). */
 int cli_parse(struct cli_parser *p,
               const struct cli_opt *opts,
               int argc,

@@ -289,8 +289,9 @@ static int make_config(const struct agents_opts *o,
 {
     llm_config_init(cfg);
     cfg->api = o->api;
-    if (llm_config_set_server(cfg, o->server, err) < 0)
-        return FM_EINVAL;
+    int rc = llm_config_set_server(cfg, o->server, err);
+    if (rc < 0)
+        return rc;
     snprintf(cfg->model, sizeof(cfg->model), "%s", model);
     const char *key = o->api_key_env             ? o->api_key_env
                       : o->api == LLM_API_OPENAI ? "OPENAI_API_KEY"
@@ -832,8 +833,13 @@ int cmd_agents(int argc, char **argv)
         o.quiet = 1;
     /* A usage error for the server URL, before any work. */
     struct llm_config probe;
-    if (make_config(&o, o.models[0], &probe, &err) < 0)
+    int crc = make_config(&o, o.models[0], &probe, &err);
+    if (crc == FM_EINVAL)
         return cli_usage_error(doc.name, "%s", err.msg);
+    if (crc < 0) { /* libcurl missing: what to install, not how to type the URL */
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
 
     if (cli_check_output(o.transcript, 0) != CLI_EXIT_OK ||
         (o.output && cli_check_output(o.output, 0) != CLI_EXIT_OK) ||

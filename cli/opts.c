@@ -73,7 +73,7 @@ int cli_parse(struct cli_parser *p,
             return CLI_EXIT_USAGE;
         struct fm_err err = {0};
         if (take(o, c, optarg, &err) < 0) {
-            if (err.code == FM_EIO) {
+            if (err.code != FM_EINVAL) { /* a file or library that failed, not a bad value */
                 fm_log_error("%s", err.msg);
                 return CLI_EXIT_RUNTIME;
             }

@@ -16,54 +16,16 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "llm/client_int.h"
 #include "llm/curl_api.h"
 
 #define POLL_MS      100
-#define ERR_TEXT_MAX 160                 /* server error text quoted in a message */
 #define ERR_BODY_MAX ((size_t)64 * 1024) /* bytes of an error body kept to find its text */
 #define MAX_RETRIES  10
 
-/* A growable byte string, always NUL-terminated once anything was added. */
-struct sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-};
-
-enum proto { PROTO_JSON, PROTO_NDJSON, PROTO_SSE };
-
-struct llm_client {
-    struct llm_config cfg;
-    CURL *curl;
-    CURLM *multi;
-    char curl_err[CURL_ERROR_SIZE];
-    char noproxy[512];
-};
-
-/* The state of one HTTP exchange, reset for every attempt. */
-struct xfer {
-    struct llm_client *c;
-    enum proto proto;
-    const struct llm_stream_cb *cb;
-    struct sbuf body;    /* PROTO_JSON replies and every error body */
-    struct sbuf line;    /* the unfinished line of a stream */
-    struct sbuf content; /* the assistant text so far */
-    size_t received;
-    long status;
-    int too_big;
-    int stopped;
-    int done; /* the server said the reply is complete */
-    int delivered;
-    struct fm_err perr; /* a protocol error found inside the write callback */
-    char done_reason[32];
-    long prompt_tokens;
-    long reply_tokens;
-    double gen_s; /* < 0 when the server did not say */
-};
-
 /* ---------------------------------------------------------------- small helpers */
 
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
+static int sbuf_add(struct llm_sbuf *b, const char *s, size_t n)
 {
     if (!b->p || b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -82,7 +44,7 @@ static int sbuf_add(struct sbuf *b, const char *s, size_t n)
     return FM_OK;
 }
 
-static void sbuf_free(struct sbuf *b)
+static void sbuf_free(struct llm_sbuf *b)
 {
     free(b->p);
     b->p = NULL;
@@ -138,7 +100,7 @@ static int scrub_key(const struct llm_client *c, int rc, struct fm_err *err)
 
 /* A server's error text from an error body: {"error": "text"} (Ollama), {"error": {"message":
  * "text"}} (OpenAI), else the body's first line. Control characters become spaces and the
- * text is cut at ERR_TEXT_MAX so that one line stays one line. */
+ * text is cut at LLM_ERR_TEXT_MAX so that one line stays one line. */
 static void error_text(const char *body, size_t len, char *out, size_t size)
 {
     const char *text = NULL;
@@ -157,8 +119,8 @@ static void error_text(const char *body, size_t len, char *out, size_t size)
         while (n < len && text[n] != '\n')
             n++;
     }
-    if (size > ERR_TEXT_MAX + 1)
-        size = ERR_TEXT_MAX + 1;
+    if (size > LLM_ERR_TEXT_MAX + 1)
+        size = LLM_ERR_TEXT_MAX + 1;
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < size; i++) {
         char ch = text[i];
@@ -198,140 +160,118 @@ void llm_config_init(struct llm_config *cfg)
         copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
 }
 
-static int valid_port(const char *s, size_t n)
-{
-    if (n == 0 || n > 5)
-        return 0;
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v >= 1 && v <= 65535;
-}
-
-/* Host characters we pass on to libcurl: letters, digits and - . _ ~ % (and : inside
- * brackets). Anything else (spaces, @, quotes, control characters) is a typo or an attack. */
-static int valid_host(const char *s, size_t n, int ipv6)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '%' ||
-                 (ipv6 && ch == ':');
-        if (!ok)
-            return 0;
-    }
-    return 1;
-}
-
 /* Read a server address the way Ollama reads OLLAMA_HOST (envconfig.Host): surrounding
  * spaces and one level of quotes dropped; no scheme means http with port 11434, while
  * http:// and https:// without a port mean 80 and 443; an empty host means 127.0.0.1;
  * a bare IPv6 address is bracketed. Unlike Ollama, a bad port is an error rather than a
  * silent fallback. The listen-everywhere addresses 0.0.0.0 and :: are reached through
- * loopback, which is what a client on the same host means by them. */
+ * loopback, which is what a client on the same host means by them. libcurl's own URL
+ * parser (curl_url) reads what is left; credentials, a query or a fragment are refused. */
 static int parse_server(const char *in, char *out, size_t size, struct fm_err *err)
 {
-    char tmp[512] = "";
-    size_t n = strlen(in);
-    if (n >= sizeof(tmp))
+    char tmp[600];
+    if (strlen(in) >= 512)
         return fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
     const char *s = in;
     while (*s == ' ' || *s == '\t')
         s++;
-    n = strlen(s);
+    size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
         n--;
     if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
         s++;
         n -= 2;
     }
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
+    const char *sep = NULL;
+    for (size_t i = 0; i + 3 <= n && !sep; i++)
+        if (memcmp(s + i, "://", 3) == 0)
+            sep = s + i;
+    const char *rest = sep ? sep + 3 : s;
+    size_t scheme_len = sep ? (size_t)(sep - s) : 0;
+    size_t rest_len = n - (size_t)(rest - s);
+    size_t hp_len = 0; /* host and port: up to the first '/' */
+    while (hp_len < rest_len && rest[hp_len] != '/')
+        hp_len++;
+    size_t colons = 0;
+    for (size_t i = 0; i < hp_len; i++)
+        colons += rest[i] == ':';
+    if (hp_len > 0 && rest[0] == '[' && !memchr(rest, ']', hp_len))
+        return fm_err_set(err, FM_EINVAL, "server URL '%s' has no ']' after an IPv6 address", in);
+    /* An empty host is 127.0.0.1; a bare IPv6 address (it cannot carry a port) is bracketed. */
+    const char *host_pre = hp_len == 0 || (rest[0] == ':' && colons == 1) ? "127.0.0.1" : "";
+    int bracket = colons > 1 && rest[0] != '[';
+    int w = snprintf(tmp, sizeof(tmp), "%.*s://%s%s%.*s%s%.*s", (int)(sep ? scheme_len : 4),
+                     sep ? s : "http", host_pre, bracket ? "[" : "", (int)hp_len, rest,
+                     bracket ? "]" : "", (int)(rest_len - hp_len), rest + hp_len);
+    if (w < 0 || (size_t)w >= sizeof(tmp))
+        return fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
 
-    const char *scheme = "http";
-    const char *port = "11434";
-    const char *rest = tmp;
-    const char *sep = strstr(tmp, "://");
-    if (sep) {
-        if ((size_t)(sep - tmp) == 4 && strncmp(tmp, "http", 4) == 0) {
-            port = "80";
-        } else if ((size_t)(sep - tmp) == 5 && strncmp(tmp, "https", 5) == 0) {
-            scheme = "https";
-            port = "443";
-        } else {
-            return fm_err_set(err, FM_EINVAL,
-                              "server URL '%s' has an unsupported scheme (use http:// or https://)",
-                              in);
-        }
-        rest = sep + 3;
+    int rc = llm_curl_load(err);
+    if (rc < 0)
+        return rc;
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *extra = NULL;
+    CURLU *u = llm_curl.url();
+    if (!u)
+        return fm_err_set(err, FM_ENOMEM, "server URL '%s'", in);
+    CURLUcode uc = llm_curl.url_set(u, CURLUPART_URL, tmp, CURLU_NON_SUPPORT_SCHEME);
+    if (uc == CURLUE_BAD_PORT_NUMBER) {
+        rc = fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad port (use 1-65535)", in);
+        goto out;
     }
-    const char *slash = strchr(rest, '/');
-    size_t hp_len = slash ? (size_t)(slash - rest) : strlen(rest);
-    const char *path = slash ? slash : "";
+    if (uc != CURLUE_OK || llm_curl.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        llm_curl.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        llm_curl.url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+        rc = fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad host name", in);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        rc = fm_err_set(err, FM_EINVAL,
+                        "server URL '%s' has an unsupported scheme (use http:// or https://)", in);
+        goto out;
+    }
+    /* Credentials belong in --api-key-env, not in a URL that is printed in every message. */
+    if (llm_curl.url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
+        llm_curl.url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
+        llm_curl.url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
+        rc = fm_err_set(err, FM_EINVAL,
+                        "server URL '%s' has a user, query or fragment: give scheme://host:port"
+                        "[/path]",
+                        in);
+        goto out;
+    }
+    if (llm_curl.url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) {
+        /* No port given: Ollama's own without a scheme, the scheme's with one. */
+        port = NULL;
+    }
+    long pv = port ? strtol(port, NULL, 10) : 0;
+    if (port && (pv < 1 || pv > 65535)) {
+        rc = fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad port (use 1-65535)", in);
+        goto out;
+    }
+    const char *hostname = host;
+    if (strcmp(host, "0.0.0.0") == 0)
+        hostname = "127.0.0.1";
+    else if (strcmp(host, "[::]") == 0 || strcmp(host, "[0:0:0:0:0:0:0:0]") == 0)
+        hostname = "[::1]";
     size_t path_len = strlen(path);
     while (path_len > 0 && path[path_len - 1] == '/')
         path_len--;
-
-    const char *host = rest;
-    size_t host_len = hp_len;
-    size_t port_len = strlen(port);
-    int ipv6 = 0;
-    if (hp_len > 0 && rest[0] == '[') {
-        const char *close = memchr(rest, ']', hp_len);
-        if (!close)
-            return fm_err_set(err, FM_EINVAL, "server URL '%s' has no ']' after an IPv6 address",
-                              in);
-        host = rest + 1;
-        host_len = (size_t)(close - host);
-        ipv6 = 1;
-        size_t after = hp_len - (size_t)(close + 1 - rest);
-        if (after > 0) {
-            if (close[1] != ':')
-                return fm_err_set(err, FM_EINVAL, "server URL '%s' has text after ']'", in);
-            port = close + 2;
-            port_len = after - 1;
-        }
-    } else {
-        const char *colon = memchr(rest, ':', hp_len);
-        size_t colons = 0;
-        for (size_t i = 0; i < hp_len; i++)
-            colons += rest[i] == ':';
-        if (colons > 1) {
-            ipv6 = 1; /* a bare IPv6 address: it cannot carry a port without brackets */
-        } else if (colon) {
-            host_len = (size_t)(colon - rest);
-            port = colon + 1;
-            port_len = hp_len - host_len - 1;
-        }
-    }
-    if (!valid_port(port, port_len))
-        return fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad port (use 1-65535)", in);
-
-    char hostbuf[300];
-    if (host_len == 0) {
-        copy_str(hostbuf, sizeof(hostbuf), "127.0.0.1");
-        ipv6 = 0;
-    } else if (host_len >= sizeof(hostbuf) || !valid_host(host, host_len, ipv6)) {
-        return fm_err_set(err, FM_EINVAL, "server URL '%s' has a bad host name", in);
-    } else {
-        memcpy(hostbuf, host, host_len);
-        hostbuf[host_len] = '\0';
-    }
-    if (strcmp(hostbuf, "0.0.0.0") == 0)
-        copy_str(hostbuf, sizeof(hostbuf), "127.0.0.1");
-    else if (ipv6 && (strcmp(hostbuf, "::") == 0 || strcmp(hostbuf, "0:0:0:0:0:0:0:0") == 0))
-        copy_str(hostbuf, sizeof(hostbuf), "::1");
-
-    int w = snprintf(out, size, "%s://%s%s%s:%.*s%.*s", scheme, ipv6 ? "[" : "", hostbuf,
-                     ipv6 ? "]" : "", (int)port_len, port, (int)path_len, path);
+    w = snprintf(out, size, "%s://%s:%s%.*s", scheme, hostname,
+                 port                           ? port
+                 : !sep                         ? "11434"
+                 : strcmp(scheme, "https") == 0 ? "443"
+                                                : "80",
+                 (int)path_len, path);
     if (w < 0 || (size_t)w >= size)
-        return fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
-    return FM_OK;
+        rc = fm_err_set(err, FM_EINVAL, "server URL '%.60s...' is too long", in);
+out:
+    llm_curl.free(scheme);
+    llm_curl.free(host);
+    llm_curl.free(port);
+    llm_curl.free(path);
+    llm_curl.free(extra);
+    llm_curl.url_cleanup(u);
+    return rc;
 }
 
 int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err)
@@ -401,10 +341,13 @@ struct llm_client *llm_client_new(const struct llm_config *cfg, struct fm_err *e
         return NULL;
     }
     c->cfg = *cfg;
+    c->api = cfg->api == LLM_API_OPENAI ? &llm_api_openai : &llm_api_ollama;
     /* OpenAI clients are usually given ".../v1" as their base URL; the paths here add it. */
     size_t slen = strlen(c->cfg.server);
-    if (c->cfg.api == LLM_API_OPENAI && slen > 3 && strcmp(c->cfg.server + slen - 3, "/v1") == 0)
-        c->cfg.server[slen - 3] = '\0';
+    const char *suffix = c->api->base_suffix;
+    size_t sfx = suffix ? strlen(suffix) : 0;
+    if (sfx && slen > sfx && strcmp(c->cfg.server + slen - sfx, suffix) == 0)
+        c->cfg.server[slen - sfx] = '\0';
     c->curl = llm_curl.easy_init();
     c->multi = llm_curl.multi_init();
     if (!c->curl || !c->multi) {
@@ -438,19 +381,19 @@ void llm_reply_free(struct llm_reply *r)
 
 /* ---------------------------------------------------------------- reply parsing */
 
-static void set_done_reason(struct xfer *x, const cJSON *v)
+void llm_set_done_reason(struct llm_xfer *x, const cJSON *v)
 {
     if (cJSON_IsString(v))
         copy_str(x->done_reason, sizeof(x->done_reason), v->valuestring);
 }
 
-static long json_long(const cJSON *v)
+long llm_json_long(const cJSON *v)
 {
     return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15 ? (long)v->valuedouble
                                                                              : -1;
 }
 
-static int add_text(struct xfer *x, const char *s, size_t n, int live)
+int llm_add_text(struct llm_xfer *x, const char *s, size_t n, int live)
 {
     if (n == 0)
         return FM_OK;
@@ -463,13 +406,13 @@ static int add_text(struct xfer *x, const char *s, size_t n, int live)
     return FM_OK;
 }
 
-static int error_member(struct xfer *x, const cJSON *root)
+int llm_error_member(struct llm_xfer *x, const cJSON *root)
 {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
     if (!e || cJSON_IsNull(e))
         return FM_OK;
     char *printed = cJSON_PrintUnformatted(root);
-    char text[ERR_TEXT_MAX + 1];
+    char text[LLM_ERR_TEXT_MAX + 1];
     error_text(printed, printed ? strlen(printed) : 0, text, sizeof(text));
     cJSON_free(printed);
     return fm_err_set(&x->perr, FM_EHTTP,
@@ -477,73 +420,7 @@ static int error_member(struct xfer *x, const cJSON *root)
                       x->c->cfg.server, x->c->cfg.model, text);
 }
 
-/* One Ollama /api/chat object: a streamed line, or the whole non-streamed reply. */
-static int ollama_object(struct xfer *x, const cJSON *root, int live)
-{
-    int rc = error_member(x, root);
-    if (rc < 0)
-        return rc;
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-    const cJSON *done = cJSON_GetObjectItemCaseSensitive(root, "done");
-    if (!cJSON_IsBool(done) || (msg && !cJSON_IsString(content)))
-        return fm_err_set(&x->perr, FM_EFORMAT,
-                          "llm server %s sent a chat reply without \"done\" or message.content: is "
-                          "it an Ollama server? (else use the openai API)",
-                          x->c->cfg.server);
-    if (cJSON_IsString(content)) {
-        rc = add_text(x, content->valuestring, strlen(content->valuestring), live);
-        if (rc < 0)
-            return rc;
-    }
-    if (cJSON_IsTrue(done)) {
-        x->done = 1;
-        set_done_reason(x, cJSON_GetObjectItemCaseSensitive(root, "done_reason"));
-        x->prompt_tokens = json_long(cJSON_GetObjectItemCaseSensitive(root, "prompt_eval_count"));
-        x->reply_tokens = json_long(cJSON_GetObjectItemCaseSensitive(root, "eval_count"));
-        long ns = json_long(cJSON_GetObjectItemCaseSensitive(root, "eval_duration"));
-        if (ns > 0)
-            x->gen_s = (double)ns / 1e9;
-    }
-    return FM_OK;
-}
-
-/* One OpenAI object: a streamed chat.completion.chunk (delta) or a chat.completion. */
-static int openai_object(struct xfer *x, const cJSON *root, int live)
-{
-    int rc = error_member(x, root);
-    if (rc < 0)
-        return rc;
-    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    if (!cJSON_IsArray(choices) && !cJSON_IsObject(usage))
-        return fm_err_set(&x->perr, FM_EFORMAT,
-                          "llm server %s sent a chat reply without \"choices\": is it an "
-                          "OpenAI-compatible server? (else use the ollama API)",
-                          x->c->cfg.server);
-    const cJSON *ch = cJSON_GetArrayItem(choices, 0);
-    if (ch) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ch, live ? "delta" : "message");
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        if (cJSON_IsString(content)) {
-            rc = add_text(x, content->valuestring, strlen(content->valuestring), live);
-            if (rc < 0)
-                return rc;
-        }
-        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
-        if (cJSON_IsString(fr)) {
-            set_done_reason(x, fr);
-            x->done = 1;
-        }
-    }
-    if (cJSON_IsObject(usage)) {
-        x->prompt_tokens = json_long(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens"));
-        x->reply_tokens = json_long(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens"));
-    }
-    return FM_OK;
-}
-
-static int parse_object(struct xfer *x, const char *s, size_t n, int live)
+static int parse_object(struct llm_xfer *x, const char *s, size_t n, int live)
 {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
@@ -552,28 +429,26 @@ static int parse_object(struct xfer *x, const char *s, size_t n, int live)
         rc = fm_err_set(&x->perr, FM_EFORMAT,
                         "llm server %s sent a reply that is not a JSON object ('%.40s'): is the "
                         "API (%s) right?",
-                        x->c->cfg.server, s, llm_api_name(x->c->cfg.api));
+                        x->c->cfg.server, s, x->c->api->name);
         /* The quoted excerpt may hold control characters; keep the message one line. */
         for (char *p = x->perr.msg; *p; p++)
             if ((unsigned char)*p < 0x20)
                 *p = ' ';
-    } else if (x->c->cfg.api == LLM_API_OPENAI) {
-        rc = openai_object(x, root, live);
     } else {
-        rc = ollama_object(x, root, live);
+        rc = x->c->api->reply_object(x, root, live);
     }
     cJSON_Delete(root);
     return rc;
 }
 
 /* One complete line of a stream, without its line ending. */
-static int stream_line(struct xfer *x, const char *s, size_t n)
+static int stream_line(struct llm_xfer *x, const char *s, size_t n)
 {
     if (n > 0 && s[n - 1] == '\r')
         n--;
     if (n == 0)
         return FM_OK;
-    if (x->proto == PROTO_NDJSON)
+    if (x->proto == LLM_PROTO_NDJSON)
         return parse_object(x, s, n, 1);
     /* Server-sent events: only "data:" carries anything; comments (":"), event:, id: and
      * retry: lines are ignored as the SSE specification says. */
@@ -593,7 +468,7 @@ static int stream_line(struct xfer *x, const char *s, size_t n)
 }
 
 /* Split what arrived into lines; the last, unfinished one waits in x->line for the rest. */
-static int stream_bytes(struct xfer *x, const char *p, size_t n)
+static int stream_bytes(struct llm_xfer *x, const char *p, size_t n)
 {
     if (sbuf_add(&x->line, p, n) < 0)
         return fm_err_set(&x->perr, FM_ENOMEM, "reply from %s", x->c->cfg.server);
@@ -618,7 +493,7 @@ static int stream_bytes(struct xfer *x, const char *p, size_t n)
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct xfer *x = userdata;
+    struct llm_xfer *x = userdata;
     size_t n = size * nmemb;
     if (stop_set(x->c)) {
         x->stopped = 1;
@@ -634,7 +509,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
         llm_curl.easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &code);
         x->status = code;
     }
-    if (x->status != 200 || x->proto == PROTO_JSON) {
+    if (x->status != 200 || x->proto == LLM_PROTO_JSON) {
         if (x->status != 200 && x->body.len + n > ERR_BODY_MAX)
             return n; /* enough of an error body to find its text */
         if (sbuf_add(&x->body, ptr, n) < 0) {
@@ -649,7 +524,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static int on_progress(
     void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
-    struct xfer *x = userdata;
+    struct llm_xfer *x = userdata;
     (void)dltotal;
     (void)dlnow;
     (void)ultotal;
@@ -661,7 +536,7 @@ static int on_progress(
     return 0;
 }
 
-static void xfer_reset(struct xfer *x)
+static void xfer_reset(struct llm_xfer *x)
 {
     sbuf_free(&x->body);
     sbuf_free(&x->line);
@@ -680,7 +555,7 @@ static void xfer_reset(struct xfer *x)
     x->gen_s = -1;
 }
 
-static void xfer_fini(struct xfer *x)
+static void xfer_fini(struct llm_xfer *x)
 {
     sbuf_free(&x->body);
     sbuf_free(&x->line);
@@ -688,7 +563,7 @@ static void xfer_fini(struct xfer *x)
 }
 
 /* Drive one transfer with the multi handle; the stop flag is looked at every POLL_MS. */
-static CURLcode perform(struct llm_client *c, struct xfer *x)
+static CURLcode perform(struct llm_client *c, struct llm_xfer *x)
 {
     CURLcode res = CURLE_OK;
     if (llm_curl.multi_add_handle(c->multi, c->curl) != CURLM_OK)
@@ -750,7 +625,7 @@ static int backoff_sleep(const struct llm_client *c, double s)
 static int setup(struct llm_client *c,
                  const char *path,
                  const char *body,
-                 struct xfer *x,
+                 struct llm_xfer *x,
                  struct curl_slist **headers,
                  struct fm_err *err)
 {
@@ -832,7 +707,7 @@ nomem:
 
 /* The message for a failed transfer (res != CURLE_OK). */
 static int
-curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm_err *err)
+curl_failure(struct llm_client *c, const struct llm_xfer *x, CURLcode res, struct fm_err *err)
 {
     const char *srv = c->cfg.server;
     const char *model = c->cfg.model;
@@ -847,11 +722,7 @@ curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm
         return fm_err_set(err, x->perr.code, "%s", x->perr.msg);
     switch (res) {
     case CURLE_COULDNT_CONNECT:
-        if (c->cfg.api == LLM_API_OLLAMA)
-            return fm_err_set(err, FM_ENET, "no Ollama server at %s: start it with `ollama serve`",
-                              srv);
-        return fm_err_set(err, FM_ENET, "no server at %s: connection refused (is it running?)",
-                          srv);
+        return fm_err_set(err, FM_ENET, "%s%s%s", c->api->refused[0], srv, c->api->refused[1]);
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
         return fm_err_set(err, FM_ENET,
@@ -890,17 +761,14 @@ curl_failure(struct llm_client *c, const struct xfer *x, CURLcode res, struct fm
     }
 }
 
-/* One request with retries. On FM_OK the status was 200 and, for streams, the server said
- * the reply is complete; on FM_EHTTP x->status holds the status and err a generic message
- * the caller may refine. *attempts counts the tries made. */
-static int run(struct llm_client *c,
-               const char *path,
-               const char *body,
-               enum proto proto,
-               const struct llm_stream_cb *cb,
-               struct xfer *x,
-               int *attempts,
-               struct fm_err *err)
+int llm_run(struct llm_client *c,
+            const char *path,
+            const char *body,
+            enum llm_proto proto,
+            const struct llm_stream_cb *cb,
+            struct llm_xfer *x,
+            int *attempts,
+            struct fm_err *err)
 {
     double delay = c->cfg.backoff_s;
     x->c = c;
@@ -934,7 +802,7 @@ static int run(struct llm_client *c,
              * wait the user bounded with --timeout. */
             retry = res == CURLE_COULDNT_CONNECT;
         } else if (x->status != 200) {
-            char text[ERR_TEXT_MAX + 1];
+            char text[LLM_ERR_TEXT_MAX + 1];
             error_text(x->body.p, x->body.len, text, sizeof(text));
             rc =
                 fm_err_set(err, FM_EHTTP, "llm server %s (model %s): HTTP %ld%s: %s", c->cfg.server,
@@ -943,7 +811,7 @@ static int run(struct llm_client *c,
              * restarting server) pass; any other 4xx is our request or our key and stays
              * wrong however often it is sent. */
             retry = transient_status(x->status);
-        } else if (proto != PROTO_JSON) {
+        } else if (proto != LLM_PROTO_JSON) {
             if (x->line.len > 0 && stream_line(x, x->line.p, x->line.len) < 0)
                 return fm_err_set(err, x->perr.code, "%s", x->perr.msg);
             if (!x->done)
@@ -968,8 +836,7 @@ static int run(struct llm_client *c,
 
 /* ---------------------------------------------------------------- check */
 
-/* 401/403. The server's own text is left out: it often quotes the rejected key. */
-static int key_refused(const struct llm_client *c, long status, struct fm_err *err)
+int llm_key_refused(const struct llm_client *c, long status, struct fm_err *err)
 {
     if (c->cfg.api_key_env[0])
         return fm_err_set(err, FM_EPERM,
@@ -982,98 +849,17 @@ static int key_refused(const struct llm_client *c, long status, struct fm_err *e
                       c->cfg.server, status);
 }
 
-static int check_ollama(struct llm_client *c, struct xfer *x, struct fm_err *err)
+cJSON *llm_body_json(const struct llm_xfer *x)
 {
-    int attempts = 0;
-    int rc = run(c, "/api/version", NULL, PROTO_JSON, NULL, x, &attempts, err);
-    if (rc == FM_EHTTP)
-        return fm_err_set(err, FM_EHTTP,
-                          "llm server %s answered GET /api/version with HTTP %ld: is it an Ollama "
-                          "server? (else use the openai API)",
-                          c->cfg.server, x->status);
-    if (rc < 0)
-        return rc;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsString(v))
-        rc = fm_err_set(err, FM_EFORMAT,
-                        "llm server %s answered GET /api/version without a version: is it an "
-                        "Ollama server?",
-                        c->cfg.server);
-    else
-        fm_log_debug("llm: Ollama %s at %s", v->valuestring, c->cfg.server);
-    cJSON_Delete(root);
-    if (rc < 0)
-        return rc;
-
-    cJSON *req = cJSON_CreateObject();
-    char *body = NULL;
-    if (!req || !cJSON_AddStringToObject(req, "model", c->cfg.model) ||
-        !(body = cJSON_PrintUnformatted(req))) {
-        cJSON_Delete(req);
-        return fm_err_set(err, FM_ENOMEM, "request for %s", c->cfg.server);
-    }
-    cJSON_Delete(req);
-    rc = run(c, "/api/show", body, PROTO_JSON, NULL, x, &attempts, err);
-    cJSON_free(body);
-    if (rc == FM_EHTTP && x->status == 404)
-        return fm_err_set(err, FM_ENOTFOUND, "model %s is not available: run `ollama pull %s`",
-                          c->cfg.model, c->cfg.model);
-    return rc;
-}
-
-static int check_openai(struct llm_client *c, struct xfer *x, struct fm_err *err)
-{
-    int attempts = 0;
-    int rc = run(c, "/v1/models", NULL, PROTO_JSON, NULL, x, &attempts, err);
-    if (rc == FM_EHTTP && (x->status == 401 || x->status == 403))
-        return key_refused(c, x->status, err);
-    if (rc == FM_EHTTP && x->status == 404)
-        return fm_err_set(err, FM_EHTTP,
-                          "llm server %s has no /v1/models (HTTP 404): is it OpenAI-compatible? "
-                          "(else use the ollama API; give the URL without /v1)",
-                          c->cfg.server);
-    if (rc < 0)
-        return rc;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    if (!cJSON_IsArray(data)) {
-        cJSON_Delete(root);
-        return fm_err_set(err, FM_EFORMAT,
-                          "llm server %s answered GET /v1/models without a \"data\" list: is it "
-                          "OpenAI-compatible?",
-                          c->cfg.server);
-    }
-    char names[160] = "";
-    size_t used = 0;
-    const cJSON *m = NULL;
-    cJSON_ArrayForEach(m, data)
-    {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (!cJSON_IsString(id))
-            continue;
-        if (strcmp(id->valuestring, c->cfg.model) == 0) {
-            cJSON_Delete(root);
-            return FM_OK;
-        }
-        if (used < sizeof(names)) {
-            int n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
-                             id->valuestring);
-            used = n < 0 ? sizeof(names) : used + (size_t)n;
-        }
-    }
-    cJSON_Delete(root);
-    return fm_err_set(err, FM_ENOTFOUND, "model %s is not served by %s (it has: %s)", c->cfg.model,
-                      c->cfg.server, names[0] ? names : "no models");
+    return cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
 }
 
 int llm_client_check(struct llm_client *c, struct fm_err *err)
 {
-    struct xfer x;
+    struct llm_xfer x;
     memset(&x, 0, sizeof(x));
-    int rc = c->cfg.api == LLM_API_OPENAI ? check_openai(c, &x, err) : check_ollama(c, &x, err);
+    int rc = c->api->check(c, &x, err);
     xfer_fini(&x);
     return scrub_key(c, rc, err);
 }
@@ -1123,48 +909,8 @@ static int chat_body(const struct llm_client *c,
     }
     if (!cJSON_AddBoolToObject(root, "stream", cfg->stream ? 1 : 0))
         goto nomem;
-    if (cfg->api == LLM_API_OLLAMA) {
-        if (schema) {
-            cJSON_AddItemToObject(root, "format", schema);
-            schema = NULL;
-        }
-        cJSON *opt = cJSON_AddObjectToObject(root, "options");
-        if (!opt)
-            goto nomem;
-        if (cfg->temperature >= 0 && !cJSON_AddNumberToObject(opt, "temperature", cfg->temperature))
-            goto nomem;
-        if (cfg->seed >= 0 && !cJSON_AddNumberToObject(opt, "seed", (double)cfg->seed))
-            goto nomem;
-        if (cfg->num_ctx > 0 && !cJSON_AddNumberToObject(opt, "num_ctx", cfg->num_ctx))
-            goto nomem;
-        if (!cJSON_AddNumberToObject(opt, "num_predict", cfg->num_predict))
-            goto nomem;
-        if (cfg->keep_alive[0] && !cJSON_AddStringToObject(root, "keep_alive", cfg->keep_alive))
-            goto nomem;
-    } else {
-        if (cfg->temperature >= 0 &&
-            !cJSON_AddNumberToObject(root, "temperature", cfg->temperature))
-            goto nomem;
-        if (cfg->seed >= 0 && !cJSON_AddNumberToObject(root, "seed", (double)cfg->seed))
-            goto nomem;
-        if (!cJSON_AddNumberToObject(root, "max_tokens", cfg->num_predict))
-            goto nomem;
-        if (cfg->stream) {
-            cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
-            if (!so || !cJSON_AddBoolToObject(so, "include_usage", 1))
-                goto nomem;
-        }
-        if (schema) {
-            cJSON *rf = cJSON_AddObjectToObject(root, "response_format");
-            cJSON *js = rf ? cJSON_AddObjectToObject(rf, "json_schema") : NULL;
-            if (!js || !cJSON_AddStringToObject(rf, "type", "json_schema") ||
-                !cJSON_AddStringToObject(js, "name", "reply") ||
-                !cJSON_AddBoolToObject(js, "strict", 1))
-                goto nomem;
-            cJSON_AddItemToObject(js, "schema", schema);
-            schema = NULL;
-        }
-    }
+    if (c->api->chat_body(cfg, root, &schema) < 0)
+        goto nomem;
     *out = cJSON_PrintUnformatted(root);
     if (!*out)
         goto nomem;
@@ -1186,7 +932,7 @@ int llm_client_chat(struct llm_client *c,
                     struct fm_err *err)
 {
     char *body = NULL;
-    struct xfer x;
+    struct llm_xfer x;
     memset(&x, 0, sizeof(x));
     int attempts = 0;
     int64_t t0 = fm_time_mono_ns();
@@ -1198,40 +944,34 @@ int llm_client_chat(struct llm_client *c,
     rc = chat_body(c, msgs, n_msgs, schema_json, &body, err);
     if (rc < 0)
         goto out;
-    const char *path = c->cfg.api == LLM_API_OPENAI ? "/v1/chat/completions" : "/api/chat";
-    enum proto proto = !c->cfg.stream                 ? PROTO_JSON
-                       : c->cfg.api == LLM_API_OPENAI ? PROTO_SSE
-                                                      : PROTO_NDJSON;
+    const char *path = c->api->chat_path;
+    enum llm_proto proto = c->cfg.stream ? c->api->stream : LLM_PROTO_JSON;
     int64_t t_try = 0;
-    rc = run(c, path, body, proto, cb, &x, &attempts, err);
+    rc = llm_run(c, path, body, proto, cb, &x, &attempts, err);
     t_try = fm_time_mono_ns();
     if (rc == FM_EHTTP && x.status == 404) {
         /* Ollama says 404 both for a missing model ("model \"x\" not found, try pulling it
          * first") and for a path it does not serve (then the server is something else). */
-        char text[ERR_TEXT_MAX + 1];
+        char text[LLM_ERR_TEXT_MAX + 1];
         error_text(x.body.p, x.body.len, text, sizeof(text));
         if (!strstr(text, "model"))
             rc = fm_err_set(err, FM_EHTTP,
                             "llm server %s has no %s (HTTP 404: %s): is the API (%s) right?",
-                            c->cfg.server, path, text, llm_api_name(c->cfg.api));
-        else if (c->cfg.api == LLM_API_OLLAMA)
-            rc = fm_err_set(err, FM_ENOTFOUND, "model %s is not available: run `ollama pull %s`",
-                            c->cfg.model, c->cfg.model);
+                            c->cfg.server, path, text, c->api->name);
         else
-            rc = fm_err_set(err, FM_ENOTFOUND, "llm server %s: model %s not found (HTTP 404)",
-                            c->cfg.server, c->cfg.model);
+            rc = c->api->model_missing(c, err);
     } else if (rc == FM_EHTTP && (x.status == 401 || x.status == 403)) {
-        rc = key_refused(c, x.status, err);
+        rc = llm_key_refused(c, x.status, err);
     }
     if (rc < 0)
         goto out;
-    if (proto == PROTO_JSON) {
+    if (proto == LLM_PROTO_JSON) {
         rc = parse_object(&x, x.body.p ? x.body.p : "", x.body.len, 0);
         if (rc < 0) {
             rc = fm_err_set(err, x.perr.code, "%s", x.perr.msg);
             goto out;
         }
-        if (!x.done && c->cfg.api == LLM_API_OLLAMA) {
+        if (!x.done && c->api->json_reply_needs_done) {
             rc = fm_err_set(err, FM_EFORMAT, "llm server %s (model %s): the reply is not done",
                             c->cfg.server, c->cfg.model);
             goto out;
@@ -1276,5 +1016,5 @@ int llm_api_parse(const char *s, enum llm_api *out, struct fm_err *err)
 
 const char *llm_api_name(enum llm_api api)
 {
-    return api == LLM_API_OPENAI ? "openai" : "ollama";
+    return api == LLM_API_OPENAI ? llm_api_openai.name : llm_api_ollama.name;
 }

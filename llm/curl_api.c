@@ -50,7 +50,10 @@ static void load(void)
         BIND(multi_add_handle, "curl_multi_add_handle") ||
         BIND(multi_remove_handle, "curl_multi_remove_handle") ||
         BIND(multi_perform, "curl_multi_perform") || BIND(multi_poll, "curl_multi_poll") ||
-        BIND(multi_info_read, "curl_multi_info_read") || BIND(multi_cleanup, "curl_multi_cleanup"))
+        BIND(multi_info_read, "curl_multi_info_read") ||
+        BIND(multi_cleanup, "curl_multi_cleanup") || BIND(url, "curl_url") ||
+        BIND(url_set, "curl_url_set") || BIND(url_get, "curl_url_get") ||
+        BIND(url_cleanup, "curl_url_cleanup") || BIND(free, "curl_free"))
         return; /* the library stays loaded: nothing else would use it */
     CURLcode rc = llm_curl.global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK)

@@ -31,6 +31,11 @@ struct llm_curl_api {
         CURLM *m, struct curl_waitfd extra_fds[], unsigned extra_nfds, int timeout_ms, int *numfds);
     CURLMsg *(*multi_info_read)(CURLM *m, int *msgs_in_queue);
     CURLMcode (*multi_cleanup)(CURLM *m);
+    CURLU *(*url)(void);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+    CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned int flags);
+    void (*url_cleanup)(CURLU *u);
+    void (*free)(void *p);
 };
 
 /* The loaded functions; valid after llm_curl_load() returned FM_OK. */

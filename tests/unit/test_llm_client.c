@@ -760,6 +760,9 @@ static void test_server_parse(void **state)
     expect_bad_server("user@gpu-box");
     expect_bad_server("[::1:11434");
     expect_bad_server("[::1]x");
+    expect_bad_server("http://gpu-box:8080/?token=1");
+    expect_bad_server("http://user:secret@gpu-box");
+    expect_bad_server("http://gpu-box/#frag");
 
     /* NULL reads OLLAMA_HOST the same way, and says where a bad value came from. */
     struct llm_config cfg;
