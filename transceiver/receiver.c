@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/file.h"
+#include "common/hist.h"
 #include "common/inet.h"
 #include "common/time.h"
 
@@ -32,10 +33,24 @@
  * Statistics engine
  * ====================================================================================== */
 
+/* Latest second a timestamp in ns since the epoch can hold (year 2262). */
+#define TS_SEC_MAX (INT64_MAX / FM_NS_PER_SEC - 1)
+
 /* Sequence numbers remembered for duplicate detection, as a bitmap behind the highest. */
 #define SEQ_WINDOW 4096
 #define RTCP_FIRST 200
 #define RTCP_LAST  204
+#define SEQ_MOD    65536
+/* RFC 3550 A.1's constants: a step forward below MAX_DROPOUT is taken as it reads, a step
+ * back within MAX_MISORDER is a late packet, MIN_SEQUENTIAL packets in sequence end the
+ * probation. */
+#define MAX_DROPOUT    3000
+#define MAX_MISORDER   100
+#define MIN_SEQUENTIAL 2
+/* Sequence numbers a run needs behind it before its rate may size a jump. */
+#define RATE_MIN_STEPS 8
+/* Extended numbers stay within +-2^62, so that no step (at most 2^40 + 2^31) overflows. */
+#define EXT_LIMIT ((int64_t)1 << 62)
 
 struct skey {
     uint8_t ipv;
@@ -45,29 +60,39 @@ struct skey {
     uint32_t ssrc;
 };
 
-/* A bounded sample of a series: every value up to max, then a uniform sample of max values
- * (reservoir sampling, Vitter's algorithm R). Thinning by a fixed stride would alias with
- * periodic traffic (frames, GOPs); the generator is seeded with a constant, so the same
- * packets always give the same report. */
-struct samples {
-    int64_t *v;
-    size_t n, cap, max;
-    uint64_t seen; /* values offered */
-    uint64_t rng;  /* xorshift64 state */
-    int sorted;
-};
-
 struct rstream {
     struct skey key;
     uint8_t pt;
     uint32_t clock_hz;
     uint64_t packets, bytes;
 
-    /* Sequence numbers, extended to 64 bits (RFC 3550 A.1 without the probation). */
+    /* Sequence numbers, extended to 64 bits (RFC 3550 A.1). A run is what lies between two
+     * restarts; expected_prior sums the runs before the current one. */
     int have_seq;
-    int64_t seq_max, seq_min;
-    uint64_t seq_packets, reordered, duplicates;
+    unsigned probation; /* in-sequence packets still needed (A.1's probation) */
+    int64_t seq_max;    /* highest extended number of the run */
+    int64_t run_min;    /* lowest of the run */
+    int64_t run_first;  /* the number the run started with, and its arrival */
+    int64_t run_first_ns;
+    int64_t max_ns; /* arrival of the packet that set seq_max */
+    uint64_t expected_prior;
+    uint64_t placed; /* packets given a number, duplicates included */
+    uint64_t reordered, duplicates, stray, restarts;
     uint64_t seen[SEQ_WINDOW / 64];
+
+    /* A large jump held until the next packet confirms it (A.1's bad_seq). */
+    int pending;
+    int pend_restart; /* its probe did not step with the RTP number: a restart for sure */
+    int pend_probe;
+    uint16_t pend_seq;
+    uint32_t pend_probe_seq;
+    int64_t pend_ns;
+
+    /* The last packet that carried a probe: the probe's 32-bit number and its extended RTP
+     * number, from which the next probe's number places a packet exactly. */
+    int have_anchor;
+    uint32_t anchor_probe;
+    int64_t anchor_ext;
 
     /* RFC 3550 A.8 on RTP timestamps (units of the RTP clock). */
     int have_prev_rtp;
@@ -88,7 +113,7 @@ struct rstream {
     uint64_t iat_sum; /* of gaps clamped at 0 */
     uint32_t len_min, len_max;
     uint64_t len_sum;
-    struct samples iat, len;
+    struct fm_hist iat, len;
 };
 
 struct trx_rstats {
@@ -104,7 +129,6 @@ void trx_rstats_opts_init(struct trx_rstats_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_streams = TRX_RSTATS_MAX_STREAMS;
-    o->max_samples = TRX_RSTATS_MAX_SAMPLES;
 }
 
 uint32_t trx_rtp_clock_rate(uint8_t pt)
@@ -138,69 +162,6 @@ uint32_t trx_rtp_clock_rate(uint8_t pt)
     }
 }
 
-static uint64_t xorshift64(uint64_t *st)
-{
-    uint64_t x = *st;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *st = x;
-    return x;
-}
-
-static int samples_add(struct samples *s, int64_t x)
-{
-    s->seen++;
-    if (s->n == s->max) {
-        /* Keep x with probability max / seen, in place of a uniformly chosen value. The
-         * modulo bias is below seen / 2^64: nothing a report can show. */
-        uint64_t j = xorshift64(&s->rng) % s->seen;
-        if (j < s->max) {
-            s->v[j] = x;
-            s->sorted = 0;
-        }
-        return 0;
-    }
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        if (ncap > s->max)
-            ncap = s->max;
-        int64_t *nv = realloc(s->v, ncap * sizeof(*nv));
-        if (!nv) {
-            s->seen--;
-            return -1;
-        }
-        s->v = nv;
-        s->cap = ncap;
-    }
-    s->v[s->n++] = x;
-    s->sorted = 0;
-    return 0;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a;
-    int64_t y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile (the smallest value with at least p% of the values at or below
- * it), so every reported value is one that was seen. */
-static int64_t samples_pct(struct samples *s, unsigned p)
-{
-    if (s->n == 0)
-        return 0;
-    if (!s->sorted) {
-        qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
-        s->sorted = 1;
-    }
-    size_t rank = (size_t)(((uint64_t)p * s->n + 99) / 100);
-    if (rank == 0)
-        rank = 1;
-    return s->v[rank - 1];
-}
-
 struct trx_rstats *trx_rstats_new(const struct trx_rstats_opts *o)
 {
     struct trx_rstats *rs = calloc(1, sizeof(*rs));
@@ -212,15 +173,13 @@ struct trx_rstats *trx_rstats_new(const struct trx_rstats_opts *o)
         trx_rstats_opts_init(&rs->o);
     if (rs->o.max_streams == 0)
         rs->o.max_streams = TRX_RSTATS_MAX_STREAMS;
-    if (rs->o.max_samples < 16)
-        rs->o.max_samples = 16;
     return rs;
 }
 
 static void rstream_fini(struct rstream *s)
 {
-    free(s->iat.v);
-    free(s->len.v);
+    fm_hist_fini(&s->iat);
+    fm_hist_fini(&s->len);
 }
 
 void trx_rstats_free(struct trx_rstats *rs)
@@ -319,10 +278,8 @@ static int stream_get(struct trx_rstats *rs, const struct skey *k, struct rstrea
     struct rstream *s = &rs->v[rs->n++];
     memset(s, 0, sizeof(*s));
     s->key = *k;
-    s->iat.max = rs->o.max_samples;
-    s->iat.rng = 0x9e3779b97f4a7c15ULL;
-    s->len.max = rs->o.max_samples;
-    s->len.rng = 0xd1b54a32d192ed03ULL;
+    fm_hist_init(&s->iat, TRX_RSTATS_GAP_BITS);
+    fm_hist_init(&s->len, TRX_RSTATS_LEN_BITS);
     size_t h = key_hash(k) & (rs->nslots - 1);
     while (rs->slots[h])
         h = (h + 1) & (rs->nslots - 1);
@@ -346,25 +303,36 @@ static void seen_set(struct rstream *s, int64_t ext, int on)
         s->seen[b / 64] &= ~((uint64_t)1 << (b % 64));
 }
 
-/* Account a 16-bit sequence number; returns 1 when it is a duplicate. The number is
- * extended against the highest so far by the shortest way round the 16-bit circle, so a
- * wrap from 65535 to 0 is a step forward and a late packet a step back. */
-static int seq_update(struct rstream *s, uint16_t seq)
+/* Start a run at seq: the stream's first packet, or a sender that restarted, whose earlier
+ * run keeps what it expected. Nothing refers to the old run's numbers any more (the window,
+ * the anchor and a held jump are cleared), so the new one is numbered from seq again. */
+static void run_start(struct rstream *s, uint16_t seq, int64_t arrival_ns)
 {
-    s->seq_packets++;
-    if (!s->have_seq) {
-        s->have_seq = 1;
-        s->seq_max = seq;
-        s->seq_min = seq;
-        seen_set(s, seq, 1);
-        return 0;
+    int64_t ext = seq;
+    if (s->have_seq) {
+        s->expected_prior += (uint64_t)(s->seq_max - s->run_min) + 1;
+        s->restarts++;
     }
-    int d = (int)((seq - (uint16_t)s->seq_max) & 0xffffu);
-    if (d >= 0x8000)
-        d -= 0x10000;
-    int64_t ext = s->seq_max + d;
-    int dup = 0;
+    s->pending = 0;
+    memset(s->seen, 0, sizeof(s->seen));
+    s->have_seq = 1;
+    s->probation = MIN_SEQUENTIAL - 1;
+    s->seq_max = ext;
+    s->run_min = ext;
+    s->run_first = ext;
+    s->run_first_ns = arrival_ns;
+    s->max_ns = arrival_ns;
+    s->have_anchor = 0;
+    seen_set(s, ext, 1);
+    s->placed++;
+}
+
+/* Account a packet numbered ext in the current run; returns 1 for a duplicate. */
+static int seq_place(struct rstream *s, int64_t ext, int64_t arrival_ns)
+{
     if (ext > s->seq_max) {
+        if (ext == s->seq_max + 1 && s->probation > 0)
+            s->probation--;
         /* Forget what the window slides past, so old bits never read as duplicates. */
         if (ext - s->seq_max >= SEQ_WINDOW) {
             memset(s->seen, 0, sizeof(s->seen));
@@ -373,20 +341,180 @@ static int seq_update(struct rstream *s, uint16_t seq)
                 seen_set(s, e, 0);
         }
         s->seq_max = ext;
+        s->max_ns = arrival_ns;
         seen_set(s, ext, 1);
-    } else if (s->seq_max - ext >= SEQ_WINDOW) {
+        s->placed++;
+        return 0;
+    }
+    if (ext < s->run_min - MAX_MISORDER) {
+        /* From before the run began (only a probe can say so): in no sequence we count. */
+        s->stray++;
+        return 0;
+    }
+    s->placed++;
+    if (ext < s->run_min)
+        s->run_min = ext;
+    if (s->seq_max - ext >= SEQ_WINDOW) {
         /* Too late to tell a duplicate from a straggler: counted as reordered. */
         s->reordered++;
     } else if (seen_get(s, ext)) {
         s->duplicates++;
-        dup = 1;
+        return 1;
     } else {
         seen_set(s, ext, 1);
         s->reordered++;
     }
-    if (ext < s->seq_min)
-        s->seq_min = ext;
-    return dup;
+    return 0;
+}
+
+/* A held jump that the next packet did not confirm: a straggler when, read the short way
+ * round, it falls back inside the run; otherwise a stray. */
+static void pending_drop(struct rstream *s)
+{
+    int d = (int)((s->pend_seq - (uint16_t)s->seq_max) & 0xffffu);
+    if (d >= SEQ_MOD / 2)
+        d -= SEQ_MOD;
+    s->pending = 0;
+    if (d < 0 && !s->pend_restart && s->seq_max + d >= s->run_min)
+        (void)seq_place(s, s->seq_max + d, s->pend_ns);
+    else
+        s->stray++;
+}
+
+/* A held jump confirmed by the next packet: how far forward it went, in numbers (the
+ * 16-bit step plus whole wraps), from the time it took at the run's rate; 0 when it was a
+ * restart instead. */
+static int64_t jump_size(const struct rstream *s)
+{
+    if (s->pend_restart)
+        return 0;
+    int64_t steps = s->seq_max - s->run_first;
+    int64_t dur = s->max_ns - s->run_first_ns;
+    if (steps < RATE_MIN_STEPS || dur <= 0)
+        return 0; /* no rate to judge by: re-sync as A.1 does */
+    double step_ns = (double)dur / (double)steps;
+    double n_est = ((double)s->pend_ns - (double)s->max_ns) / step_ns;
+    double d = (double)((s->pend_seq - (uint16_t)s->seq_max) & 0xffffu);
+    double k = floor((n_est - d) / SEQ_MOD + 0.5);
+    if (k < 0)
+        k = 0;
+    /* More wraps than 2^40 numbers is no burst of loss any stream had. */
+    if (k > 16777216.0)
+        return 0;
+    double n = d + k * SEQ_MOD;
+    /* Too soon for that many packets at the run's rate: the sender started again. */
+    if (n_est < n / 2)
+        return 0;
+    return (int64_t)n;
+}
+
+/* Whole wraps of the 16-bit number hidden in a short step d forward (0 <= d < MAX_DROPOUT):
+ * when the time since the highest number is worth at least half a wrap more than d at the
+ * run's rate, the nearest d + k * 65536 numbers went by (k * 65536 is returned). A talkspurt
+ * of audio (marker set after silence suppression, RFC 3551 4.1) took its time in silence,
+ * not in loss; a run without a rate cannot tell. */
+static int64_t hidden_wraps(const struct rstream *s, unsigned d, int64_t now, int talkspurt)
+{
+    int64_t steps = s->seq_max - s->run_first;
+    int64_t dur = s->max_ns - s->run_first_ns;
+    if (talkspurt || s->probation > 0 || steps < RATE_MIN_STEPS || dur <= 0)
+        return 0;
+    double n_est = ((double)now - (double)s->max_ns) / ((double)dur / (double)steps);
+    if (n_est < (double)d + (double)SEQ_MOD / 2)
+        return 0;
+    double k = floor((n_est - (double)d) / SEQ_MOD + 0.5);
+    if (k > 16777216.0)
+        return 0;
+    return (int64_t)k * SEQ_MOD;
+}
+
+static void anchor_set(struct rstream *s, const struct trx_probe *pr, int64_t ext)
+{
+    if (!pr)
+        return;
+    s->have_anchor = 1;
+    s->anchor_probe = pr->seq;
+    s->anchor_ext = ext;
+}
+
+/* Account an RTP sequence number (and the probe's, pr when not NULL); returns 1 when the
+ * packet is a duplicate. */
+static int
+seq_update(struct rstream *s, uint16_t seq, const struct trx_probe *pr, int64_t now, int talkspurt)
+{
+    if (!s->have_seq) {
+        run_start(s, seq, now);
+        anchor_set(s, pr, s->seq_max);
+        return 0;
+    }
+    if (s->pending) {
+        int follows = seq == (uint16_t)(s->pend_seq + 1) &&
+                      (!pr || !s->pend_probe || pr->seq == s->pend_probe_seq + 1);
+        if (!follows) {
+            pending_drop(s);
+        } else {
+            /* Two packets in sequence after a jump (A.1's bad_seq): place the first. */
+            int64_t n = jump_size(s);
+            s->pending = 0;
+            if (n > 0 && s->seq_max + n <= EXT_LIMIT) {
+                (void)seq_place(s, s->seq_max + n, s->pend_ns);
+            } else {
+                run_start(s, s->pend_seq, s->pend_ns);
+                s->probation = 0; /* the two packets are the proof */
+            }
+            if (s->pend_probe) {
+                s->have_anchor = 1;
+                s->anchor_probe = s->pend_probe_seq;
+                s->anchor_ext = s->seq_max;
+            }
+        }
+    }
+    int restart = 0;
+    int64_t ext = 0;
+    if (pr && s->have_anchor) {
+        /* The probe's 32-bit number places the packet exactly, as long as it steps with the
+         * RTP number; when it does not, the sender started again. */
+        int64_t d = (int64_t)(uint32_t)(pr->seq - s->anchor_probe);
+        if (d >= ((int64_t)1 << 31))
+            d -= (int64_t)1 << 32; /* the short way round the 32-bit circle */
+        ext = s->anchor_ext + d;
+        if (((uint64_t)ext & 0xffffu) != seq)
+            restart = 1;
+    } else {
+        unsigned d = (unsigned)((seq - (uint16_t)s->seq_max) & 0xffffu);
+        if (d < MAX_DROPOUT) {
+            ext = s->seq_max + d + hidden_wraps(s, d, now, talkspurt);
+        } else if (d > SEQ_MOD - MAX_MISORDER) {
+            ext = s->seq_max - (SEQ_MOD - (int64_t)d);
+        } else {
+            restart = -1; /* a large jump: held */
+        }
+    }
+    if (restart == 0 && (ext > EXT_LIMIT || ext < -EXT_LIMIT)) {
+        /* Only a hostile sender gets here (2^62 numbers): start again rather than
+         * overflow. */
+        run_start(s, seq, now);
+        anchor_set(s, pr, s->seq_max);
+        return 0;
+    }
+    if (restart == 0) {
+        int dup = seq_place(s, ext, now);
+        anchor_set(s, pr, ext);
+        return dup;
+    }
+    if (s->probation > 0) {
+        /* Not yet a stream whose numbers can be trusted: start again here. */
+        run_start(s, seq, now);
+        anchor_set(s, pr, s->seq_max);
+        return 0;
+    }
+    s->pending = 1;
+    s->pend_restart = restart > 0;
+    s->pend_seq = seq;
+    s->pend_ns = now;
+    s->pend_probe = pr != NULL;
+    s->pend_probe_seq = pr ? pr->seq : 0;
+    return 0;
 }
 
 /* RFC 3550 A.8: J += (|D| - J) / 16, D the difference of relative transit times of two
@@ -413,6 +541,8 @@ int trx_rstats_add(struct trx_rstats *rs,
     k.dport = a->dport;
     if (cap > len)
         cap = len;
+    if (arrival_ns < 0)
+        arrival_ns = 0;
 
     /* RTP (RFC 3550 5.1): V=2, then M|PT, sequence, timestamp, SSRC. RTCP shares the
      * version bits; its packet types 200..204 sit where M|PT would be. */
@@ -443,8 +573,6 @@ int trx_rstats_add(struct trx_rstats *rs,
         return FM_OK;
     }
 
-    /* Samples first: they are the only step that can fail, and a failed packet is then
-     * not counted anywhere. */
     int64_t gap = 0;
     int back = 0;
     if (s->packets > 0) {
@@ -456,13 +584,17 @@ int trx_rstats_add(struct trx_rstats *rs,
             back = 1;
             gap = 0;
         }
-        if (samples_add(&s->iat, gap) < 0)
-            return fm_err_set(err, FM_ENOMEM, "receive statistics: out of memory");
     }
-    if (samples_add(&s->len, (int64_t)len) < 0)
-        return fm_err_set(err, FM_ENOMEM, "receive statistics: out of memory");
-
+    /* The histograms first: their buckets are the only thing that can fail to allocate, and
+     * a failed packet is then not counted anywhere. */
     uint32_t len32 = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    if ((s->packets > 0 && fm_hist_reserve(&s->iat, gap) < 0) ||
+        fm_hist_reserve(&s->len, len32) < 0)
+        return fm_err_set(err, FM_ENOMEM, "receive statistics: out of memory");
+    if (s->packets > 0)
+        (void)fm_hist_add(&s->iat, gap);
+    (void)fm_hist_add(&s->len, len32);
+
     if (s->packets == 0) {
         s->first_ns = arrival_ns;
         s->len_min = len32;
@@ -484,10 +616,14 @@ int trx_rstats_add(struct trx_rstats *rs,
     s->bytes += len;
     s->len_sum += len;
 
+    struct trx_probe pr;
+    int probe = rtp && trx_probe_decode(payload, cap, &pr) == 1;
     if (rtp) {
         s->pt = b1 & 0x7f;
         s->clock_hz = rs->o.clock_rate_hz ? rs->o.clock_rate_hz : trx_rtp_clock_rate(s->pt);
-        int dup = seq_update(s, seq);
+        /* Marker on audio: the first packet of a talkspurt (RFC 3551 4.1). */
+        int talkspurt = (b1 & 0x80) && s->clock_hz < 90000;
+        int dup = seq_update(s, seq, probe ? &pr : NULL, arrival_ns, talkspurt);
         if (!dup) {
             if (s->have_prev_rtp) {
                 double r = (double)(arrival_ns - s->prev_rtp_arrival) * (double)s->clock_hz / 1e9;
@@ -501,8 +637,7 @@ int trx_rstats_add(struct trx_rstats *rs,
         }
     }
 
-    struct trx_probe pr;
-    if (rtp && trx_probe_decode(payload, cap, &pr) == 1) {
+    if (probe) {
         int64_t owd = arrival_ns - pr.send_time_ns;
         if (s->probes == 0) {
             s->owd_min = owd;
@@ -516,6 +651,7 @@ int trx_rstats_add(struct trx_rstats *rs,
             /* A running mean stays exact enough even when the raw delays are huge (clocks
              * that disagree), where a sum would lose the small differences. */
             s->owd_mean += ((double)owd - s->owd_mean) / (double)(s->probes + 1);
+            /* Both differences are of non-negative times: no overflow. */
             double d = (double)(arrival_ns - s->prev_probe_arrival) -
                        (double)(pr.send_time_ns - s->prev_probe_send);
             s->probe_jitter_ns = jitter_step(s->probe_jitter_ns, d);
@@ -532,9 +668,21 @@ size_t trx_rstats_count(const struct trx_rstats *rs)
     return rs->n;
 }
 
+/* Expected and lost of a stream's sequence numbers; a held jump counts as a stray. */
+static void stream_loss(const struct rstream *s, uint64_t *expected, uint64_t *lost)
+{
+    *expected = 0;
+    *lost = 0;
+    if (!s->have_seq)
+        return;
+    *expected = s->expected_prior + (uint64_t)(s->seq_max - s->run_min) + 1;
+    uint64_t distinct = s->placed - s->duplicates;
+    *lost = *expected > distinct ? *expected - distinct : 0;
+}
+
 void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out)
 {
-    struct rstream *s = &rs->v[i];
+    const struct rstream *s = &rs->v[i];
     memset(out, 0, sizeof(*out));
     out->ip_version = s->key.ipv;
     memcpy(out->src, s->key.src, 16);
@@ -547,13 +695,11 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
     out->clock_rate_hz = s->clock_hz;
     out->packets = s->packets;
     out->bytes = s->bytes;
-    if (s->have_seq) {
-        out->expected = (uint64_t)(s->seq_max - s->seq_min) + 1;
-        uint64_t distinct = s->seq_packets - s->duplicates;
-        out->lost = out->expected > distinct ? out->expected - distinct : 0;
-    }
+    stream_loss(s, &out->expected, &out->lost);
     out->reordered = s->reordered;
     out->duplicates = s->duplicates;
+    out->stray = s->stray + (uint64_t)s->pending;
+    out->restarts = s->restarts;
     out->jitter_ms =
         s->key.rtp && s->clock_hz ? s->jitter / (double)s->clock_hz * 1e3 : (double)NAN;
     out->probes = s->probes;
@@ -566,15 +712,15 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
         out->probe_jitter_ms = (double)NAN;
         out->owd_mean_ns = (double)NAN;
     }
-    out->iat_p50_ns = samples_pct(&s->iat, 50);
-    out->iat_p90_ns = samples_pct(&s->iat, 90);
-    out->iat_p99_ns = samples_pct(&s->iat, 99);
+    out->iat_p50_ns = fm_hist_percentile(&s->iat, 50);
+    out->iat_p90_ns = fm_hist_percentile(&s->iat, 90);
+    out->iat_p99_ns = fm_hist_percentile(&s->iat, 99);
     out->iat_max_ns = s->iat_max;
     out->iat_mean_ns = s->packets > 1 ? (double)s->iat_sum / (double)(s->packets - 1) : (double)NAN;
     out->len_min = s->len_min;
-    out->len_p50 = (uint32_t)samples_pct(&s->len, 50);
-    out->len_p90 = (uint32_t)samples_pct(&s->len, 90);
-    out->len_p99 = (uint32_t)samples_pct(&s->len, 99);
+    out->len_p50 = (uint32_t)fm_hist_percentile(&s->len, 50);
+    out->len_p90 = (uint32_t)fm_hist_percentile(&s->len, 90);
+    out->len_p99 = (uint32_t)fm_hist_percentile(&s->len, 99);
     out->len_max = s->len_max;
     out->len_mean = s->packets ? (double)s->len_sum / (double)s->packets : (double)NAN;
     out->first_ns = s->first_ns;
@@ -590,18 +736,33 @@ void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *ou
     out->streams = rs->n;
     for (size_t i = 0; i < rs->n; i++) {
         const struct rstream *s = &rs->v[i];
+        uint64_t expected = 0;
+        uint64_t lost = 0;
         out->packets += s->packets;
         out->bytes += s->bytes;
-        if (s->have_seq) {
-            uint64_t expected = (uint64_t)(s->seq_max - s->seq_min) + 1;
-            uint64_t distinct = s->seq_packets - s->duplicates;
-            out->lost += expected > distinct ? expected - distinct : 0;
-        }
+        stream_loss(s, &expected, &lost);
+        out->lost += lost;
         if (i == 0 || s->first_ns < out->first_ns)
             out->first_ns = s->first_ns;
         if (i == 0 || s->last_ns > out->last_ns)
             out->last_ns = s->last_ns;
     }
+}
+
+size_t trx_rstats_mem_bytes(const struct trx_rstats *rs)
+{
+    size_t n = sizeof(*rs) + rs->cap * sizeof(*rs->v) + rs->nslots * sizeof(*rs->slots);
+    for (size_t i = 0; i < rs->n; i++)
+        n += fm_hist_mem_bytes(&rs->v[i].iat) + fm_hist_mem_bytes(&rs->v[i].len);
+    return n;
+}
+
+size_t trx_rstats_stream_mem_max(void)
+{
+    /* A slot of the stream array (which grows by doubling) and two of the table, and the
+     * most both histograms can hold; lengths reach 2^32 at most. */
+    return 2 * sizeof(struct rstream) + 4 * sizeof(size_t) + fm_hist_mem_max(TRX_RSTATS_GAP_BITS) +
+           (size_t)(33 - TRX_RSTATS_LEN_BITS) * ((size_t)8 << TRX_RSTATS_LEN_BITS);
 }
 
 /* ======================================================================================
@@ -683,6 +844,15 @@ static int decode_ipv6(struct fm_rd *r, struct trx_addr *a, size_t *ip_left)
     a->ip_version = 6;
     *ip_left = left;
     return 1;
+}
+
+/* Link types trx_recv_decode() reads, as pcap_datalink_val_to_name() spells them. */
+#define DLT_NAMES "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP"
+
+static int dlt_supported(int dlt)
+{
+    return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 || dlt == DLT_RAW ||
+           dlt == DLT_IPV4 || dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
 }
 
 int trx_recv_decode(int dlt,
@@ -1052,6 +1222,14 @@ static int open_capture(struct trx_receiver *r, struct fm_err *err)
         goto out;
     }
     r->dlt = pcap_datalink(r->cap);
+    if (!dlt_supported(r->dlt)) {
+        const char *name = pcap_datalink_val_to_name(r->dlt);
+        rc = fm_err_set(err, FM_EFORMAT,
+                        "cannot capture on '%s': link type %s (%d) is not "
+                        "supported; supported: %s",
+                        r->o.iface, name ? name : "unknown", r->dlt, DLT_NAMES);
+        goto out;
+    }
 out:
     if (have_prog)
         pcap_freecode(&prog);
@@ -1375,8 +1553,12 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
         r->info.skipped++;
         return;
     }
-    int64_t arrival =
-        (int64_t)h->ts.tv_sec * FM_NS_PER_SEC + (int64_t)h->ts.tv_usec * (r->nano ? 1 : 1000);
+    /* The kernel's clock, not a file: in range unless the clock is set past 2262. */
+    int64_t sec = (int64_t)h->ts.tv_sec;
+    int64_t frac = (int64_t)h->ts.tv_usec * (r->nano ? 1 : 1000);
+    int64_t arrival = sec < 0 || sec > TS_SEC_MAX || frac < 0 || frac >= FM_NS_PER_SEC
+                          ? 0
+                          : sec * FM_NS_PER_SEC + frac;
     size_t cap = h->caplen - off;
     int rc = account(r, &a, bytes + off, cap < len ? cap : len, len, arrival, &r->cb_err);
     if (rc < 0) {
@@ -1519,7 +1701,13 @@ int trx_rstats_read_pcap(struct trx_rstats *rs,
         return fm_err_set(err, access(path, R_OK) == 0 ? FM_EFORMAT : FM_EIO,
                           "cannot read capture '%s': %s", path, ebuf);
     int dlt = pcap_datalink(p);
-    for (;;) {
+    if (!dlt_supported(dlt)) {
+        const char *name = pcap_datalink_val_to_name(dlt);
+        rc = fm_err_set(err, FM_EFORMAT, "'%s': link type %s (%d) is not supported; supported: %s",
+                        path, name ? name : "unknown", dlt, DLT_NAMES);
+        goto out;
+    }
+    for (uint64_t count = 1;; count++) {
         struct pcap_pkthdr *h = NULL;
         const u_char *bytes = NULL;
         int r = pcap_next_ex(p, &h, &bytes);
@@ -1527,6 +1715,20 @@ int trx_rstats_read_pcap(struct trx_rstats *rs,
             break;
         if (r != 1) {
             rc = fm_err_set(err, FM_EFORMAT, "capture '%s': %s", path, pcap_geterr(p));
+            break;
+        }
+        /* Opened with nanosecond precision: tv_usec holds nanoseconds. A pcapng block has 64
+         * bits of time, so a damaged one can claim a second whose nanoseconds int64_t cannot
+         * hold (past year 2262): the file is corrupt there. */
+        int64_t sec = (int64_t)h->ts.tv_sec;
+        int64_t frac = (int64_t)h->ts.tv_usec;
+        if (sec < 0 || sec > TS_SEC_MAX || frac < 0 || frac > INT64_MAX - sec * FM_NS_PER_SEC) {
+            rc = fm_err_set(err, FM_EFORMAT,
+                            "'%s' is corrupt at packet %llu: its timestamp (%lld s) is out of "
+                            "range; the packets before it can be saved with 'editcap -r FILE OUT "
+                            "1-%llu'",
+                            path, (unsigned long long)count, (long long)sec,
+                            (unsigned long long)(count - 1));
             break;
         }
         struct trx_addr a;
@@ -1539,12 +1741,12 @@ int trx_rstats_read_pcap(struct trx_rstats *rs,
         if (!wanted)
             continue;
         size_t cap = h->caplen - off;
-        /* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-        int64_t t = (int64_t)h->ts.tv_sec * FM_NS_PER_SEC + (int64_t)h->ts.tv_usec;
+        int64_t t = sec * FM_NS_PER_SEC + frac;
         rc = trx_rstats_add(rs, &a, bytes + off, cap < len ? cap : len, len, t, err);
         if (rc < 0)
             break;
     }
+out:
     pcap_close(p);
     return rc;
 }

@@ -11,9 +11,37 @@
  * SSRC when the payload is RTP). Payloads are taken as RTP (RFC 3550 5.1) when they hold at
  * least 12 bytes and start with version 2; RTCP (packet types 200..204) is counted, not made
  * into streams. Loss, reordering and duplicates come from the RTP sequence number extended
- * over its 16-bit wrap; streams without RTP have packet, byte, gap and size statistics only.
- * A flowmimic probe after the RTP header (transceiver/packet.h) adds the sender's clock:
- * one-way delay (arrival - send time) and a jitter that needs no RTP clock-rate guess.
+ * over its 16-bit wrap as RFC 3550 A.1 does; streams without RTP have packet, byte, gap and
+ * size statistics only. A flowmimic probe after the RTP header (transceiver/packet.h) adds
+ * the sender's clock: one-way delay (arrival - send time) and a jitter that needs no RTP
+ * clock-rate guess; and its 32-bit sequence number, which makes loss exact over any gap.
+ *
+ * Sequence numbers (RFC 3550 A.1). A stream is on probation until MIN_SEQUENTIAL (2)
+ * packets came in sequence; before that a large jump starts the count again. Then a step
+ * forward below MAX_DROPOUT (3000) is taken as it reads (the packets between are lost), a
+ * step back within MAX_MISORDER (100) is a late packet or a duplicate, and anything else is
+ * a large jump, held until the next packet: unless that one follows it in sequence (A.1's
+ * bad_seq), the held packet was a straggler (counted late when it falls inside the run) or
+ * a stray (counted in `stray`, in no sequence). A jump confirmed that way is a burst of loss
+ * or a sender that restarted, and 16 bits cannot tell which, nor how many times the number
+ * wrapped: the probe's 32-bit sequence, when both packets carry one, decides exactly (a
+ * probe sequence that does not step with the RTP one is a restart). Without it, the
+ * arrival time does: the gap since the highest number, divided by the stream's time per
+ * sequence number so far, estimates how many numbers were skipped, and the nearest count of
+ * the form jump + k * 65536 is taken when the estimate is at least half of it; otherwise (or
+ * with fewer than 8 numbers of history) the sender restarted: the count starts again and
+ * what came before keeps its own (`restarts`). A short step (below MAX_DROPOUT) is tested
+ * the same way for whole wraps hidden in it (a loss of exactly k * 65536 packets), when the
+ * time since the highest number is worth at least half a wrap more than the step. Limits
+ * without the probe: a sender that stops sending for more than 32,768 of its packet times
+ * and resumes in sequence reads as a loss of 65,536 (except audio whose marker bit opens a
+ * talkspurt, RFC 3551 4.1); a burst of loss that took less than half the time its size
+ * implies (the rate dropped during it) reads as a restart.
+ *
+ * Gaps and payload lengths go into histograms of fixed layout (common/hist.h), so memory
+ * per stream is bounded whatever the number of packets: gap percentiles are within 0.1%
+ * (2^-10) of the exact nearest-rank ones, length percentiles are exact up to 2047 bytes and
+ * within 0.05% above; minimum, maximum and mean are exact.
  *
  * Times: arrival times are CLOCK_REALTIME nanoseconds (what SO_TIMESTAMPNS and libpcap give),
  * so a one-way delay is meaningful when the probe's send time is CLOCK_REALTIME on a host
@@ -39,16 +67,13 @@
 
 /* ---- statistics engine ---- */
 
-#define TRX_RSTATS_MAX_STREAMS 1024      /* default cap; packets of further streams are counted */
-#define TRX_RSTATS_MAX_SAMPLES (1 << 20) /* per stream and series, then sampled */
+#define TRX_RSTATS_MAX_STREAMS 1024 /* default cap; packets of further streams are counted */
+#define TRX_RSTATS_GAP_BITS    9    /* gap histogram: percentiles within 2^-10 */
+#define TRX_RSTATS_LEN_BITS    10   /* length histogram: exact below 2048, then 2^-11 */
 
 struct trx_rstats_opts {
     uint32_t clock_rate_hz; /* RTP clock for jitter; 0 = from the payload type (default) */
     size_t max_streams;     /* default TRX_RSTATS_MAX_STREAMS */
-    /* Gap and size percentiles are exact up to this many packets per stream, and beyond it
-     * come from a uniform sample of this many (reservoir sampling with a fixed seed, so the
-     * same packets give the same report) (default TRX_RSTATS_MAX_SAMPLES, at least 16). */
-    size_t max_samples;
 };
 
 void trx_rstats_opts_init(struct trx_rstats_opts *o);
@@ -65,10 +90,14 @@ struct trx_stream_stats {
     uint32_t clock_rate_hz; /* RTP clock the jitter was computed with */
 
     uint64_t packets, bytes; /* every packet, duplicates included; UDP payload bytes */
-    uint64_t expected;       /* highest - lowest extended sequence number + 1 (RTP) */
+    uint64_t expected;       /* highest - lowest extended sequence number + 1, summed over
+                                the runs a restart separates (RTP) */
     uint64_t lost;           /* expected - distinct received, never below 0 */
     uint64_t reordered;      /* arrived after a packet with a higher sequence number */
     uint64_t duplicates;     /* a sequence number seen before (within the last 4096) */
+    uint64_t stray;          /* RTP packets in no sequence: a jump the next packet did not
+                                confirm, or one still waiting for its next packet */
+    uint64_t restarts;       /* times the sequence started again (RFC 3550 A.1 re-sync) */
     double jitter_ms;        /* RFC 3550 6.4.1 / A.8 from RTP timestamps (NAN if not RTP) */
 
     uint64_t probes;                /* packets carrying a valid flowmimic probe */
@@ -105,9 +134,9 @@ void trx_rstats_free(struct trx_rstats *rs);
 
 /* Account one UDP datagram: its addresses (a->ip_version 4 or 6), payload (len is the
  * datagram's real length; only the first min(len, cap) bytes are read, cap >= 32 is enough
- * for RTP and the probe) and arrival time (CLOCK_REALTIME ns). Packets should come in arrival
- * order; a time earlier than the stream's last counts as a gap of 0. Returns FM_OK, or
- * FM_ENOMEM (the packet is then not counted). */
+ * for RTP and the probe) and arrival time (CLOCK_REALTIME ns; a negative one counts as 0).
+ * Packets should come in arrival order; a time earlier than the stream's last counts as a
+ * gap of 0. Returns FM_OK, or FM_ENOMEM (the packet is then not counted). */
 int trx_rstats_add(struct trx_rstats *rs,
                    const struct trx_addr *a,
                    const uint8_t *payload,
@@ -119,8 +148,9 @@ int trx_rstats_add(struct trx_rstats *rs,
 /* Account the UDP datagrams of a capture file (pcap or pcapng, any link type the receiver
  * decodes) sent to one of ports (all UDP when nports is 0), with their capture timestamps as
  * arrival times: the same statistics for a capture as for what was received, so that the two
- * can stand side by side. Returns FM_OK, FM_EIO (cannot open), FM_EFORMAT (not a capture,
- * truncated), FM_ENOMEM. */
+ * can stand side by side. Returns FM_OK, FM_EIO (cannot open), FM_EFORMAT (not a capture, a
+ * link type the receiver cannot decode, truncated, a timestamp past year 2262: the message
+ * names the file and, for a packet, its number), FM_ENOMEM. */
 int trx_rstats_read_pcap(struct trx_rstats *rs,
                          const char *path,
                          const uint16_t *ports,
@@ -130,12 +160,18 @@ int trx_rstats_read_pcap(struct trx_rstats *rs,
 /* Number of streams, in order of first arrival. */
 size_t trx_rstats_count(const struct trx_rstats *rs);
 
-/* Compute the statistics of stream i (< trx_rstats_count()) into *out. Sorts the stream's
- * samples in place (hence not const), so the cost is paid once until new packets come. */
+/* Compute the statistics of stream i (< trx_rstats_count()) into *out. Walks the stream's
+ * histograms: cheap, but not for every packet. */
 void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out);
 
-/* Totals; cheap (no sorting), for a status line. */
+/* Totals; cheap (no percentiles), for a status line. */
 void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *out);
+
+/* Heap bytes the engine holds now. It grows with the number of streams and with the powers
+ * of two their gaps and lengths reach, never with the number of packets: at most
+ * trx_rstats_stream_mem_max() per stream, plus the stream table. */
+size_t trx_rstats_mem_bytes(const struct trx_rstats *rs);
+size_t trx_rstats_stream_mem_max(void);
 
 /* The RTP clock rate assumed for a payload type: the RFC 3551 static rates (8000 for the
  * audio types 0, 3-5, 7-9, 12, 13, 15, 18; 16000, 11025, 22050, 44100 for 6, 16, 17, 10-11;

@@ -2,7 +2,9 @@
 # tests/integration/receive.sh - `flowmimic receive` between two network namespaces joined by a
 # veth pair (198.18.0.1 sends, 198.18.0.2 receives): counts, loss, probes and one-way delay,
 # --json, --write (read back by tcpdump), --count/--duration/--idle, capture mode on the veth,
-# Ctrl-C (summary, exit 130, a valid pcap), and the usage and runtime errors.
+# Ctrl-C (summary, exit 130, a valid pcap), the kernel's drops beside the RTP loss, the usage
+# and runtime errors, and --read of hostile captures (a timestamp past 2262, a link type it
+# cannot decode).
 # Usage: receive.sh FLOWMIMIC SRCDIR UDPSEND
 # Network safety: traffic goes only over the namespaces' veth pair or their loopback (udpsend
 # refuses other addresses); every sender is bounded in count and every receiver in time.
@@ -81,6 +83,29 @@ run "$fm" receive --help
 check "--help exits 0" test "$rc" = 0
 check "--help names the command" grep -q "Usage: flowmimic receive" "$tmp/out"
 
+# ---- --read of hostile captures (no network needed): one line naming the file, exit 1 ----
+# A pcapng block whose timestamp is past year 2262 (found by fuzzing the other reader).
+badts=$src/tests/fuzz/corpus/pcap/pcap_in-ts-overflow.pcapng
+run "$fm" receive --read "$badts"
+expect "--read: timestamp past 2262" 1 \
+    "is corrupt at packet 15: its timestamp (17369589463866 s) is out of range"
+check "--read: the message names the file" grep -q "pcap_in-ts-overflow.pcapng" "$tmp/err"
+# A pcap of link type USER0 (147; libpcap has no name for it), which the receiver cannot
+# decode: no empty table, exit 1.
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x93\x00\x00\x00' \
+    >"$tmp/user0.pcap"
+run "$fm" receive --read "$tmp/user0.pcap"
+expect "--read: link type not decoded" 1 "(147) is not supported"
+check "--read: names the file" grep -q "user0.pcap" "$tmp/err"
+check "--read: no table" test ! -s "$tmp/out"
+# A capture whose sequence numbers the receiver reads right, and --json keeps the fields.
+run "$fm" receive --read "$src/traffic_dumps/rtp_video_160kbps_1dir__trex.pcap" --json
+expect "--read: a capture" 0
+check "--read: 1246 packets" json_has packets 1246
+check "--read: nothing lost" json_has lost 0
+check "--read: no restart" json_has restarts 0
+check "--read: no stray" json_has stray 0
+
 # ---- namespaces ----
 netns_setup || {
     echo "FAIL: cannot set up the namespaces"
@@ -123,6 +148,7 @@ check "json: one-way delay" grep -q '"owd_ms": {' "$tmp/out"
 check "json: jitter is a number" grep -qE '"jitter_ms": [0-9.e-]+,?$' "$tmp/out"
 check "json: not interrupted" json_has interrupted 0
 check "json: written" json_has written 200
+check "json: kernel drops beside the loss" json_has kernel_drops 0
 check "write: file in place" test -s "$tmp/got.pcap"
 check "write: no temporary left" no_tmp_files "$tmp"
 if have_tcpdump; then
@@ -146,6 +172,8 @@ check "table: stream to 5004 lost 2 of 100" \
     bash -c "grep -E '^ +0 ' '$tmp/out' | head -1 | awk '\$3 == 5004 && \$6 == 98 && \$8 == 2' | grep -q ."
 check "table: stream to 5006 lost none" \
     bash -c "grep -E '^ +1 ' '$tmp/out' | head -1 | awk '\$3 == 5006 && \$6 == 50 && \$8 == 0' | grep -q ."
+check "table: kernel drops beside the RTP loss" \
+    grep -q "^total: 148 packets, 2 lost by RTP sequence, 0 dropped by the kernel$" "$tmp/out"
 
 # --duration with nothing to receive: exit 0 after about a second, says so.
 start=$(date +%s%N)
@@ -207,6 +235,12 @@ check "SIGTERM: 5 packets" json_has packets 5
 # An output file that cannot be created: one line, exit 1, before anything is received.
 run in_b "$fm" receive --duration 1 -w "$tmp/no/such/dir/x.pcap" 5004
 expect "unwritable --write" 1 "x.pcap"
+# A directory as --write: refused at once, not after --duration.
+start=$(date +%s%N)
+run in_b "$fm" receive --duration 5 -w "$tmp" 5004
+end=$(date +%s%N)
+expect "--write to a directory" 1 "is a directory"
+check "--write to a directory: refused before receiving" test $(((end - start) / 1000000)) -lt 2000
 
 # Capture mode on the veth: no socket, the interface's frames (Ethernet) in the file.
 rx "$tmp/out" "$tmp/err" --iface "$IF_B" --count 30 --duration 20 --json -w "$tmp/cap.pcap" \

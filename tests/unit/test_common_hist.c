@@ -129,10 +129,10 @@ static void test_merge(void **state)
     fm_hist_init(&a, 9);
     fm_hist_init(&b, 9);
     fm_hist_init(&u, 9);
-    int64_t *v = malloc(2 * N * sizeof(*v));
+    int64_t *v = malloc((size_t)2 * N * sizeof(*v));
     assert_non_null(v);
     uint64_t st = 42;
-    for (size_t i = 0; i < 2 * N; i++) {
+    for (size_t i = 0; i < (size_t)2 * N; i++) {
         /* A holds small gaps, B large ones and a few of A's range. */
         int64_t x = i < N ? (int64_t)(xs(&st) % 50000) : (int64_t)(xs(&st) % 4000000000ULL);
         v[i] = x;
@@ -153,7 +153,7 @@ static void test_merge(void **state)
     }
     for (size_t i = 0; i < NPCTS; i++)
         assert_int_equal(fm_hist_percentile(&a, pcts[i]), fm_hist_percentile(&u, pcts[i]));
-    check_pcts(&a, v, 2 * N);
+    check_pcts(&a, v, (size_t)2 * N);
 
     /* Into an empty one; an empty one into another; different layouts refuse. */
     struct fm_hist e;
@@ -193,8 +193,8 @@ static void test_memory_flat(void **state)
     for (int i = 0; i < 2000000; i++)
         assert_int_equal(fm_hist_add(&h, (int64_t)(xs(&st) % 100000000)), FM_OK);
     assert_int_equal(fm_hist_mem_bytes(&h), early);
-    assert_true(early <= 28 * 512 * sizeof(uint64_t)); /* 0 .. 2^27: 19 chunks of 4 KiB */
-    assert_int_equal(fm_hist_mem_max(9), 55 * 512 * sizeof(uint64_t));
+    assert_true(early <= (size_t)19 * 512 * sizeof(uint64_t)); /* 0 .. 2^27: 19 chunks */
+    assert_int_equal(fm_hist_mem_max(9), (size_t)55 * 512 * sizeof(uint64_t));
     /* The whole range fills every chunk and no more. */
     for (int e = 0; e < 63; e++)
         assert_int_equal(fm_hist_add(&h, (int64_t)1 << e), FM_OK);
