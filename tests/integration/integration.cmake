@@ -30,3 +30,4 @@ add_test(NAME integration.capture
 set_tests_properties(integration.capture PROPERTIES LABELS "integration;netns" TIMEOUT 300
                      RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
+include(${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile.cmake)
