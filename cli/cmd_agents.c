@@ -369,7 +369,7 @@ static void live_write(void *arg, const char *text, size_t len)
 
 /* ---- outputs ---- */
 
-static void transcript_header(struct llm_buf *t,
+static void transcript_header(struct fm_buf *t,
                               const char *model_path,
                               const struct agents_opts *o,
                               const struct clients *c)
@@ -379,16 +379,16 @@ static void transcript_header(struct llm_buf *t,
     struct tm tm;
     if (gmtime_r(&now, &tm))
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    llm_buf_printf(t,
-                   "flowmimic agents transcript, %s\nmodel file: %s (side %s)\ngenerator: %s\n"
-                   "reviewer: %s\nasked for: %zu variants of %zu example packets, at most %u "
-                   "rounds, MTU %d, seed %llu\n",
-                   when, model_path, o->agent.check.side == MDL_SIDE_LOCAL ? "local" : "remote",
-                   c->gen_label, c->rev_label, o->agent.check.n_variants, o->agent.check.n_packets,
-                   o->agent.rounds, o->agent.check.mtu, (unsigned long long)o->agent.seed);
+    fm_buf_printf(t,
+                  "flowmimic agents transcript, %s\nmodel file: %s (side %s)\ngenerator: %s\n"
+                  "reviewer: %s\nasked for: %zu variants of %zu example packets, at most %u "
+                  "rounds, MTU %d, seed %llu\n",
+                  when, model_path, o->agent.check.side == MDL_SIDE_LOCAL ? "local" : "remote",
+                  c->gen_label, c->rev_label, o->agent.check.n_variants, o->agent.check.n_packets,
+                  o->agent.rounds, o->agent.check.mtu, (unsigned long long)o->agent.seed);
 }
 
-static int write_transcript(const char *path, const struct llm_buf *t, struct fm_err *err)
+static int write_transcript(const char *path, const struct fm_buf *t, struct fm_err *err)
 {
     if (t->oom)
         return fm_err_set(err, FM_ENOMEM, "transcript '%s'", path);
@@ -519,12 +519,12 @@ static void json_summary(const struct agents_opts *o,
 static int run_single(struct agents_opts *o, const char *model_path, const struct mdl_model *m)
 {
     struct clients c;
-    struct llm_buf t;
+    struct fm_buf t;
     struct fm_err err = {0};
     struct llm_agent_result *res = NULL;
     int rc = CLI_EXIT_RUNTIME;
     memset(&c, 0, sizeof(c));
-    llm_buf_init(&t);
+    fm_buf_init(&t);
     res = calloc(1, sizeof(*res));
     if (!res) {
         fm_log_error("out of memory");
@@ -596,7 +596,7 @@ static int run_single(struct agents_opts *o, const char *model_path, const struc
     }
 out:
     clients_free(&c);
-    llm_buf_free(&t);
+    fm_buf_fini(&t);
     free(res);
     return rc;
 }
@@ -656,12 +656,12 @@ static void print_table(const struct agents_opts *o, const struct tally *ty)
 }
 
 /* Emit one run's line: to stdout at once, or kept for -o. */
-static int emit_line(const struct agents_opts *o, struct llm_buf *lines, const char *line)
+static int emit_line(const struct agents_opts *o, struct fm_buf *lines, const char *line)
 {
     if (!line)
         return FM_ENOMEM;
     if (o->output) {
-        llm_buf_printf(lines, "%s\n", line);
+        fm_buf_printf(lines, "%s\n", line);
     } else {
         printf("%s\n", line);
         fflush(stdout);
@@ -673,15 +673,15 @@ static int run_batch(struct agents_opts *o, const char *model_path, const struct
 {
     struct llm_prompt_set *set = NULL;
     struct llm_agent_result *res = NULL;
-    struct llm_buf t;
-    struct llm_buf lines;
+    struct fm_buf t;
+    struct fm_buf lines;
     struct tally ty[MAX_MODELS];
     struct fm_err err = {0};
     int rc = CLI_EXIT_RUNTIME;
     int any_error = 0;
     memset(ty, 0, sizeof(ty));
-    llm_buf_init(&t);
-    llm_buf_init(&lines);
+    fm_buf_init(&t);
+    fm_buf_init(&lines);
     set = malloc(sizeof(*set));
     res = malloc(sizeof(*res));
     if (!set || !res) {
@@ -708,11 +708,11 @@ static int run_batch(struct agents_opts *o, const char *model_path, const struct
                 ao.seed = o->agent.seed + (uint64_t)(r - 1);
                 int run_rc = open_rc;
                 if (open_rc == FM_OK) {
-                    llm_buf_printf(&t,
-                                   "\n##### run %u of %u: model %s, prompt %s, repeat %ld, "
-                                   "seed %llu #####\n",
-                                   done + 1, total, o->models[mi], set->items[pi].name, r,
-                                   (unsigned long long)ao.seed);
+                    fm_buf_printf(&t,
+                                  "\n##### run %u of %u: model %s, prompt %s, repeat %ld, "
+                                  "seed %llu #####\n",
+                                  done + 1, total, o->models[mi], set->items[pi].name, r,
+                                  (unsigned long long)ao.seed);
                     transcript_header(&t, model_path, o, &c);
                     ao.gen_label = c.gen_label;
                     ao.rev_label = c.rev_label;
@@ -784,8 +784,8 @@ static int run_batch(struct agents_opts *o, const char *model_path, const struct
         rc = CLI_EXIT_OK;
     }
 out:
-    llm_buf_free(&t);
-    llm_buf_free(&lines);
+    fm_buf_fini(&t);
+    fm_buf_fini(&lines);
     free(set);
     free(res);
     return rc;

@@ -132,7 +132,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "flowmimic %s: %s; try 'flowmimic %s --help'\n", cmd, buf, cmd);
+    /* The message quotes what was typed: one line, nothing that drives a terminal. */
+    char esc[sizeof(buf)];
+    fprintf(stderr, "flowmimic %s: %s; try 'flowmimic %s --help'\n", cmd,
+            fm_escape(buf, esc, sizeof(esc)), cmd);
     return CLI_EXIT_USAGE;
 }
 

@@ -29,15 +29,15 @@ struct run {
     const struct mdl_model *m;
     const struct llm_agent_opts *o;
     const struct llm_agent_live *live;
-    struct llm_buf *tr;
+    struct fm_buf *tr;
     struct llm_agent_result *res;
-    struct llm_buf summary;
-    struct llm_buf gen_sys;
-    struct llm_buf gen_user;
-    struct llm_buf rev_sys;
-    struct llm_buf last_reply; /* the generator's previous reply, as it goes back to it */
-    struct llm_buf feedback;   /* what the generator is told next round */
-    struct llm_buf rev_note;   /* what the reviewer is told next round, or "" */
+    struct fm_buf summary;
+    struct fm_buf gen_sys;
+    struct fm_buf gen_user;
+    struct fm_buf rev_sys;
+    struct fm_buf last_reply; /* the generator's previous reply, as it goes back to it */
+    struct fm_buf feedback;   /* what the generator is told next round */
+    struct fm_buf rev_note;   /* what the reviewer is told next round, or "" */
     char *gen_schema;
     char *rev_schema;
     struct llm_proposal *prop; /* scratch for the proposal being checked */
@@ -70,7 +70,7 @@ static void say(struct run *r, const char *fmt, ...)
             va_start(ap, fmt);
             vsnprintf(s, (size_t)n + 1, fmt, ap);
             va_end(ap);
-            llm_buf_add(r->tr, s, (size_t)n);
+            fm_buf_add(r->tr, s, (size_t)n);
             show(r, s, (size_t)n);
             free(s);
         } else {
@@ -119,11 +119,11 @@ static int chat(struct run *r,
     const char *text = reply->content ? reply->content : "";
     size_t len = reply->content ? reply->content_len : 0;
     /* The heading and the text go to the transcript; live, the text is already there. */
-    llm_buf_printf(r->tr, "--- %s (%s%.1f s%s%s) ---\n", who, tok, reply->wall_s,
-                   reply->truncated ? ", cut at the token limit" : "", len == 0 ? ", empty" : "");
-    llm_buf_add(r->tr, text, len);
+    fm_buf_printf(r->tr, "--- %s (%s%.1f s%s%s) ---\n", who, tok, reply->wall_s,
+                  reply->truncated ? ", cut at the token limit" : "", len == 0 ? ", empty" : "");
+    fm_buf_add(r->tr, text, len);
     if (len && text[len - 1] != '\n')
-        llm_buf_add(r->tr, "\n", 1);
+        fm_buf_add(r->tr, "\n", 1);
     if (!r->streamed && len)
         show(r, text, len);
     if (len && r->last_char != '\n')
@@ -133,25 +133,25 @@ static int chat(struct run *r,
 
 static void set_last_reply(struct run *r, const char *text, size_t len)
 {
-    llm_buf_free(&r->last_reply);
+    fm_buf_fini(&r->last_reply);
     if (len > LAST_REPLY_MAX)
-        llm_buf_printf(&r->last_reply, "(a reply of %zu bytes, too long to repeat here)", len);
+        fm_buf_printf(&r->last_reply, "(a reply of %zu bytes, too long to repeat here)", len);
     else if (len == 0)
-        llm_buf_printf(&r->last_reply, "(no reply)");
+        fm_buf_printf(&r->last_reply, "(no reply)");
     else
-        llm_buf_add(&r->last_reply, text, len);
+        fm_buf_add(&r->last_reply, text, len);
 }
 
 static void
 feedback_list(struct run *r, const char *head, const struct llm_findings *f, const char *tail)
 {
-    llm_buf_free(&r->feedback);
-    llm_buf_printf(&r->feedback, "%s\n", head);
+    fm_buf_fini(&r->feedback);
+    fm_buf_printf(&r->feedback, "%s\n", head);
     for (size_t i = 0; i < f->n; i++)
-        llm_buf_printf(&r->feedback, "- %s\n", f->msg[i]);
+        fm_buf_printf(&r->feedback, "- %s\n", f->msg[i]);
     if (f->dropped)
-        llm_buf_printf(&r->feedback, "- and %zu more problems like these\n", f->dropped);
-    llm_buf_printf(&r->feedback, "%s", tail);
+        fm_buf_printf(&r->feedback, "- and %zu more problems like these\n", f->dropped);
+    fm_buf_printf(&r->feedback, "%s", tail);
 }
 
 static const char fix_tail[] =
@@ -188,8 +188,8 @@ static int generator_turn(struct run *r,
         /* The server's reply was malformed or too long: the model may do better next time. */
         say(r, "--- checks: no usable reply: %s ---\n", cerr.msg);
         set_last_reply(r, "", 0);
-        llm_buf_free(&r->feedback);
-        llm_buf_printf(&r->feedback, "Your reply could not be used: %s. %s", cerr.msg, fix_tail);
+        fm_buf_fini(&r->feedback);
+        fm_buf_printf(&r->feedback, "Your reply could not be used: %s. %s", cerr.msg, fix_tail);
         return FM_OK;
     }
     if (rc < 0) {
@@ -205,8 +205,8 @@ static int generator_turn(struct run *r,
     llm_reply_free(&reply);
     if (rc < 0) {
         say(r, "--- checks: the reply is not usable: %s ---\n", perr.msg);
-        llm_buf_free(&r->feedback);
-        llm_buf_printf(&r->feedback, "Your reply could not be used: %s. %s", perr.msg, fix_tail);
+        fm_buf_fini(&r->feedback);
+        fm_buf_printf(&r->feedback, "Your reply could not be used: %s. %s", perr.msg, fix_tail);
         return FM_OK;
     }
     st->parsed++;
@@ -249,20 +249,20 @@ static int reviewer_turn(struct run *r,
                          struct fm_err *err)
 {
     struct llm_agent_stats *st = &r->res->st;
-    struct llm_buf user;
+    struct fm_buf user;
     struct llm_reply reply;
     struct llm_verdict v;
     int rc = FM_OK;
     char *json = cJSON_PrintUnformatted(root);
     *approved = 0;
-    llm_buf_init(&user);
+    fm_buf_init(&user);
     if (!json) {
         rc = fm_err_set(err, FM_ENOMEM, "the proposal for the reviewer");
         goto out;
     }
     llm_prompt_reviewer_user(r->summary.s, json, r->prop->n, r->o->check.n_packets, notes, &user);
     if (r->rev_note.len)
-        llm_buf_printf(&user, "%s\n", r->rev_note.s);
+        fm_buf_printf(&user, "%s\n", r->rev_note.s);
     if (user.oom) {
         rc = fm_err_set(err, FM_ENOMEM, "the reviewer's request");
         goto out;
@@ -274,7 +274,7 @@ static int reviewer_turn(struct run *r,
     struct llm_message msgs[2] = {{"system", r->rev_sys.s}, {"user", user.s}};
     struct fm_err cerr = {0};
     rc = chat(r, rev, "reviewer", msgs, 2, r->rev_schema, &reply, &cerr);
-    llm_buf_free(&r->rev_note);
+    fm_buf_fini(&r->rev_note);
     if (rc == FM_EFORMAT) {
         memset(&v, 0, sizeof(v));
         v.n_problems = 1;
@@ -291,10 +291,10 @@ static int reviewer_turn(struct run *r,
         if (llm_verdict_parse(reply.content, reply.content_len, reply.truncated, &v, &verr) == 0)
             st->verdicts++;
         else
-            llm_buf_printf(&r->rev_note,
-                           "Your previous reply could not be read (%s): reply with the JSON "
-                           "object only.",
-                           verr.msg);
+            fm_buf_printf(&r->rev_note,
+                          "Your previous reply could not be read (%s): reply with the JSON "
+                          "object only.",
+                          verr.msg);
         llm_reply_free(&reply);
     }
     say(r, "--- verdict: %s ---\n", v.approve ? "APPROVE" : "REVISE");
@@ -315,19 +315,19 @@ static int reviewer_turn(struct run *r,
                   "Revise it and reply with the whole JSON object again, nothing else.");
 out:
     cJSON_free(json);
-    llm_buf_free(&user);
+    fm_buf_fini(&user);
     return rc;
 }
 
 static void run_free(struct run *r)
 {
-    llm_buf_free(&r->summary);
-    llm_buf_free(&r->gen_sys);
-    llm_buf_free(&r->gen_user);
-    llm_buf_free(&r->rev_sys);
-    llm_buf_free(&r->last_reply);
-    llm_buf_free(&r->feedback);
-    llm_buf_free(&r->rev_note);
+    fm_buf_fini(&r->summary);
+    fm_buf_fini(&r->gen_sys);
+    fm_buf_fini(&r->gen_user);
+    fm_buf_fini(&r->rev_sys);
+    fm_buf_fini(&r->last_reply);
+    fm_buf_fini(&r->feedback);
+    fm_buf_fini(&r->rev_note);
     free(r->gen_schema);
     free(r->rev_schema);
     free(r->prop);
@@ -372,7 +372,7 @@ int llm_agent_run(const struct mdl_model *m,
                   struct llm_client *gen,
                   struct llm_client *rev,
                   const struct llm_agent_live *live,
-                  struct llm_buf *transcript,
+                  struct fm_buf *transcript,
                   struct llm_agent_result *res,
                   struct fm_err *err)
 {

@@ -70,7 +70,7 @@ int llm_agent_run(const struct mdl_model *m,
                   struct llm_client *gen,
                   struct llm_client *rev,
                   const struct llm_agent_live *live,
-                  struct llm_buf *transcript,
+                  struct fm_buf *transcript,
                   struct llm_agent_result *res,
                   struct fm_err *err);
 

@@ -25,33 +25,6 @@
 
 /* ---------------------------------------------------------------- small helpers */
 
-static int sbuf_add(struct llm_sbuf *b, const char *s, size_t n)
-{
-    if (!b->p || b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return FM_ENOMEM;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return FM_OK;
-}
-
-static void sbuf_free(struct llm_sbuf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
-
 static int stop_set(const struct llm_client *c)
 {
     return c->cfg.stop && *c->cfg.stop;
@@ -397,7 +370,7 @@ int llm_add_text(struct llm_xfer *x, const char *s, size_t n, int live)
 {
     if (n == 0)
         return FM_OK;
-    if (sbuf_add(&x->content, s, n) < 0)
+    if (fm_buf_add(&x->content, s, n) < 0)
         return fm_err_set(&x->perr, FM_ENOMEM, "reply text from %s", x->c->cfg.server);
     if (live && x->cb && x->cb->on_text) {
         x->cb->on_text(x->cb->arg, s, n);
@@ -470,22 +443,22 @@ static int stream_line(struct llm_xfer *x, const char *s, size_t n)
 /* Split what arrived into lines; the last, unfinished one waits in x->line for the rest. */
 static int stream_bytes(struct llm_xfer *x, const char *p, size_t n)
 {
-    if (sbuf_add(&x->line, p, n) < 0)
+    if (fm_buf_add(&x->line, p, n) < 0)
         return fm_err_set(&x->perr, FM_ENOMEM, "reply from %s", x->c->cfg.server);
     size_t start = 0;
     for (;;) {
-        const char *nl = memchr(x->line.p + start, '\n', x->line.len - start);
+        const char *nl = memchr(x->line.s + start, '\n', x->line.len - start);
         if (!nl)
             break;
-        size_t len = (size_t)(nl - (x->line.p + start));
-        int rc = stream_line(x, x->line.p + start, len);
+        size_t len = (size_t)(nl - (x->line.s + start));
+        int rc = stream_line(x, x->line.s + start, len);
         if (rc < 0)
             return rc;
         start += len + 1;
     }
-    memmove(x->line.p, x->line.p + start, x->line.len - start);
+    memmove(x->line.s, x->line.s + start, x->line.len - start);
     x->line.len -= start;
-    x->line.p[x->line.len] = '\0';
+    x->line.s[x->line.len] = '\0';
     return FM_OK;
 }
 
@@ -512,7 +485,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (x->status != 200 || x->proto == LLM_PROTO_JSON) {
         if (x->status != 200 && x->body.len + n > ERR_BODY_MAX)
             return n; /* enough of an error body to find its text */
-        if (sbuf_add(&x->body, ptr, n) < 0) {
+        if (fm_buf_add(&x->body, ptr, n) < 0) {
             fm_err_set(&x->perr, FM_ENOMEM, "reply from %s", x->c->cfg.server);
             return 0;
         }
@@ -538,9 +511,9 @@ static int on_progress(
 
 static void xfer_reset(struct llm_xfer *x)
 {
-    sbuf_free(&x->body);
-    sbuf_free(&x->line);
-    sbuf_free(&x->content);
+    fm_buf_fini(&x->body);
+    fm_buf_fini(&x->line);
+    fm_buf_fini(&x->content);
     x->received = 0;
     x->status = 0;
     x->too_big = 0;
@@ -557,9 +530,9 @@ static void xfer_reset(struct llm_xfer *x)
 
 static void xfer_fini(struct llm_xfer *x)
 {
-    sbuf_free(&x->body);
-    sbuf_free(&x->line);
-    sbuf_free(&x->content);
+    fm_buf_fini(&x->body);
+    fm_buf_fini(&x->line);
+    fm_buf_fini(&x->content);
 }
 
 /* Drive one transfer with the multi handle; the stop flag is looked at every POLL_MS. */
@@ -803,7 +776,7 @@ int llm_run(struct llm_client *c,
             retry = res == CURLE_COULDNT_CONNECT;
         } else if (x->status != 200) {
             char text[LLM_ERR_TEXT_MAX + 1];
-            error_text(x->body.p, x->body.len, text, sizeof(text));
+            error_text(x->body.s, x->body.len, text, sizeof(text));
             rc =
                 fm_err_set(err, FM_EHTTP, "llm server %s (model %s): HTTP %ld%s: %s", c->cfg.server,
                            c->cfg.model, x->status, attempt > 1 ? " after retries" : "", text);
@@ -812,7 +785,7 @@ int llm_run(struct llm_client *c,
              * wrong however often it is sent. */
             retry = transient_status(x->status);
         } else if (proto != LLM_PROTO_JSON) {
-            if (x->line.len > 0 && stream_line(x, x->line.p, x->line.len) < 0)
+            if (x->line.len > 0 && stream_line(x, x->line.s, x->line.len) < 0)
                 return fm_err_set(err, x->perr.code, "%s", x->perr.msg);
             if (!x->done)
                 return fm_err_set(err, FM_EFORMAT,
@@ -852,7 +825,7 @@ int llm_key_refused(const struct llm_client *c, long status, struct fm_err *err)
 cJSON *llm_body_json(const struct llm_xfer *x)
 {
     const char *end = NULL;
-    return cJSON_ParseWithLengthOpts(x->body.p ? x->body.p : "", x->body.len, &end, 0);
+    return cJSON_ParseWithLengthOpts(x->body.s ? x->body.s : "", x->body.len, &end, 0);
 }
 
 int llm_client_check(struct llm_client *c, struct fm_err *err)
@@ -953,7 +926,7 @@ int llm_client_chat(struct llm_client *c,
         /* Ollama says 404 both for a missing model ("model \"x\" not found, try pulling it
          * first") and for a path it does not serve (then the server is something else). */
         char text[LLM_ERR_TEXT_MAX + 1];
-        error_text(x.body.p, x.body.len, text, sizeof(text));
+        error_text(x.body.s, x.body.len, text, sizeof(text));
         if (!strstr(text, "model"))
             rc = fm_err_set(err, FM_EHTTP,
                             "llm server %s has no %s (HTTP 404: %s): is the API (%s) right?",
@@ -966,7 +939,7 @@ int llm_client_chat(struct llm_client *c,
     if (rc < 0)
         goto out;
     if (proto == LLM_PROTO_JSON) {
-        rc = parse_object(&x, x.body.p ? x.body.p : "", x.body.len, 0);
+        rc = parse_object(&x, x.body.s ? x.body.s : "", x.body.len, 0);
         if (rc < 0) {
             rc = fm_err_set(err, x.perr.code, "%s", x.perr.msg);
             goto out;
@@ -977,16 +950,16 @@ int llm_client_chat(struct llm_client *c,
             goto out;
         }
         if (cb && cb->on_text && x.content.len)
-            cb->on_text(cb->arg, x.content.p, x.content.len);
+            cb->on_text(cb->arg, x.content.s, x.content.len);
     }
-    if (!x.content.p && sbuf_add(&x.content, "", 0) < 0) {
+    if (!x.content.s && fm_buf_add(&x.content, "", 0) < 0) {
         rc = fm_err_set(err, FM_ENOMEM, "reply from %s", c->cfg.server);
         goto out;
     }
     memset(out, 0, sizeof(*out));
-    out->content = x.content.p;
+    out->content = x.content.s;
     out->content_len = x.content.len;
-    x.content.p = NULL;
+    x.content.s = NULL;
     copy_str(out->done_reason, sizeof(out->done_reason), x.done_reason);
     out->truncated = strcmp(x.done_reason, "length") == 0;
     out->prompt_tokens = x.prompt_tokens;

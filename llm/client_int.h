@@ -12,17 +12,11 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+#include "common/strbuf.h"
 #include "common/err.h"
 #include "llm/client.h"
 
 #define LLM_ERR_TEXT_MAX 160 /* server error text quoted in a message */
-
-/* A growable byte string, always NUL-terminated once anything was added. */
-struct llm_sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-};
 
 /* How a reply body arrives: one JSON document, NDJSON lines, or server-sent events. */
 enum llm_proto { LLM_PROTO_JSON, LLM_PROTO_NDJSON, LLM_PROTO_SSE };
@@ -65,9 +59,9 @@ struct llm_xfer {
     struct llm_client *c;
     enum llm_proto proto;
     const struct llm_stream_cb *cb;
-    struct llm_sbuf body;    /* LLM_PROTO_JSON replies and every error body */
-    struct llm_sbuf line;    /* the unfinished line of a stream */
-    struct llm_sbuf content; /* the assistant text so far */
+    struct fm_buf body;    /* LLM_PROTO_JSON replies and every error body */
+    struct fm_buf line;    /* the unfinished line of a stream */
+    struct fm_buf content; /* the assistant text so far */
     size_t received;
     long status;
     int too_big;

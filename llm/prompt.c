@@ -14,67 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- text buffer ---- */
-
-void llm_buf_init(struct llm_buf *b)
-{
-    memset(b, 0, sizeof(*b));
-}
-
-void llm_buf_free(struct llm_buf *b)
-{
-    free(b->s);
-    llm_buf_init(b);
-}
-
-static int buf_reserve(struct llm_buf *b, size_t more)
-{
-    if (b->oom)
-        return -1;
-    if (b->len + more + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) {
-        if (cap > ((size_t)-1) / 2) {
-            b->oom = 1;
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        b->oom = 1;
-        return -1;
-    }
-    b->s = s;
-    b->cap = cap;
-    return 0;
-}
-
-void llm_buf_add(struct llm_buf *b, const char *text, size_t len)
-{
-    if (buf_reserve(b, len) < 0)
-        return;
-    if (len)
-        memcpy(b->s + b->len, text, len);
-    b->len += len;
-    b->s[b->len] = '\0';
-}
-
-void llm_buf_printf(struct llm_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || buf_reserve(b, (size_t)n) < 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* ---- model summary ---- */
 
 /* Mean of a length mixture, ignoring truncation (a summary figure, not a statistic). */
@@ -92,72 +31,72 @@ static double mixture_mean(const struct mdl_mixture *m)
     return s;
 }
 
-static void summary_lengths(const struct mdl_mixture *m, struct llm_buf *b)
+static void summary_lengths(const struct mdl_mixture *m, struct fm_buf *b)
 {
-    llm_buf_printf(b,
-                   "payload_length (bytes, UDP payload with the RTP header): min %.0f, max %.0f, "
-                   "mean %.0f\n",
-                   m->min, m->max, mixture_mean(m));
+    fm_buf_printf(b,
+                  "payload_length (bytes, UDP payload with the RTP header): min %.0f, max %.0f, "
+                  "mean %.0f\n",
+                  m->min, m->max, mixture_mean(m));
     for (size_t i = 0; i < m->n_atoms; i++)
-        llm_buf_printf(b, "  %4.1f%% exactly %.0f bytes\n", 100.0 * m->atoms[i].weight,
-                       m->atoms[i].value);
+        fm_buf_printf(b, "  %4.1f%% exactly %.0f bytes\n", 100.0 * m->atoms[i].weight,
+                      m->atoms[i].value);
     for (unsigned j = 0; j < m->k; j++)
-        llm_buf_printf(b, "  %4.1f%% around %.0f bytes (sd %.0f)\n", 100.0 * m->comps[j].weight,
-                       m->comps[j].mean, m->comps[j].sd);
+        fm_buf_printf(b, "  %4.1f%% around %.0f bytes (sd %.0f)\n", 100.0 * m->comps[j].weight,
+                      m->comps[j].mean, m->comps[j].sd);
 }
 
-static void summary_gaps(const struct mdl_mixture *m, struct llm_buf *b)
+static void summary_gaps(const struct mdl_mixture *m, struct fm_buf *b)
 {
-    llm_buf_printf(b, "gap_ms (time between packets): min %.4g, max %.4g, mean %.4g\n",
-                   m->min * 1000.0, m->max * 1000.0, mixture_mean(m) * 1000.0);
+    fm_buf_printf(b, "gap_ms (time between packets): min %.4g, max %.4g, mean %.4g\n",
+                  m->min * 1000.0, m->max * 1000.0, mixture_mean(m) * 1000.0);
     for (size_t i = 0; i < m->n_atoms; i++)
-        llm_buf_printf(b, "  %4.1f%% exactly %.4g ms\n", 100.0 * m->atoms[i].weight,
-                       m->atoms[i].value * 1000.0);
+        fm_buf_printf(b, "  %4.1f%% exactly %.4g ms\n", 100.0 * m->atoms[i].weight,
+                      m->atoms[i].value * 1000.0);
     for (unsigned j = 0; j < m->k; j++) {
         const struct mdl_comp *c = &m->comps[j];
         if (m->scale == MDL_SCALE_LOG)
-            llm_buf_printf(b, "  %4.1f%% around %.4g ms (90%% between %.4g and %.4g ms)\n",
-                           100.0 * c->weight, exp(c->mean) * 1000.0,
-                           exp(c->mean - 1.645 * c->sd) * 1000.0,
-                           exp(c->mean + 1.645 * c->sd) * 1000.0);
+            fm_buf_printf(b, "  %4.1f%% around %.4g ms (90%% between %.4g and %.4g ms)\n",
+                          100.0 * c->weight, exp(c->mean) * 1000.0,
+                          exp(c->mean - 1.645 * c->sd) * 1000.0,
+                          exp(c->mean + 1.645 * c->sd) * 1000.0);
         else
-            llm_buf_printf(b, "  %4.1f%% around %.4g ms (sd %.4g ms)\n", 100.0 * c->weight,
-                           c->mean * 1000.0, c->sd * 1000.0);
+            fm_buf_printf(b, "  %4.1f%% around %.4g ms (sd %.4g ms)\n", 100.0 * c->weight,
+                          c->mean * 1000.0, c->sd * 1000.0);
     }
 }
 
-void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct llm_buf *b)
+void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct fm_buf *b)
 {
     const struct mdl_side *s = &m->sides[side];
     const struct mdl_endpoint *from = side == MDL_SIDE_LOCAL ? &m->local : &m->remote;
     const struct mdl_endpoint *to = side == MDL_SIDE_LOCAL ? &m->remote : &m->local;
-    llm_buf_printf(b, "flow: %s from %s port %u to %s port %u (the %s side of the capture %s)\n",
-                   m->proto, from->ip, (unsigned)from->port, to->ip, (unsigned)to->port,
-                   side == MDL_SIDE_LOCAL ? "local" : "remote", m->capture);
+    fm_buf_printf(b, "flow: %s from %s port %u to %s port %u (the %s side of the capture %s)\n",
+                  m->proto, from->ip, (unsigned)from->port, to->ip, (unsigned)to->port,
+                  side == MDL_SIDE_LOCAL ? "local" : "remote", m->capture);
     if (!s->present) {
-        llm_buf_printf(b, "this side sent no packets\n");
+        fm_buf_printf(b, "this side sent no packets\n");
         return;
     }
     double pps = s->duration_s > 0.0 ? (double)s->packets / s->duration_s : 0.0;
-    llm_buf_printf(b, "packets: %llu over %.1f s (%.1f packets/s", (unsigned long long)s->packets,
-                   s->duration_s, pps);
+    fm_buf_printf(b, "packets: %llu over %.1f s (%.1f packets/s", (unsigned long long)s->packets,
+                  s->duration_s, pps);
     if (s->has_payload)
-        llm_buf_printf(b, ", %.0f kbit/s of payload", mixture_mean(&s->payload) * pps * 8.0 / 1e3);
-    llm_buf_printf(b, ")\nheaders: ttl %d, dscp %d", s->headers.ttl, s->headers.dscp);
+        fm_buf_printf(b, ", %.0f kbit/s of payload", mixture_mean(&s->payload) * pps * 8.0 / 1e3);
+    fm_buf_printf(b, ")\nheaders: ttl %d, dscp %d", s->headers.ttl, s->headers.dscp);
     if (s->headers.rtp)
-        llm_buf_printf(b, ", RTP payload type %d, marker on %.0f%% of packets",
-                       s->headers.rtp_payload_type, 100.0 * s->headers.rtp_marker_ratio);
+        fm_buf_printf(b, ", RTP payload type %d, marker on %.0f%% of packets",
+                      s->headers.rtp_payload_type, 100.0 * s->headers.rtp_marker_ratio);
     else
-        llm_buf_printf(b, ", not RTP");
-    llm_buf_printf(b, "\n");
+        fm_buf_printf(b, ", not RTP");
+    fm_buf_printf(b, "\n");
     if (s->has_payload)
         summary_lengths(&s->payload, b);
     else
-        llm_buf_printf(b, "payload_length: no model (%s)\n", s->note);
+        fm_buf_printf(b, "payload_length: no model (%s)\n", s->note);
     if (s->has_iat)
         summary_gaps(&s->iat, b);
     else
-        llm_buf_printf(b, "gap_ms: no model (%s)\n", s->note);
+        fm_buf_printf(b, "gap_ms: no model (%s)\n", s->note);
 }
 
 void llm_examples_draw(const struct mdl_side *s,
@@ -306,9 +245,9 @@ const char *const llm_default_task =
     "network: QoS marking (DSCP), path length (TTL), other ports or RTP payload types, and "
     "larger, smaller, faster or slower streams. Make each variant test one clear thing.";
 
-void llm_prompt_generator_system(const struct llm_gen_ask *a, struct llm_buf *b)
+void llm_prompt_generator_system(const struct llm_gen_ask *a, struct fm_buf *b)
 {
-    llm_buf_printf(
+    fm_buf_printf(
         b,
         "You are the generator in a pair of agents that design test variations of a captured "
         "UDP video flow. A statistical model of the flow is given; you propose variants of it, "
@@ -335,20 +274,20 @@ void llm_prompt_generator_system(const struct llm_gen_ask *a, struct llm_buf *b)
         a->n_variants, a->n_packets, a->max_payload, a->mtu);
 }
 
-void llm_prompt_generator_user(const struct llm_gen_ask *a, struct llm_buf *b)
+void llm_prompt_generator_user(const struct llm_gen_ask *a, struct fm_buf *b)
 {
-    llm_buf_printf(b, "Task: %s\n\nModel of the flow:\n%s\nPackets drawn from the model:\n[",
-                   a->task ? a->task : llm_default_task, a->summary);
+    fm_buf_printf(b, "Task: %s\n\nModel of the flow:\n%s\nPackets drawn from the model:\n[",
+                  a->task ? a->task : llm_default_task, a->summary);
     for (size_t i = 0; i < a->n_examples; i++)
-        llm_buf_printf(b, "%s{\"payload_length\": %ld, \"gap_ms\": %.3f}", i ? ", " : "",
-                       a->examples[i].payload_length, a->examples[i].gap_ms);
-    llm_buf_printf(b, "]\n\nPropose %zu variants with %zu example packets each.\n", a->n_variants,
-                   a->n_packets);
+        fm_buf_printf(b, "%s{\"payload_length\": %ld, \"gap_ms\": %.3f}", i ? ", " : "",
+                      a->examples[i].payload_length, a->examples[i].gap_ms);
+    fm_buf_printf(b, "]\n\nPropose %zu variants with %zu example packets each.\n", a->n_variants,
+                  a->n_packets);
 }
 
-void llm_prompt_reviewer_system(struct llm_buf *b)
+void llm_prompt_reviewer_system(struct fm_buf *b)
 {
-    llm_buf_printf(
+    fm_buf_printf(
         b, "You are the reviewer in a pair of agents that design test variations of a captured "
            "UDP video flow. Automatic checks have already verified the schema, the field "
            "ranges, the MTU and that every example packet is statistically plausible under the "
@@ -366,15 +305,15 @@ void llm_prompt_reviewer_user(const char *summary,
                               size_t n_variants,
                               size_t n_packets,
                               const struct llm_findings *notes,
-                              struct llm_buf *b)
+                              struct fm_buf *b)
 {
-    llm_buf_printf(b,
-                   "Model of the flow:\n%s\nProposal:\n%s\n\nAutomatic checks: all passed "
-                   "(%zu variants, %zu example packets each).\n",
-                   summary, proposal_json, n_variants, n_packets);
+    fm_buf_printf(b,
+                  "Model of the flow:\n%s\nProposal:\n%s\n\nAutomatic checks: all passed "
+                  "(%zu variants, %zu example packets each).\n",
+                  summary, proposal_json, n_variants, n_packets);
     for (size_t i = 0; notes && i < notes->n; i++)
-        llm_buf_printf(b, "Note: %s\n", notes->msg[i]);
-    llm_buf_printf(b, "Give your verdict.\n");
+        fm_buf_printf(b, "Note: %s\n", notes->msg[i]);
+    fm_buf_printf(b, "Give your verdict.\n");
 }
 
 /* ---- reading replies ---- */

@@ -2,7 +2,7 @@
  * The model summary and example packets the generator starts from, the system and user
  * messages of both agents, the JSON schemas their replies must follow, and the parsing of
  * a reply's content (a string that should hold one JSON object) and of a reviewer's verdict.
- * Text is returned in struct llm_buf (malloc'd, freed with llm_buf_free) or as char * that
+ * Text is returned in struct fm_buf (malloc'd, freed with fm_buf_fini) or as char * that
  * the caller frees with free(). cJSON trees returned here are freed with cJSON_Delete().
  * No globals; not thread-safe per object. */
 #ifndef LLM_PROMPT_H
@@ -12,29 +12,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/strbuf.h"
 #include "common/err.h"
 #include "common/rng.h"
 #include "llm/check.h"
 #include "models/model.h"
 
-/* A growing NUL-terminated text. After an allocation failure oom is set and later appends do
- * nothing, so a run of appends needs one check at its end. */
-struct llm_buf {
-    char *s;
-    size_t len;
-    size_t cap;
-    int oom;
-};
-
-void llm_buf_init(struct llm_buf *b);
-void llm_buf_free(struct llm_buf *b);
-void llm_buf_add(struct llm_buf *b, const char *text, size_t len);
-void llm_buf_printf(struct llm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A compact summary of side `side` of m for the agents: the flow, packets, duration, rate,
  * header fields, the payload-length atoms and components in bytes and the gap components in
  * ms (for log scale: median and 90% range of each log-normal). Appended to b. */
-void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct llm_buf *b);
+void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct fm_buf *b);
 
 /* Draw n (<= LLM_MAX_PACKETS) packets from side s: lengths and gaps as the model makes them
  * (gap_ms -1 or payload_length -1 where the side has no such model). */
@@ -65,17 +52,17 @@ struct llm_gen_ask {
 extern const char *const llm_default_task;
 
 /* The generator's system message and first user message, appended to b. */
-void llm_prompt_generator_system(const struct llm_gen_ask *a, struct llm_buf *b);
-void llm_prompt_generator_user(const struct llm_gen_ask *a, struct llm_buf *b);
+void llm_prompt_generator_system(const struct llm_gen_ask *a, struct fm_buf *b);
+void llm_prompt_generator_user(const struct llm_gen_ask *a, struct fm_buf *b);
 /* The reviewer's system message; the user message holds the summary, the proposal (compact
  * JSON text) and the checks' report (notes may be NULL). */
-void llm_prompt_reviewer_system(struct llm_buf *b);
+void llm_prompt_reviewer_system(struct fm_buf *b);
 void llm_prompt_reviewer_user(const char *summary,
                               const char *proposal_json,
                               size_t n_variants,
                               size_t n_packets,
                               const struct llm_findings *notes,
-                              struct llm_buf *b);
+                              struct fm_buf *b);
 
 /* Read a reply's content as one JSON object. Leading and trailing white space is ignored and
  * a Markdown fence (```json ... ```) around the object is stripped (*fenced is set: say so in

@@ -31,6 +31,10 @@ run "$fm" frobnicate
 expect "unknown command" 2 "unknown command 'frobnicate'"
 run "$fm" estimate --bogus "$video"
 expect "unknown option" 2 "try 'flowmimic estimate --help'"
+# What was typed is quoted escaped: one line, no raw control bytes.
+run "$fm" estimate "--a$(printf '\nb\033')c" "$video"
+expect "unknown option with control bytes: one line" 2 'unknown option'
+check "unknown option: escaped" grep -qF -- '--a\nb\x1bc' "$tmp/err"
 run "$fm" estimate -k 11 "$video"
 expect "-k out of range" 2 "-k"
 run "$fm" estimate --max-k

@@ -13,7 +13,7 @@ static struct mdl_model model;
 struct fixture {
     pid_t pid;
     struct llm_client *client;
-    struct llm_buf transcript;
+    struct fm_buf transcript;
     struct llm_agent_result res;
     struct llm_agent_opts opts;
 };
@@ -42,7 +42,7 @@ static int run_script(struct fixture *f, const char *script, unsigned rounds, st
     assert_non_null(f->client);
     llm_agent_opts_init(&f->opts);
     f->opts.rounds = rounds;
-    llm_buf_init(&f->transcript);
+    fm_buf_init(&f->transcript);
     return llm_agent_run(&model, &f->opts, f->client, f->client, NULL, &f->transcript, &f->res,
                          err);
 }
@@ -51,7 +51,7 @@ static void done(struct fixture *f)
 {
     llm_client_free(f->client);
     stub_llm_stop(f->pid);
-    llm_buf_free(&f->transcript);
+    fm_buf_fini(&f->transcript);
 }
 
 static void has(const struct fixture *f, const char *text)
@@ -183,7 +183,7 @@ static void test_stop(void **state)
     pid_t pid = 0;
     struct fm_err err = {0};
     struct llm_agent_result res;
-    struct llm_buf t;
+    struct fm_buf t;
     data_path(path, sizeof(path), "happy.json");
     assert_int_equal(stub_llm_start(path, NULL, &port, &pid), 0);
     struct llm_config cfg;
@@ -196,11 +196,11 @@ static void test_stop(void **state)
     struct llm_agent_opts o;
     llm_agent_opts_init(&o);
     o.stop = &stop;
-    llm_buf_init(&t);
+    fm_buf_init(&t);
     assert_int_equal(llm_agent_run(&model, &o, c, c, NULL, &t, &res, &err), FM_EINTR);
     assert_int_equal(res.st.rounds, 0);
     assert_non_null(strstr(t.s, "=== stopped in round 1: interrupted ==="));
-    llm_buf_free(&t);
+    fm_buf_fini(&t);
     llm_client_free(c);
     stub_llm_stop(pid);
 }

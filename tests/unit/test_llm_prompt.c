@@ -184,9 +184,9 @@ static void test_summary(void **state)
 {
     (void)state;
     struct mdl_model m;
-    struct llm_buf b;
+    struct fm_buf b;
     make_side(&m);
-    llm_buf_init(&b);
+    fm_buf_init(&b);
     llm_model_summary(&m, MDL_SIDE_LOCAL, &b);
     assert_false(b.oom);
     static const char *const parts[] = {
@@ -203,10 +203,10 @@ static void test_summary(void **state)
         if (!strstr(b.s, parts[i]))
             fail_msg("summary lacks '%s':\n%s", parts[i], b.s);
     }
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
     llm_model_summary(&m, MDL_SIDE_REMOTE, &b);
     assert_non_null(strstr(b.s, "this side sent no packets"));
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
 }
 
 static void test_examples(void **state)
@@ -241,22 +241,22 @@ static void test_prompts(void **state)
     (void)state;
     struct llm_example ex[2] = {{500, 20.0}, {1000, 0.5}};
     struct llm_gen_ask a = {NULL, "SUMMARY\n", ex, 2, 3, 5, 1472, 1500};
-    struct llm_buf b;
-    llm_buf_init(&b);
+    struct fm_buf b;
+    fm_buf_init(&b);
     llm_prompt_generator_system(&a, &b);
     assert_non_null(strstr(b.s, "exactly 3 variants, each with exactly 5 packets"));
     assert_non_null(strstr(b.s, "at most 1472 bytes (a 1500-byte MTU)"));
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
     llm_prompt_generator_user(&a, &b);
     assert_non_null(strstr(b.s, llm_default_task));
     assert_non_null(strstr(b.s, "SUMMARY\n"));
     assert_non_null(strstr(b.s, "[{\"payload_length\": 500, \"gap_ms\": 20.000}, "
                                 "{\"payload_length\": 1000, \"gap_ms\": 0.500}]"));
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
     a.task = "Only change DSCP.";
     llm_prompt_generator_user(&a, &b);
     assert_non_null(strstr(b.s, "Task: Only change DSCP."));
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
     struct llm_findings notes;
     llm_findings_init(&notes);
     llm_findings_add(&notes, "variant 0 ('x'): changes nothing");
@@ -264,7 +264,7 @@ static void test_prompts(void **state)
     assert_non_null(strstr(b.s, "Proposal:\n{\"variants\":[]}"));
     assert_non_null(strstr(b.s, "all passed (3 variants, 5 example packets each)"));
     assert_non_null(strstr(b.s, "Note: variant 0 ('x'): changes nothing"));
-    llm_buf_free(&b);
+    fm_buf_fini(&b);
 }
 
 static void expect_prompts_error(const char *text, const char *part)
