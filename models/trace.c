@@ -10,6 +10,7 @@
 #include "models/jsonutil.h"
 
 #include "common/file.h"
+#include "common/strbuf.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -664,35 +665,21 @@ static cJSON *pkt_to_json(const struct mdl_trace_pkt *p)
 
 /* Where the text goes: a growing buffer in memory, or a file. The first failure sticks. */
 struct sink {
-    char *p; /* the buffer, when f is NULL */
-    size_t n, cap;
+    struct fm_buf text; /* when f is NULL */
     FILE *f;
     int failed;
 };
 
 static void put(struct sink *b, const char *s)
 {
-    size_t len = strlen(s);
     if (b->failed)
         return;
     if (b->f) {
+        size_t len = strlen(s);
         b->failed = fwrite(s, 1, len, b->f) != len;
         return;
     }
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->failed = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len + 1);
-    b->n += len;
+    b->failed = fm_buf_puts(&b->text, s) < 0;
 }
 
 static int check_all(const struct mdl_trace *t, struct fm_err *err)
@@ -729,16 +716,16 @@ static int emit(const struct mdl_trace *t, struct sink *b)
 
 int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err)
 {
-    struct sink b = {NULL, 0, 0, NULL, 0};
+    struct sink b = {{NULL, 0, 0, 0}, NULL, 0};
     int rc = check_all(t, err);
     if (rc < 0)
         return rc;
     if (emit(t, &b) < 0 || b.failed) {
-        free(b.p);
+        fm_buf_fini(&b.text);
         fm_err_set(err, FM_ENOMEM, "printing a trace of %zu packets", t->n);
         return FM_ENOMEM;
     }
-    *out = b.p;
+    *out = fm_buf_take(&b.text);
     return FM_OK;
 }
 
@@ -747,7 +734,7 @@ int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err)
  * (a temporary beside it, flushed, renamed; a final newline), so that save and print agree. */
 int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *err)
 {
-    struct sink b = {NULL, 0, 0, NULL, 0};
+    struct sink b = {{NULL, 0, 0, 0}, NULL, 0};
     struct fm_atomic_file af;
     int rc = check_all(t, err);
     if (rc < 0) {
@@ -773,6 +760,6 @@ int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *e
     rc = fm_atomic_commit(&af, err);
 out:
     fm_atomic_abort(&af);
-    free(b.p); /* NULL: the text went to the file */
+    fm_buf_fini(&b.text); /* empty: the text went to the file */
     return rc;
 }
