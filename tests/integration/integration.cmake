@@ -31,3 +31,10 @@ set_tests_properties(integration.capture PROPERTIES LABELS "integration;netns" T
                      RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
 include(${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile.cmake)
+
+# Every output on the shared captures, hashed, against tests/golden/expected.txt: a
+# refactoring keeps them to the byte (tests/golden/golden.sh --update after a meant change).
+add_test(NAME integration.golden
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/golden/golden.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.golden PROPERTIES LABELS "integration;dumps" TIMEOUT 600)
