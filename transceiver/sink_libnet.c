@@ -121,7 +121,9 @@ static int build(struct lsink *s,
         uint32_t src = 0, dst = 0;
         memcpy(&src, p->addr.src, 4);
         memcpy(&dst, p->addr.dst, 4);
-        t = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + udp_len), tc, s->ip_id++, 0, ttl,
+        /* DF, as generate writes it and as a Linux UDP socket sends (path MTU discovery):
+         * one policy for every IPv4 header flowmimic builds (docs/DESIGN.md). */
+        t = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + udp_len), tc, s->ip_id++, IP_DF, ttl,
                               IPPROTO_UDP, 0, src, dst, NULL, 0, l, s->ip);
     } else {
         struct libnet_in6_addr src, dst;

@@ -136,6 +136,10 @@ sent_bytes=$(sed -n 's/.*"bytes": \([0-9]*\).*/\1/p' "$tmp/model.json.out" | hea
 rx_bytes=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/model.rx")
 check "model replay: bytes received = bytes sent ($rx_bytes)" test "$rx_bytes" = "$sent_bytes"
 check "model replay: --json summary" grep -q '"packets": 300' "$tmp/model.json.out"
+# One DF policy (docs/DESIGN.md): every IPv4 packet flowmimic builds has DF set, on the wire
+# as in generate's pcaps.
+check "model replay: DF on every packet" \
+    test "$(tshark -r "$tmp/model.pcap" -Y 'ip.flags.df == 1 && udp' 2>/dev/null | wc -l)" = 300
 # Sizes within what the model allows: payload_length min..max of the local side.
 model_len() { # model_len FILE min|max: payload_length bound of the local side
     jq -er ".sides.local.payload_length.$2" "$1"
