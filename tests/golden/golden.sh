@@ -15,8 +15,10 @@ fm=$1
 src=$2
 update=${3:-}
 export LC_ALL=C TZ=UTC
-dumps=$src/../shared/traffic_dumps
-[ -d "$dumps" ] || dumps=$src/traffic_dumps
+dumps=$(cd "$src/../shared/traffic_dumps" 2>/dev/null && pwd) || {
+    echo "FAIL: no ../shared/traffic_dumps beside $src"
+    exit 1
+}
 expected=$src/tests/golden/expected.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,9 +37,10 @@ out() {
         head -n 20 "$tmp/e"
         sanitizer=1
     fi
-    # The scratch directory's name changes every run: outputs that quote a path say TMP.
+    # Paths differ between checkouts and runs: outputs that quote one say TMP or DUMPS.
     printf '%s rc=%s %s\n' "$name" "$rc" \
-        "$(sed "s|$tmp|TMP|g" "$tmp/o" | sha256sum | cut -c1-16)" >>"$results"
+        "$(sed -e "s|$tmp|TMP|g" -e "s|$dumps|DUMPS|g" "$tmp/o" | sha256sum | cut -c1-16)" \
+        >>"$results"
 }
 # file NAME PATH: record the file's hash (or "absent").
 file() {
