@@ -134,11 +134,14 @@ struct trx_recv_info;
  * tables on stdout, the report as a JSON object (a member named key, or a value when key is
  * NULL), and the notes for stderr (no packets, kernel drops, clocks that disagree). */
 void cli_receive_table(struct trx_rstats *rs);
+struct cli_interval;
+/* iv: interval reports to add as "intervals", or NULL. */
 void cli_receive_json(struct jw *w,
                       const char *key,
                       struct trx_rstats *rs,
                       const struct trx_recv_info *info,
-                      int interrupted);
+                      int interrupted,
+                      const struct cli_interval *iv);
 void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
 
 /* Subcommands. */

@@ -3,6 +3,7 @@
  * one-way delay from the flowmimic probe, gaps and sizes. The summary is printed when a limit
  * is reached and on Ctrl-C, which then exits 130 like every other command interrupted. */
 #include "cli/cli.h"
+#include "cli/interval.h"
 #include "cli/jw.h"
 
 #include "common/err.h"
@@ -25,6 +26,7 @@ enum {
     OPT_SNAPLEN,
     OPT_JSON,
     OPT_READ,
+    OPT_INTERVAL,
 };
 
 static const struct cli_opt opts[] = {
@@ -44,6 +46,9 @@ static const struct cli_opt opts[] = {
      "RTP clock rate for jitter (default: from the payload type,\n90000 for dynamic types)"},
     {"snaplen", OPT_SNAPLEN, required_argument, "N",
      "bytes kept per packet in the pcap file (default 65535)"},
+    {"interval", OPT_INTERVAL, required_argument, "SECONDS",
+     "a report line every SECONDS (packets, Mbit/s, lost, the\nworst stream's jitter), as "
+     "iperf3 -i; with --json, the same\nin \"intervals\""},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
     {"read", OPT_READ, required_argument, "FILE",
      "report on a capture file instead (packets to PORTs, or all\nUDP): the same statistics, "
@@ -86,6 +91,7 @@ struct receive_opts {
     struct trx_recv_opts rx;
     int json;
     const char *read_path;
+    int64_t interval_ns;
 };
 
 static int add_port(struct receive_opts *o, const char *arg, struct fm_err *err)
@@ -139,6 +145,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_JSON:
         o->json = 1;
         return FM_OK;
+    case OPT_INTERVAL:
+        return cli_interval_parse(arg, "--interval", &o->interval_ns, err);
     default:
         return fm_err_set(err, FM_EINVAL, "unhandled option");
     }
@@ -321,7 +329,8 @@ void cli_receive_json(struct jw *w,
                       const char *key,
                       struct trx_rstats *rs,
                       const struct trx_recv_info *info,
-                      int interrupted)
+                      int interrupted,
+                      const struct cli_interval *iv)
 {
     struct trx_rstats_totals t;
     trx_rstats_totals(rs, &t);
@@ -346,14 +355,19 @@ void cli_receive_json(struct jw *w,
         json_stream(w, i, &s);
     }
     jw_arr_end(w);
+    if (iv)
+        cli_interval_json(iv, w);
     jw_obj_end(w);
 }
 
-static void print_json(struct trx_rstats *rs, const struct trx_recv_info *info, int interrupted)
+static void print_json(struct trx_rstats *rs,
+                       const struct trx_recv_info *info,
+                       int interrupted,
+                       const struct cli_interval *iv)
 {
     struct jw w;
     jw_init(&w, stdout);
-    cli_receive_json(&w, NULL, rs, info, interrupted);
+    cli_receive_json(&w, NULL, rs, info, interrupted, iv);
     jw_finish(&w);
 }
 
@@ -418,11 +432,45 @@ static void print_loss_line(struct trx_rstats *rs, const struct trx_recv_info *i
 struct status_ctx {
     uint64_t last_bytes;
     int shown;
+    int tty;
+    int64_t start_ns; /* CLOCK_MONOTONIC when the run began */
+    struct trx_receiver *r;
+    struct cli_interval iv;
 };
+
+static void interval_totals(struct status_ctx *c,
+                            const struct trx_rstats_totals *t,
+                            struct cli_interval_totals *it)
+{
+    memset(it, 0, sizeof(*it));
+    it->elapsed_ns = fm_time_mono_ns() - c->start_ns;
+    it->packets = t->packets;
+    it->bytes = t->bytes;
+    it->has_loss = 1;
+    it->lost = t->lost;
+    /* The worst stream's RFC 3550 jitter now. */
+    struct trx_rstats *rs = trx_receiver_stats(c->r);
+    it->jitter_ms = 0;
+    for (size_t i = 0; i < trx_rstats_count(rs); i++) {
+        struct trx_stream_stats s;
+        trx_rstats_stream(rs, i, &s);
+        if (s.rtp && isfinite(s.jitter_ms) && s.jitter_ms > it->jitter_ms)
+            it->jitter_ms = s.jitter_ms;
+    }
+}
 
 static void on_status(const struct trx_rstats_totals *t, void *arg)
 {
     struct status_ctx *c = arg;
+    if (c->iv.every_ns) {
+        struct cli_interval_totals it;
+        interval_totals(c, t, &it);
+        if (c->shown && c->iv.text) /* the line goes above the status line */
+            fprintf(stderr, "\r\033[K");
+        cli_interval_tick(&c->iv, &it);
+    }
+    if (!c->tty)
+        return;
     double mbps = (double)(t->bytes - c->last_bytes) * 8.0 / 1e6;
     c->last_bytes = t->bytes;
     fprintf(stderr, "\r%zu stream%s, %llu packets, %.3f Mbit/s, %llu lost\033[K", t->streams,
@@ -436,9 +484,11 @@ static int run(const struct receive_opts *o)
 {
     struct trx_receiver *r = NULL;
     struct fm_err err = {0};
-    struct status_ctx sc = {0, 0};
+    struct status_ctx sc;
     struct trx_recv_info info;
     int rc = CLI_EXIT_RUNTIME;
+    memset(&sc, 0, sizeof(sc));
+    cli_interval_init(&sc.iv, o->interval_ns, o->json ? NULL : stdout, o->json);
 
     /* Before a socket is bound or a packet received: an output that cannot be written
      * must not end a long run with nothing. */
@@ -455,16 +505,26 @@ static int run(const struct receive_opts *o)
         for (size_t i = 0; i < o->rx.nports; i++)
             fm_log_info("listening on UDP port %u", (unsigned)trx_receiver_port(r, i));
     }
-    int tty = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
-    int run_rc = trx_receiver_run(r, tty ? on_status : NULL, &sc, &cli_stop, &err);
+    sc.tty = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+    sc.r = r;
+    sc.start_ns = fm_time_mono_ns();
+    int run_rc =
+        trx_receiver_run(r, sc.tty || sc.iv.every_ns ? on_status : NULL, &sc, &cli_stop, &err);
     if (sc.shown)
         fprintf(stderr, "\r\033[K");
+    if (sc.iv.every_ns) {
+        struct trx_rstats_totals tot;
+        struct cli_interval_totals it;
+        trx_rstats_totals(trx_receiver_stats(r), &tot);
+        interval_totals(&sc, &tot, &it);
+        cli_interval_finish(&sc.iv, &it);
+    }
     trx_receiver_info(r, &info);
     struct trx_rstats *rs = trx_receiver_stats(r);
     /* The summary comes first, even after an error or Ctrl-C: it is what was received. */
     int interrupted = run_rc == FM_EINTR || cli_stop;
     if (o->json) {
-        print_json(rs, &info, interrupted);
+        print_json(rs, &info, interrupted, &sc.iv);
     } else {
         cli_receive_table(rs);
         print_loss_line(rs, &info);
@@ -482,6 +542,7 @@ static int run(const struct receive_opts *o)
     }
     rc = CLI_EXIT_OK;
 out:
+    cli_interval_fini(&sc.iv);
     trx_receiver_free(r);
     return rc;
 }
@@ -511,7 +572,7 @@ static int run_read(const struct receive_opts *o)
     info.pcap_mode = 1;
     info.elapsed_ns = t.last_ns - t.first_ns;
     if (o->json)
-        print_json(rs, &info, 0);
+        print_json(rs, &info, 0, NULL);
     else
         cli_receive_table(rs);
     trx_rstats_free(rs);

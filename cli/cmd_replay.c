@@ -951,7 +951,7 @@ static int run(const struct replay_opts *o, const char *path)
             jw_init(&w, stdout);
             jw_obj_begin(&w, NULL);
             print_summary(o, &st, NULL, state, &status.iv, &w);
-            cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR);
+            cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR, NULL);
             jw_obj_end(&w);
             jw_finish(&w);
         } else {

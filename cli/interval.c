@@ -65,6 +65,7 @@ close_interval(struct cli_interval *iv, int64_t end_ns, const struct cli_interva
     r.lost = t->lost > iv->prev.lost ? t->lost - iv->prev.lost : 0;
     r.jitter_ms = t->jitter_ms;
     print_line(iv, &r, t->has_late, t->has_loss);
+    iv->closed++;
     if (iv->keep) {
         if (iv->n == iv->cap) {
             size_t cap = iv->cap ? iv->cap * 2 : 64;
@@ -105,7 +106,7 @@ void cli_interval_finish(struct cli_interval *iv, const struct cli_interval_tota
     if (iv->every_ns <= 0)
         return;
     cli_interval_tick(iv, t);
-    if (t->elapsed_ns > iv->prev.elapsed_ns && (t->packets > iv->prev.packets || iv->n == 0))
+    if (t->elapsed_ns > iv->prev.elapsed_ns && (t->packets > iv->prev.packets || !iv->closed))
         close_interval(iv, t->elapsed_ns, t);
 }
 

@@ -45,9 +45,10 @@ struct cli_interval {
     int64_t late_max_ns;             /* worst lateness in the interval so far */
     struct cli_interval_rec *recs;   /* kept for --json */
     size_t n, cap;
-    int keep;  /* keep records for --json */
-    int oom;   /* a record could not be kept: the JSON array says so */
-    int lines; /* lines printed (the header goes before the first) */
+    int keep;      /* keep records for --json */
+    int oom;       /* a record could not be kept: the JSON array says so */
+    int lines;     /* lines printed (the header goes before the first) */
+    size_t closed; /* intervals closed */
 };
 
 /* every_ns 0 turns reports off (every call is then a no-op). text: where lines go, or NULL;

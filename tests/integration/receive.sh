@@ -160,6 +160,19 @@ fi
 owd=$(grep -A3 '"owd_ms"' "$tmp/out" | awk '/"min"/ {gsub(",", ""); print $2}')
 check "owd min is between 0 and 100 ms" awk -v v="$owd" 'BEGIN {exit !(v >= 0 && v < 100)}'
 
+# --interval: 300 packets over 1.5 s with 10 lost, one line a second, adding up to the summary.
+rx "$tmp/out" "$tmp/err" --duration 3 --interval 1 --json 5004
+wait_bound 5004
+in_a "$udpsend" -n 310 -g 5000 -x 100 -x 101 -x 102 -x 103 -x 104 -x 200 -x 201 -x 202 -x 203 \
+    -x 204 "$IP_B" 5004
+rx_wait
+expect "--interval: exit 0" 0
+check "--interval: three intervals of one second" \
+    jq -e '(.intervals | length) == 3 and .interval_s == 1 and .intervals[2].end_s == 3' "$tmp/out"
+check "--interval: packets and loss add up to the summary" \
+    jq -e '([.intervals[].packets] | add) == .packets and ([.intervals[].lost] | add) == .lost and
+           .lost == 10' "$tmp/out"
+
 # Loss: sequence numbers 10 and 50 never sent; two streams on two ports; the table.
 rx "$tmp/out" "$tmp/err" --duration 20 --count 148 5004 5006
 wait_bound 5006
