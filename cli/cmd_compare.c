@@ -404,7 +404,7 @@ static void warn_skipped(const struct est_compare *c)
 {
     for (int i = 0; i < 2; i++) {
         const struct est_read_stats *st = &c->in[i].read;
-        uint64_t bad = st->status[EST_DEC_TRUNCATED] + st->status[EST_DEC_MALFORMED];
+        uint64_t bad = st->status[PKT_DEC_TRUNCATED] + st->status[PKT_DEC_MALFORMED];
         if (!c->in[i].is_model && bad)
             fm_log_warn("'%s': %llu of %llu frames were truncated or malformed and were skipped",
                         c->in[i].path, (unsigned long long)bad, (unsigned long long)st->frames);

@@ -129,7 +129,7 @@ int cli_trace_read(const char *cmd,
         return CLI_EXIT_RUNTIME;
     }
     uint64_t bad =
-        st.status[EST_DEC_TRUNCATED] + st.status[EST_DEC_MALFORMED] + st.status[EST_DEC_FRAGMENT];
+        st.status[PKT_DEC_TRUNCATED] + st.status[PKT_DEC_MALFORMED] + st.status[PKT_DEC_FRAGMENT];
     if (bad)
         fm_log_warn("'%s': %llu of %llu frames were truncated, malformed or non-first fragments "
                     "and were skipped",
@@ -141,8 +141,8 @@ int cli_trace_read(const char *cmd,
     fm_log_info("'%s': %llu frames: %llu UDP/TCP packets kept, %llu of other flows, %llu not "
                 "IP, %llu other protocols",
                 path, (unsigned long long)st.frames, (unsigned long long)st.kept,
-                (unsigned long long)st.other_flows, (unsigned long long)st.status[EST_DEC_NOT_IP],
-                (unsigned long long)st.status[EST_DEC_OTHER_L4]);
+                (unsigned long long)st.other_flows, (unsigned long long)st.status[PKT_DEC_NOT_IP],
+                (unsigned long long)st.status[PKT_DEC_OTHER_L4]);
     if (st.kept == 0)
         fm_log_warn("'%s' holds no UDP or TCP packets%s (%llu frames read)", path,
                     flow ? " of that flow" : "", (unsigned long long)st.frames);

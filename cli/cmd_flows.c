@@ -56,19 +56,19 @@ int cli_read_capture(const char *path,
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
-    uint64_t bad = st->status[EST_DEC_TRUNCATED] + st->status[EST_DEC_MALFORMED];
+    uint64_t bad = st->status[PKT_DEC_TRUNCATED] + st->status[PKT_DEC_MALFORMED];
     if (bad)
         fm_log_warn("'%s': %llu of %llu frames were truncated or malformed and were skipped", path,
                     (unsigned long long)bad, (unsigned long long)st->frames);
     fm_log_info("'%s': %llu frames: %llu UDP/TCP, %llu not IP, %llu other protocols, "
                 "%llu non-first fragments, %llu truncated, %llu malformed, %llu unsupported link",
-                path, (unsigned long long)st->frames, (unsigned long long)st->status[EST_DEC_OK],
-                (unsigned long long)st->status[EST_DEC_NOT_IP],
-                (unsigned long long)st->status[EST_DEC_OTHER_L4],
-                (unsigned long long)st->status[EST_DEC_FRAGMENT],
-                (unsigned long long)st->status[EST_DEC_TRUNCATED],
-                (unsigned long long)st->status[EST_DEC_MALFORMED],
-                (unsigned long long)st->status[EST_DEC_UNSUPPORTED_LINK]);
+                path, (unsigned long long)st->frames, (unsigned long long)st->status[PKT_DEC_OK],
+                (unsigned long long)st->status[PKT_DEC_NOT_IP],
+                (unsigned long long)st->status[PKT_DEC_OTHER_L4],
+                (unsigned long long)st->status[PKT_DEC_FRAGMENT],
+                (unsigned long long)st->status[PKT_DEC_TRUNCATED],
+                (unsigned long long)st->status[PKT_DEC_MALFORMED],
+                (unsigned long long)st->status[PKT_DEC_UNSUPPORTED_LINK]);
     return CLI_EXIT_OK;
 }
 

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "estimator/parse.h"
-#include "estimator/pcap_in.h"
 #include "models/model.h"
+#include "packet/decode.h"
+#include "packet/pcap_in.h"
 
 struct capsrc {
-    struct est_pcap_in *in;
+    struct pkt_pcap_in *in;
     int linktype;
     struct cli_replay_capture_opts o;
     int have_first;
@@ -33,7 +33,7 @@ static int same_endpoint(const struct est_endpoint *a, const uint8_t addr[16], u
 }
 
 /* 1 when a decoded UDP packet belongs to the selected flow and side. */
-static int selected(struct capsrc *cs, const struct est_pkt *d)
+static int selected(struct capsrc *cs, const struct pkt_decoded *d)
 {
     if (!cs->o.have_flow)
         return 1;
@@ -61,14 +61,14 @@ static int selected(struct capsrc *cs, const struct est_pkt *d)
 static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, struct fm_err *err)
 {
     struct capsrc *cs = self;
-    struct est_raw_pkt raw;
-    struct est_pkt d;
+    struct pkt_raw raw;
+    struct pkt_decoded d;
     for (;;) {
-        int r = est_pcap_next(cs->in, &raw, err);
+        int r = pkt_pcap_next(cs->in, &raw, err);
         if (r <= 0)
             return r;
         cs->st.frames++;
-        if (est_decode(cs->linktype, raw.data, raw.caplen, raw.wirelen, &d) != EST_DEC_OK ||
+        if (pkt_decode(cs->linktype, raw.data, raw.caplen, raw.wirelen, &d) != PKT_DEC_OK ||
             d.proto != IPPROTO_UDP) {
             cs->st.not_udp++;
             continue;
@@ -95,7 +95,7 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
     uint32_t plen = d.payload_len > TRX_MAX_PAYLOAD ? TRX_MAX_PAYLOAD : d.payload_len;
     uint32_t at = d.payload_off;
     uint32_t avail = raw.caplen - at;
-    /* cppcheck cannot see est_decode() fill d and takes payload_len for 0. */
+    /* cppcheck cannot see pkt_decode() fill d and takes payload_len for 0. */
     /* cppcheck-suppress knownConditionTrueFalse */
     if (avail >= plen) {
         *original = raw.data + at;
@@ -127,7 +127,7 @@ static void capsrc_free(void *self)
     struct capsrc *cs = self;
     if (!cs)
         return;
-    est_pcap_close(cs->in);
+    pkt_pcap_close(cs->in);
     free(cs);
 }
 
@@ -149,10 +149,10 @@ int cli_replay_capture_new(const struct cli_replay_capture_opts *o,
         goto out;
     }
     cs->o = *o;
-    rc = est_pcap_open(o->path, &cs->in, err);
+    rc = pkt_pcap_open(o->path, &cs->in, err);
     if (rc < 0)
         goto out;
-    cs->linktype = est_pcap_linktype(cs->in);
+    cs->linktype = pkt_pcap_linktype(cs->in);
     src->ops = &capsrc_ops;
     src->self = cs;
     *out = src;

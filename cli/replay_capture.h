@@ -38,7 +38,7 @@ struct cli_replay_capture_stats {
     uint64_t short_payload; /* payload cut by the snap length: the missing bytes sent as 0 */
 };
 
-/* Open path and make a source over it. Returns FM_OK, the errors of est_pcap_open()
+/* Open path and make a source over it. Returns FM_OK, the errors of pkt_pcap_open()
  * (FM_EIO, FM_EFORMAT), FM_EINVAL (speed) or FM_ENOMEM. */
 int cli_replay_capture_new(const struct cli_replay_capture_opts *o,
                            struct trx_source **out,

@@ -193,7 +193,7 @@ static int endpoint_cmp(const struct est_endpoint *x, const struct est_endpoint 
 }
 
 /* The words of a packet's flow key; *src_first is 1 when the source is the key's "a". */
-static inline void kw_from_pkt(struct kw *w, const struct est_pkt *p, int *src_first)
+static inline void kw_from_pkt(struct kw *w, const struct pkt_decoded *p, int *src_first)
 {
     uint64_t s0 = load64_be(p->src), d0 = load64_be(p->dst);
     uint64_t s1 = load64_be(p->src + 8), d1 = load64_be(p->dst + 8);
@@ -319,7 +319,7 @@ int est_flow_table_keeps_series(const struct est_flow_table *t)
     return t->watch_all || t->nwatch > 0;
 }
 
-static int series_append(struct est_series *s, const struct est_pkt *p)
+static int series_append(struct est_series *s, const struct pkt_decoded *p)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : SERIES_MIN_CAP;
@@ -339,7 +339,7 @@ static int series_append(struct est_series *s, const struct est_pkt *p)
     s->ttl_hist[p->ttl]++;
     s->dscp_hist[p->dscp & 0x3fu]++;
     if (p->proto == FLOW_PROTO_UDP && p->rtp.valid) {
-        const struct est_rtp *r = &p->rtp;
+        const struct pkt_rtp *r = &p->rtp;
         s->rtp_valid++;
         s->rtp_pt_hist[r->payload_type & 0x7fu]++;
         if (r->marker)
@@ -367,7 +367,7 @@ static struct slot *flow_insert(struct est_flow_table *t,
                                 struct slot *sl,
                                 const struct kw *w,
                                 int src_first,
-                                const struct est_pkt *p,
+                                const struct pkt_decoded *p,
                                 struct fm_err *err)
 {
     if (2 * (t->count + 1) > t->nslots) {
@@ -406,7 +406,7 @@ static struct slot *flow_insert(struct est_flow_table *t,
 
 /* The slot of the packet p whose key words are w (hash h), its flow created when new. */
 static struct slot *find_or_insert(struct est_flow_table *t,
-                                   const struct est_pkt *p,
+                                   const struct pkt_decoded *p,
                                    const struct kw *w,
                                    uint64_t h,
                                    int src_first,
@@ -422,7 +422,7 @@ static struct slot *find_or_insert(struct est_flow_table *t,
 static inline int account(struct est_flow_table *t,
                           struct est_flow *f,
                           int side,
-                          const struct est_pkt *p,
+                          const struct pkt_decoded *p,
                           struct fm_err *err)
 {
     t->packets++;
@@ -453,7 +453,7 @@ static inline int account(struct est_flow_table *t,
     return FM_OK;
 }
 
-int est_flow_table_add(struct est_flow_table *t, const struct est_pkt *p, struct fm_err *err)
+int est_flow_table_add(struct est_flow_table *t, const struct pkt_decoded *p, struct fm_err *err)
 {
     struct kw w;
     int src_first = 0;
@@ -478,7 +478,7 @@ int est_flow_table_add(struct est_flow_table *t, const struct est_pkt *p, struct
  * in the nearest cache. Hints only: the third pass probes for real (the table may grow
  * within the batch). */
 static int
-add_batch(struct est_flow_table *t, const struct est_pkt *b, size_t m, struct fm_err *err)
+add_batch(struct est_flow_table *t, const struct pkt_decoded *b, size_t m, struct fm_err *err)
 {
     struct {
         struct kw w;
@@ -509,7 +509,7 @@ add_batch(struct est_flow_table *t, const struct est_pkt *b, size_t m, struct fm
 }
 
 int est_flow_table_add_many(struct est_flow_table *t,
-                            const struct est_pkt *p,
+                            const struct pkt_decoded *p,
                             size_t n,
                             struct fm_err *err)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "estimator/parse.h"
+#include "packet/decode.h"
 
 struct est_endpoint {
     uint8_t addr[16];
@@ -74,7 +74,7 @@ int est_flow_table_watch(struct est_flow_table *t,
 int est_flow_table_keeps_series(const struct est_flow_table *t);
 
 /* Account one decoded packet. Returns FM_OK or FM_ENOMEM. */
-int est_flow_table_add(struct est_flow_table *t, const struct est_pkt *p, struct fm_err *err);
+int est_flow_table_add(struct est_flow_table *t, const struct pkt_decoded *p, struct fm_err *err);
 
 /* Packets est_flow_table_add_many() looks ahead over; a good size for a caller's batch. */
 #define EST_FLOW_ADD_BATCH 16
@@ -83,7 +83,7 @@ int est_flow_table_add(struct est_flow_table *t, const struct est_pkt *p, struct
  * when packets of many flows are interleaved (the table's memory is fetched for several
  * packets at once). Stops at the first error: FM_ENOMEM, the packets before it accounted. */
 int est_flow_table_add_many(struct est_flow_table *t,
-                            const struct est_pkt *p,
+                            const struct pkt_decoded *p,
                             size_t n,
                             struct fm_err *err);
 

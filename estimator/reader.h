@@ -10,17 +10,17 @@
 
 #include "common/err.h"
 #include "estimator/flow.h"
-#include "estimator/parse.h"
+#include "packet/decode.h"
 
 struct est_read_stats {
     uint64_t frames;                  /* frames read from the file */
-    uint64_t status[EST_DEC_NSTATUS]; /* frames per decode outcome */
+    uint64_t status[PKT_DEC_NSTATUS]; /* frames per decode outcome */
     int linktype;
 };
 
 typedef void (*est_progress_fn)(double share, void *arg);
 
-/* Read path into t. Returns FM_OK, or the error of est_pcap_open()/est_pcap_next(),
+/* Read path into t. Returns FM_OK, or the error of pkt_pcap_open()/pkt_pcap_next(),
  * FM_ENOMEM, FM_EINTR. stats may be NULL; stop may be NULL. */
 int est_read_capture(const char *path,
                      struct est_flow_table *t,

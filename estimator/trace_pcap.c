@@ -20,8 +20,8 @@
 #include "common/buf.h"
 #include "common/file.h"
 #include "common/inet.h"
-#include "estimator/pcap_in.h"
 #include "estimator/reader.h"
+#include "packet/pcap_in.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -37,11 +37,11 @@ static uint32_t be32_at(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The TCP header of a decoded packet: est_decode() gives where the payload starts, and the
+/* The TCP header of a decoded packet: pkt_decode() gives where the payload starts, and the
  * header ends there, 20 to 60 bytes earlier. The start is the offset whose ports, data offset
  * and flags agree with the decoded ones (all four must match, so option bytes cannot pass
  * for a header). Returns the offset, or -1 when none agrees. */
-static long find_tcp_header(const uint8_t *d, uint32_t caplen, const struct est_pkt *k)
+static long find_tcp_header(const uint8_t *d, uint32_t caplen, const struct pkt_decoded *k)
 {
     for (uint32_t hlen = 20; hlen <= 60; hlen += 4) {
         if (k->payload_off < hlen || k->payload_off > caplen)
@@ -56,8 +56,8 @@ static long find_tcp_header(const uint8_t *d, uint32_t caplen, const struct est_
 
 /* One decoded packet into a trace packet (without its payload); *bytes is set to the payload
  * in the frame when it is to be kept and was captured whole, else to NULL. */
-static void pkt_from_decoded(const struct est_raw_pkt *raw,
-                             const struct est_pkt *k,
+static void pkt_from_decoded(const struct pkt_raw *raw,
+                             const struct pkt_decoded *k,
                              int with_payload,
                              struct mdl_trace_pkt *p,
                              const uint8_t **bytes,
@@ -122,21 +122,21 @@ int est_trace_from_pcap(const char *path,
                         uint64_t **frames,
                         struct fm_err *err)
 {
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     uint64_t *fr = NULL;
     size_t fr_cap = 0;
     struct mdl_trace tmp;
     struct est_trace_read_stats st;
     memset(&st, 0, sizeof(st));
     mdl_trace_init(&tmp);
-    int rc = est_pcap_open(path, &in, err);
+    int rc = pkt_pcap_open(path, &in, err);
     if (rc < 0)
         goto out;
-    st.linktype = est_pcap_linktype(in);
+    st.linktype = pkt_pcap_linktype(in);
     for (;;) {
-        struct est_raw_pkt raw;
-        struct est_pkt k;
-        int r = est_pcap_next(in, &raw, err);
+        struct pkt_raw raw;
+        struct pkt_decoded k;
+        int r = pkt_pcap_next(in, &raw, err);
         if (r < 0) {
             rc = r;
             goto out;
@@ -144,9 +144,9 @@ int est_trace_from_pcap(const char *path,
         if (r == 0)
             break;
         st.frames++;
-        enum est_decode_status s = est_decode(st.linktype, raw.data, raw.caplen, raw.wirelen, &k);
+        enum pkt_decode_status s = pkt_decode(st.linktype, raw.data, raw.caplen, raw.wirelen, &k);
         st.status[s]++;
-        if (s != EST_DEC_OK)
+        if (s != PKT_DEC_OK)
             continue;
         if (flow) {
             struct est_endpoint a;
@@ -208,7 +208,7 @@ out:
         *stats = st;
     free(fr);
     mdl_trace_free(&tmp);
-    est_pcap_close(in);
+    pkt_pcap_close(in);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /* estimator/trace_pcap.h - JSON packet traces to and from captures.
  * A capture becomes a struct mdl_trace through the estimator's own reader and decoder
- * (estimator/pcap_in.h, estimator/parse.h), so every link type `flows` reads is read here too.
+ * (packet/pcap_in.h, packet/decode.h), so every link type `flows` reads is read here too.
  * A trace becomes a pcap file of link type RAW (LINKTYPE_RAW 101: each frame starts with the
  * IPv4 or IPv6 header, no invented MAC addresses) at nanosecond resolution, with headers
  * built by hand: RFC 791 IPv4 (DF set, id 0, header checksum), RFC 8200 IPv6 (flow label 0),
@@ -17,14 +17,14 @@
 
 #include "common/err.h"
 #include "estimator/flow.h"
-#include "estimator/parse.h"
 #include "models/trace.h"
+#include "packet/decode.h"
 
 /* What reading a capture into a trace skipped. */
 struct est_trace_read_stats {
     uint64_t frames;                  /* frames read */
     uint64_t kept;                    /* packets put into the trace */
-    uint64_t status[EST_DEC_NSTATUS]; /* frames per decode outcome */
+    uint64_t status[PKT_DEC_NSTATUS]; /* frames per decode outcome */
     uint64_t other_flows;             /* UDP/TCP packets of other flows (with a flow filter) */
     uint64_t payload_cut;             /* kept packets whose payload the snap length cut, so
                                          only payload_length is written */
@@ -36,8 +36,8 @@ struct est_trace_read_stats {
  * Frames that are not UDP/TCP over IP, or that are fragments, truncated or malformed, are
  * counted in stats (may be NULL) and skipped. When frames is not NULL, *frames becomes a new
  * array (the caller frees it) of each packet's frame number in the file, from 1 as Wireshark
- * counts. Returns FM_OK, FM_ENOMEM, or the FM_EIO / FM_EFORMAT of est_pcap_open() and
- * est_pcap_next(); on failure t is left empty and *frames untouched. */
+ * counts. Returns FM_OK, FM_ENOMEM, or the FM_EIO / FM_EFORMAT of pkt_pcap_open() and
+ * pkt_pcap_next(); on failure t is left empty and *frames untouched. */
 int est_trace_from_pcap(const char *path,
                         const struct est_flow_key *flow,
                         int with_payload,

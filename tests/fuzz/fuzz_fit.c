@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint16_t seq = 1000;
     for (size_t i = 0; i + 8 <= size && i / 8 < MAX_PACKETS; i += 8) {
         const uint8_t *r = data + i;
-        struct est_pkt p;
+        struct pkt_decoded p;
         memset(&p, 0, sizeof(p));
         ts = step(ts, (int32_t)(uint32_t)le(r + 4, 4), (r[0] >> 1) & 3);
         p.ts_ns = ts;

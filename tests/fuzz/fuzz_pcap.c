@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc < 0)
         fuzz_check_err(rc, &err, "pcap: read");
     uint64_t sum = 0;
-    for (int i = 0; i < EST_DEC_NSTATUS; i++)
+    for (int i = 0; i < PKT_DEC_NSTATUS; i++)
         sum += st.status[i];
     fuzz_check(sum == st.frames, "pcap: read", "frames per status do not add up");
 
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_check(!f->series[s] || f->series[s]->n == f->side[s].packets, "pcap: series",
                        "entries and packets differ");
     }
-    fuzz_check(packets == st.status[EST_DEC_OK], "pcap: flows",
+    fuzz_check(packets == st.status[PKT_DEC_OK], "pcap: flows",
                "packets in flows and decoded packets differ");
 out:
     est_flow_table_free(t);

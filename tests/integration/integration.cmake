@@ -38,3 +38,61 @@ add_test(NAME integration.golden
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/golden/golden.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.golden PROPERTIES LABELS "integration;dumps" TIMEOUT 600)
+
+# ---- per command ----
+add_test(NAME integration.compare
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/compare.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.compare PROPERTIES LABELS "integration;cli;dumps" TIMEOUT 300
+                     SKIP_RETURN_CODE 77
+                     ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
+
+add_test(NAME integration.trace
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/trace.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.trace PROPERTIES LABELS "integration;cli" TIMEOUT 300)
+add_test(NAME integration.trace_dumps
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/trace.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/../shared/traffic_dumps)
+set_tests_properties(integration.trace_dumps PROPERTIES LABELS "integration;dumps" TIMEOUT 300)
+
+add_test(NAME integration.generate
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/generate.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.generate PROPERTIES LABELS "integration;generate" TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+
+# A bounded sender of RTP + probe datagrams, to loopback or 198.18.0.0/15 only.
+add_executable(udpsend ${CMAKE_CURRENT_SOURCE_DIR}/support/udpsend.c)
+
+add_test(NAME integration.receive
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/receive.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR} $<TARGET_FILE:udpsend>)
+set_tests_properties(integration.receive PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77)
+
+add_test(NAME integration.replay
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.replay PROPERTIES LABELS "integration;netns" TIMEOUT 300
+                     RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77)
+
+# ---- the LLM agents (the stub server; live ones only where a server is named) ----
+add_executable(test_integration_llm_live ${CMAKE_CURRENT_SOURCE_DIR}/integration/llm_live.c)
+target_link_libraries(test_integration_llm_live PRIVATE fm_llm)
+add_test(NAME integration.llm_live COMMAND test_integration_llm_live)
+set_tests_properties(integration.llm_live PROPERTIES LABELS "integration;llm;live" TIMEOUT 600
+                     SKIP_RETURN_CODE 77)
+
+add_test(NAME integration.agents
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/agents.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.agents PROPERTIES LABELS "integration;llm" TIMEOUT 300
+                     ENVIRONMENT "FM_STUB_LLM=${CMAKE_CURRENT_SOURCE_DIR}/support/stub_llm.py")
+add_test(NAME integration.agents_live
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/agents_live.sh
+                 $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.agents_live PROPERTIES LABELS "integration;llm;live"
+                     TIMEOUT 2000 SKIP_RETURN_CODE 77)

@@ -1,3 +1,4 @@
+# tests/unit/common.cmake - common/: errors, numbers, files, histograms.
 fm_add_unit_test(common num LIBS fm_common)
 fm_add_unit_test(common file LIBS fm_common)
 fm_add_unit_test(common err LIBS fm_common)

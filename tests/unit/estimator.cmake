@@ -1,8 +1,10 @@
-# tests/unit/estimator.cmake - unit tests of the estimator: decoding, flow table, capture input.
-fm_add_unit_test(estimator decode LIBS fm_estimator)
+# tests/unit/estimator.cmake - estimator/: flow table, estimate, compare, trace <-> pcap,
+# validate.
 fm_add_unit_test(estimator flow LIBS fm_estimator)
-fm_add_unit_test(estimator pcap LIBS fm_estimator)
 fm_add_unit_test(estimator estimate LIBS fm_estimator)
+fm_add_unit_test(estimator compare LIBS fm_estimator)
+fm_add_unit_test(estimator validate LIBS fm_estimator)
+fm_add_unit_test(estimator trace_pcap LIBS fm_estimator)
 
 # Reads the real captures beside the checkout (../shared/traffic_dumps); opt-in by label.
 fm_add_unit_test(estimator dumps LIBS fm_estimator)

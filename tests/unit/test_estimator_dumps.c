@@ -6,8 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "estimator/pcap_in.h"
 #include "estimator/reader.h"
+#include "packet/pcap_in.h"
 #include "tests/support/test_util.h"
 
 #include <string.h>
@@ -47,7 +47,7 @@ static void test_g711(void **state)
     struct est_read_stats st;
     struct est_flow_table *t = read_dump("rtp_g711_voice_bidir__radionbik.pcap", &st);
     assert_int_equal(st.frames, 499);
-    assert_int_equal(st.status[EST_DEC_OK], 499);
+    assert_int_equal(st.status[PKT_DEC_OK], 499);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     assert_true(n >= 1);
@@ -78,7 +78,7 @@ static void test_mpegts_vlan(void **state)
     struct est_read_stats st;
     struct est_flow_table *t = read_dump("mpegts_rtp_vlan_multicast_tiny__tsduck.pcap", &st);
     assert_int_equal(st.frames, 16);
-    assert_int_equal(st.status[EST_DEC_OK], 16);
+    assert_int_equal(st.status[PKT_DEC_OK], 16);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     assert_int_equal(n, 1);
@@ -91,16 +91,16 @@ static void test_mpegts_vlan(void **state)
     /* The tag is seen by the decoder. */
     char path[512];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
-    struct est_raw_pkt raw;
-    struct est_pkt p;
+    struct pkt_pcap_in *in = NULL;
+    struct pkt_raw raw;
+    struct pkt_decoded p;
     test_dump_path(path, sizeof(path), "mpegts_rtp_vlan_multicast_tiny__tsduck.pcap");
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_next(in, &raw, &err), 1);
-    assert_int_equal(est_decode(est_pcap_linktype(in), raw.data, raw.caplen, raw.wirelen, &p),
-                     EST_DEC_OK);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_next(in, &raw, &err), 1);
+    assert_int_equal(pkt_decode(pkt_pcap_linktype(in), raw.data, raw.caplen, raw.wirelen, &p),
+                     PKT_DEC_OK);
     assert_int_equal(p.vlan_depth, 1);
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 }
 
 /* pcapng; tshark: 15503 frames, 15469 in udp 39.102.180.217:50000 <-> 192.168.1.5:61225 of
@@ -111,7 +111,7 @@ static void test_feishu_pcapng(void **state)
     struct est_read_stats st;
     struct est_flow_table *t = read_dump("feishu_meeting_video_send_shaped__vca-sense.pcapng", &st);
     assert_int_equal(st.frames, 15503);
-    assert_int_equal(st.status[EST_DEC_OK], 15503);
+    assert_int_equal(st.status[PKT_DEC_OK], 15503);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     spec_is(s[0], "udp 39.102.180.217:50000 192.168.1.5:61225");
@@ -128,10 +128,10 @@ static void test_linphone_mixed(void **state)
     struct est_read_stats st;
     struct est_flow_table *t = read_dump("sip_linphone_video_call_mixed_flows__mtaa.pcap", &st);
     assert_int_equal(st.frames, 4086);
-    assert_int_equal(st.status[EST_DEC_NOT_IP], 25);
-    assert_int_equal(st.status[EST_DEC_FRAGMENT], 3);
-    assert_int_equal(st.status[EST_DEC_OTHER_L4], 5);
-    assert_int_equal(st.status[EST_DEC_OK], 4086 - 25 - 3 - 5);
+    assert_int_equal(st.status[PKT_DEC_NOT_IP], 25);
+    assert_int_equal(st.status[PKT_DEC_FRAGMENT], 3);
+    assert_int_equal(st.status[PKT_DEC_OTHER_L4], 5);
+    assert_int_equal(st.status[PKT_DEC_OK], 4086 - 25 - 3 - 5);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     spec_is(s[0], "udp 192.168.1.11:7078 192.168.1.5:7078");
@@ -145,7 +145,7 @@ static void test_h264(void **state)
     (void)state;
     struct est_read_stats st;
     struct est_flow_table *t = read_dump("rtp_h264_video_1dir__saghul_sipp-scenarios.pcap", &st);
-    assert_int_equal(st.status[EST_DEC_OK], 3896);
+    assert_int_equal(st.status[PKT_DEC_OK], 3896);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     assert_int_equal(n, 1);

@@ -17,7 +17,7 @@ static struct est_flow_table *one_flow(const int64_t *ts, size_t n)
     assert_non_null(t);
     assert_int_equal(est_flow_table_watch(t, NULL, &err), FM_OK);
     for (size_t i = 0; i < n; i++) {
-        struct est_pkt p;
+        struct pkt_decoded p;
         memset(&p, 0, sizeof(p));
         p.ts_ns = ts[i];
         p.ip_version = 4;

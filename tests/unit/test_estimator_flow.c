@@ -16,10 +16,10 @@
 #define PROTO_UDP 17
 #define PROTO_TCP 6
 
-static struct est_pkt
+static struct pkt_decoded
 pkt4(const char *src, unsigned sport, const char *dst, unsigned dport, int64_t ts, uint32_t len)
 {
-    struct est_pkt p;
+    struct pkt_decoded p;
     memset(&p, 0, sizeof(p));
     p.ts_ns = ts;
     p.ip_version = 4;
@@ -35,7 +35,7 @@ pkt4(const char *src, unsigned sport, const char *dst, unsigned dport, int64_t t
     return p;
 }
 
-static void add(struct est_flow_table *t, const struct est_pkt *p)
+static void add(struct est_flow_table *t, const struct pkt_decoded *p)
 {
     struct fm_err err = {0};
     assert_int_equal(est_flow_table_add(t, p, &err), FM_OK);
@@ -47,8 +47,8 @@ static void test_direction_and_counts(void **state)
     struct est_flow_table *t = est_flow_table_new();
     assert_non_null(t);
     /* The higher address sends first: it is still the local side. */
-    struct est_pkt out = pkt4("198.51.100.9", 6000, "192.0.2.1", 5004, 1000, 100);
-    struct est_pkt back = pkt4("192.0.2.1", 5004, "198.51.100.9", 6000, 0, 40);
+    struct pkt_decoded out = pkt4("198.51.100.9", 6000, "192.0.2.1", 5004, 1000, 100);
+    struct pkt_decoded back = pkt4("192.0.2.1", 5004, "198.51.100.9", 6000, 0, 40);
     add(t, &out);
     back.ts_ns = 2000;
     add(t, &back);
@@ -81,10 +81,10 @@ static void test_direction_and_counts(void **state)
     assert_int_equal(f->key.b.port, 6000);
 
     /* Same addresses over TCP, or a different port, are different flows. */
-    struct est_pkt tcp = out;
+    struct pkt_decoded tcp = out;
     tcp.proto = PROTO_TCP;
     add(t, &tcp);
-    struct est_pkt other = pkt4("198.51.100.9", 6001, "192.0.2.1", 5004, 4000, 10);
+    struct pkt_decoded other = pkt4("198.51.100.9", 6001, "192.0.2.1", 5004, 4000, 10);
     add(t, &other);
     assert_int_equal(est_flow_table_count(t), 3);
     est_flow_table_free(t);
@@ -105,7 +105,7 @@ static void test_sorting_and_growth(void **state)
         for (unsigned i = 0; i < NFLOWS; i++) {
             if ((unsigned)round >= i % 7 + 1)
                 continue;
-            struct est_pkt p = pkt4("10.0.0.1", 1000 + i, "10.0.0.2", 2000, ts++, i);
+            struct pkt_decoded p = pkt4("10.0.0.1", 1000 + i, "10.0.0.2", 2000, ts++, i);
             add(t, &p);
             if (!first) {
                 size_t n = 0;
@@ -152,7 +152,7 @@ static void test_watch_series(void **state)
     /* 1000 RTP packets from the local side (more than the initial series capacity): seq runs
      * on except one jump, one foreign SSRC, a marker on every 10th. */
     for (unsigned i = 0; i < 1000; i++) {
-        struct est_pkt p =
+        struct pkt_decoded p =
             pkt4("198.51.100.9", 6000, "192.0.2.1", 5004, 1000 * (int64_t)i, 100 + i % 3);
         p.rtp.valid = 1;
         p.rtp.payload_type = 96;
@@ -162,10 +162,10 @@ static void test_watch_series(void **state)
         p.ttl = (uint8_t)(i < 10 ? 63 : 64);
         add(t, &p);
     }
-    struct est_pkt back = pkt4("192.0.2.1", 5004, "198.51.100.9", 6000, 5, 20);
+    struct pkt_decoded back = pkt4("192.0.2.1", 5004, "198.51.100.9", 6000, 5, 20);
     add(t, &back);
     /* A flow not watched keeps no series. */
-    struct est_pkt other = pkt4("192.0.2.1", 5005, "198.51.100.9", 6000, 5, 20);
+    struct pkt_decoded other = pkt4("192.0.2.1", 5005, "198.51.100.9", 6000, 5, 20);
     add(t, &other);
 
     size_t n = 0;
@@ -303,7 +303,7 @@ static void test_format(void **state)
     /* The spec of a flow names the local side first and parses back to its key. */
     struct est_flow_table *t = est_flow_table_new();
     assert_non_null(t);
-    struct est_pkt p = pkt4("198.51.100.9", 6000, "192.0.2.1", 5004, 0, 10);
+    struct pkt_decoded p = pkt4("198.51.100.9", 6000, "192.0.2.1", 5004, 0, 10);
     add(t, &p);
     size_t n = 0;
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
@@ -329,9 +329,9 @@ static uint64_t next_rand(uint64_t *s)
 
 /* A packet between two of a few hundred endpoints, IPv4 or IPv6, either way, with flows
  * to themselves and pairs on one address now and then, and everything series keep. */
-static struct est_pkt random_pkt(uint64_t *seed, int64_t *ts)
+static struct pkt_decoded random_pkt(uint64_t *seed, int64_t *ts)
 {
-    struct est_pkt p;
+    struct pkt_decoded p;
     memset(&p, 0, sizeof(p));
     uint64_t r = next_rand(seed);
     unsigned x = (unsigned)(r % 600), y = (unsigned)((r >> 10) % 600);
@@ -389,7 +389,7 @@ static void test_add_many(void **state)
 {
     (void)state;
     enum { NPKTS = 30000 };
-    struct est_pkt *pk = malloc(NPKTS * sizeof(*pk));
+    struct pkt_decoded *pk = malloc(NPKTS * sizeof(*pk));
     assert_non_null(pk);
     uint64_t seed = 0xf10e5eedull;
     int64_t ts = 1000000;

@@ -1,9 +1,9 @@
 /* tests/unit/test_estimator_trace_pcap.c - traces to pcap and back: frames with correct
  * lengths and checksums that the estimator's own decoder reads back field for field, pcap
  * files at nanosecond resolution, flow selection, atomic writes, and telling files apart. */
-#include "estimator/parse.h"
 #include "estimator/trace_pcap.h"
 #include "models/trace.h"
+#include "packet/decode.h"
 #include "tests/support/test_util.h"
 
 #include <string.h>
@@ -89,8 +89,8 @@ static void test_frames_decode(void **state)
         int v6 = p.family == 6;
         assert_int_equal(len, (v6 ? 40 : 20) + (p.proto == 6 ? 20 : 8) + p.payload_length);
         check_l4_sum(frame, len, v6);
-        struct est_pkt k;
-        assert_int_equal(est_decode(LT_RAW, frame, (uint32_t)len, (uint32_t)len, &k), EST_DEC_OK);
+        struct pkt_decoded k;
+        assert_int_equal(pkt_decode(LT_RAW, frame, (uint32_t)len, (uint32_t)len, &k), PKT_DEC_OK);
         assert_int_equal(k.ip_version, p.family);
         assert_int_equal(k.proto, p.proto);
         assert_memory_equal(k.src, p.src_ip, 16);
@@ -132,8 +132,8 @@ static void test_rtp_from_fields(void **state)
     p.udp_length = 1300; /* written as the trace says, even when wrong */
     size_t len = 0;
     assert_int_equal(est_trace_frame_build(&p, frame, sizeof(frame), &len), FM_OK);
-    struct est_pkt k;
-    assert_int_equal(est_decode(LT_RAW, frame, (uint32_t)len, (uint32_t)len, &k), EST_DEC_OK);
+    struct pkt_decoded k;
+    assert_int_equal(pkt_decode(LT_RAW, frame, (uint32_t)len, (uint32_t)len, &k), PKT_DEC_OK);
     assert_true(k.rtp.valid);
     assert_int_equal(k.rtp.payload_type, 96);
     assert_int_equal(k.rtp.marker, 1);

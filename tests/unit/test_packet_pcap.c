@@ -1,7 +1,7 @@
-/* tests/unit/test_estimator_pcap.c - capture input and the reader on files written here:
+/* tests/unit/test_packet_pcap.c - capture input and the reader on files written here:
  * nanosecond timestamps, pcapng, progress, stop, and every kind of bad file. */
-#include "estimator/pcap_in.h"
 #include "estimator/reader.h"
+#include "packet/pcap_in.h"
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,32 +47,32 @@ static void test_read_back_ns(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     /* Sub-microsecond digits survive only with nanosecond reading. */
     const int64_t ts0 = 1700000000123456789;
     write_pcap(test_path(path, sizeof(path), "ns.pcap"), DLT_EN10MB, 1000, ts0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
     assert_non_null(in);
-    assert_int_equal(est_pcap_linktype(in), DLT_EN10MB);
-    assert_double_near(est_pcap_progress(in), 0.0, 0.01);
-    struct est_raw_pkt p;
+    assert_int_equal(pkt_pcap_linktype(in), DLT_EN10MB);
+    assert_double_near(pkt_pcap_progress(in), 0.0, 0.01);
+    struct pkt_raw p;
     for (unsigned i = 0; i < 1000; i++) {
-        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+        assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
         assert_true(p.ts_ns == ts0 + (int64_t)i * 1234567);
         assert_int_equal(p.caplen, 42 + 20 + i % 100);
         assert_int_equal(p.wirelen, p.caplen);
         assert_int_equal(p.data[23], 17);
         if (i == 499) {
             /* Half the packets, about half the bytes (payload sizes cycle evenly). */
-            assert_double_near(est_pcap_progress(in), 0.5, 0.03);
+            assert_double_near(pkt_pcap_progress(in), 0.5, 0.03);
         }
     }
-    assert_int_equal(est_pcap_next(in, &p, &err), 0);
-    assert_int_equal(est_pcap_next(in, &p, &err), 0);
-    assert_int_equal(est_pcap_count(in), 1000);
-    assert_double_near(est_pcap_progress(in), 1.0, 1e-9);
-    est_pcap_close(in);
-    est_pcap_close(NULL);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_count(in), 1000);
+    assert_double_near(pkt_pcap_progress(in), 1.0, 1e-9);
+    pkt_pcap_close(in);
+    pkt_pcap_close(NULL);
 }
 
 static void put_le16(uint8_t *b, size_t *off, unsigned v)
@@ -138,34 +138,34 @@ static void test_pcapng(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     static uint8_t buf[65536];
     const int64_t ts0 = 1600000000000000007;
     size_t n = build_pcapng(buf, DLT_EN10MB, 50, ts0);
     test_write_file(test_path(path, sizeof(path), "a.pcapng"), buf, n);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    struct est_raw_pkt p;
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    struct pkt_raw p;
     for (unsigned i = 0; i < 50; i++) {
-        assert_int_equal(est_pcap_next(in, &p, &err), 1);
+        assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
         assert_true(p.ts_ns == ts0 + (int64_t)i * 1000001);
         assert_int_equal(p.caplen, 52 + i);
     }
-    assert_int_equal(est_pcap_next(in, &p, &err), 0);
-    assert_double_near(est_pcap_progress(in), 1.0, 1e-9);
-    est_pcap_close(in);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_double_near(pkt_pcap_progress(in), 1.0, 1e-9);
+    pkt_pcap_close(in);
 
     /* The same file cut inside the last block. */
     in = NULL;
     test_write_file(test_path(path, sizeof(path), "cut.pcapng"), buf, n - 7);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
     for (unsigned i = 0; i < 49; i++)
-        assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+        assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
     assert_non_null(strstr(err.msg, "truncated after packet 49"));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 }
 
-static int count_packet(void *arg, const struct est_raw_pkt *p)
+static int count_packet(void *arg, const struct pkt_raw *p)
 {
     (void)p;
     (*(unsigned *)arg)++;
@@ -179,7 +179,7 @@ static void test_bad_timestamp(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     static uint8_t buf[65536];
     size_t n = build_pcapng(buf, DLT_EN10MB, 10, 1600000000000000000);
     /* Walk to the fourth enhanced packet block and set its timestamp's high word. */
@@ -192,22 +192,22 @@ static void test_bad_timestamp(void **state)
     buf[off + 15] = 0x7f;
     test_write_file(test_path(path, sizeof(path), "badts.pcapng"), buf, n);
 
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    struct est_raw_pkt p;
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    struct pkt_raw p;
     for (int i = 0; i < 3; i++)
-        assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+        assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
     assert_non_null(strstr(err.msg, "is corrupt at packet 4"));
     assert_non_null(strstr(err.msg, "out of range"));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 
     in = NULL;
     unsigned seen = 0;
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_each(in, 100, count_packet, &seen, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_each(in, 100, count_packet, &seen, &err), FM_EFORMAT);
     assert_int_equal(seen, 3);
     assert_non_null(strstr(err.msg, "is corrupt at packet 4"));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 }
 
 static void test_truncated(void **state)
@@ -215,22 +215,22 @@ static void test_truncated(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     write_pcap(test_path(path, sizeof(path), "cut.pcap"), DLT_EN10MB, 3, 0);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     /* Cut inside the data of the third packet. */
     assert_int_equal(truncate(path, st.st_size - 10), 0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    struct est_raw_pkt p;
-    assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    struct pkt_raw p;
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
     assert_int_equal(err.code, FM_EFORMAT);
     assert_non_null(strstr(err.msg, "truncated"));
     assert_non_null(strstr(err.msg, "after packet 2"));
     assert_non_null(strstr(err.msg, path));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 
     /* Cut inside the third record header. */
     in = NULL;
@@ -238,22 +238,22 @@ static void test_truncated(void **state)
     assert_int_equal(stat(path, &st), 0);
     off_t third = 24 + 2 * 16 + (42 + 20) + (42 + 21);
     assert_int_equal(truncate(path, third + 5), 0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), 1);
-    assert_int_equal(est_pcap_next(in, &p, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
     assert_non_null(strstr(err.msg, "truncated after packet 2"));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 
     /* A file header cut short is not a capture at all. */
     in = NULL;
     assert_int_equal(truncate(path, 10), 0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     assert_non_null(strstr(err.msg, "is not a pcap or pcapng capture"));
 }
 
-/* What est_pcap_each() hands over, for the checks below. */
+/* What pkt_pcap_each() hands over, for the checks below. */
 struct each_log {
     unsigned n;
     unsigned stop_at; /* ask to stop at this packet (1-based); 0: never */
@@ -261,7 +261,7 @@ struct each_log {
     uint32_t caplen[1000];
 };
 
-static int log_packet(void *arg, const struct est_raw_pkt *p)
+static int log_packet(void *arg, const struct pkt_raw *p)
 {
     struct each_log *l = arg;
     assert_true(l->n < 1000);
@@ -273,29 +273,29 @@ static int log_packet(void *arg, const struct est_raw_pkt *p)
     return l->n == l->stop_at;
 }
 
-/* est_pcap_each() gives the packets est_pcap_next() gives, in batches of at most max, stops
+/* pkt_pcap_each() gives the packets pkt_pcap_next() gives, in batches of at most max, stops
  * when asked, and reports a cut file after handing over every whole packet. */
 static void test_each(void **state)
 {
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     const int64_t ts0 = 1700000000123456789;
     write_pcap(test_path(path, sizeof(path), "each.pcap"), DLT_EN10MB, 1000, ts0);
     static struct each_log log;
     memset(&log, 0, sizeof(log));
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_each(in, 300, log_packet, &log, &err), 300);
-    assert_int_equal(est_pcap_count(in), 300);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_each(in, 300, log_packet, &log, &err), 300);
+    assert_int_equal(pkt_pcap_count(in), 300);
     /* The two calls mix: one packet in between. */
-    struct est_raw_pkt p;
-    assert_int_equal(est_pcap_next(in, &p, &err), 1);
+    struct pkt_raw p;
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
     assert_true(p.ts_ns == ts0 + 300 * (int64_t)1234567);
-    assert_int_equal(est_pcap_each(in, 1000, log_packet, &log, &err), 699);
-    assert_int_equal(est_pcap_each(in, 1000, log_packet, &log, &err), 0);
-    assert_int_equal(est_pcap_count(in), 1000);
-    est_pcap_close(in);
+    assert_int_equal(pkt_pcap_each(in, 1000, log_packet, &log, &err), 699);
+    assert_int_equal(pkt_pcap_each(in, 1000, log_packet, &log, &err), 0);
+    assert_int_equal(pkt_pcap_count(in), 1000);
+    pkt_pcap_close(in);
     assert_int_equal(log.n, 999);
     for (unsigned i = 0; i < 999; i++) {
         unsigned k = i < 300 ? i : i + 1;
@@ -306,22 +306,22 @@ static void test_each(void **state)
     /* Stopping: the packet that asked is the last one handed over. */
     memset(&log, 0, sizeof(log));
     log.stop_at = 10;
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_each(in, 500, log_packet, &log, &err), 10);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_each(in, 500, log_packet, &log, &err), 10);
     assert_int_equal(log.n, 10);
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 
     /* A cut file: the whole packets first, then the error naming the last good one. */
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(truncate(path, st.st_size - 3), 0);
     memset(&log, 0, sizeof(log));
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_OK);
-    assert_int_equal(est_pcap_each(in, 900, log_packet, &log, &err), 900);
-    assert_int_equal(est_pcap_each(in, 900, log_packet, &log, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
+    assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), 900);
+    assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), FM_EFORMAT);
     assert_int_equal(log.n, 999);
     assert_non_null(strstr(err.msg, "truncated after packet 999"));
-    est_pcap_close(in);
+    pkt_pcap_close(in);
 }
 
 static void test_bad_files(void **state)
@@ -329,35 +329,35 @@ static void test_bad_files(void **state)
     (void)state;
     char path[300];
     struct fm_err err = {0};
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
 
-    assert_int_equal(est_pcap_open(test_path(path, sizeof(path), "missing.pcap"), &in, &err),
+    assert_int_equal(pkt_pcap_open(test_path(path, sizeof(path), "missing.pcap"), &in, &err),
                      FM_EIO);
     assert_null(in);
     char want[400];
     snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", path);
     assert_string_equal(err.msg, want);
 
-    assert_int_equal(est_pcap_open(test_dir(), &in, &err), FM_EIO);
+    assert_int_equal(pkt_pcap_open(test_dir(), &in, &err), FM_EIO);
     assert_null(in);
     assert_non_null(strstr(err.msg, "Is a directory"));
     assert_non_null(strstr(err.msg, test_dir()));
 
     test_write_file(test_path(path, sizeof(path), "empty.pcap"), "", 0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     assert_non_null(strstr(err.msg, "is empty"));
 
     static const char text[] = "this is a text file, not a capture\nsecond line\n";
     test_write_file(test_path(path, sizeof(path), "notes.txt"), text, sizeof(text) - 1);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     snprintf(want, sizeof(want), "'%s' is not a pcap or pcapng capture", path);
     assert_non_null(strstr(err.msg, want));
 
     /* 802.11 radiotap is a real link type we do not decode. */
     write_pcap(test_path(path, sizeof(path), "wifi.pcap"), DLT_IEEE802_11_RADIO, 1, 0);
-    assert_int_equal(est_pcap_open(path, &in, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_open(path, &in, &err), FM_EFORMAT);
     assert_null(in);
     assert_non_null(strstr(err.msg, "link type IEEE802_11_RADIO (127) is not supported"));
     assert_non_null(strstr(err.msg, "supported: EN10MB"));
@@ -366,7 +366,7 @@ static void test_bad_files(void **state)
     write_pcap(test_path(path, sizeof(path), "secret.pcap"), DLT_EN10MB, 1, 0);
     assert_int_equal(chmod(path, 0), 0);
     if (geteuid() != 0) {
-        assert_int_equal(est_pcap_open(path, &in, &err), FM_EIO);
+        assert_int_equal(pkt_pcap_open(path, &in, &err), FM_EIO);
         assert_non_null(strstr(err.msg, "Permission denied"));
     }
 }
@@ -405,7 +405,7 @@ static void test_reader(void **state)
     double prog[2] = {0, 0};
     assert_int_equal(est_read_capture(path, t, &st, on_progress, prog, NULL, &err), FM_OK);
     assert_int_equal(st.frames, 70000);
-    assert_int_equal(st.status[EST_DEC_OK], 70000);
+    assert_int_equal(st.status[PKT_DEC_OK], 70000);
     assert_int_equal(st.linktype, DLT_EN10MB);
     assert_double_near(prog[0], 1.0, 0);
     assert_double_near(prog[1], 2, 0);
@@ -488,12 +488,12 @@ static void test_reader_status_counts(void **state)
     struct est_read_stats st;
     assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_OK);
     assert_int_equal(st.frames, 6);
-    assert_int_equal(st.status[EST_DEC_OK], 1);
-    assert_int_equal(st.status[EST_DEC_NOT_IP], 1);
-    assert_int_equal(st.status[EST_DEC_FRAGMENT], 1);
-    assert_int_equal(st.status[EST_DEC_OTHER_L4], 1);
-    assert_int_equal(st.status[EST_DEC_TRUNCATED], 1);
-    assert_int_equal(st.status[EST_DEC_MALFORMED], 1);
+    assert_int_equal(st.status[PKT_DEC_OK], 1);
+    assert_int_equal(st.status[PKT_DEC_NOT_IP], 1);
+    assert_int_equal(st.status[PKT_DEC_FRAGMENT], 1);
+    assert_int_equal(st.status[PKT_DEC_OTHER_L4], 1);
+    assert_int_equal(st.status[PKT_DEC_TRUNCATED], 1);
+    assert_int_equal(st.status[PKT_DEC_MALFORMED], 1);
     assert_int_equal(est_flow_table_count(t), 1);
     est_flow_table_free(t);
 }

@@ -1,26 +1,26 @@
-/* estimator/parse.h - packet decoding from the link layer to UDP/TCP and RTP.
+/* packet/decode.h - packet decoding from the link layer to UDP/TCP and RTP.
  * Specifications: Ethernet II and IEEE 802.1Q/802.1ad tags; Linux cooked capture SLL and
  * SLL2 (tcpdump.org linktypes 113, 276); BSD null/loopback (0, 108); raw IP (12, 14, 101,
  * 228, 229); IPv4 RFC 791 with options; IPv6 RFC 8200 with extension headers; UDP RFC 768;
  * TCP RFC 9293; RTP RFC 3550 section 5.1. Every byte is read through common/buf.h cursors:
  * a truncated or malformed packet is reported, never read past. Reentrant, no allocation. */
-#ifndef ESTIMATOR_PARSE_H
-#define ESTIMATOR_PARSE_H
+#ifndef PACKET_DECODE_H
+#define PACKET_DECODE_H
 
 #include <stdint.h>
 
-enum est_decode_status {
-    EST_DEC_OK = 0,          /* a UDP or TCP packet: all fields filled */
-    EST_DEC_NOT_IP,          /* ARP, LLDP, ... : skipped, not an error */
-    EST_DEC_OTHER_L4,        /* IP but neither UDP nor TCP (ICMP, ...): skipped */
-    EST_DEC_FRAGMENT,        /* non-first IPv4/IPv6 fragment: counted and skipped */
-    EST_DEC_TRUNCATED,       /* captured bytes end inside a header */
-    EST_DEC_MALFORMED,       /* a header contradicts itself (bad version, lengths) */
-    EST_DEC_UNSUPPORTED_LINK /* link type not handled */
+enum pkt_decode_status {
+    PKT_DEC_OK = 0,          /* a UDP or TCP packet: all fields filled */
+    PKT_DEC_NOT_IP,          /* ARP, LLDP, ... : skipped, not an error */
+    PKT_DEC_OTHER_L4,        /* IP but neither UDP nor TCP (ICMP, ...): skipped */
+    PKT_DEC_FRAGMENT,        /* non-first IPv4/IPv6 fragment: counted and skipped */
+    PKT_DEC_TRUNCATED,       /* captured bytes end inside a header */
+    PKT_DEC_MALFORMED,       /* a header contradicts itself (bad version, lengths) */
+    PKT_DEC_UNSUPPORTED_LINK /* link type not handled */
 };
-#define EST_DEC_NSTATUS 7
+#define PKT_DEC_NSTATUS 7
 
-struct est_rtp {
+struct pkt_rtp {
     uint8_t valid; /* 1 when the payload passes the per-packet RTP heuristic */
     uint8_t payload_type;
     uint8_t marker;
@@ -29,7 +29,7 @@ struct est_rtp {
     uint32_t ssrc;
 };
 
-struct est_pkt {
+struct pkt_decoded {
     int64_t ts_ns;
     uint8_t ip_version; /* 4 or 6 */
     uint8_t proto;      /* IPPROTO_UDP or IPPROTO_TCP */
@@ -43,23 +43,23 @@ struct est_pkt {
     uint8_t dscp;
     uint8_t tcp_flags;
     uint8_t vlan_depth;
-    struct est_rtp rtp; /* UDP only */
+    struct pkt_rtp rtp; /* UDP only */
 };
 
-/* Decode one captured frame of the given DLT_ link type. Fills *out on EST_DEC_OK (and
+/* Decode one captured frame of the given DLT_ link type. Fills *out on PKT_DEC_OK (and
  * leaves it unspecified otherwise). */
-enum est_decode_status est_decode(
-    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out);
+enum pkt_decode_status pkt_decode(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_decoded *out);
 
-/* As est_decode(), without the RTP heuristic: out->rtp is all zero (valid 0). For readers
+/* As pkt_decode(), without the RTP heuristic: out->rtp is all zero (valid 0). For readers
  * that keep no RTP statistics, such as a flow table that keeps no series. */
-enum est_decode_status est_decode_l4(
-    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out);
+enum pkt_decode_status pkt_decode_l4(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_decoded *out);
 
 /* A short name for a status ("truncated", ...). */
-const char *est_decode_status_str(enum est_decode_status s);
+const char *pkt_decode_status_str(enum pkt_decode_status s);
 
-/* 1 when the link type is one est_decode() handles. */
-int est_linktype_supported(int linktype);
+/* 1 when the link type is one pkt_decode() handles. */
+int pkt_linktype_supported(int linktype);
 
 #endif

@@ -1,6 +1,6 @@
-/* tests/unit/test_estimator_decode.c - est_decode() on frames built in memory: every link
+/* tests/unit/test_packet_decode.c - pkt_decode() on frames built in memory: every link
  * type, IPv4 options, IPv6 extension headers, fragments, RTP, truncation and garbage. */
-#include "estimator/parse.h"
+#include "packet/decode.h"
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,7 @@ static const uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
 struct frame {
     uint8_t b[MAX_FRAME];
     size_t len;
-    size_t hdr_end; /* first byte after the last header est_decode() must read */
+    size_t hdr_end; /* first byte after the last header pkt_decode() must read */
 };
 
 static void put8(struct frame *f, unsigned v)
@@ -151,13 +151,13 @@ static void ip6_udp_rtp(struct frame *f)
     putz(f, 88);
 }
 
-static enum est_decode_status decode(int lt, const struct frame *f, struct est_pkt *p)
+static enum pkt_decode_status decode(int lt, const struct frame *f, struct pkt_decoded *p)
 {
     memset(p, 0xa5, sizeof(*p));
-    return est_decode(lt, f->b, (uint32_t)f->len, (uint32_t)f->len, p);
+    return pkt_decode(lt, f->b, (uint32_t)f->len, (uint32_t)f->len, p);
 }
 
-static void check_udp4(const struct est_pkt *p)
+static void check_udp4(const struct pkt_decoded *p)
 {
     assert_int_equal(p->ip_version, 4);
     assert_int_equal(p->proto, PROTO_UDP);
@@ -179,7 +179,7 @@ static void check_udp4(const struct est_pkt *p)
     assert_int_equal(p->rtp.ssrc, 0xdeadbeefu);
 }
 
-static void check_udp6(const struct est_pkt *p)
+static void check_udp6(const struct pkt_decoded *p)
 {
     assert_int_equal(p->ip_version, 6);
     assert_int_equal(p->proto, PROTO_UDP);
@@ -199,9 +199,9 @@ static void test_ethernet(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
     build_eth_udp4(&f);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     check_udp4(&p);
     assert_int_equal(p.vlan_depth, 0);
     assert_int_equal(p.wire_len, f.len);
@@ -211,24 +211,24 @@ static void test_ethernet(void **state)
     memset(&f, 0, sizeof(f));
     eth(&f, 0x0806);
     putz(&f, 28);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_NOT_IP);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_NOT_IP);
     memset(&f, 0, sizeof(f));
     eth(&f, 0x0026);
     putz(&f, 46);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_NOT_IP);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_NOT_IP);
 
     /* An unsupported link type says so. */
-    assert_int_equal(decode(105, &f, &p), EST_DEC_UNSUPPORTED_LINK);
-    assert_int_equal(est_linktype_supported(105), 0);
-    assert_int_equal(est_linktype_supported(DLT_SLL2_), 1);
-    assert_string_equal(est_decode_status_str(EST_DEC_TRUNCATED), "truncated");
+    assert_int_equal(decode(105, &f, &p), PKT_DEC_UNSUPPORTED_LINK);
+    assert_int_equal(pkt_linktype_supported(105), 0);
+    assert_int_equal(pkt_linktype_supported(DLT_SLL2_), 1);
+    assert_string_equal(pkt_decode_status_str(PKT_DEC_TRUNCATED), "truncated");
 }
 
 static void test_ethernet_padding_and_lengths(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
     /* A 4-byte payload padded to the 60-byte Ethernet minimum: the IP length decides. */
     memset(&f, 0, sizeof(f));
     eth(&f, 0x0800);
@@ -236,27 +236,27 @@ static void test_ethernet_padding_and_lengths(void **state)
     udp(&f, 1, 2, 4);
     putz(&f, 4);
     putz(&f, 60 - f.len);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 4);
     assert_int_equal(p.rtp.valid, 0);
 
     /* A total length beyond the wire is clamped to the wire. */
     build_eth_udp4(&f);
     f.b[14 + 2] = 0x05; /* total = 0x05xx */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 100);
 
     /* Total length 0 (TSO on the sender): the wire length counts. */
     build_eth_udp4(&f);
     f.b[16] = 0;
     f.b[17] = 0;
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 100);
 
     /* A snap length shorter than the packet: the headers tell the payload length. */
     build_eth_udp4(&f);
     memset(&p, 0, sizeof(p));
-    assert_int_equal(est_decode(DLT_EN10MB_, f.b, 60, (uint32_t)f.len, &p), EST_DEC_OK);
+    assert_int_equal(pkt_decode(DLT_EN10MB_, f.b, 60, (uint32_t)f.len, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 100);
     assert_int_equal(p.rtp.valid, 1);
 
@@ -264,7 +264,7 @@ static void test_ethernet_padding_and_lengths(void **state)
     build_eth_udp4(&f);
     f.b[14 + 20 + 4] = 0;
     f.b[14 + 20 + 5] = 50;
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 100);
 }
 
@@ -272,7 +272,7 @@ static void test_vlan(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
     static const unsigned tpids[] = {0x8100, 0x88a8, 0x9100};
 
     for (size_t t = 0; t < 3; t++) {
@@ -281,7 +281,7 @@ static void test_vlan(void **state)
         put16(&f, 100);
         put16(&f, 0x0800);
         ip4_udp_rtp(&f);
-        assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+        assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
         check_udp4(&p);
         assert_int_equal(p.vlan_depth, 1);
         assert_int_equal(p.payload_off, 14 + 4 + 20 + 8); /* one tag */
@@ -295,7 +295,7 @@ static void test_vlan(void **state)
     put16(&f, 20);
     put16(&f, 0x86dd);
     ip6_udp_rtp(&f);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     check_udp6(&p);
     assert_int_equal(p.vlan_depth, 2);
 
@@ -308,7 +308,7 @@ static void test_vlan(void **state)
             put16(&f, i + 1 < depth ? 0x8100 : 0x0800);
         }
         ip4_udp_rtp(&f);
-        assert_int_equal(decode(DLT_EN10MB_, &f, &p), depth == 8 ? EST_DEC_OK : EST_DEC_MALFORMED);
+        assert_int_equal(decode(DLT_EN10MB_, &f, &p), depth == 8 ? PKT_DEC_OK : PKT_DEC_MALFORMED);
     }
 }
 
@@ -316,7 +316,7 @@ static void test_linux_cooked(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
 
     memset(&f, 0, sizeof(f));
     put16(&f, 0);      /* packet type: to us */
@@ -325,7 +325,7 @@ static void test_linux_cooked(void **state)
     putz(&f, 8);       /* address */
     put16(&f, 0x0800); /* protocol */
     ip4_udp_rtp(&f);
-    assert_int_equal(decode(DLT_SLL_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_SLL_, &f, &p), PKT_DEC_OK);
     check_udp4(&p);
 
     memset(&f, 0, sizeof(f));
@@ -337,7 +337,7 @@ static void test_linux_cooked(void **state)
     put8(&f, 6);       /* address length */
     putz(&f, 8);
     ip6_udp_rtp(&f);
-    assert_int_equal(decode(DLT_SLL2_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_SLL2_, &f, &p), PKT_DEC_OK);
     check_udp6(&p);
 }
 
@@ -345,27 +345,27 @@ static void test_raw_and_loopback(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
     static const int raw4[] = {DLT_RAW_, 14, LT_RAW_FILE, DLT_IPV4_};
     static const int raw6[] = {DLT_RAW_, 14, LT_RAW_FILE, DLT_IPV6_};
 
     for (size_t i = 0; i < 4; i++) {
         memset(&f, 0, sizeof(f));
         ip4_udp_rtp(&f);
-        assert_int_equal(decode(raw4[i], &f, &p), EST_DEC_OK);
+        assert_int_equal(decode(raw4[i], &f, &p), PKT_DEC_OK);
         check_udp4(&p);
         memset(&f, 0, sizeof(f));
         ip6_udp_rtp(&f);
-        assert_int_equal(decode(raw6[i], &f, &p), EST_DEC_OK);
+        assert_int_equal(decode(raw6[i], &f, &p), PKT_DEC_OK);
         check_udp6(&p);
     }
     /* LINKTYPE_IPV6 promises IPv6: an IPv4 packet there is malformed. */
     memset(&f, 0, sizeof(f));
     ip4_udp_rtp(&f);
-    assert_int_equal(decode(DLT_IPV6_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_IPV6_, &f, &p), PKT_DEC_MALFORMED);
     /* Raw with a version nibble that is neither 4 nor 6. */
     f.b[0] = 0x50;
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_NOT_IP);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_NOT_IP);
 
     /* DLT_NULL: host byte order, both orders accepted; AF_INET6 is 24, 28 or 30. */
     static const uint32_t families6[] = {24, 28, 30};
@@ -376,7 +376,7 @@ static void test_raw_and_loopback(void **state)
         else
             putn(&f, (const uint8_t[]){2, 0, 0, 0}, 4);
         ip4_udp_rtp(&f);
-        assert_int_equal(decode(DLT_NULL_, &f, &p), EST_DEC_OK);
+        assert_int_equal(decode(DLT_NULL_, &f, &p), PKT_DEC_OK);
         check_udp4(&p);
         for (size_t i = 0; i < 3; i++) {
             memset(&f, 0, sizeof(f));
@@ -385,7 +385,7 @@ static void test_raw_and_loopback(void **state)
             else
                 putn(&f, (const uint8_t[]){(uint8_t)families6[i], 0, 0, 0}, 4);
             ip6_udp_rtp(&f);
-            assert_int_equal(decode(DLT_NULL_, &f, &p), EST_DEC_OK);
+            assert_int_equal(decode(DLT_NULL_, &f, &p), PKT_DEC_OK);
             check_udp6(&p);
         }
     }
@@ -393,18 +393,18 @@ static void test_raw_and_loopback(void **state)
     memset(&f, 0, sizeof(f));
     put32(&f, 7);
     ip4_udp_rtp(&f);
-    assert_int_equal(decode(DLT_NULL_, &f, &p), EST_DEC_NOT_IP);
+    assert_int_equal(decode(DLT_NULL_, &f, &p), PKT_DEC_NOT_IP);
 
     /* DLT_LOOP: network byte order always. */
     memset(&f, 0, sizeof(f));
     put32(&f, 2);
     ip4_udp_rtp(&f);
-    assert_int_equal(decode(DLT_LOOP_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_LOOP_, &f, &p), PKT_DEC_OK);
     check_udp4(&p);
     memset(&f, 0, sizeof(f));
     put32(&f, 30);
     ip6_udp_rtp(&f);
-    assert_int_equal(decode(DLT_LOOP_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_LOOP_, &f, &p), PKT_DEC_OK);
     check_udp6(&p);
 }
 
@@ -468,18 +468,18 @@ static void test_ip_headers(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
 
     build_ipv4_options(&f);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OK);
     check_udp4(&p);
 
     build_ipv6_ext(&f);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OK);
     check_udp6(&p);
 
     build_tcp(&f);
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.proto, PROTO_TCP);
     assert_int_equal(p.sport, 443);
     assert_int_equal(p.dport, 50000);
@@ -492,47 +492,47 @@ static void test_ip_headers(void **state)
     memset(&f, 0, sizeof(f));
     ipv4(&f, 1, 8, 0, 0, 64, 0);
     putz(&f, 8);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OTHER_L4);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OTHER_L4);
     /* IPv6 "no next header". */
     memset(&f, 0, sizeof(f));
     ipv6(&f, 59, 0, 64, 0);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OTHER_L4);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OTHER_L4);
 }
 
 static void test_malformed(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
 
     build_eth_udp4(&f);
     f.b[14] = 0x44; /* IHL 4 */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_eth_udp4(&f);
     f.b[14] = 0x65; /* version 6 behind EtherType IPv4 */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_eth_udp4(&f);
     f.b[16] = 0;
     f.b[17] = 19; /* total < IHL * 4 */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_eth_udp4(&f);
     f.b[16] = 0;
     f.b[17] = 24; /* room for only half a UDP header */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_eth_udp4(&f);
     f.b[14 + 20 + 4] = 0;
     f.b[14 + 20 + 5] = 7; /* UDP length < 8 */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_tcp(&f);
     f.b[14 + 20 + 12] = 4u << 4; /* data offset 4 */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_MALFORMED);
     build_tcp(&f);
     f.b[14 + 20 + 12] = 15u << 4; /* 60-byte header in 82 bytes of IP payload: fits */
-    assert_int_equal(decode(DLT_EN10MB_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_EN10MB_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 22);
     build_ipv6_ext(&f);
     f.b[40 + 8 + 1] = 200; /* destination options longer than the payload */
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_MALFORMED);
 
     /* A chain of 17 hop-by-hop headers exceeds the bound. */
     memset(&f, 0, sizeof(f));
@@ -543,24 +543,24 @@ static void test_malformed(void **state)
         putz(&f, 6);
     }
     udp(&f, 1, 2, 0);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_MALFORMED);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_MALFORMED);
 }
 
 static void test_fragments(void **state)
 {
     (void)state;
     struct frame f;
-    struct est_pkt p;
+    struct pkt_decoded p;
 
     /* IPv4 non-first fragment (offset 185 * 8). */
     memset(&f, 0, sizeof(f));
     ipv4(&f, PROTO_UDP, 100, 0, 185, 64, 0);
     putz(&f, 100);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_FRAGMENT);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_FRAGMENT);
     /* The last fragment: MF clear, offset set. */
     f.b[6] = 0x00;
     f.b[7] = 0x10;
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_FRAGMENT);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_FRAGMENT);
 
     /* IPv4 first fragment: MF set, offset 0; the UDP length (3000) is the datagram's and
      * the packet's payload comes from the IP length. */
@@ -568,7 +568,7 @@ static void test_fragments(void **state)
     ipv4(&f, PROTO_UDP, 1480, 0, 0x2000, 64, 0);
     udp(&f, 5004, 6000, 2992);
     putz(&f, 1472);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 1472);
 
     /* IPv6 fragment header, non-first. */
@@ -579,7 +579,7 @@ static void test_fragments(void **state)
     put16(&f, 100u << 3 | 1u);
     put32(&f, 7);
     putz(&f, 100);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_FRAGMENT);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_FRAGMENT);
 
     /* IPv6 first fragment: decoded, payload from the IPv6 length. */
     memset(&f, 0, sizeof(f));
@@ -590,7 +590,7 @@ static void test_fragments(void **state)
     put32(&f, 7);
     udp(&f, 5004, 6000, 3000);
     putz(&f, 1000);
-    assert_int_equal(decode(DLT_RAW_, &f, &p), EST_DEC_OK);
+    assert_int_equal(decode(DLT_RAW_, &f, &p), PKT_DEC_OK);
     assert_int_equal(p.payload_len, 1000);
 }
 
@@ -600,22 +600,22 @@ static void test_fragments(void **state)
  * With wire_too the wire length shrinks with the cut, as for a frame that really was short. */
 static void cut_everywhere(int lt, const struct frame *f, int wire_too)
 {
-    struct est_pkt full;
-    assert_int_equal(decode(lt, f, &full), EST_DEC_OK);
+    struct pkt_decoded full;
+    assert_int_equal(decode(lt, f, &full), PKT_DEC_OK);
     for (size_t n = 0; n <= f->len; n++) {
         uint8_t *copy = malloc(n ? n : 1);
         assert_non_null(copy);
         memcpy(copy, f->b, n);
-        struct est_pkt p;
-        enum est_decode_status s =
-            est_decode(lt, copy, (uint32_t)n, (uint32_t)(wire_too ? n : f->len), &p);
+        struct pkt_decoded p;
+        enum pkt_decode_status s =
+            pkt_decode(lt, copy, (uint32_t)n, (uint32_t)(wire_too ? n : f->len), &p);
         free(copy);
         if (n < f->hdr_end) {
-            if (s != EST_DEC_TRUNCATED && s != EST_DEC_MALFORMED)
+            if (s != PKT_DEC_TRUNCATED && s != PKT_DEC_MALFORMED)
                 fail_msg("link %d cut at %zu of %zu: status %s", lt, n, f->len,
-                         est_decode_status_str(s));
+                         pkt_decode_status_str(s));
         } else {
-            assert_int_equal(s, EST_DEC_OK);
+            assert_int_equal(s, PKT_DEC_OK);
             if (!wire_too)
                 assert_int_equal(p.payload_len, full.payload_len);
             else
@@ -681,10 +681,10 @@ static uint64_t next_rand(uint64_t *s)
     return *s * 0x2545f4914f6cdd1dull;
 }
 
-static void check_sane(enum est_decode_status s, const struct est_pkt *p, uint32_t wire)
+static void check_sane(enum pkt_decode_status s, const struct pkt_decoded *p, uint32_t wire)
 {
-    assert_true((int)s >= 0 && (int)s < EST_DEC_NSTATUS);
-    if (s == EST_DEC_OK) {
+    assert_true((int)s >= 0 && (int)s < PKT_DEC_NSTATUS);
+    if (s == PKT_DEC_OK) {
         assert_true(p->ip_version == 4 || p->ip_version == 6);
         assert_true(p->proto == PROTO_UDP || p->proto == PROTO_TCP);
         assert_true(p->payload_len <= wire);
@@ -711,10 +711,10 @@ static void test_garbage(void **state)
         if (n > 0 && (lt == DLT_RAW_ || lt == DLT_IPV4_ || lt == DLT_IPV6_) && (i & 1))
             b[0] = (uint8_t)((i & 2 ? 0x40 : 0x60) | (b[0] & 0x0f));
         uint32_t wire = (uint32_t)(n + next_rand(&seed) % 64);
-        struct est_pkt p;
-        enum est_decode_status s = est_decode(lt, b, (uint32_t)n, wire, &p);
+        struct pkt_decoded p;
+        enum pkt_decode_status s = pkt_decode(lt, b, (uint32_t)n, wire, &p);
         check_sane(s, &p, wire);
-        ok += s == EST_DEC_OK;
+        ok += s == PKT_DEC_OK;
         free(b);
     }
 
@@ -737,17 +737,18 @@ static void test_garbage(void **state)
             size_t at = next_rand(&seed) % (f->hdr_end + 16 < n ? f->hdr_end + 16 : n);
             b[at] = (uint8_t)next_rand(&seed);
         }
-        struct est_pkt p;
-        enum est_decode_status s = est_decode(base_lt[i % 4], b, (uint32_t)n, (uint32_t)f->len, &p);
+        struct pkt_decoded p;
+        enum pkt_decode_status s = pkt_decode(base_lt[i % 4], b, (uint32_t)n, (uint32_t)f->len, &p);
         check_sane(s, &p, (uint32_t)f->len);
-        ok += s == EST_DEC_OK;
+        ok += s == PKT_DEC_OK;
         free(b);
     }
     /* The mutated frames mostly stay decodable; a decoder that rejects all would fail here. */
     assert_true(ok > 5000);
 }
 
-static void assert_pkt_equal(const struct est_pkt *a, const struct est_pkt *b, uint32_t link_len)
+static void
+assert_pkt_equal(const struct pkt_decoded *a, const struct pkt_decoded *b, uint32_t link_len)
 {
     assert_int_equal(a->ip_version, b->ip_version);
     assert_int_equal(a->proto, b->proto);
@@ -770,9 +771,9 @@ static void assert_pkt_equal(const struct est_pkt *a, const struct est_pkt *b, u
     assert_int_equal(a->rtp.ssrc, b->rtp.ssrc);
 }
 
-/* Ethernet/IPv4/UDP frames take a path of their own in est_decode(); the same IPv4 bytes
+/* Ethernet/IPv4/UDP frames take a path of their own in pkt_decode(); the same IPv4 bytes
  * given as raw IP take the general one. Mutated and cut, both must agree on the status
- * and every field, and est_decode_l4() must agree with est_decode() but for RTP. */
+ * and every field, and pkt_decode_l4() must agree with pkt_decode() but for RTP. */
 static void test_fast_path_agrees(void **state)
 {
     (void)state;
@@ -799,24 +800,24 @@ static void test_fast_path_agrees(void **state)
         uint8_t *b = malloc(n); /* exact size: ASan sees any read past the capture */
         assert_non_null(b);
         memcpy(b, f.b, n);
-        struct est_pkt pe, pr, pl;
+        struct pkt_decoded pe, pr, pl;
         memset(&pe, 0xa5, sizeof(pe));
         memset(&pr, 0x5a, sizeof(pr));
         memset(&pl, 0x3c, sizeof(pl));
-        enum est_decode_status se = est_decode(DLT_EN10MB_, b, (uint32_t)n, wire, &pe);
-        enum est_decode_status sr = est_decode(DLT_RAW_, b + 14, (uint32_t)n - 14, wire - 14, &pr);
-        enum est_decode_status sl = est_decode_l4(DLT_EN10MB_, b, (uint32_t)n, wire, &pl);
+        enum pkt_decode_status se = pkt_decode(DLT_EN10MB_, b, (uint32_t)n, wire, &pe);
+        enum pkt_decode_status sr = pkt_decode(DLT_RAW_, b + 14, (uint32_t)n - 14, wire - 14, &pr);
+        enum pkt_decode_status sl = pkt_decode_l4(DLT_EN10MB_, b, (uint32_t)n, wire, &pl);
         assert_int_equal(se, sr);
         assert_int_equal(se, sl);
-        if (se == EST_DEC_OK) {
+        if (se == PKT_DEC_OK) {
             assert_pkt_equal(&pe, &pr, 14);
             assert_int_equal(pl.rtp.valid, 0);
             pl.rtp = pe.rtp;
             assert_pkt_equal(&pe, &pl, 0);
         }
         fast += n >= 42 && b[14] == 0x45 && b[23] == PROTO_UDP;
-        ok += se == EST_DEC_OK;
-        bad += se == EST_DEC_MALFORMED || se == EST_DEC_FRAGMENT;
+        ok += se == PKT_DEC_OK;
+        bad += se == PKT_DEC_MALFORMED || se == PKT_DEC_FRAGMENT;
         free(b);
     }
     /* Most frames went the fast way, with every outcome represented. */
@@ -826,7 +827,7 @@ static void test_fast_path_agrees(void **state)
 }
 
 /* A UDP/IPv4 raw frame whose payload is the given bytes. */
-static enum est_decode_status rtp_case(const uint8_t *pl, size_t n, struct est_pkt *p)
+static enum pkt_decode_status rtp_case(const uint8_t *pl, size_t n, struct pkt_decoded *p)
 {
     struct frame f;
     memset(&f, 0, sizeof(f));
@@ -839,7 +840,7 @@ static enum est_decode_status rtp_case(const uint8_t *pl, size_t n, struct est_p
 static void test_rtp(void **state)
 {
     (void)state;
-    struct est_pkt p;
+    struct pkt_decoded p;
     uint8_t pl[64];
 
     /* The plain header, exactly 12 bytes. */
@@ -849,16 +850,16 @@ static void test_rtp(void **state)
     pl[2] = 0x12;
     pl[3] = 0x34;
     pl[11] = 0x09;
-    assert_int_equal(rtp_case(pl, 12, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 12, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 1);
     assert_int_equal(p.rtp.payload_type, 0);
     assert_int_equal(p.rtp.seq, 0x1234);
     assert_int_equal(p.rtp.ssrc, 9);
-    assert_int_equal(rtp_case(pl, 11, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 11, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0); /* too short */
 
     pl[0] = 0x40; /* version 1 */
-    assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 40, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
     pl[0] = 0x80;
 
@@ -866,23 +867,23 @@ static void test_rtp(void **state)
      * payload types 64..95, with or without the marker bit. */
     for (unsigned pt = 192; pt <= 223; pt++) {
         pl[1] = (uint8_t)pt;
-        assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
+        assert_int_equal(rtp_case(pl, 40, &p), PKT_DEC_OK);
         assert_int_equal(p.rtp.valid, 0);
         pl[1] = (uint8_t)(pt & 0x7fu);
-        assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
+        assert_int_equal(rtp_case(pl, 40, &p), PKT_DEC_OK);
         assert_int_equal(p.rtp.valid, 0);
     }
     pl[1] = 0x80 | 96; /* marker + PT 96 is fine */
-    assert_int_equal(rtp_case(pl, 40, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 40, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 1);
     assert_int_equal(p.rtp.marker, 1);
     assert_int_equal(p.rtp.payload_type, 96);
 
     /* CSRCs must fit: 3 of them need 24 bytes. */
     pl[0] = 0x83;
-    assert_int_equal(rtp_case(pl, 24, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 24, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 1);
-    assert_int_equal(rtp_case(pl, 23, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 23, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
 
     /* Extension with 2 words: 12 + 4 + 8 = 24 bytes. */
@@ -892,11 +893,11 @@ static void test_rtp(void **state)
     pl[12] = 0xbe;
     pl[13] = 0xde;
     pl[15] = 2;
-    assert_int_equal(rtp_case(pl, 24, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 24, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 1);
-    assert_int_equal(rtp_case(pl, 23, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 23, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
-    assert_int_equal(rtp_case(pl, 14, &p), EST_DEC_OK); /* the length field is not there */
+    assert_int_equal(rtp_case(pl, 14, &p), PKT_DEC_OK); /* the length field is not there */
     assert_int_equal(p.rtp.valid, 0);
 
     /* Padding: the last byte counts the padding and must fit after the header. */
@@ -904,13 +905,13 @@ static void test_rtp(void **state)
     pl[0] = 0xa0;
     pl[1] = 96;
     pl[19] = 8;
-    assert_int_equal(rtp_case(pl, 20, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 20, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 1);
     pl[19] = 9;
-    assert_int_equal(rtp_case(pl, 20, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 20, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
     pl[19] = 0;
-    assert_int_equal(rtp_case(pl, 20, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 20, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
 
     /* STUN (first two bits 00) is not RTP. */
@@ -920,7 +921,7 @@ static void test_rtp(void **state)
     pl[5] = 0x12;
     pl[6] = 0xa4;
     pl[7] = 0x42;
-    assert_int_equal(rtp_case(pl, 20, &p), EST_DEC_OK);
+    assert_int_equal(rtp_case(pl, 20, &p), PKT_DEC_OK);
     assert_int_equal(p.rtp.valid, 0);
 }
 

@@ -1,8 +1,8 @@
-/* estimator/pcap_in.c - offline capture input (pcap and pcapng) with nanosecond timestamps.
+/* packet/pcap_in.c - offline capture input (pcap and pcapng) with nanosecond timestamps.
  * The file is opened with fopen() and handed to libpcap, so that the checks made before
  * libpcap sees it (exists, not a directory, not empty, size for progress) apply to the very
  * file libpcap reads, and the errno of a failed open reaches the message. */
-#include "estimator/pcap_in.h"
+#include "packet/pcap_in.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "estimator/parse.h"
+#include "packet/decode.h"
 
-struct est_pcap_in {
+struct pkt_pcap_in {
     pcap_t *pc;
     FILE *fp; /* owned by pc: pcap_close() closes it */
     char *path;
@@ -48,9 +48,9 @@ static int open_error(const char *path, const char *errbuf, struct fm_err *err)
     return fm_err_set(err, FM_EFORMAT, "'%s' is not a pcap or pcapng capture: %s", path, errbuf);
 }
 
-int est_pcap_open(const char *path, struct est_pcap_in **out, struct fm_err *err)
+int pkt_pcap_open(const char *path, struct pkt_pcap_in **out, struct fm_err *err)
 {
-    struct est_pcap_in *in = NULL;
+    struct pkt_pcap_in *in = NULL;
     FILE *fp = NULL;
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     struct stat st;
@@ -113,7 +113,7 @@ int est_pcap_open(const char *path, struct est_pcap_in **out, struct fm_err *err
     fp = NULL; /* pcap_close() closes it from now on */
     in->nano = pcap_get_tstamp_precision(in->pc) == PCAP_TSTAMP_PRECISION_NANO;
     in->linktype = pcap_datalink(in->pc);
-    if (!est_linktype_supported(in->linktype)) {
+    if (!pkt_linktype_supported(in->linktype)) {
         const char *name = pcap_datalink_val_to_name(in->linktype);
         rc = fm_err_set(err, FM_EFORMAT, "'%s': link type %s (%d) is not supported; supported: %s",
                         path, name ? name : "unknown", in->linktype, supported_names);
@@ -129,7 +129,7 @@ out:
         free(in->iobuf);
         in->iobuf = NULL;
     }
-    est_pcap_close(in);
+    pkt_pcap_close(in);
     return rc;
 }
 
@@ -138,10 +138,10 @@ out:
 #define TS_SEC_MAX (INT64_MAX / 1000000000 - 1)
 
 /* The packet from libpcap's header; 0, or -1 when its timestamp is out of range. */
-static int raw_from_hdr(const struct est_pcap_in *in,
+static int raw_from_hdr(const struct pkt_pcap_in *in,
                         const struct pcap_pkthdr *h,
                         const u_char *data,
-                        struct est_raw_pkt *pkt)
+                        struct pkt_raw *pkt)
 {
     const int64_t sec = (int64_t)h->ts.tv_sec;
     if (sec < 0 || sec > TS_SEC_MAX)
@@ -154,7 +154,7 @@ static int raw_from_hdr(const struct est_pcap_in *in,
     return 0;
 }
 
-static int bad_timestamp(const struct est_pcap_in *in, int64_t sec, struct fm_err *err)
+static int bad_timestamp(const struct pkt_pcap_in *in, int64_t sec, struct fm_err *err)
 {
     return fm_err_set(err, FM_EFORMAT,
                       "'%s' is corrupt at packet %llu: its timestamp (%lld s) is out of range; "
@@ -164,7 +164,7 @@ static int bad_timestamp(const struct est_pcap_in *in, int64_t sec, struct fm_er
 }
 
 /* libpcap failed to read the next packet (PCAP_ERROR): say why in our words. */
-static int read_error(const struct est_pcap_in *in, struct fm_err *err)
+static int read_error(const struct pkt_pcap_in *in, struct fm_err *err)
 {
     /* libpcap words every short read "truncated dump file; tried to read ...". */
     const char *msg = pcap_geterr(in->pc);
@@ -178,7 +178,7 @@ static int read_error(const struct est_pcap_in *in, struct fm_err *err)
                       (unsigned long long)in->count + 1, msg);
 }
 
-int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err *err)
+int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *err)
 {
     struct pcap_pkthdr *h = NULL;
     const u_char *data = NULL;
@@ -195,15 +195,15 @@ int est_pcap_next(struct est_pcap_in *in, struct est_raw_pkt *pkt, struct fm_err
 }
 
 struct each_ctx {
-    struct est_pcap_in *in;
-    int (*fn)(void *arg, const struct est_raw_pkt *pkt);
+    struct pkt_pcap_in *in;
+    int (*fn)(void *arg, const struct pkt_raw *pkt);
     void *arg;
 };
 
 static void each_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     const struct each_ctx *e = (const struct each_ctx *)(void *)user;
-    struct est_raw_pkt pkt;
+    struct pkt_raw pkt;
     if (raw_from_hdr(e->in, h, data, &pkt) < 0) {
         e->in->bad_ts_sec = (int64_t)h->ts.tv_sec;
         pcap_breakloop(e->in->pc);
@@ -214,9 +214,9 @@ static void each_packet(u_char *user, const struct pcap_pkthdr *h, const u_char 
         pcap_breakloop(e->in->pc);
 }
 
-int est_pcap_each(struct est_pcap_in *in,
+int pkt_pcap_each(struct pkt_pcap_in *in,
                   int max,
-                  int (*fn)(void *arg, const struct est_raw_pkt *pkt),
+                  int (*fn)(void *arg, const struct pkt_raw *pkt),
                   void *arg,
                   struct fm_err *err)
 {
@@ -235,12 +235,12 @@ int est_pcap_each(struct est_pcap_in *in,
     return read_error(in, err);
 }
 
-int est_pcap_linktype(const struct est_pcap_in *in)
+int pkt_pcap_linktype(const struct pkt_pcap_in *in)
 {
     return in->linktype;
 }
 
-double est_pcap_progress(const struct est_pcap_in *in)
+double pkt_pcap_progress(const struct pkt_pcap_in *in)
 {
     if (in->size <= 0)
         return 0.0;
@@ -253,12 +253,12 @@ double est_pcap_progress(const struct est_pcap_in *in)
     return share > 1.0 ? 1.0 : share;
 }
 
-uint64_t est_pcap_count(const struct est_pcap_in *in)
+uint64_t pkt_pcap_count(const struct pkt_pcap_in *in)
 {
     return in->count;
 }
 
-void est_pcap_close(struct est_pcap_in *in)
+void pkt_pcap_close(struct pkt_pcap_in *in)
 {
     if (!in)
         return;

@@ -1,4 +1,4 @@
-/* estimator/parse.c - packet decoding from the link layer to UDP/TCP and RTP.
+/* packet/decode.c - packet decoding from the link layer to UDP/TCP and RTP.
  * Specifications: IEEE 802.3 Ethernet II, IEEE 802.1Q (tags 0x8100, 0x88a8 and the legacy
  * 0x9100), tcpdump.org LINKTYPE_LINUX_SLL / LINKTYPE_LINUX_SLL2, LINKTYPE_NULL / LOOP,
  * LINKTYPE_RAW / IPV4 / IPV6; RFC 791 (IPv4), RFC 8200 (IPv6), RFC 4302 (AH), RFC 768 (UDP),
@@ -13,7 +13,7 @@
  * input can make the decoder read past what was captured. Lengths that describe the packet
  * as sent (payload_len) come from the headers, clamped to what the wire length allows, and
  * never from the capture's snap length. */
-#include "estimator/parse.h"
+#include "packet/decode.h"
 
 #include <string.h>
 
@@ -69,7 +69,7 @@ enum {
 struct ctx {
     struct fm_rd r;
     uint32_t wire_left; /* bytes after the cursor on the wire, >= fm_rd_left() */
-    struct est_pkt *out;
+    struct pkt_decoded *out;
     int rtp; /* 1: run the RTP heuristic on UDP payloads; 0: leave out->rtp zeroed */
 };
 
@@ -85,18 +85,18 @@ static int is_vlan_tpid(uint16_t t)
 
 /* Given the EtherType just read, walk any VLAN tags that follow it and return the inner
  * EtherType in *type. Each tag is a 16-bit TCI followed by the next EtherType. */
-static enum est_decode_status walk_vlan_tags(struct ctx *c, uint16_t *type)
+static enum pkt_decode_status walk_vlan_tags(struct ctx *c, uint16_t *type)
 {
     unsigned depth = 0;
     while (is_vlan_tpid(*type)) {
         if (depth == MAX_VLAN_TAGS)
-            return EST_DEC_MALFORMED;
+            return PKT_DEC_MALFORMED;
         if (fm_rd_skip(&c->r, 2) < 0 || fm_rd_be16(&c->r, type) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         depth++;
     }
     c->out->vlan_depth = (uint8_t)depth;
-    return EST_DEC_OK;
+    return PKT_DEC_OK;
 }
 
 static int ethertype_version(uint16_t t)
@@ -121,27 +121,27 @@ static int family_version(uint32_t af)
 
 /* Consume the link header; *version gets 4, 6, or 0 for "not IP" (raw links: the version is
  * taken from the packet itself, reported as -1). */
-static enum est_decode_status decode_link(int linktype, struct ctx *c, int *version)
+static enum pkt_decode_status decode_link(int linktype, struct ctx *c, int *version)
 {
     uint16_t type = 0;
-    enum est_decode_status s = EST_DEC_OK;
+    enum pkt_decode_status s = PKT_DEC_OK;
 
     switch (linktype) {
     case LT_EN10MB:
         /* Destination and source MAC; EtherTypes below 0x0600 are 802.3 lengths (LLC). */
         if (fm_rd_skip(&c->r, 12) < 0 || fm_rd_be16(&c->r, &type) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         s = walk_vlan_tags(c, &type);
-        if (s != EST_DEC_OK)
+        if (s != PKT_DEC_OK)
             return s;
         *version = ethertype_version(type);
         break;
     case LT_LINUX_SLL:
         /* packet type, ARPHRD type, address length, 8 address bytes, protocol. */
         if (fm_rd_skip(&c->r, 14) < 0 || fm_rd_be16(&c->r, &type) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         s = walk_vlan_tags(c, &type);
-        if (s != EST_DEC_OK)
+        if (s != PKT_DEC_OK)
             return s;
         *version = ethertype_version(type);
         break;
@@ -149,9 +149,9 @@ static enum est_decode_status decode_link(int linktype, struct ctx *c, int *vers
         /* protocol, reserved, ifindex, ARPHRD type, packet type, address length, address.
          * The protocol comes first, so unstripped VLAN tags follow the whole header. */
         if (fm_rd_be16(&c->r, &type) < 0 || fm_rd_skip(&c->r, 18) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         s = walk_vlan_tags(c, &type);
-        if (s != EST_DEC_OK)
+        if (s != PKT_DEC_OK)
             return s;
         *version = ethertype_version(type);
         break;
@@ -160,7 +160,7 @@ static enum est_decode_status decode_link(int linktype, struct ctx *c, int *vers
          * below 256, so whichever order yields a small value is the right one. */
         uint32_t af = 0;
         if (fm_rd_le32(&c->r, &af) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         if (af > 0xffff)
             af = (af >> 24) | ((af >> 8) & 0xff00u) | ((af << 8) & 0xff0000u) | (af << 24);
         *version = family_version(af);
@@ -169,7 +169,7 @@ static enum est_decode_status decode_link(int linktype, struct ctx *c, int *vers
     case LT_LOOP: {
         uint32_t af = 0;
         if (fm_rd_be32(&c->r, &af) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         *version = family_version(af);
         break;
     }
@@ -185,16 +185,16 @@ static enum est_decode_status decode_link(int linktype, struct ctx *c, int *vers
         *version = 6;
         break;
     default:
-        return EST_DEC_UNSUPPORTED_LINK;
+        return PKT_DEC_UNSUPPORTED_LINK;
     }
     ctx_skip_accounted(c, c->r.off); /* the link header started at offset 0 */
-    return EST_DEC_OK;
+    return PKT_DEC_OK;
 }
 
 /* RFC 3550 section 5.1 header, accepted only when every field is consistent with the
  * payload: a wrong "valid" would put non-RTP flows into the RTP statistics, so when in doubt
  * (for instance a snap length that cut the header extension) the packet is not RTP. */
-static void decode_rtp(const struct fm_rd *r, uint32_t payload_len, struct est_rtp *rtp)
+static void decode_rtp(const struct fm_rd *r, uint32_t payload_len, struct pkt_rtp *rtp)
 {
     memset(rtp, 0, sizeof(*rtp));
     if (payload_len < RTP_HDR_LEN)
@@ -248,9 +248,9 @@ static void decode_rtp(const struct fm_rd *r, uint32_t payload_len, struct est_r
  * (already clamped to the wire), which we trust over the UDP length field: on a first
  * fragment the UDP length describes the whole datagram, while this packet carries only
  * l4_len bytes, and the IP length is the one the network actually forwarded. */
-static enum est_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l4_len)
+static enum pkt_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l4_len)
 {
-    struct est_pkt *out = c->out;
+    struct pkt_decoded *out = c->out;
     out->proto = proto;
     out->tcp_flags = 0;
     memset(&out->rtp, 0, sizeof(out->rtp));
@@ -258,34 +258,34 @@ static enum est_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l
         uint16_t ulen = 0;
         if (fm_rd_be16(&c->r, &out->sport) < 0 || fm_rd_be16(&c->r, &out->dport) < 0 ||
             fm_rd_be16(&c->r, &ulen) < 0 || fm_rd_skip(&c->r, 2) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         /* A zero length is legal only in an IPv6 jumbogram (RFC 2675); then IP decides. */
         if ((ulen < 8 && ulen != 0) || l4_len < 8)
-            return EST_DEC_MALFORMED;
+            return PKT_DEC_MALFORMED;
         out->payload_len = l4_len - 8;
         out->payload_off = (uint32_t)c->r.off; /* the cursor spans the whole frame */
         if (c->rtp)
             decode_rtp(&c->r, out->payload_len, &out->rtp);
-        return EST_DEC_OK;
+        return PKT_DEC_OK;
     }
     if (proto == PROTO_TCP) {
         uint8_t doff = 0;
         if (fm_rd_be16(&c->r, &out->sport) < 0 || fm_rd_be16(&c->r, &out->dport) < 0 ||
             fm_rd_skip(&c->r, 8) < 0 || fm_rd_u8(&c->r, &doff) < 0 ||
             fm_rd_u8(&c->r, &out->tcp_flags) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         uint32_t hlen = 4u * (doff >> 4);
         if (hlen < 20 || hlen > l4_len)
-            return EST_DEC_MALFORMED;
+            return PKT_DEC_MALFORMED;
         /* The options are part of the header: a capture that ends inside them is truncated
          * like one that ends inside the fixed part. */
         if (fm_rd_skip(&c->r, hlen - 14) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         out->payload_len = l4_len - hlen;
         out->payload_off = (uint32_t)c->r.off;
-        return EST_DEC_OK;
+        return PKT_DEC_OK;
     }
-    return EST_DEC_OTHER_L4;
+    return PKT_DEC_OTHER_L4;
 }
 
 /* The IPv4 packet's length from its total length field, its header length and the wire
@@ -303,28 +303,28 @@ static uint32_t ipv4_len(uint32_t total, uint32_t ihl, uint32_t wire)
     return total > wire ? wire : total;
 }
 
-static enum est_decode_status decode_ipv4(struct ctx *c)
+static enum pkt_decode_status decode_ipv4(struct ctx *c)
 {
-    struct est_pkt *out = c->out;
+    struct pkt_decoded *out = c->out;
     uint8_t vhl = 0, tos = 0, proto = 0;
     uint16_t total = 0, frag = 0;
     uint32_t wire = c->wire_left;
 
     if (fm_rd_u8(&c->r, &vhl) < 0)
-        return EST_DEC_TRUNCATED;
+        return PKT_DEC_TRUNCATED;
     if (vhl >> 4 != 4)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
     uint32_t ihl = 4u * (vhl & 0x0fu);
     if (ihl < 20)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
     if (fm_rd_u8(&c->r, &tos) < 0 || fm_rd_be16(&c->r, &total) < 0 || fm_rd_skip(&c->r, 2) < 0 ||
         fm_rd_be16(&c->r, &frag) < 0 || fm_rd_u8(&c->r, &out->ttl) < 0 ||
         fm_rd_u8(&c->r, &proto) < 0 || fm_rd_skip(&c->r, 2) < 0 ||
         fm_rd_bytes(&c->r, out->src, 4) < 0 || fm_rd_bytes(&c->r, out->dst, 4) < 0)
-        return EST_DEC_TRUNCATED;
+        return PKT_DEC_TRUNCATED;
     /* Options carry nothing we use, but they are part of the header. */
     if (fm_rd_skip(&c->r, ihl - 20) < 0)
-        return EST_DEC_TRUNCATED;
+        return PKT_DEC_TRUNCATED;
     memset(out->src + 4, 0, 12);
     memset(out->dst + 4, 0, 12);
     out->ip_version = 4;
@@ -332,29 +332,29 @@ static enum est_decode_status decode_ipv4(struct ctx *c)
 
     uint32_t ip_len = ipv4_len(total, ihl, wire);
     if (ip_len == 0)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
 
     /* Any fragment but the first carries no transport header. */
     if ((frag & 0x1fffu) != 0)
-        return EST_DEC_FRAGMENT;
+        return PKT_DEC_FRAGMENT;
     return decode_l4(c, proto, ip_len - ihl);
 }
 
-static enum est_decode_status decode_ipv6(struct ctx *c)
+static enum pkt_decode_status decode_ipv6(struct ctx *c)
 {
-    struct est_pkt *out = c->out;
+    struct pkt_decoded *out = c->out;
     uint32_t vtcfl = 0;
     uint16_t plen = 0;
     uint8_t next = 0;
 
     if (fm_rd_be32(&c->r, &vtcfl) < 0)
-        return EST_DEC_TRUNCATED;
+        return PKT_DEC_TRUNCATED;
     if (vtcfl >> 28 != 6)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
     if (fm_rd_be16(&c->r, &plen) < 0 || fm_rd_u8(&c->r, &next) < 0 ||
         fm_rd_u8(&c->r, &out->ttl) < 0 || fm_rd_bytes(&c->r, out->src, 16) < 0 ||
         fm_rd_bytes(&c->r, out->dst, 16) < 0)
-        return EST_DEC_TRUNCATED;
+        return PKT_DEC_TRUNCATED;
     out->ip_version = 6;
     out->dscp = (uint8_t)((vtcfl >> 22) & 0x3fu);
 
@@ -375,21 +375,21 @@ static enum est_decode_status decode_ipv6(struct ctx *c)
         case PROTO_SHIM6:
             /* RFC 8200 4.x: next header, length in 8-octet units not counting the first. */
             if (fm_rd_u8(&c->r, &nh) < 0 || fm_rd_u8(&c->r, &len) < 0)
-                return EST_DEC_TRUNCATED;
+                return PKT_DEC_TRUNCATED;
             ext = 8u * (len + 1u);
             break;
         case PROTO_AH:
             /* RFC 4302: the length is in 32-bit words, minus 2. */
             if (fm_rd_u8(&c->r, &nh) < 0 || fm_rd_u8(&c->r, &len) < 0)
-                return EST_DEC_TRUNCATED;
+                return PKT_DEC_TRUNCATED;
             ext = 4u * (len + 2u);
             break;
         case PROTO_FRAGMENT: {
             uint16_t off = 0;
             if (fm_rd_u8(&c->r, &nh) < 0 || fm_rd_skip(&c->r, 1) < 0 || fm_rd_be16(&c->r, &off) < 0)
-                return EST_DEC_TRUNCATED;
+                return PKT_DEC_TRUNCATED;
             if (off >> 3 != 0)
-                return EST_DEC_FRAGMENT;
+                return PKT_DEC_FRAGMENT;
             ext = 8;
             break;
         }
@@ -397,14 +397,14 @@ static enum est_decode_status decode_ipv6(struct ctx *c)
             return decode_l4(c, next, left);
         }
         if (ext > left)
-            return EST_DEC_MALFORMED;
+            return PKT_DEC_MALFORMED;
         /* Two bytes (four for the fragment header) were read above. */
         if (fm_rd_skip(&c->r, ext - (next == PROTO_FRAGMENT ? 4 : 2)) < 0)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         left -= ext;
         next = nh;
     }
-    return EST_DEC_MALFORMED;
+    return PKT_DEC_MALFORMED;
 }
 
 /* Ethernet II, IPv4 without options, UDP: the frame of almost every capture this tool reads,
@@ -435,8 +435,8 @@ static void put_addr4(uint8_t dst[16], const uint8_t *a)
     memcpy(dst, w, 16);
 }
 
-static enum est_decode_status
-decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct est_pkt *out)
+static enum pkt_decode_status
+decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct pkt_decoded *out)
 {
     const uint8_t *ip = d + FAST_ETH, *udp = ip + FAST_IP;
     /* As decode_link() leaves it: the wire after the Ethernet header, never below caplen. */
@@ -451,9 +451,9 @@ decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct
     out->dscp = (uint8_t)(ip[1] >> 2);
     uint32_t ip_len = ipv4_len(be16_at(ip + 2), FAST_IP, wire);
     if (ip_len == 0)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
     if ((be16_at(ip + 6) & 0x1fffu) != 0)
-        return EST_DEC_FRAGMENT;
+        return PKT_DEC_FRAGMENT;
 
     uint32_t l4_len = ip_len - FAST_IP;
     uint16_t ulen = be16_at(udp + 4);
@@ -463,7 +463,7 @@ decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct
     out->sport = be16_at(udp);
     out->dport = be16_at(udp + 2);
     if ((ulen < 8 && ulen != 0) || l4_len < 8)
-        return EST_DEC_MALFORMED;
+        return PKT_DEC_MALFORMED;
     out->payload_len = l4_len - FAST_UDP;
     out->payload_off = FAST_HDRS;
     if (rtp) {
@@ -472,16 +472,16 @@ decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct
         r.off = FAST_HDRS;
         decode_rtp(&r, out->payload_len, &out->rtp);
     }
-    return EST_DEC_OK;
+    return PKT_DEC_OK;
 }
 
 /* Every frame the fast path does not take. */
-static enum est_decode_status decode_general(int linktype,
+static enum pkt_decode_status decode_general(int linktype,
                                              const uint8_t *data,
                                              uint32_t caplen,
                                              uint32_t wirelen,
                                              int rtp,
-                                             struct est_pkt *out)
+                                             struct pkt_decoded *out)
 {
     struct ctx c;
     fm_rd_init(&c.r, data, caplen);
@@ -494,70 +494,70 @@ static enum est_decode_status decode_general(int linktype,
     out->wire_len = wirelen;
 
     int version = 0;
-    enum est_decode_status s = decode_link(linktype, &c, &version);
-    if (s != EST_DEC_OK)
+    enum pkt_decode_status s = decode_link(linktype, &c, &version);
+    if (s != PKT_DEC_OK)
         return s;
     if (version == -1) {
         /* Raw IP: the version nibble says which; anything else is not IP at all. */
         if (fm_rd_left(&c.r) < 1)
-            return EST_DEC_TRUNCATED;
+            return PKT_DEC_TRUNCATED;
         version = fm_rd_ptr(&c.r)[0] >> 4;
         if (version != 4 && version != 6)
-            return EST_DEC_NOT_IP;
+            return PKT_DEC_NOT_IP;
     }
     if (version == 4)
         return decode_ipv4(&c);
     if (version == 6)
         return decode_ipv6(&c);
-    return EST_DEC_NOT_IP;
+    return PKT_DEC_NOT_IP;
 }
 
-static inline enum est_decode_status decode(int linktype,
+static inline enum pkt_decode_status decode(int linktype,
                                             const uint8_t *data,
                                             uint32_t caplen,
                                             uint32_t wirelen,
                                             int rtp,
-                                            struct est_pkt *out)
+                                            struct pkt_decoded *out)
 {
     if (fast_path_fits(linktype, data, caplen))
         return decode_fast(data, caplen, wirelen, rtp, out);
     return decode_general(linktype, data, caplen, wirelen, rtp, out);
 }
 
-enum est_decode_status est_decode(
-    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out)
+enum pkt_decode_status pkt_decode(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_decoded *out)
 {
     return decode(linktype, data, caplen, wirelen, 1, out);
 }
 
-enum est_decode_status est_decode_l4(
-    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct est_pkt *out)
+enum pkt_decode_status pkt_decode_l4(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_decoded *out)
 {
     return decode(linktype, data, caplen, wirelen, 0, out);
 }
 
-const char *est_decode_status_str(enum est_decode_status s)
+const char *pkt_decode_status_str(enum pkt_decode_status s)
 {
     switch (s) {
-    case EST_DEC_OK:
+    case PKT_DEC_OK:
         return "ok";
-    case EST_DEC_NOT_IP:
+    case PKT_DEC_NOT_IP:
         return "not IP";
-    case EST_DEC_OTHER_L4:
+    case PKT_DEC_OTHER_L4:
         return "not UDP or TCP";
-    case EST_DEC_FRAGMENT:
+    case PKT_DEC_FRAGMENT:
         return "fragment";
-    case EST_DEC_TRUNCATED:
+    case PKT_DEC_TRUNCATED:
         return "truncated";
-    case EST_DEC_MALFORMED:
+    case PKT_DEC_MALFORMED:
         return "malformed";
-    case EST_DEC_UNSUPPORTED_LINK:
+    case PKT_DEC_UNSUPPORTED_LINK:
         return "unsupported link type";
     }
     return "unknown";
 }
 
-int est_linktype_supported(int linktype)
+int pkt_linktype_supported(int linktype)
 {
     switch (linktype) {
     case LT_NULL:
