@@ -262,6 +262,7 @@ static enum pkt_decode_status decode_l4(struct ctx *c, uint8_t proto, uint32_t l
         /* A zero length is legal only in an IPv6 jumbogram (RFC 2675); then IP decides. */
         if ((ulen < 8 && ulen != 0) || l4_len < 8)
             return PKT_DEC_MALFORMED;
+        out->udp_len = ulen;
         out->payload_len = l4_len - 8;
         out->payload_off = (uint32_t)c->r.off; /* the cursor spans the whole frame */
         if (c->rtp)
@@ -337,6 +338,7 @@ static enum pkt_decode_status decode_ipv4(struct ctx *c)
     /* Any fragment but the first carries no transport header. */
     if ((frag & 0x1fffu) != 0)
         return PKT_DEC_FRAGMENT;
+    out->more_fragments = (frag & 0x2000u) != 0;
     return decode_l4(c, proto, ip_len - ihl);
 }
 
@@ -357,6 +359,7 @@ static enum pkt_decode_status decode_ipv6(struct ctx *c)
         return PKT_DEC_TRUNCATED;
     out->ip_version = 6;
     out->dscp = (uint8_t)((vtcfl >> 22) & 0x3fu);
+    out->more_fragments = 0;
 
     /* As for IPv4: 0 means a jumbogram or an offload super-packet, and a length beyond the
      * wire is clamped to it. */
@@ -390,6 +393,7 @@ static enum pkt_decode_status decode_ipv6(struct ctx *c)
                 return PKT_DEC_TRUNCATED;
             if (off >> 3 != 0)
                 return PKT_DEC_FRAGMENT;
+            out->more_fragments = (uint8_t)(off & 1u);
             ext = 8;
             break;
         }
@@ -452,8 +456,10 @@ decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct
     uint32_t ip_len = ipv4_len(be16_at(ip + 2), FAST_IP, wire);
     if (ip_len == 0)
         return PKT_DEC_MALFORMED;
-    if ((be16_at(ip + 6) & 0x1fffu) != 0)
+    uint16_t frag = be16_at(ip + 6);
+    if ((frag & 0x1fffu) != 0)
         return PKT_DEC_FRAGMENT;
+    out->more_fragments = (frag & 0x2000u) != 0;
 
     uint32_t l4_len = ip_len - FAST_IP;
     uint16_t ulen = be16_at(udp + 4);
@@ -464,6 +470,7 @@ decode_fast(const uint8_t *d, uint32_t caplen, uint32_t wirelen, int rtp, struct
     out->dport = be16_at(udp + 2);
     if ((ulen < 8 && ulen != 0) || l4_len < 8)
         return PKT_DEC_MALFORMED;
+    out->udp_len = ulen;
     out->payload_len = l4_len - FAST_UDP;
     out->payload_off = FAST_HDRS;
     if (rtp) {

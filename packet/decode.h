@@ -43,7 +43,10 @@ struct pkt_decoded {
     uint8_t dscp;
     uint8_t tcp_flags;
     uint8_t vlan_depth;
-    struct pkt_rtp rtp; /* UDP only */
+    uint8_t more_fragments; /* a first fragment: more of the datagram follows in others */
+    uint16_t udp_len;       /* UDP only: the header's length field (the whole datagram's on a
+                             * first fragment, 0 in an IPv6 jumbogram) */
+    struct pkt_rtp rtp;     /* UDP only */
 };
 
 /* Decode one captured frame of the given DLT_ link type. Fills *out on PKT_DEC_OK (and
@@ -58,6 +61,10 @@ enum pkt_decode_status pkt_decode_l4(
 
 /* A short name for a status ("truncated", ...). */
 const char *pkt_decode_status_str(enum pkt_decode_status s);
+
+/* The link types pkt_decode() handles, as pcap_datalink_val_to_name() spells them, for
+ * messages that list them. */
+#define PKT_LINKTYPE_NAMES "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP"
 
 /* 1 when the link type is one pkt_decode() handles. */
 int pkt_linktype_supported(int linktype);

@@ -30,9 +30,6 @@ struct pkt_pcap_in {
  * packets; a larger buffer makes the system calls negligible next to the decoding. */
 #define IOBUF_SIZE ((size_t)256 * 1024)
 
-/* Names as pcap_datalink_val_to_name() spells them, for the "supported:" list. */
-static const char supported_names[] = "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP";
-
 /* Make the libpcap message for a file that failed to open into ours. libpcap says "unknown
  * file format" for anything that is not a capture; its other messages (bad version, a header
  * cut short) are kept because they tell a damaged capture from a wrong file. */
@@ -116,7 +113,7 @@ int pkt_pcap_open(const char *path, struct pkt_pcap_in **out, struct fm_err *err
     if (!pkt_linktype_supported(in->linktype)) {
         const char *name = pcap_datalink_val_to_name(in->linktype);
         rc = fm_err_set(err, FM_EFORMAT, "'%s': link type %s (%d) is not supported; supported: %s",
-                        path, name ? name : "unknown", in->linktype, supported_names);
+                        path, name ? name : "unknown", in->linktype, PKT_LINKTYPE_NAMES);
         goto out;
     }
     *out = in;

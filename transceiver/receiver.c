@@ -8,10 +8,11 @@
 #include "transceiver/receiver.h"
 #include "transceiver/receiver_int.h"
 
-#include "common/buf.h"
 #include "common/file.h"
 #include "common/inet.h"
 #include "common/time.h"
+#include "packet/decode.h"
+#include "packet/pcap_in.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,163 +32,38 @@
 #define TS_SEC_MAX (INT64_MAX / FM_NS_PER_SEC - 1)
 
 /* ======================================================================================
- * Frames: decoding captured ones, synthesising headers for written ones
+ * Frames: decoding captured ones (packet/decode.h), synthesising headers for written ones
  * ====================================================================================== */
 
-#define ETH_IPV4   0x0800
-#define ETH_IPV6   0x86dd
-#define ETH_VLAN   0x8100
-#define ETH_QINQ   0x88a8
-#define ETH_QINQ2  0x9100
-#define IPPROTO_U  17
-#define MAX_EXTHDR 8
-
-/* IPv4 (RFC 791) to the start of its payload; fills addresses; *ip_left = payload bytes the
- * header claims. 0 for fragments and anything but UDP. */
-static int decode_ipv4(struct fm_rd *r, struct trx_addr *a, size_t *ip_left)
-{
-    uint8_t vihl = 0;
-    uint8_t proto = 0;
-    uint16_t total = 0;
-    uint16_t frag = 0;
-    if (fm_rd_u8(r, &vihl) < 0 || (vihl >> 4) != 4 || (vihl & 0x0f) < 5)
-        return 0;
-    size_t ihl = (size_t)(vihl & 0x0f) * 4;
-    if (fm_rd_skip(r, 1) < 0 || fm_rd_be16(r, &total) < 0 || fm_rd_skip(r, 2) < 0 ||
-        fm_rd_be16(r, &frag) < 0 || fm_rd_skip(r, 1) < 0 || fm_rd_u8(r, &proto) < 0 ||
-        fm_rd_skip(r, 2) < 0 || fm_rd_bytes(r, a->src, 4) < 0 || fm_rd_bytes(r, a->dst, 4) < 0 ||
-        fm_rd_skip(r, ihl - 20) < 0)
-        return 0;
-    /* Any fragment (offset or more-fragments set) holds only part of a datagram. */
-    if ((frag & 0x3fff) != 0 || proto != IPPROTO_U || total < ihl)
-        return 0;
-    a->ip_version = 4;
-    *ip_left = total - ihl;
-    return 1;
-}
-
-/* IPv6 (RFC 8200), skipping hop-by-hop, routing, destination options and AH headers. */
-static int decode_ipv6(struct fm_rd *r, struct trx_addr *a, size_t *ip_left)
-{
-    uint32_t vtf = 0;
-    uint16_t plen = 0;
-    uint8_t nh = 0;
-    if (fm_rd_be32(r, &vtf) < 0 || (vtf >> 28) != 6 || fm_rd_be16(r, &plen) < 0 ||
-        fm_rd_u8(r, &nh) < 0 || fm_rd_skip(r, 1) < 0 || fm_rd_bytes(r, a->src, 16) < 0 ||
-        fm_rd_bytes(r, a->dst, 16) < 0)
-        return 0;
-    size_t left = plen;
-    for (int i = 0; i < MAX_EXTHDR && nh != IPPROTO_U; i++) {
-        uint8_t next = 0;
-        uint8_t hl = 0;
-        size_t skip = 0;
-        if (nh == 0 || nh == 43 || nh == 60) {
-            if (fm_rd_u8(r, &next) < 0 || fm_rd_u8(r, &hl) < 0)
-                return 0;
-            skip = ((size_t)hl + 1) * 8 - 2;
-        } else if (nh == 51) {
-            if (fm_rd_u8(r, &next) < 0 || fm_rd_u8(r, &hl) < 0)
-                return 0;
-            skip = ((size_t)hl + 2) * 4 - 2;
-        } else if (nh == 44) {
-            uint16_t off = 0;
-            if (fm_rd_u8(r, &next) < 0 || fm_rd_skip(r, 1) < 0 || fm_rd_be16(r, &off) < 0)
-                return 0;
-            if ((off & 0xfff9) != 0) /* offset or M: a piece of a datagram */
-                return 0;
-            skip = 4;
-        } else {
-            return 0;
-        }
-        if (fm_rd_skip(r, skip) < 0 || left < skip + 2)
-            return 0;
-        left -= skip + 2;
-        nh = next;
-    }
-    if (nh != IPPROTO_U)
-        return 0;
-    a->ip_version = 6;
-    *ip_left = left;
-    return 1;
-}
-
-/* Link types trx_recv_decode() reads, as pcap_datalink_val_to_name() spells them. */
-#define DLT_NAMES "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP"
-
-static int dlt_supported(int dlt)
-{
-    return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 || dlt == DLT_RAW ||
-           dlt == DLT_IPV4 || dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
-}
+#define IPPROTO_U 17
 
 int trx_recv_decode(int dlt,
                     const uint8_t *frame,
                     size_t caplen,
+                    size_t wirelen,
                     struct trx_addr *a,
                     size_t *payload_off,
                     size_t *len)
 {
-    struct fm_rd r;
-    fm_rd_init(&r, frame, caplen);
-    uint16_t et = 0;
-    uint8_t v = 0;
+    struct pkt_decoded d;
+    if (caplen > UINT32_MAX || wirelen > UINT32_MAX ||
+        pkt_decode_l4(dlt, frame, (uint32_t)caplen, (uint32_t)wirelen, &d) != PKT_DEC_OK ||
+        d.proto != IPPROTO_U || d.more_fragments)
+        return 0;
+    /* The datagram is what the UDP header says, within what IP carried; a length of 0 is an
+     * IPv6 jumbogram's (RFC 2675), where the IP length rules. A UDP length beyond the IP
+     * payload (a first fragment, a damaged header) is not a whole datagram. */
+    size_t ip_payload = (size_t)d.payload_len + 8;
+    size_t dgram = d.udp_len == 0 && d.ip_version == 6 ? ip_payload : d.udp_len;
+    if (dgram < 8 || dgram > ip_payload)
+        return 0;
     memset(a, 0, sizeof(*a));
-    switch (dlt) {
-    case DLT_EN10MB:
-        if (fm_rd_skip(&r, 12) < 0 || fm_rd_be16(&r, &et) < 0)
-            return 0;
-        for (int i = 0; i < 4 && (et == ETH_VLAN || et == ETH_QINQ || et == ETH_QINQ2); i++) {
-            if (fm_rd_skip(&r, 2) < 0 || fm_rd_be16(&r, &et) < 0)
-                return 0;
-        }
-        break;
-    case DLT_LINUX_SLL:
-        /* packet type, ARPHRD type, address length, 8 address bytes, protocol */
-        if (fm_rd_skip(&r, 14) < 0 || fm_rd_be16(&r, &et) < 0)
-            return 0;
-        break;
-    case DLT_LINUX_SLL2:
-        /* protocol, reserved, ifindex, ARPHRD type, packet type, address length, address */
-        if (fm_rd_be16(&r, &et) < 0 || fm_rd_skip(&r, 18) < 0)
-            return 0;
-        break;
-    case DLT_NULL:
-    case DLT_LOOP:
-        /* The address family is in host or network order: the IP version nibble is surer. */
-        if (fm_rd_skip(&r, 4) < 0)
-            return 0;
-        /* fall through */
-    case DLT_RAW:
-    case DLT_IPV4:
-    case DLT_IPV6: {
-        struct fm_rd peek = r;
-        if (fm_rd_u8(&peek, &v) < 0)
-            return 0;
-        et = (v >> 4) == 4 ? ETH_IPV4 : (v >> 4) == 6 ? ETH_IPV6 : 0;
-        break;
-    }
-    default:
-        return 0;
-    }
-    size_t ip_left = 0;
-    if (et == ETH_IPV4) {
-        if (!decode_ipv4(&r, a, &ip_left))
-            return 0;
-    } else if (et == ETH_IPV6) {
-        if (!decode_ipv6(&r, a, &ip_left))
-            return 0;
-    } else {
-        return 0;
-    }
-    uint16_t ulen = 0;
-    if (fm_rd_be16(&r, &a->sport) < 0 || fm_rd_be16(&r, &a->dport) < 0 ||
-        fm_rd_be16(&r, &ulen) < 0 || fm_rd_skip(&r, 2) < 0)
-        return 0;
-    /* A UDP length of 0 is an IPv6 jumbogram's (RFC 2675): the IP length rules. */
-    size_t dgram = ulen == 0 && a->ip_version == 6 ? ip_left : ulen;
-    if (dgram < 8 || dgram > ip_left)
-        return 0;
-    *payload_off = r.off;
+    a->ip_version = d.ip_version;
+    memcpy(a->src, d.src, 16);
+    memcpy(a->dst, d.dst, 16);
+    a->sport = d.sport;
+    a->dport = d.dport;
+    *payload_off = d.payload_off;
     *len = dgram - 8;
     return 1;
 }
@@ -487,12 +363,12 @@ static int open_capture(struct trx_receiver *r, struct fm_err *err)
         goto out;
     }
     r->dlt = pcap_datalink(r->cap);
-    if (!dlt_supported(r->dlt)) {
+    if (!pkt_linktype_supported(r->dlt)) {
         const char *name = pcap_datalink_val_to_name(r->dlt);
         rc = fm_err_set(err, FM_EFORMAT,
                         "cannot capture on '%s': link type %s (%d) is not "
                         "supported; supported: %s",
-                        r->o.iface, name ? name : "unknown", r->dlt, DLT_NAMES);
+                        r->o.iface, name ? name : "unknown", r->dlt, PKT_LINKTYPE_NAMES);
         goto out;
     }
 out:
@@ -814,7 +690,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     struct trx_addr a;
     size_t off = 0;
     size_t len = 0;
-    if (!trx_recv_decode(r->dlt, bytes, h->caplen, &a, &off, &len)) {
+    if (!trx_recv_decode(r->dlt, bytes, h->caplen, h->len, &a, &off, &len)) {
         r->info.skipped++;
         return;
     }
@@ -959,59 +835,30 @@ int trx_rstats_read_pcap(struct trx_rstats *rs,
                          size_t nports,
                          struct fm_err *err)
 {
-    char ebuf[PCAP_ERRBUF_SIZE] = "";
-    int rc = FM_OK;
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-    if (!p)
-        return fm_err_set(err, access(path, R_OK) == 0 ? FM_EFORMAT : FM_EIO,
-                          "cannot read capture '%s': %s", path, ebuf);
-    int dlt = pcap_datalink(p);
-    if (!dlt_supported(dlt)) {
-        const char *name = pcap_datalink_val_to_name(dlt);
-        rc = fm_err_set(err, FM_EFORMAT, "'%s': link type %s (%d) is not supported; supported: %s",
-                        path, name ? name : "unknown", dlt, DLT_NAMES);
-        goto out;
-    }
-    for (uint64_t count = 1;; count++) {
-        struct pcap_pkthdr *h = NULL;
-        const u_char *bytes = NULL;
-        int r = pcap_next_ex(p, &h, &bytes);
-        if (r == PCAP_ERROR_BREAK)
+    struct pkt_pcap_in *in = NULL;
+    int rc = pkt_pcap_open(path, &in, err);
+    if (rc < 0)
+        return rc;
+    int dlt = pkt_pcap_linktype(in);
+    for (;;) {
+        struct pkt_raw raw;
+        rc = pkt_pcap_next(in, &raw, err);
+        if (rc <= 0)
             break;
-        if (r != 1) {
-            rc = fm_err_set(err, FM_EFORMAT, "capture '%s': %s", path, pcap_geterr(p));
-            break;
-        }
-        /* Opened with nanosecond precision: tv_usec holds nanoseconds. A pcapng block has 64
-         * bits of time, so a damaged one can claim a second whose nanoseconds int64_t cannot
-         * hold (past year 2262): the file is corrupt there. */
-        int64_t sec = (int64_t)h->ts.tv_sec;
-        int64_t frac = (int64_t)h->ts.tv_usec;
-        if (sec < 0 || sec > TS_SEC_MAX || frac < 0 || frac > INT64_MAX - sec * FM_NS_PER_SEC) {
-            rc = fm_err_set(err, FM_EFORMAT,
-                            "'%s' is corrupt at packet %llu: its timestamp (%lld s) is out of "
-                            "range; the packets before it can be saved with 'editcap -r FILE OUT "
-                            "1-%llu'",
-                            path, (unsigned long long)count, (long long)sec,
-                            (unsigned long long)(count - 1));
-            break;
-        }
         struct trx_addr a;
         size_t off = 0, len = 0;
-        if (!trx_recv_decode(dlt, bytes, h->caplen, &a, &off, &len))
+        if (!trx_recv_decode(dlt, raw.data, raw.caplen, raw.wirelen, &a, &off, &len))
             continue;
         int wanted = nports == 0;
         for (size_t i = 0; i < nports && !wanted; i++)
             wanted = a.dport == ports[i];
         if (!wanted)
             continue;
-        size_t cap = h->caplen - off;
-        int64_t t = sec * FM_NS_PER_SEC + frac;
-        rc = trx_rstats_add(rs, &a, bytes + off, cap < len ? cap : len, len, t, err);
+        size_t cap = raw.caplen - off;
+        rc = trx_rstats_add(rs, &a, raw.data + off, cap < len ? cap : len, len, raw.ts_ns, err);
         if (rc < 0)
             break;
     }
-out:
-    pcap_close(p);
-    return rc;
+    pkt_pcap_close(in);
+    return rc < 0 ? rc : FM_OK;
 }

@@ -13,15 +13,15 @@
 /* Largest header trx_recv_synth_hdr() writes: IPv6 (40) + UDP (8). */
 #define TRX_RECV_SYNTH_MAX 48
 
-/* Decode a frame of link type dlt (a DLT_* value from pcap_datalink(): Ethernet with VLAN
- * tags, Linux SLL and SLL2, raw IP, BSD loopback) down to UDP over IPv4 (RFC 791) or IPv6
- * (RFC 8200, extension headers skipped) (RFC 768). On 1 fills *a, *payload_off (where the
+/* Decode a frame of link type dlt (one pkt_decode() reads) down to a whole UDP datagram
+ * (RFC 768) over IPv4 or IPv6, with packet/decode.h. On 1 fills *a, *payload_off (where the
  * UDP payload starts in frame) and *len (the payload's length from the UDP header, which may
  * exceed what was captured). Returns 0 for anything else: other protocols, fragments,
- * truncated headers, a UDP length that disagrees with the IP length. */
+ * truncated headers, a UDP length beyond what the IP header carries. */
 int trx_recv_decode(int dlt,
                     const uint8_t *frame,
                     size_t caplen,
+                    size_t wirelen,
                     struct trx_addr *a,
                     size_t *payload_off,
                     size_t *len);

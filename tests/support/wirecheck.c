@@ -30,7 +30,7 @@ static int load(const char *path, unsigned port, struct series *s)
     while (pcap_next_ex(p, &h, &b) == 1) {
         struct trx_addr a;
         size_t off = 0, len = 0;
-        if (!trx_recv_decode(dlt, b, h->caplen, &a, &off, &len) || a.dport != port)
+        if (!trx_recv_decode(dlt, b, h->caplen, h->len, &a, &off, &len) || a.dport != port)
             continue;
         if (s->n == s->cap) {
             s->cap = s->cap ? 2 * s->cap : 1024;

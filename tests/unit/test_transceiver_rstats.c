@@ -717,7 +717,7 @@ static void test_decode(void **state)
     rtp_payload(payload, sizeof(payload), 96, 1, 2, 3, 1, 0, 5);
 
     size_t n = eth_ipv4_udp(f, payload, sizeof(payload), 0);
-    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, &a, &off, &len), 1);
+    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, n, &a, &off, &len), 1);
     assert_int_equal(a.ip_version, 4);
     assert_memory_equal(a.src, src4, 4);
     assert_memory_equal(a.dst, dst4, 4);
@@ -735,22 +735,22 @@ static void test_decode(void **state)
     assert_int_equal(acc, 0xffff);
 
     n = eth_ipv4_udp(f, payload, sizeof(payload), 1);
-    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, &a, &off, &len), 1);
+    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, n, &a, &off, &len), 1);
     assert_int_equal(off, 46);
     /* Captured short of the payload: still decoded, the length is the UDP header's. */
-    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, 60, &a, &off, &len), 1);
+    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, 60, n, &a, &off, &len), 1);
     assert_int_equal(len, sizeof(payload));
     /* Cut inside the headers: not decoded. */
     for (size_t cut = 0; cut < 46; cut++)
-        assert_int_equal(trx_recv_decode(DLT_EN10MB, f, cut, &a, &off, &len), 0);
+        assert_int_equal(trx_recv_decode(DLT_EN10MB, f, cut, n, &a, &off, &len), 0);
     /* A fragment (more fragments set) is not a whole datagram. */
     f[18 + 6] |= 0x20;
-    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, &a, &off, &len), 0);
+    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, n, &a, &off, &len), 0);
     /* An unknown link type, an unknown ethertype. */
-    assert_int_equal(trx_recv_decode(9999, f, n, &a, &off, &len), 0);
+    assert_int_equal(trx_recv_decode(9999, f, n, n, &a, &off, &len), 0);
     n = eth_ipv4_udp(f, payload, sizeof(payload), 0);
     put16(f + 12, 0x0806);
-    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, &a, &off, &len), 0);
+    assert_int_equal(trx_recv_decode(DLT_EN10MB, f, n, n, &a, &off, &len), 0);
 
     /* IPv6 as raw IP, with a destination options header spliced in. */
     struct trx_addr a6;
@@ -787,7 +787,7 @@ static void test_decode(void **state)
     memcpy(f + 48, h + 40, 8);
     memcpy(f + 56, payload, sizeof(payload));
     n = 56 + sizeof(payload);
-    assert_int_equal(trx_recv_decode(DLT_RAW, f, n, &a, &off, &len), 1);
+    assert_int_equal(trx_recv_decode(DLT_RAW, f, n, n, &a, &off, &len), 1);
     assert_int_equal(a.ip_version, 6);
     assert_memory_equal(a.src, a6.src, 16);
     assert_int_equal(a.sport, 7);
@@ -796,7 +796,7 @@ static void test_decode(void **state)
     assert_int_equal(len, sizeof(payload));
     /* A UDP length beyond the IP payload is malformed. */
     put16(f + 4, 50);
-    assert_int_equal(trx_recv_decode(DLT_RAW, f, n, &a, &off, &len), 0);
+    assert_int_equal(trx_recv_decode(DLT_RAW, f, n, n, &a, &off, &len), 0);
 }
 
 /* ---- captures read as received ---- */
@@ -956,7 +956,7 @@ static void test_loopback(void **state)
         struct trx_addr a;
         size_t off = 0;
         size_t len = 0;
-        assert_int_equal(trx_recv_decode(DLT_RAW, data, h->caplen, &a, &off, &len), 1);
+        assert_int_equal(trx_recv_decode(DLT_RAW, data, h->caplen, h->len, &a, &off, &len), 1);
         assert_int_equal(len, 200 + count);
         assert_int_equal(a.dport, port);
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec;
