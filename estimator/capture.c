@@ -8,6 +8,7 @@
 #include "estimator/capture.h"
 
 #include "common/time.h"
+#include "packet/live.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,8 +30,9 @@
 
 struct est_capture {
     struct est_capture_opts o;
-    pcap_t *cap;
-    int fd; /* the handle's, for poll() */
+    struct pkt_live live;
+    pcap_t *cap; /* live.cap */
+    int fd;      /* the handle's, for poll() */
     /* The dumper writes into a memory stream; commit() moves its bytes to out_fd with write(),
      * so what is on disk is always known to the byte and stdio never writes behind our back. */
     pcap_dumper_t *dumper;
@@ -76,75 +78,27 @@ int est_capture_filter_build(
     return FM_OK;
 }
 
-/* Compile filter for p and, when set is 1, install it. */
-static int compile_filter(pcap_t *p, const char *filter, int set, struct fm_err *err)
-{
-    struct bpf_program prog;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
-        return fm_err_set(err, FM_EINVAL, "capture filter '%s' rejected: %s (see pcap-filter(7))",
-                          filter, pcap_geterr(p));
-    int rc = FM_OK;
-    if (set && pcap_setfilter(p, &prog) != 0)
-        rc = fm_err_set(err, FM_ENET, "capture filter '%s': %s", filter, pcap_geterr(p));
-    pcap_freecode(&prog);
-    return rc;
-}
-
 int est_capture_filter_check(const char *filter, struct fm_err *err)
 {
-    if (!filter || !*filter)
-        return FM_OK;
-    pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-    if (!p)
-        return fm_err_set(err, FM_ENOMEM, "out of memory");
-    int rc = compile_filter(p, filter, 0, err);
-    pcap_close(p);
-    return rc;
+    return pkt_filter_check(filter, err);
 }
 
 static int activate(struct est_capture *c, struct fm_err *err)
 {
-    char ebuf[PCAP_ERRBUF_SIZE] = "";
-    const char *ifc = c->o.iface;
-    c->cap = pcap_create(ifc, ebuf);
-    if (!c->cap)
-        return fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", ifc, ebuf);
-    pcap_set_snaplen(c->cap, c->o.snaplen);
-    pcap_set_promisc(c->cap, c->o.promisc);
-    pcap_set_immediate_mode(c->cap, 1);
-    pcap_set_buffer_size(c->cap, c->o.buffer_bytes);
-    int nano_ok = pcap_set_tstamp_precision(c->cap, PCAP_TSTAMP_PRECISION_NANO) == 0;
-    int arc = pcap_activate(c->cap);
-    switch (arc) {
-    case 0:
-        break;
-    case PCAP_ERROR_NO_SUCH_DEVICE:
-        return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (`ip link` lists them)", ifc);
-    case PCAP_ERROR_PERM_DENIED:
-    case PCAP_ERROR_PROMISC_PERM_DENIED:
-        return fm_err_set(err, FM_EPERM,
-                          "capturing on '%s' needs root or CAP_NET_RAW (sudo setcap "
-                          "cap_net_raw,cap_net_admin=eip flowmimic)",
-                          ifc);
-    case PCAP_ERROR_IFACE_NOT_UP:
-        return fm_err_set(err, FM_ENET, "interface '%s' is down: ip link set %s up", ifc, ifc);
-    default:
-        if (arc < 0)
-            return fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", ifc, pcap_geterr(c->cap));
-        break; /* a warning (no promiscuous mode, ...): the capture still works */
-    }
-    c->st.nano = nano_ok && pcap_get_tstamp_precision(c->cap) == PCAP_TSTAMP_PRECISION_NANO;
-    c->st.link_type = pcap_datalink(c->cap);
-    if (c->o.filter && *c->o.filter) {
-        int rc = compile_filter(c->cap, c->o.filter, 1, err);
-        if (rc < 0)
-            return rc;
-    }
-    if (pcap_setnonblock(c->cap, 1, ebuf) != 0)
-        return fm_err_set(err, FM_ENET, "capture on '%s': %s", ifc, ebuf);
-    c->fd = pcap_get_selectable_fd(c->cap);
-    if (c->fd < 0)
-        return fm_err_set(err, FM_ENET, "capture on '%s' cannot be polled", ifc);
+    struct pkt_live_opts lo;
+    memset(&lo, 0, sizeof(lo));
+    lo.iface = c->o.iface;
+    lo.snaplen = c->o.snaplen;
+    lo.promisc = c->o.promisc;
+    lo.buffer_bytes = c->o.buffer_bytes;
+    lo.filter = c->o.filter;
+    int rc = pkt_live_open(&lo, &c->live, err);
+    if (rc < 0)
+        return rc;
+    c->cap = c->live.cap;
+    c->fd = c->live.fd;
+    c->st.nano = c->live.nano;
+    c->st.link_type = c->live.linktype;
     return FM_OK;
 }
 
@@ -372,7 +326,6 @@ void est_capture_free(struct est_capture *c)
     free(c->mbuf);
     if (c->opened)
         close(c->out_fd);
-    if (c->cap)
-        pcap_close(c->cap);
+    pkt_live_close(&c->live);
     free(c);
 }

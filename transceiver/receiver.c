@@ -12,6 +12,7 @@
 #include "common/inet.h"
 #include "common/time.h"
 #include "packet/decode.h"
+#include "packet/live.h"
 #include "packet/pcap_in.h"
 
 #include <arpa/inet.h>
@@ -139,7 +140,8 @@ struct trx_receiver {
     struct rsock socks[TRX_RECV_MAX_PORTS];
     size_t nsocks;
 
-    pcap_t *cap; /* pcap mode */
+    struct pkt_live live; /* pcap mode */
+    pcap_t *cap;          /* live.cap */
     int cap_fd;
     int dlt;
     int nano;
@@ -307,74 +309,30 @@ static int open_socket(struct trx_receiver *r, uint16_t port, struct rsock *out,
 
 static int open_capture(struct trx_receiver *r, struct fm_err *err)
 {
-    char ebuf[PCAP_ERRBUF_SIZE] = "";
     char filter[32 + TRX_RECV_MAX_PORTS * 20];
-    struct bpf_program prog;
-    int rc = FM_OK;
-    int have_prog = 0;
-
-    r->cap = pcap_create(r->o.iface, ebuf);
-    if (!r->cap)
-        return fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", r->o.iface, ebuf);
-    pcap_set_snaplen(r->cap, r->o.snaplen);
-    pcap_set_promisc(r->cap, 0);
-    pcap_set_immediate_mode(r->cap, 1);
-    pcap_set_buffer_size(r->cap, r->o.rcvbuf_bytes);
-    int nano_ok = pcap_set_tstamp_precision(r->cap, PCAP_TSTAMP_PRECISION_NANO) == 0;
-    int arc = pcap_activate(r->cap);
-    if (arc < 0) {
-        if (arc == PCAP_ERROR_NO_SUCH_DEVICE)
-            rc = fm_err_set(err, FM_ENOTFOUND, "no interface '%s'", r->o.iface);
-        else if (arc == PCAP_ERROR_PERM_DENIED)
-            rc = fm_err_set(err, FM_EPERM, "capturing on '%s' needs root or CAP_NET_RAW",
-                            r->o.iface);
-        else
-            rc = fm_err_set(err, FM_ENET, "cannot capture on '%s': %s", r->o.iface,
-                            pcap_geterr(r->cap));
-        goto out;
-    }
-    r->nano = nano_ok && pcap_get_tstamp_precision(r->cap) == PCAP_TSTAMP_PRECISION_NANO;
-    /* Inbound only: with replay --listen on the same host, what we send is not received. */
-    (void)pcap_setdirection(r->cap, PCAP_D_IN);
     size_t n = (size_t)snprintf(filter, sizeof(filter), "udp");
     for (size_t i = 0; i < r->o.nports; i++)
         n += (size_t)snprintf(filter + n, sizeof(filter) - n, "%s dst port %u",
                               i == 0 ? " and (" : " or", (unsigned)r->o.ports[i]);
     if (r->o.nports)
         snprintf(filter + n, sizeof(filter) - n, ")");
-    if (pcap_compile(r->cap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        rc = fm_err_set(err, FM_ENET, "capture filter '%s' on '%s': %s", filter, r->o.iface,
-                        pcap_geterr(r->cap));
-        goto out;
-    }
-    have_prog = 1;
-    if (pcap_setfilter(r->cap, &prog) != 0) {
-        rc =
-            fm_err_set(err, FM_ENET, "capture filter on '%s': %s", r->o.iface, pcap_geterr(r->cap));
-        goto out;
-    }
-    if (pcap_setnonblock(r->cap, 1, ebuf) != 0) {
-        rc = fm_err_set(err, FM_ENET, "capture on '%s': %s", r->o.iface, ebuf);
-        goto out;
-    }
-    r->cap_fd = pcap_get_selectable_fd(r->cap);
-    if (r->cap_fd < 0) {
-        rc = fm_err_set(err, FM_ENET, "capture on '%s' cannot be polled", r->o.iface);
-        goto out;
-    }
-    r->dlt = pcap_datalink(r->cap);
-    if (!pkt_linktype_supported(r->dlt)) {
-        const char *name = pcap_datalink_val_to_name(r->dlt);
-        rc = fm_err_set(err, FM_EFORMAT,
-                        "cannot capture on '%s': link type %s (%d) is not "
-                        "supported; supported: %s",
-                        r->o.iface, name ? name : "unknown", r->dlt, PKT_LINKTYPE_NAMES);
-        goto out;
-    }
-out:
-    if (have_prog)
-        pcap_freecode(&prog);
-    return rc;
+    struct pkt_live_opts lo;
+    memset(&lo, 0, sizeof(lo));
+    lo.iface = r->o.iface;
+    lo.snaplen = r->o.snaplen;
+    lo.promisc = 0;
+    lo.buffer_bytes = r->o.rcvbuf_bytes;
+    lo.filter = filter;
+    lo.inbound_only = 1;
+    lo.decodable = 1;
+    int rc = pkt_live_open(&lo, &r->live, err);
+    if (rc < 0)
+        return rc;
+    r->cap = r->live.cap;
+    r->cap_fd = r->live.fd;
+    r->dlt = r->live.linktype;
+    r->nano = r->live.nano;
+    return FM_OK;
 }
 
 /* The output file: a temporary beside path, renamed into place by commit_writer(). */
@@ -493,8 +451,7 @@ void trx_receiver_free(struct trx_receiver *r)
         pcap_dump_close(r->dumper);
     if (r->wdead)
         pcap_close(r->wdead);
-    if (r->cap)
-        pcap_close(r->cap);
+    pkt_live_close(&r->live);
     for (size_t i = 0; i < r->nsocks; i++)
         close(r->socks[i].fd);
     free(r->bufs);
