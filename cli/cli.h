@@ -34,9 +34,10 @@ struct cli_cmd_doc {
 
 /* Parse argv with the table; returns the key of each option like getopt_long (-1 at the end,
  * '?' on an unknown option or a missing argument, after printing one line to stderr). */
+#define CLI_MAX_OPTS 64 /* options of one command's table, its terminator included */
 struct cli_parser {
-    struct option longopts[48];
-    char shortopts[96];
+    struct option longopts[CLI_MAX_OPTS];
+    char shortopts[3 * CLI_MAX_OPTS + 2]; /* ':' first, then up to "x:" per option */
     const struct cli_cmd_doc *doc;
 };
 void cli_parser_init(struct cli_parser *p,

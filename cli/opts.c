@@ -7,6 +7,7 @@
 #include "common/time.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,13 +24,22 @@ void cli_parser_init(struct cli_parser *p,
     /* A leading ':' makes getopt report a missing argument as ':' and stay quiet, so the
      * message below can name the command. */
     p->shortopts[s++] = ':';
-    for (const struct cli_opt *o = opts;
-         o->name && n + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); o++, n++) {
+    size_t count = 0;
+    while (opts[count].name)
+        count++;
+    /* The arrays hold every option of the largest table with room to spare; a table that
+     * outgrows them is a bug to fix here, never options silently dropped. */
+    if (count + 1 > CLI_MAX_OPTS) {
+        fprintf(stderr, "flowmimic: internal error: '%s' has %zu options, more than %d\n",
+                doc->name, count, CLI_MAX_OPTS - 1);
+        abort();
+    }
+    for (const struct cli_opt *o = opts; o->name; o++, n++) {
         p->longopts[n].name = o->name;
         p->longopts[n].has_arg = o->has_arg;
         p->longopts[n].flag = NULL;
         p->longopts[n].val = o->key;
-        if (o->key < 256 && s + 3 < sizeof(p->shortopts)) {
+        if (o->key < 256) {
             p->shortopts[s++] = (char)o->key;
             if (o->has_arg == required_argument)
                 p->shortopts[s++] = ':';
