@@ -81,8 +81,8 @@ struct compare_opts {
 static int take_flow(const char *arg, const char **slot, struct fm_err *err)
 {
     if (!isdigit((unsigned char)arg[0])) {
-        struct est_flow_key k;
-        if (est_flow_spec_parse(arg, &k, err) < 0)
+        struct pkt_flow_key k;
+        if (pkt_flow_spec_parse(arg, &k, err) < 0)
             return FM_EINVAL;
     } else {
         long idx = 0;

@@ -92,7 +92,7 @@ int cli_trace_read(const char *cmd,
 {
     struct fm_err err = {0};
     struct est_trace_read_stats st;
-    struct est_flow_key key;
+    struct pkt_flow_key key;
     enum est_trace_kind kind = EST_TRACE_UNKNOWN;
     int rc = est_trace_sniff(path, &kind, &err);
     if (rc < 0) {

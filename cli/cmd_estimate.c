@@ -79,7 +79,7 @@ static const struct cli_cmd_doc doc = {
 struct sel {
     int is_index;
     size_t index;
-    struct est_flow_key key;
+    struct pkt_flow_key key;
     char text[200];
 };
 
@@ -106,7 +106,7 @@ static int add_sel(struct estimate_opts *o, const char *text, struct fm_err *err
             return FM_EINVAL;
         s->is_index = 1;
         s->index = (size_t)idx;
-    } else if (est_flow_spec_parse(text, &s->key, err) < 0) {
+    } else if (pkt_flow_spec_parse(text, &s->key, err) < 0) {
         return FM_EINVAL;
     }
     o->nsel++;
@@ -288,7 +288,7 @@ static int resolve(const struct estimate_opts *o,
             found = sel->index;
         } else {
             for (size_t i = 0; i < n; i++) {
-                if (est_flow_key_equal(&flows[i]->key, &sel->key)) {
+                if (pkt_flow_key_equal(&flows[i]->key, &sel->key)) {
                     found = i;
                     break;
                 }
@@ -397,7 +397,7 @@ static int run(const struct estimate_opts *o, const char *path)
     for (size_t i = 0; i < nidx && !cli_stop; i++, done++) {
         size_t fi = idx[i];
         /* The same file read the same way ranks its flows the same way. */
-        if (fi >= n2 || !est_flow_key_equal(&flows2[fi]->key, &flows[fi]->key)) {
+        if (fi >= n2 || !pkt_flow_key_equal(&flows2[fi]->key, &flows[fi]->key)) {
             fm_log_error("'%s' changed while it was being read", path);
             goto out;
         }

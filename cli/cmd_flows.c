@@ -83,8 +83,8 @@ struct flow_row {
 
 static void flow_row(const struct est_flow *f, struct flow_row *r)
 {
-    est_endpoint_format(f->ip_version, &f->local, r->local, sizeof(r->local));
-    est_endpoint_format(f->ip_version, &f->remote, r->remote, sizeof(r->remote));
+    pkt_endpoint_format(f->ip_version, &f->local, r->local, sizeof(r->local));
+    pkt_endpoint_format(f->ip_version, &f->remote, r->remote, sizeof(r->remote));
     r->packets = f->side[0].packets + f->side[1].packets;
     r->bytes = f->side[0].bytes + f->side[1].bytes;
     int64_t first = f->side[0].first_ts_ns;

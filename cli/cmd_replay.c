@@ -143,7 +143,7 @@ struct replay_opts {
     int side; /* MDL_SIDE_*, CLI_SIDE_BOTH, or -2 when not given */
     long streams;
     int have_flow;
-    struct est_flow_key flow;
+    struct pkt_flow_key flow;
     double speed;
     uint64_t count;
     double duration_s;
@@ -230,7 +230,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_FLOW:
         o->capture_only = "--flow";
         o->have_flow = 1;
-        return est_flow_spec_parse(arg, &o->flow, err);
+        return pkt_flow_spec_parse(arg, &o->flow, err);
     case OPT_SPEED:
         o->capture_only = "--speed";
         return fm_parse_double(arg, 1e-6, 1e6, "--speed", &o->speed, err);

@@ -22,12 +22,12 @@ struct capsrc {
     int64_t first_ts_ns;
     int64_t last_off_ns;
     int have_local;
-    struct est_endpoint local; /* with a flow: the sender of its first packet */
+    struct pkt_endpoint local; /* with a flow: the sender of its first packet */
     struct cli_replay_capture_stats st;
     uint8_t buf[TRX_MAX_PAYLOAD]; /* a payload the snap length cut, padded with zeros */
 };
 
-static int same_endpoint(const struct est_endpoint *a, const uint8_t addr[16], uint16_t port)
+static int same_endpoint(const struct pkt_endpoint *a, const uint8_t addr[16], uint16_t port)
 {
     return a->port == port && memcmp(a->addr, addr, 16) == 0;
 }
@@ -37,14 +37,14 @@ static int selected(struct capsrc *cs, const struct pkt_decoded *d)
 {
     if (!cs->o.have_flow)
         return 1;
-    struct est_endpoint x, y;
+    struct pkt_endpoint x, y;
     memcpy(x.addr, d->src, 16);
     x.port = d->sport;
     memcpy(y.addr, d->dst, 16);
     y.port = d->dport;
-    struct est_flow_key k;
-    est_flow_key_make(&k, d->ip_version, d->proto, &x, &y);
-    if (!est_flow_key_equal(&k, &cs->o.flow))
+    struct pkt_flow_key k;
+    pkt_flow_key_make(&k, d->ip_version, d->proto, &x, &y);
+    if (!pkt_flow_key_equal(&k, &cs->o.flow))
         return 0;
     if (!cs->have_local) {
         cs->local = x;

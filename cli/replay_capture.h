@@ -19,7 +19,7 @@
 struct cli_replay_capture_opts {
     const char *path;
     int have_flow;
-    struct est_flow_key flow; /* with have_flow: only this flow */
+    struct pkt_flow_key flow; /* with have_flow: only this flow */
     int side;                 /* with have_flow: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or CLI_SIDE_BOTH
                                * ("local" sent the flow's first packet) */
     double speed;             /* > 0: 2 plays twice as fast */

@@ -225,7 +225,7 @@ static int looks_like_model(const char *path)
 struct selection {
     int by_index, by_spec;
     size_t index;
-    struct est_flow_key key;
+    struct pkt_flow_key key;
 };
 
 static int parse_selection(const char *text, int which, struct selection *s, struct fm_err *err)
@@ -244,7 +244,7 @@ static int parse_selection(const char *text, int which, struct selection *s, str
         return FM_OK;
     }
     s->by_spec = 1;
-    return est_flow_spec_parse(text, &s->key, err);
+    return pkt_flow_spec_parse(text, &s->key, err);
 }
 
 struct addr_item {
@@ -285,7 +285,7 @@ capture_trace(struct est_flow *const *flows, size_t n, struct est_cmp_trace *tr,
                 last = sd->last_ts_ns > last ? sd->last_ts_ns : last;
             }
         }
-        const struct est_endpoint *e[2] = {&f->local, &f->remote};
+        const struct pkt_endpoint *e[2] = {&f->local, &f->remote};
         for (int s = 0; s < 2; s++) {
             ad[2 * i + (size_t)s].v = f->ip_version;
             memcpy(ad[2 * i + (size_t)s].addr, e[s]->addr, 16);
@@ -359,7 +359,7 @@ static int load_capture(struct est_cmp_input *in,
     size_t idx = n;
     if (sel.by_spec) {
         for (size_t i = 0; i < n; i++) {
-            if (est_flow_key_equal(&flows[i]->key, &sel.key)) {
+            if (pkt_flow_key_equal(&flows[i]->key, &sel.key)) {
                 idx = i;
                 break;
             }

@@ -241,9 +241,9 @@ int est_model_from_flow(const struct est_flow *f,
     est_flow_format_spec(f, m->flow_spec, sizeof(m->flow_spec));
     m->packets = f->side[0].packets + f->side[1].packets;
     snprintf(m->proto, sizeof(m->proto), "%s", f->proto == 17 ? "udp" : "tcp");
-    est_addr_format(f->ip_version, f->local.addr, m->local.ip, sizeof(m->local.ip));
+    pkt_addr_format(f->ip_version, f->local.addr, m->local.ip, sizeof(m->local.ip));
     m->local.port = f->local.port;
-    est_addr_format(f->ip_version, f->remote.addr, m->remote.ip, sizeof(m->remote.ip));
+    pkt_addr_format(f->ip_version, f->remote.addr, m->remote.ip, sizeof(m->remote.ip));
     m->remote.port = f->remote.port;
     for (int side = 0; side < 2; side++) {
         rc = fit_side(f, side, o, &m->sides[side], &m->reordered, err);

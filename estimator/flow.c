@@ -64,7 +64,7 @@ struct est_flow_table {
     struct kw last_w;
     int last_local_is_a;
     int watch_all;
-    struct est_flow_key *watch;
+    struct pkt_flow_key *watch;
     size_t nwatch, capwatch;
     struct est_flow **sorted;
     size_t sorted_cap;
@@ -132,7 +132,7 @@ static uint64_t load64_be(const uint8_t *p)
 
 /* A key as five words held in registers: both addresses (native byte order), and protocol,
  * version and both ports packed into the fifth. The per-packet lookup hashes and compares
- * these instead of building a struct est_flow_key in memory: writing the key's 16-bit ports
+ * these instead of building a struct pkt_flow_key in memory: writing the key's 16-bit ports
  * and then reading it back as 8-byte words stalls store forwarding, which cost more than the
  * rest of the lookup together. The slots of the table keep these words too. */
 
@@ -142,19 +142,6 @@ static uint64_t kw_meta(uint8_t ip_version, uint8_t proto, uint16_t aport, uint1
            (uint64_t)bport << 32;
 }
 
-static void kw_from_key(struct kw *w, const struct est_flow_key *k)
-{
-    w->a0 = load64(k->a.addr);
-    w->a1 = load64(k->a.addr + 8);
-    w->b0 = load64(k->b.addr);
-    w->b1 = load64(k->b.addr + 8);
-    w->meta = kw_meta(k->ip_version, k->proto, k->a.port, k->b.port);
-}
-
-/* Each word times its own odd constant, summed, then one multiply-xorshift round: the five
- * multiplications are independent, so the hash costs little more than one of them, where
- * FNV-1a would need a dependent multiplication per key byte. The final fold brings the
- * well-mixed high bits down into the slot index. */
 static uint64_t kw_hash(const struct kw *w)
 {
     uint64_t h = w->a0 * 0x9e3779b97f4a7c15u + w->a1 * 0xc2b2ae3d27d4eb4fu +
@@ -169,27 +156,6 @@ static int kw_equal(const struct kw *x, const struct kw *y)
 {
     return ((x->a0 ^ y->a0) | (x->a1 ^ y->a1) | (x->b0 ^ y->b0) | (x->b1 ^ y->b1) |
             (x->meta ^ y->meta)) == 0;
-}
-
-int est_flow_key_equal(const struct est_flow_key *x, const struct est_flow_key *y)
-{
-    struct kw wx, wy;
-    kw_from_key(&wx, x);
-    kw_from_key(&wy, y);
-    return kw_equal(&wx, &wy);
-}
-
-/* Address bytes in memcmp() order, then the port. */
-static int endpoint_cmp(const struct est_endpoint *x, const struct est_endpoint *y)
-{
-    uint64_t xa = load64_be(x->addr), ya = load64_be(y->addr);
-    if (xa != ya)
-        return xa < ya ? -1 : 1;
-    xa = load64_be(x->addr + 8);
-    ya = load64_be(y->addr + 8);
-    if (xa != ya)
-        return xa < ya ? -1 : 1;
-    return (x->port > y->port) - (x->port < y->port);
 }
 
 /* The words of a packet's flow key; *src_first is 1 when the source is the key's "a". */
@@ -207,25 +173,6 @@ static inline void kw_from_pkt(struct kw *w, const struct pkt_decoded *p, int *s
     w->b1 = load64(hi + 8);
     w->meta = kw_meta(p->ip_version, p->proto, lo_port, hi_port);
     *src_first = sf;
-}
-
-void est_flow_key_make(struct est_flow_key *k,
-                       uint8_t ip_version,
-                       uint8_t proto,
-                       const struct est_endpoint *x,
-                       const struct est_endpoint *y)
-{
-    /* Zero first, padding included, so that callers may compare keys with memcmp(). */
-    memset(k, 0, sizeof(*k));
-    k->ip_version = ip_version;
-    k->proto = proto;
-    if (endpoint_cmp(x, y) <= 0) {
-        k->a = *x;
-        k->b = *y;
-    } else {
-        k->a = *y;
-        k->b = *x;
-    }
 }
 
 /* The slot holding w (whose hash is h), or the empty slot where it would go. */
@@ -275,19 +222,19 @@ static struct est_flow *flow_alloc(struct est_flow_table *t)
     return &c->flows[c->used++];
 }
 
-static int is_watched(const struct est_flow_table *t, const struct est_flow_key *k)
+static int is_watched(const struct est_flow_table *t, const struct pkt_flow_key *k)
 {
     if (t->watch_all)
         return 1;
     for (size_t i = 0; i < t->nwatch; i++) {
-        if (est_flow_key_equal(&t->watch[i], k))
+        if (pkt_flow_key_equal(&t->watch[i], k))
             return 1;
     }
     return 0;
 }
 
 int est_flow_table_watch(struct est_flow_table *t,
-                         const struct est_flow_key *key,
+                         const struct pkt_flow_key *key,
                          struct fm_err *err)
 {
     if (!key) {
@@ -295,7 +242,7 @@ int est_flow_table_watch(struct est_flow_table *t,
     } else {
         if (t->nwatch == t->capwatch) {
             size_t cap = t->capwatch ? t->capwatch * 2 : 4;
-            struct est_flow_key *w = realloc(t->watch, cap * sizeof(*w));
+            struct pkt_flow_key *w = realloc(t->watch, cap * sizeof(*w));
             if (!w)
                 return fm_err_set(err, FM_ENOMEM, "flow watch list");
             t->watch = w;
@@ -307,7 +254,7 @@ int est_flow_table_watch(struct est_flow_table *t,
     for (struct chunk *c = t->chunks; c; c = c->next) {
         for (size_t i = 0; i < c->used; i++) {
             struct est_flow *f = &c->flows[i];
-            if (!key || est_flow_key_equal(&f->key, key))
+            if (!key || pkt_flow_key_equal(&f->key, key))
                 f->keep_series = 1;
         }
     }
@@ -384,12 +331,12 @@ static struct slot *flow_insert(struct est_flow_table *t,
     }
     /* flow_alloc() returns zeroed memory (calloc'd chunks), so the key's bytes are all
      * defined, as comparing keys as words requires. */
-    struct est_endpoint src, dst;
+    struct pkt_endpoint src, dst;
     memcpy(src.addr, p->src, sizeof(src.addr));
     src.port = p->sport;
     memcpy(dst.addr, p->dst, sizeof(dst.addr));
     dst.port = p->dport;
-    est_flow_key_make(&f->key, p->ip_version, p->proto, &src, &dst);
+    pkt_flow_key_make(&f->key, p->ip_version, p->proto, &src, &dst);
     f->ip_version = p->ip_version;
     f->proto = p->proto;
     f->local = src; /* the first packet's sender */
@@ -566,140 +513,14 @@ struct est_flow *const *est_flow_table_sorted(struct est_flow_table *t, size_t *
     return t->sorted;
 }
 
-void est_addr_format(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t size)
-{
-    if (size == 0)
-        return;
-    if (!inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)size))
-        buf[0] = '\0';
-}
-
-void est_endpoint_format(uint8_t ip_version, const struct est_endpoint *e, char *buf, size_t size)
-{
-    char a[INET6_ADDRSTRLEN];
-    est_addr_format(ip_version, e->addr, a, sizeof(a));
-    if (ip_version == 6)
-        snprintf(buf, size, "[%s]:%u", a, (unsigned)e->port);
-    else
-        snprintf(buf, size, "%s:%u", a, (unsigned)e->port);
-}
-
-static const char *proto_name(uint8_t proto)
-{
-    if (proto == FLOW_PROTO_UDP)
-        return "udp";
-    if (proto == FLOW_PROTO_TCP)
-        return "tcp";
-    return NULL;
-}
-
 void est_flow_format_spec(const struct est_flow *f, char *buf, size_t size)
 {
     char l[64], r[64];
-    est_endpoint_format(f->ip_version, &f->local, l, sizeof(l));
-    est_endpoint_format(f->ip_version, &f->remote, r, sizeof(r));
-    const char *name = proto_name(f->proto);
+    pkt_endpoint_format(f->ip_version, &f->local, l, sizeof(l));
+    pkt_endpoint_format(f->ip_version, &f->remote, r, sizeof(r));
+    const char *name = pkt_proto_name(f->proto);
     if (name)
         snprintf(buf, size, "%s %s %s", name, l, r);
     else
         snprintf(buf, size, "proto-%u %s %s", (unsigned)f->proto, l, r);
-}
-
-/* "ADDR:PORT" or "[ADDR6]:PORT" into e; returns the IP version or 0 on error, with a reason
- * in *why. */
-static int parse_endpoint(const char *tok, struct est_endpoint *e, const char **why)
-{
-    char addr[SPEC_MAX_TOKEN];
-    const char *port = NULL;
-    size_t alen = 0;
-    int v6 = 0;
-
-    if (tok[0] == '[') {
-        const char *close = strchr(tok, ']');
-        if (!close || close[1] != ':') {
-            *why = "IPv6 endpoints are written [ADDR]:PORT";
-            return 0;
-        }
-        alen = (size_t)(close - tok - 1);
-        port = close + 2;
-        v6 = 1;
-    } else {
-        const char *colon = strrchr(tok, ':');
-        if (!colon) {
-            *why = "missing ':PORT'";
-            return 0;
-        }
-        alen = (size_t)(colon - tok);
-        if (memchr(tok, ':', alen)) {
-            *why = "IPv6 endpoints are written [ADDR]:PORT";
-            return 0;
-        }
-        port = colon + 1;
-    }
-    if (alen == 0 || alen >= sizeof(addr)) {
-        *why = "bad address";
-        return 0;
-    }
-    memcpy(addr, tok + v6, alen);
-    addr[alen] = '\0';
-    memset(e, 0, sizeof(*e));
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, e->addr) != 1) {
-        *why = v6 ? "bad IPv6 address" : "bad IPv4 address";
-        return 0;
-    }
-    long p = 0;
-    if (fm_parse_long(port, 0, 65535, "port", &p, NULL) < 0) {
-        *why = "the port must be a number from 0 to 65535";
-        return 0;
-    }
-    e->port = (uint16_t)p;
-    return v6 ? 6 : 4;
-}
-
-int est_flow_spec_parse(const char *spec, struct est_flow_key *out, struct fm_err *err)
-{
-    static const char usage[] = "expected 'udp|tcp ADDR:PORT ADDR:PORT'";
-    char tok[4][SPEC_MAX_TOKEN];
-    size_t ntok = 0;
-    const char *s = spec;
-
-    /* Split on blanks into at most three tokens; a fourth means trailing garbage. */
-    while (*s) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        size_t len = strcspn(s, " \t");
-        if (ntok == 4 || len >= SPEC_MAX_TOKEN)
-            return fm_err_set(err, FM_EINVAL, "flow spec '%s': %s", spec, usage);
-        memcpy(tok[ntok], s, len);
-        tok[ntok][len] = '\0';
-        ntok++;
-        s += len;
-    }
-    if (ntok != 3)
-        return fm_err_set(err, FM_EINVAL, "flow spec '%s': %s", spec, usage);
-
-    uint8_t proto = 0;
-    if (strcmp(tok[0], "udp") == 0)
-        proto = FLOW_PROTO_UDP;
-    else if (strcmp(tok[0], "tcp") == 0)
-        proto = FLOW_PROTO_TCP;
-    else
-        return fm_err_set(err, FM_EINVAL, "flow spec '%s': unknown protocol '%s'; %s", spec, tok[0],
-                          usage);
-
-    struct est_endpoint x, y;
-    const char *why = NULL;
-    int vx = parse_endpoint(tok[1], &x, &why);
-    if (!vx)
-        return fm_err_set(err, FM_EINVAL, "flow spec '%s': endpoint '%s': %s", spec, tok[1], why);
-    int vy = parse_endpoint(tok[2], &y, &why);
-    if (!vy)
-        return fm_err_set(err, FM_EINVAL, "flow spec '%s': endpoint '%s': %s", spec, tok[2], why);
-    if (vx != vy)
-        return fm_err_set(err, FM_EINVAL, "flow spec '%s': one endpoint is IPv4, the other IPv6",
-                          spec);
-    est_flow_key_make(out, (uint8_t)vx, proto, &x, &y);
-    return FM_OK;
 }

@@ -11,17 +11,7 @@
 
 #include "common/err.h"
 #include "packet/decode.h"
-
-struct est_endpoint {
-    uint8_t addr[16];
-    uint16_t port;
-};
-
-struct est_flow_key {
-    uint8_t ip_version;
-    uint8_t proto;
-    struct est_endpoint a, b; /* canonical order: a <= b */
-};
+#include "packet/endpoint.h"
 
 /* Per-side series of one flow, kept in file order; filled only when the flow keeps series. */
 struct est_series {
@@ -47,9 +37,9 @@ struct est_side {
 };
 
 struct est_flow {
-    struct est_flow_key key;
+    struct pkt_flow_key key;
     uint8_t ip_version, proto;
-    struct est_endpoint local, remote; /* local = sender of the first packet */
+    struct pkt_endpoint local, remote; /* local = sender of the first packet */
     uint64_t first_seen;               /* ordinal of the flow's first packet in the file */
     struct est_side side[2];
     int keep_series;
@@ -66,7 +56,7 @@ void est_flow_table_free(struct est_flow_table *t);
 /* Keep series for the flow with this key when it appears (before adding packets), or for every
  * flow when key is NULL. Returns FM_OK or FM_ENOMEM. */
 int est_flow_table_watch(struct est_flow_table *t,
-                         const struct est_flow_key *key,
+                         const struct pkt_flow_key *key,
                          struct fm_err *err);
 
 /* 1 when flows of the table may keep series (est_flow_table_watch() was called), which
@@ -93,25 +83,6 @@ size_t est_flow_table_count(const struct est_flow_table *t);
  * borrowed pointers, owned by the table, valid until the next add or the free. NULL only
  * when out of memory. Index i in it is the flow index shown to users (from 0). */
 struct est_flow *const *est_flow_table_sorted(struct est_flow_table *t, size_t *n);
-
-/* Canonical key of a flow from two endpoints (either order). */
-void est_flow_key_make(struct est_flow_key *k,
-                       uint8_t ip_version,
-                       uint8_t proto,
-                       const struct est_endpoint *x,
-                       const struct est_endpoint *y);
-
-/* 1 when two canonical keys name the same flow. */
-int est_flow_key_equal(const struct est_flow_key *x, const struct est_flow_key *y);
-
-/* Endpoint as text: "192.0.2.1:5004" or "[2001:db8::1]:5004" into buf (>= 64 bytes). */
-void est_endpoint_format(uint8_t ip_version, const struct est_endpoint *e, char *buf, size_t size);
-/* Just the address. */
-void est_addr_format(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t size);
-
-/* Parse a flow spec "udp A:PORT B:PORT" (IPv6 as [addr]:port) into a canonical key.
- * Returns FM_OK or FM_EINVAL with a message naming the spec. */
-int est_flow_spec_parse(const char *spec, struct est_flow_key *out, struct fm_err *err);
 
 /* The flow as a spec, local endpoint first: "udp 192.0.2.1:5004 192.0.2.2:6000". */
 void est_flow_format_spec(const struct est_flow *f, char *buf, size_t size);

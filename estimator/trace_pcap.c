@@ -115,7 +115,7 @@ static void pkt_from_decoded(const struct pkt_raw *raw,
 }
 
 int est_trace_from_pcap(const char *path,
-                        const struct est_flow_key *flow,
+                        const struct pkt_flow_key *flow,
                         int with_payload,
                         struct mdl_trace *t,
                         struct est_trace_read_stats *stats,
@@ -149,15 +149,15 @@ int est_trace_from_pcap(const char *path,
         if (s != PKT_DEC_OK)
             continue;
         if (flow) {
-            struct est_endpoint a;
-            struct est_endpoint b;
-            struct est_flow_key key;
+            struct pkt_endpoint a;
+            struct pkt_endpoint b;
+            struct pkt_flow_key key;
             memcpy(a.addr, k.src, 16);
             a.port = k.sport;
             memcpy(b.addr, k.dst, 16);
             b.port = k.dport;
-            est_flow_key_make(&key, k.ip_version, k.proto, &a, &b);
-            if (!est_flow_key_equal(&key, flow)) {
+            pkt_flow_key_make(&key, k.ip_version, k.proto, &a, &b);
+            if (!pkt_flow_key_equal(&key, flow)) {
                 st.other_flows++;
                 continue;
             }
@@ -214,14 +214,14 @@ out:
 
 int est_trace_flow_select(const char *path,
                           const char *arg,
-                          struct est_flow_key *key,
+                          struct pkt_flow_key *key,
                           struct fm_err *err)
 {
     struct est_flow_table *t = NULL;
     int rc = FM_OK;
     size_t digits = strspn(arg, "0123456789");
     if (digits == 0 || arg[digits] != '\0' || digits > 9)
-        return est_flow_spec_parse(arg, key, err);
+        return pkt_flow_spec_parse(arg, key, err);
     size_t index = (size_t)strtoul(arg, NULL, 10);
     t = est_flow_table_new();
     if (!t)

@@ -39,7 +39,7 @@ struct est_trace_read_stats {
  * counts. Returns FM_OK, FM_ENOMEM, or the FM_EIO / FM_EFORMAT of pkt_pcap_open() and
  * pkt_pcap_next(); on failure t is left empty and *frames untouched. */
 int est_trace_from_pcap(const char *path,
-                        const struct est_flow_key *flow,
+                        const struct pkt_flow_key *flow,
                         int with_payload,
                         struct mdl_trace *t,
                         struct est_trace_read_stats *stats,
@@ -54,13 +54,13 @@ enum est_trace_kind { EST_TRACE_UNKNOWN, EST_TRACE_JSON, EST_TRACE_PCAP };
  * neither), or FM_EIO when the file cannot be opened or read, or is not a regular file. */
 int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *err);
 
-/* The flow a --flow argument names in the capture at path: a spec as est_flow_spec_parse()
+/* The flow a --flow argument names in the capture at path: a spec as pkt_flow_spec_parse()
  * reads it ("udp A:PORT B:PORT"), or an index as `flowmimic flows` shows it (which reads the
  * capture once). Returns FM_OK and sets *key, FM_EINVAL (a bad spec), FM_ENOTFOUND (no such
  * index), or the errors of reading the capture. */
 int est_trace_flow_select(const char *path,
                           const char *arg,
-                          struct est_flow_key *key,
+                          struct pkt_flow_key *key,
                           struct fm_err *err);
 
 /* The frame (IP header onwards) for one packet into buf of cap bytes: the length in *len.

@@ -145,8 +145,8 @@ static void test_watch_series(void **state)
     struct fm_err err = {0};
     struct est_flow_table *t = est_flow_table_new();
     assert_non_null(t);
-    struct est_flow_key k;
-    assert_int_equal(est_flow_spec_parse("udp 192.0.2.1:5004 198.51.100.9:6000", &k, &err), FM_OK);
+    struct pkt_flow_key k;
+    assert_int_equal(pkt_flow_spec_parse("udp 192.0.2.1:5004 198.51.100.9:6000", &k, &err), FM_OK);
     assert_int_equal(est_flow_table_watch(t, &k, &err), FM_OK);
 
     /* 1000 RTP packets from the local side (more than the initial series capacity): seq runs
@@ -216,8 +216,8 @@ static void test_spec_parse(void **state)
 {
     (void)state;
     struct fm_err err = {0};
-    struct est_flow_key k, k2;
-    assert_int_equal(est_flow_spec_parse("udp 198.51.100.9:6000 192.0.2.1:5004", &k, &err), FM_OK);
+    struct pkt_flow_key k, k2;
+    assert_int_equal(pkt_flow_spec_parse("udp 198.51.100.9:6000 192.0.2.1:5004", &k, &err), FM_OK);
     assert_int_equal(k.ip_version, 4);
     assert_int_equal(k.proto, PROTO_UDP);
     assert_int_equal(k.a.addr[0], 192);
@@ -225,11 +225,11 @@ static void test_spec_parse(void **state)
     assert_int_equal(k.b.addr[0], 198);
     assert_int_equal(k.b.port, 6000);
     /* Either order and extra blanks give the same key. */
-    assert_int_equal(est_flow_spec_parse("  udp\t192.0.2.1:5004   198.51.100.9:6000 ", &k2, &err),
+    assert_int_equal(pkt_flow_spec_parse("  udp\t192.0.2.1:5004   198.51.100.9:6000 ", &k2, &err),
                      FM_OK);
     assert_memory_equal(&k, &k2, sizeof(k));
 
-    assert_int_equal(est_flow_spec_parse("tcp [2001:db8::1]:5004 [2001:db8::2]:443", &k, &err),
+    assert_int_equal(pkt_flow_spec_parse("tcp [2001:db8::1]:5004 [2001:db8::2]:443", &k, &err),
                      FM_OK);
     assert_int_equal(k.ip_version, 6);
     assert_int_equal(k.proto, PROTO_TCP);
@@ -259,7 +259,7 @@ static void test_spec_parse(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&err, 0, sizeof(err));
         memset(&k, 0x77, sizeof(k));
-        if (est_flow_spec_parse(bad[i], &k, &err) != FM_EINVAL)
+        if (pkt_flow_spec_parse(bad[i], &k, &err) != FM_EINVAL)
             fail_msg("spec '%s' accepted", bad[i]);
         assert_int_equal(err.code, FM_EINVAL);
         char quoted[300];
@@ -267,7 +267,7 @@ static void test_spec_parse(void **state)
         assert_non_null(strstr(err.msg, quoted));
         assert_int_equal(k.a.port, 0x7777); /* untouched on error */
     }
-    assert_int_equal(est_flow_spec_parse("udp 192.0.2.1", &k, &err), FM_EINVAL);
+    assert_int_equal(pkt_flow_spec_parse("udp 192.0.2.1", &k, &err), FM_EINVAL);
     assert_string_equal(err.msg,
                         "flow spec 'udp 192.0.2.1': expected 'udp|tcp ADDR:PORT ADDR:PORT'");
     /* A very long spec is rejected, not overflowed. */
@@ -275,29 +275,29 @@ static void test_spec_parse(void **state)
     memset(longspec, '1', sizeof(longspec) - 1);
     longspec[sizeof(longspec) - 1] = '\0';
     memcpy(longspec, "udp ", 4);
-    assert_int_equal(est_flow_spec_parse(longspec, &k, &err), FM_EINVAL);
+    assert_int_equal(pkt_flow_spec_parse(longspec, &k, &err), FM_EINVAL);
 }
 
 static void test_format(void **state)
 {
     (void)state;
     char buf[128];
-    struct est_endpoint e;
+    struct pkt_endpoint e;
     memset(&e, 0, sizeof(e));
     e.addr[0] = 192, e.addr[1] = 0, e.addr[2] = 2, e.addr[3] = 1;
     e.port = 5004;
-    est_endpoint_format(4, &e, buf, sizeof(buf));
+    pkt_endpoint_format(4, &e, buf, sizeof(buf));
     assert_string_equal(buf, "192.0.2.1:5004");
-    est_addr_format(4, e.addr, buf, sizeof(buf));
+    pkt_addr_format(4, e.addr, buf, sizeof(buf));
     assert_string_equal(buf, "192.0.2.1");
 
     struct fm_err err = {0};
-    struct est_flow_key k;
-    assert_int_equal(est_flow_spec_parse("udp [2001:db8::1]:5004 [2001:db8::2]:6000", &k, &err),
+    struct pkt_flow_key k;
+    assert_int_equal(pkt_flow_spec_parse("udp [2001:db8::1]:5004 [2001:db8::2]:6000", &k, &err),
                      FM_OK);
-    est_endpoint_format(6, &k.a, buf, sizeof(buf));
+    pkt_endpoint_format(6, &k.a, buf, sizeof(buf));
     assert_string_equal(buf, "[2001:db8::1]:5004");
-    est_addr_format(6, k.b.addr, buf, sizeof(buf));
+    pkt_addr_format(6, k.b.addr, buf, sizeof(buf));
     assert_string_equal(buf, "2001:db8::2");
 
     /* The spec of a flow names the local side first and parses back to its key. */
@@ -309,7 +309,7 @@ static void test_format(void **state)
     struct est_flow *const *s = est_flow_table_sorted(t, &n);
     est_flow_format_spec(s[0], buf, sizeof(buf));
     assert_string_equal(buf, "udp 198.51.100.9:6000 192.0.2.1:5004");
-    assert_int_equal(est_flow_spec_parse(buf, &k, &err), FM_OK);
+    assert_int_equal(pkt_flow_spec_parse(buf, &k, &err), FM_OK);
     assert_memory_equal(&k, &s[0]->key, sizeof(k));
     /* A short buffer truncates, still terminated. */
     char small[8];
@@ -406,15 +406,15 @@ static void test_add_many(void **state)
             assert_int_equal(est_flow_table_watch(one, NULL, &err), FM_OK);
             assert_int_equal(est_flow_table_watch(many, NULL, &err), FM_OK);
         } else if (watch == 2) {
-            struct est_flow_key k;
-            struct est_endpoint x, y;
+            struct pkt_flow_key k;
+            struct pkt_endpoint x, y;
             memset(&x, 0, sizeof(x));
             memcpy(x.addr, pk[7].src, sizeof(x.addr));
             x.port = pk[7].sport;
             memset(&y, 0, sizeof(y));
             memcpy(y.addr, pk[7].dst, sizeof(y.addr));
             y.port = pk[7].dport;
-            est_flow_key_make(&k, pk[7].ip_version, pk[7].proto, &y, &x);
+            pkt_flow_key_make(&k, pk[7].ip_version, pk[7].proto, &y, &x);
             assert_int_equal(est_flow_table_watch(one, &k, &err), FM_OK);
             assert_int_equal(est_flow_table_watch(many, &k, &err), FM_OK);
         }

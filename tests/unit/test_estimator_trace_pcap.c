@@ -251,7 +251,7 @@ static void test_flows_and_errors(void **state)
     char path[400];
     snprintf(path, sizeof(path), "%s/two.pcap", sub);
     assert_int_equal(est_trace_to_pcap(&t, path, &err), FM_OK);
-    struct est_flow_key key;
+    struct pkt_flow_key key;
     assert_int_equal(est_trace_flow_select(path, "1", &key, &err), FM_OK);
     mdl_trace_init(&u);
     uint64_t *frames = NULL;
