@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/interval.h"
 #include "cli/jw.h"
-#include "cli/replay_capture.h"
+#include "transceiver/source_capture.h"
 
 #include "common/err.h"
 #include "common/log.h"
@@ -140,7 +140,7 @@ struct replay_opts {
     uint8_t peer_ip[16];
     int have_peer_mac;
     uint8_t peer_mac[6];
-    int side; /* MDL_SIDE_*, CLI_SIDE_BOTH, or -2 when not given */
+    int side; /* MDL_SIDE_*, TRX_SIDE_BOTH, or -2 when not given */
     long streams;
     int have_flow;
     struct pkt_flow_key flow;
@@ -194,7 +194,7 @@ static int parse_side(const char *s, int *out, struct fm_err *err)
     else if (strcmp(s, "remote") == 0)
         *out = MDL_SIDE_REMOTE;
     else if (strcmp(s, "both") == 0)
-        *out = CLI_SIDE_BOTH;
+        *out = TRX_SIDE_BOTH;
     else
         return fm_err_set(err, FM_EINVAL, "--side: expected local, remote or both, got '%s'", s);
     return FM_OK;
@@ -496,7 +496,7 @@ static void on_status(const struct trx_send_stats *s, void *arg)
  * replay --listen reports both directions in one object. */
 static void print_summary(const struct replay_opts *o,
                           const struct trx_send_stats *s,
-                          const struct cli_replay_capture_stats *cs,
+                          const struct trx_capture_stats *cs,
                           const char *status,
                           const struct cli_interval *iv,
                           struct jw *outer)
@@ -813,7 +813,7 @@ static int run(const struct replay_opts *o, const char *path)
                              path);
         goto out;
     }
-    if (kind == INPUT_MODEL && o->side == CLI_SIDE_BOTH) {
+    if (kind == INPUT_MODEL && o->side == TRX_SIDE_BOTH) {
         rc = cli_usage_error(doc.name, "--side both applies to captures: one host plays one "
                                        "side of a model");
         goto out;
@@ -855,19 +855,19 @@ static int run(const struct replay_opts *o, const char *path)
             goto out;
         }
     } else {
-        struct cli_replay_capture_opts co;
+        struct trx_capture_opts co;
         memset(&co, 0, sizeof(co));
         co.path = path;
         co.have_flow = o->have_flow;
         co.flow = o->flow;
-        co.side = o->side == -2 ? CLI_SIDE_BOTH : o->side;
+        co.side = o->side == -2 ? TRX_SIDE_BOTH : o->side;
         co.speed = o->speed;
         co.ip_version = o->ip_version ? o->ip_version : 4;
         co.have_src = have_src;
         memcpy(co.src_ip, src_ip, 16);
         co.have_dst = o->have_peer;
         memcpy(co.dst_ip, o->peer_ip, 16);
-        if (cli_replay_capture_new(&co, &src, &err) < 0) {
+        if (trx_source_capture_new(&co, &src, &err) < 0) {
             fm_log_error("%s", err.msg);
             goto out;
         }
@@ -937,9 +937,9 @@ static int run(const struct replay_opts *o, const char *path)
     interval_totals(&st, &itot);
     cli_interval_finish(&status.iv, &itot);
 
-    struct cli_replay_capture_stats cs;
+    struct trx_capture_stats cs;
     if (kind == INPUT_CAPTURE)
-        cli_replay_capture_stats(src, &cs);
+        trx_source_capture_stats(src, &cs);
     const char *state = send_rc == FM_EINTR ? "interrupted" : send_rc < 0 ? "failed" : "complete";
     if (lis.r) {
         /* Both directions: one JSON object, or the send line and the receiver's tables. */

@@ -1,6 +1,6 @@
 /* transceiver/source.h - where packets to send come from: an ordered stream of struct trx_pkt.
- * A source is an interface (ops + self) so that cli/ can implement one over a capture read by
- * the estimator, while transceiver/ implements the model source. Packets come out in
+ * A source is an interface (ops + self): a model's schedule (source_model.c), a capture's
+ * packets with their recorded timing (source_capture.h), a test's. Packets come out in
  * nondecreasing offset_ns. Created by a *_new() function, released with trx_source_free(). */
 #ifndef TRANSCEIVER_SOURCE_H
 #define TRANSCEIVER_SOURCE_H

@@ -1,26 +1,26 @@
-/* cli/replay_capture.h - a packet source over a capture file, for `replay CAPTURE`.
+/* transceiver/source_capture.h - a packet source over a capture file, for `replay CAPTURE`.
  * The capture is streamed (one packet in memory at a time), its UDP packets are selected
  * (all, or one flow and side of it), and each becomes a struct trx_pkt whose offset is its
  * capture time since the first selected packet divided by the speed, carrying its original
- * payload bytes, with the destination rewritten to the peer. The source lives in cli/ because
- * it joins the estimator (input) to the transceiver (output), which do not know each other.
- * Created by cli_replay_capture_new(), released with trx_source_free(). Not thread-safe. */
-#ifndef CLI_REPLAY_CAPTURE_H
-#define CLI_REPLAY_CAPTURE_H
+ * payload bytes, with the destination rewritten to the peer. The capture is read and decoded
+ * by packet/. Created by trx_source_capture_new(), released with trx_source_free(). Not
+ * thread-safe. */
+#ifndef TRANSCEIVER_SOURCE_CAPTURE_H
+#define TRANSCEIVER_SOURCE_CAPTURE_H
 
 #include <stdint.h>
 
 #include "common/err.h"
-#include "estimator/flow.h"
+#include "packet/endpoint.h"
 #include "transceiver/source.h"
 
-#define CLI_SIDE_BOTH (-1)
+#define TRX_SIDE_BOTH (-1)
 
-struct cli_replay_capture_opts {
+struct trx_capture_opts {
     const char *path;
     int have_flow;
     struct pkt_flow_key flow; /* with have_flow: only this flow */
-    int side;                 /* with have_flow: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or CLI_SIDE_BOTH
+    int side;                 /* with have_flow: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH
                                * ("local" sent the flow's first packet) */
     double speed;             /* > 0: 2 plays twice as fast */
     uint8_t ip_version;       /* only packets of this IP version are replayed */
@@ -29,7 +29,7 @@ struct cli_replay_capture_opts {
 };
 
 /* What the source skipped, for the summary. */
-struct cli_replay_capture_stats {
+struct trx_capture_stats {
     uint64_t frames;        /* read from the file */
     uint64_t selected;      /* handed to the sender */
     uint64_t not_udp;       /* not IP, not UDP, fragments, malformed */
@@ -40,11 +40,11 @@ struct cli_replay_capture_stats {
 
 /* Open path and make a source over it. Returns FM_OK, the errors of pkt_pcap_open()
  * (FM_EIO, FM_EFORMAT), FM_EINVAL (speed) or FM_ENOMEM. */
-int cli_replay_capture_new(const struct cli_replay_capture_opts *o,
+int trx_source_capture_new(const struct trx_capture_opts *o,
                            struct trx_source **out,
                            struct fm_err *err);
 
-/* Counters of a source made by cli_replay_capture_new(). */
-void cli_replay_capture_stats(const struct trx_source *s, struct cli_replay_capture_stats *out);
+/* Counters of a source made by trx_source_capture_new(). */
+void trx_source_capture_stats(const struct trx_source *s, struct trx_capture_stats *out);
 
 #endif

@@ -1,9 +1,9 @@
-/* cli/replay_capture.c - a packet source over a capture file, for `replay CAPTURE`.
+/* transceiver/source_capture.c - a packet source over a capture file, for `replay CAPTURE`.
  * Timing: every packet's offset is its capture timestamp minus the first selected packet's,
  * divided by the speed. The sender turns offsets into absolute deadlines, so the replay stays
  * anchored to the first packet however long it runs, where relative sleeps (tcpreplay) drift.
  * Timestamps that go backwards (merged captures) are held at the latest offset. */
-#include "cli/replay_capture.h"
+#include "transceiver/source_capture.h"
 
 #include <math.h>
 #include <netinet/in.h>
@@ -17,13 +17,13 @@
 struct capsrc {
     struct pkt_pcap_in *in;
     int linktype;
-    struct cli_replay_capture_opts o;
+    struct trx_capture_opts o;
     int have_first;
     int64_t first_ts_ns;
     int64_t last_off_ns;
     int have_local;
     struct pkt_endpoint local; /* with a flow: the sender of its first packet */
-    struct cli_replay_capture_stats st;
+    struct trx_capture_stats st;
     uint8_t buf[TRX_MAX_PAYLOAD]; /* a payload the snap length cut, padded with zeros */
 };
 
@@ -133,7 +133,7 @@ static void capsrc_free(void *self)
 
 static const struct trx_source_ops capsrc_ops = {capsrc_next, capsrc_free};
 
-int cli_replay_capture_new(const struct cli_replay_capture_opts *o,
+int trx_source_capture_new(const struct trx_capture_opts *o,
                            struct trx_source **out,
                            struct fm_err *err)
 {
@@ -164,7 +164,7 @@ out:
     return rc;
 }
 
-void cli_replay_capture_stats(const struct trx_source *s, struct cli_replay_capture_stats *out)
+void trx_source_capture_stats(const struct trx_source *s, struct trx_capture_stats *out)
 {
     const struct capsrc *cs = s->self;
     *out = cs->st;
