@@ -15,9 +15,12 @@ fm=$1
 src=$2
 update=${3:-}
 export LC_ALL=C TZ=UTC
-dumps=$(cd "$src/../shared/traffic_dumps" 2>/dev/null && pwd) || {
-    echo "FAIL: no ../shared/traffic_dumps beside $src"
-    exit 1
+# The shared captures beside the checkout (FM_DUMPS_DIR overrides). Without them the test
+# skips (77), except under CI=true, where a skip would hide a broken checkout.
+dumps=$(cd "${FM_DUMPS_DIR:-$src/../shared/traffic_dumps}" 2>/dev/null && pwd) || {
+    echo "SKIP: no shared captures at ${FM_DUMPS_DIR:-$src/../shared/traffic_dumps}"
+    [ "${CI:-}" = true ] && exit 1
+    exit 77
 }
 expected=$src/tests/golden/expected.txt
 tmp=$(mktemp -d)
