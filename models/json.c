@@ -5,6 +5,7 @@
  * file. */
 #include "models/json.h"
 #include "models/json_int.h"
+#include "models/jsonutil.h"
 
 #include "common/file.h"
 #include "common/num.h"
@@ -563,14 +564,7 @@ int mdl_json_parse(
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
-        /* Count the line of the first byte cJSON could not take, for the message. */
-        size_t off = end && end >= text ? (size_t)(end - text) : 0;
-        if (off > len)
-            off = len;
-        unsigned line = 1;
-        for (size_t i = 0; i < off; i++)
-            line += text[i] == '\n';
-        return fm_err_set(err, FM_EFORMAT, "%s: not valid JSON (near line %u)", what, line);
+        return mdl_json_syntax_error(text, len, end, what, err);
     }
     m = calloc(1, sizeof(*m));
     if (!m)

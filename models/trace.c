@@ -459,21 +459,6 @@ static void get_pkt(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
         bad(c, field, "%s", why);
 }
 
-/* Where a parse failed, as line and column (both from 1) of the byte at off. */
-static void line_col(const char *text, size_t off, unsigned *line, unsigned *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else {
-            ++*col;
-        }
-    }
-}
-
 static void get_packets(struct ctx *c, const cJSON *list, struct mdl_trace *t)
 {
     const cJSON *o = NULL;
@@ -515,7 +500,7 @@ int mdl_trace_parse(
     if (!root || off < len) {
         unsigned line = 0;
         unsigned col = 0;
-        line_col(text, off, &line, &col);
+        mdl_json_error_pos(text, len, text + off, &line, &col);
         c.rc = fm_err_set(err, FM_EFORMAT, "%s: not JSON (line %u, column %u)%s", what, line, col,
                           root ? ": text after the end of the trace" : "");
         goto out;

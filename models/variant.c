@@ -298,14 +298,7 @@ int mdl_variants_parse(const char *text,
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
-        /* Count the line of the first byte cJSON could not take, for the message. */
-        size_t off = end && end >= text ? (size_t)(end - text) : 0;
-        if (off > len)
-            off = len;
-        unsigned line = 1;
-        for (size_t i = 0; i < off; i++)
-            line += text[i] == '\n';
-        return fm_err_set(err, FM_EFORMAT, "%s: not valid JSON (near line %u)", what, line);
+        return mdl_json_syntax_error(text, len, end, what, err);
     }
     /* Parse into scratch space so that vs is written only on success. */
     tmp = calloc(max ? max : 1, sizeof(*tmp));
