@@ -464,7 +464,7 @@ static int write_trace(const char *path,
     }
     rc = mdl_trace_save(path, &t, err);
 out:
-    mdl_trace_free(&t);
+    mdl_trace_fini(&t);
     return rc;
 }
 

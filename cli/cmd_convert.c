@@ -265,6 +265,6 @@ int cmd_convert(int argc, char **argv)
         rc = CLI_EXIT_INTR;
     }
 out:
-    mdl_trace_free(&t);
+    mdl_trace_fini(&t);
     return rc;
 }

@@ -200,7 +200,7 @@ int cmd_validate(int argc, char **argv)
     rc = r.total ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 out:
     free(frames);
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
     return rc;
 }

@@ -193,7 +193,7 @@ int est_trace_from_pcap(const char *path,
             fr[tmp.n - 1] = st.frames;
         st.kept++;
     }
-    mdl_trace_free(t);
+    mdl_trace_fini(t);
     *t = tmp;
     mdl_trace_init(&tmp);
     if (frames) {
@@ -203,11 +203,11 @@ int est_trace_from_pcap(const char *path,
     rc = FM_OK;
 out:
     if (rc < 0)
-        mdl_trace_free(t);
+        mdl_trace_fini(t);
     if (stats)
         *stats = st;
     free(fr);
-    mdl_trace_free(&tmp);
+    mdl_trace_fini(&tmp);
     pkt_pcap_close(in);
     return rc;
 }

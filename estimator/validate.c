@@ -729,7 +729,7 @@ int est_validate_trace(const struct mdl_trace *t,
     r->rtp_streams = c.nstreams;
     if (c.oom) {
         rc = fm_err_set(err, FM_ENOMEM, "validating a trace of %zu packets", t->n);
-        est_validate_report_free(r);
+        est_validate_report_fini(r);
     }
     map_free(&c.flows_by_pair);
     map_free(&c.streams_by_key);
@@ -742,7 +742,7 @@ int est_validate_trace(const struct mdl_trace *t,
     return rc;
 }
 
-void est_validate_report_free(struct est_validate_report *r)
+void est_validate_report_fini(struct est_validate_report *r)
 {
     free(r->v);
     memset(r, 0, sizeof(*r));

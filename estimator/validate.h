@@ -4,7 +4,7 @@
  * continuity per stream (RFC 3550), and the TCP connection life (RFC 9293: handshake, flag
  * combinations, sequence and acknowledgement numbers, FIN and RST). Rule names are stable:
  * scripts may match on them; est_validate_rule_name() and est_validate_rule_help() list them.
- * A report is filled by est_validate_trace() and released with est_validate_report_free().
+ * A report is filled by est_validate_trace() and released with est_validate_report_fini().
  * Reentrant: no state outside the report. */
 #ifndef ESTIMATOR_VALIDATE_H
 #define ESTIMATOR_VALIDATE_H
@@ -65,7 +65,7 @@ int est_validate_trace(const struct mdl_trace *t,
                        struct est_validate_report *r,
                        struct fm_err *err);
 
-void est_validate_report_free(struct est_validate_report *r);
+void est_validate_report_fini(struct est_validate_report *r);
 
 /* The stable name of a rule ("rtp-seq-gap") and what it checks, in one line. */
 const char *est_validate_rule_name(enum est_vrule rule);

@@ -202,7 +202,7 @@ static int generator_turn(struct run *r,
     int fenced = 0;
     struct fm_err perr = {0};
     rc = llm_reply_parse(reply.content, reply.content_len, reply.truncated, root, &fenced, &perr);
-    llm_reply_free(&reply);
+    llm_reply_fini(&reply);
     if (rc < 0) {
         say(r, "--- checks: the reply is not usable: %s ---\n", perr.msg);
         fm_buf_fini(&r->feedback);
@@ -295,7 +295,7 @@ static int reviewer_turn(struct run *r,
                           "Your previous reply could not be read (%s): reply with the JSON "
                           "object only.",
                           verr.msg);
-        llm_reply_free(&reply);
+        llm_reply_fini(&reply);
     }
     say(r, "--- verdict: %s ---\n", v.approve ? "APPROVE" : "REVISE");
     for (size_t i = 0; i < v.n_problems; i++)

@@ -343,7 +343,7 @@ void llm_client_free(struct llm_client *c)
     free(c);
 }
 
-void llm_reply_free(struct llm_reply *r)
+void llm_reply_fini(struct llm_reply *r)
 {
     if (!r)
         return;

@@ -1,7 +1,7 @@
 /* llm/client.h - chat requests to a local Ollama or an OpenAI-compatible server (libcurl).
  * The only libcurl user. One struct llm_client holds a configuration and a curl handle;
  * it is not thread-safe (one client per thread). Replies are owned by the caller and freed
- * with llm_reply_free().
+ * with llm_reply_fini().
  *
  * Ollama (LLM_API_OLLAMA): GET /api/version, POST /api/show, POST /api/chat with model,
  * messages, stream, format (a JSON schema), options {temperature, seed, num_ctx,
@@ -94,7 +94,7 @@ void llm_client_free(struct llm_client *c);
 int llm_client_check(struct llm_client *c, struct fm_err *err);
 
 /* One chat request. schema_json is the JSON schema the reply must follow (text), or NULL.
- * On FM_OK *out holds the reply (free it with llm_reply_free). Errors, each with a one-line
+ * On FM_OK *out holds the reply (free it with llm_reply_fini). Errors, each with a one-line
  * message naming the server: FM_ENET (refused, reset, DNS), FM_ETIMEDOUT (slower than
  * timeout_s), FM_EHTTP (an HTTP error status, with the server's error text; or an
  * {"error": ...} line after a 200), FM_ENOTFOUND (model not found), FM_EFORMAT (a reply
@@ -109,7 +109,7 @@ int llm_client_chat(struct llm_client *c,
                     struct llm_reply *out,
                     struct fm_err *err);
 
-void llm_reply_free(struct llm_reply *r);
+void llm_reply_fini(struct llm_reply *r);
 
 /* "ollama" / "openai" <-> enum; FM_EINVAL for anything else. */
 int llm_api_parse(const char *s, enum llm_api *out, struct fm_err *err);

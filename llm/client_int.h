@@ -12,8 +12,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-#include "common/strbuf.h"
 #include "common/err.h"
+#include "common/strbuf.h"
 #include "llm/client.h"
 
 #define LLM_ERR_TEXT_MAX 160 /* server error text quoted in a message */

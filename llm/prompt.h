@@ -12,9 +12,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/strbuf.h"
 #include "common/err.h"
 #include "common/rng.h"
+#include "common/strbuf.h"
 #include "llm/check.h"
 #include "models/model.h"
 

@@ -38,7 +38,7 @@ void mdl_trace_init(struct mdl_trace *t)
     memset(t, 0, sizeof(*t));
 }
 
-void mdl_trace_free(struct mdl_trace *t)
+void mdl_trace_fini(struct mdl_trace *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->pkts[i].payload);
@@ -531,14 +531,14 @@ int mdl_trace_parse(
     get_packets(&c, list, &tmp);
     if (c.rc < 0)
         goto out;
-    mdl_trace_free(t);
+    mdl_trace_fini(t);
     *t = tmp;
     mdl_trace_init(&tmp);
 out:
-    mdl_trace_free(&tmp);
+    mdl_trace_fini(&tmp);
     cJSON_Delete(root);
     if (c.rc < 0)
-        mdl_trace_free(t);
+        mdl_trace_fini(t);
     return c.rc;
 }
 
@@ -548,7 +548,7 @@ int mdl_trace_load(const char *path, struct mdl_trace *t, struct fm_err *err)
     size_t size = 0;
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > MAX_TRACE_BYTES) {
-        mdl_trace_free(t);
+        mdl_trace_fini(t);
         return fm_err_set(err, FM_EFORMAT,
                           "%s: %lld bytes is more than a packet trace may hold (64 MiB); split "
                           "it, or convert one flow of the capture (convert --flow)",
@@ -556,7 +556,7 @@ int mdl_trace_load(const char *path, struct mdl_trace *t, struct fm_err *err)
     }
     int rc = fm_file_read_all(path, MAX_TRACE_BYTES, "packet trace", &buf, &size, err);
     if (rc < 0) {
-        mdl_trace_free(t);
+        mdl_trace_fini(t);
         return rc;
     }
     rc = mdl_trace_parse(buf, size, path, t, err);

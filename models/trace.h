@@ -78,7 +78,7 @@ struct mdl_trace {
 
 void mdl_trace_init(struct mdl_trace *t);
 /* Frees the packets and their payloads; t may then be reused after mdl_trace_init. */
-void mdl_trace_free(struct mdl_trace *t);
+void mdl_trace_fini(struct mdl_trace *t);
 
 /* Append a copy of p (its payload is copied too). FM_ENOMEM on failure. */
 int mdl_trace_append(struct mdl_trace *t, const struct mdl_trace_pkt *p, struct fm_err *err);

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     free(text);
     free(text2);
-    mdl_trace_free(&t);
-    mdl_trace_free(&again);
+    mdl_trace_fini(&t);
+    mdl_trace_fini(&again);
     return 0;
 }

@@ -78,7 +78,7 @@ out:
     if (status != 0)
         fprintf(stderr, "llm_live: %s\n", err.msg);
     cJSON_Delete(root);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
     llm_client_free(c);
     return status;
 }

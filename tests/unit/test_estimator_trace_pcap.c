@@ -204,7 +204,7 @@ static void test_pcap_round_trip(void **state)
     assert_string_equal(a, b);
     free(b);
     b = NULL;
-    mdl_trace_free(&u);
+    mdl_trace_fini(&u);
 
     /* Without payload bytes, only the lengths; RTP fields survive through the header. */
     save_and_read(&t, "rt.pcap", 0, &u, &st);
@@ -225,9 +225,9 @@ static void test_pcap_round_trip(void **state)
     free(a);
     free(b);
     free(c);
-    mdl_trace_free(&w);
-    mdl_trace_free(&u);
-    mdl_trace_free(&t);
+    mdl_trace_fini(&w);
+    mdl_trace_fini(&u);
+    mdl_trace_fini(&t);
 }
 
 static void test_flows_and_errors(void **state)
@@ -286,8 +286,8 @@ static void test_flows_and_errors(void **state)
     /* Not a capture: the reader's error, and the trace left empty. */
     assert_int_equal(est_trace_from_pcap(sub, NULL, 1, &u, &st, NULL, &err), FM_EIO);
     assert_int_equal(u.n, 0);
-    mdl_trace_free(&u);
-    mdl_trace_free(&t);
+    mdl_trace_fini(&u);
+    mdl_trace_fini(&t);
 }
 
 static void write_file(const char *name, const void *data, size_t len, char *path, size_t size)

@@ -90,8 +90,8 @@ static void test_each_rule(void **state)
         if (r.v[k].packet != cases[i].packet || !strstr(r.v[k].got, cases[i].got) ||
             strncmp(r.v[k].expected, "expected ", 9) != 0 || strncmp(r.v[k].got, "got ", 4) != 0)
             fail_msg("%s: packet %zu: %s, %s", name, r.v[k].packet, r.v[k].expected, r.v[k].got);
-        est_validate_report_free(&r);
-        mdl_trace_free(&t);
+        est_validate_report_fini(&r);
+        mdl_trace_fini(&t);
     }
 }
 
@@ -110,8 +110,8 @@ static void test_valid_files(void **state)
                      est_validate_rule_name(r.v[0].rule), r.v[0].expected, r.v[0].got);
         assert_int_equal(r.packets, t.n);
         assert_int_equal(r.tcp_conns, 1);
-        est_validate_report_free(&r);
-        mdl_trace_free(&t);
+        est_validate_report_fini(&r);
+        mdl_trace_fini(&t);
     }
 }
 
@@ -205,7 +205,7 @@ static void test_rtp_wrap_and_loss(void **state)
     validate(&t, 0, &r);
     assert_int_equal(r.total, 0);
     assert_int_equal(r.rtp_streams, 1);
-    est_validate_report_free(&r);
+    est_validate_report_fini(&r);
     /* Then 100 lost at once, one duplicate far behind (within the window), one late packet
      * beyond the window (counted as reordering, since it cannot be told from one). */
     seq += 100;
@@ -221,8 +221,8 @@ static void test_rtp_wrap_and_loss(void **state)
     assert_int_equal(r.per_rule[EST_V_RTP_SEQ_DUP] + r.per_rule[EST_V_RTP_SEQ_ORDER] +
                          r.per_rule[EST_V_RTP_SEQ_GAP],
                      r.total);
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
 }
 
 static void test_max_keep(void **state)
@@ -238,12 +238,12 @@ static void test_max_keep(void **state)
     assert_int_equal(r.total, 499);
     assert_int_equal(r.nv, 7);
     assert_int_equal(r.v[6].packet, 7);
-    est_validate_report_free(&r);
+    est_validate_report_fini(&r);
     assert_null(r.v);
     validate(&t, 0, &r);
     assert_int_equal(r.nv, 499);
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
 }
 
 static void test_tcp_life(void **state)
@@ -271,7 +271,7 @@ static void test_tcp_life(void **state)
     if (r.total)
         fail_msg("packet %zu: %s: %s, %s", r.v[0].packet, est_validate_rule_name(r.v[0].rule),
                  r.v[0].expected, r.v[0].got);
-    est_validate_report_free(&r);
+    est_validate_report_fini(&r);
     /* The same 10 bytes again: a retransmission, reported under tcp-seq. */
     add_tcp(&t, 11, 1, "PA", c + 11, s + 1, 10);
     add_tcp(&t, 12, 1, "FA", c + 21, s + 1, 0);
@@ -283,7 +283,7 @@ static void test_tcp_life(void **state)
     assert_int_equal(r.per_rule[EST_V_TCP_SEQ], 1);
     assert_int_equal(r.v[0].packet, 11);
     assert_non_null(strstr(r.v[0].got, "10 bytes sent again"));
-    est_validate_report_free(&r);
+    est_validate_report_fini(&r);
     /* A new connection on the same ports after the close. */
     add_tcp(&t, 16, 1, "S", 5, 0, 0);
     add_tcp(&t, 17, 0, "SA", 9, 6, 0);
@@ -291,8 +291,8 @@ static void test_tcp_life(void **state)
     validate(&t, 0, &r);
     assert_int_equal(r.total, 1);
     assert_int_equal(r.tcp_conns, 2);
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
 }
 
 static void test_tcp_midstream(void **state)
@@ -312,9 +312,9 @@ static void test_tcp_midstream(void **state)
     assert_int_equal(r.total, 1);
     assert_int_equal(r.per_rule[EST_V_TCP_HANDSHAKE], 1);
     assert_int_equal(r.v[0].packet, 0);
-    est_validate_report_free(&r);
+    est_validate_report_fini(&r);
     /* Data before the SYN-ACK and acks of bytes never sent. */
-    mdl_trace_free(&t);
+    mdl_trace_fini(&t);
     add_tcp(&t, 0, 1, "S", 1, 0, 0);
     add_tcp(&t, 1, 1, "PA", 2, 0, 10);
     add_tcp(&t, 2, 0, "A", 7, 100, 0);
@@ -322,8 +322,8 @@ static void test_tcp_midstream(void **state)
     assert_int_equal(r.per_rule[EST_V_TCP_HANDSHAKE], 1);
     assert_non_null(strstr(r.v[0].expected, "SYN-ACK before data"));
     assert_int_equal(r.per_rule[EST_V_TCP_ACK], 1);
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
 }
 
 static void test_udp_length(void **state)
@@ -349,8 +349,8 @@ static void test_udp_length(void **state)
     assert_non_null(strstr(r.v[0].got, "got 3008 (the first IP fragment"));
     assert_string_equal(r.v[1].got, "got 100");
     assert_string_equal(r.v[1].expected, "expected udp_length 1480 (8 + payload_length)");
-    est_validate_report_free(&r);
-    mdl_trace_free(&t);
+    est_validate_report_fini(&r);
+    mdl_trace_fini(&t);
 }
 
 int main(void)

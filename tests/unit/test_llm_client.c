@@ -290,7 +290,7 @@ static void test_retry_busy(void **state)
     assert_int_equal(count_logged("/api/chat"), 3);
     /* Backoff 0.05 s then 0.1 s: the wall time includes both. */
     assert_true(r.wall_s >= 0.14);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 
     /* With fewer retries than failures the 503 comes back, with the server's text. */
     teardown(NULL);
@@ -360,7 +360,7 @@ static void test_huge_reply(void **state)
     assert_int_equal(r.content_len, 16 * 131072);
     assert_int_equal(strlen(r.content), r.content_len);
     assert_memory_equal(r.content + r.content_len - 16, "0123456789abcdef", 16);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 }
 
 /* ---------------------------------------------------------------- successful chats */
@@ -391,7 +391,7 @@ static void test_stream_pieces(void **state)
     assert_true(r.prompt_tokens > 10);
     assert_double_near(r.gen_s, 0.005, 1e-9);
     assert_true(r.wall_s > 0 && r.wall_s < 5);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
     assert_null(r.content);
 
     /* "match" picks the reviewer's reply whatever its place in the script. */
@@ -399,14 +399,14 @@ static void test_stream_pieces(void **state)
     rc = llm_client_chat(fx.c, rev, 2, NULL, NULL, &r, &err);
     assert_int_equal(rc, FM_OK);
     assert_string_equal(r.content, "{\"verdict\": \"APPROVE\", \"problems\": []}");
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 
     /* A match with quotes and a newline is found in the decoded message text. */
     const struct llm_message q[] = {{"user", "Please quote \"this\"\nplease."}};
     rc = llm_client_chat(fx.c, q, 1, NULL, NULL, &r, &err);
     assert_int_equal(rc, FM_OK);
     assert_string_equal(r.content, "{\"quoted\": true}");
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 }
 
 static void test_non_stream(void **state)
@@ -427,7 +427,7 @@ static void test_non_stream(void **state)
     assert_int_equal(text_calls, 1);
     assert_string_equal(text_seen, r.content);
     assert_int_equal(r.reply_tokens, 8);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
     cJSON *req = logged("/api/chat", 0);
     assert_true(cJSON_IsFalse(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "body"), "stream")));
@@ -446,7 +446,7 @@ static void test_length(void **state)
     assert_int_equal(r.truncated, 1);
     assert_string_equal(r.done_reason, "length");
     assert_string_equal(r.content, "{\"variants\": [{\"name\": \"a\"");
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 }
 
 static void test_request_body(void **state)
@@ -463,7 +463,7 @@ static void test_request_body(void **state)
     int rc = llm_client_chat(client(), msgs, 2, schema, NULL, &r, &err);
     if (rc != FM_OK)
         fail_msg("chat: %s", err.msg);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 
     cJSON *req = logged("/api/chat", 0);
     assert_non_null(req);
@@ -495,7 +495,7 @@ static void test_request_body(void **state)
     snprintf(fx.cfg.server, sizeof(fx.cfg.server), "http://127.0.0.1:%d", fx.port);
     rc = llm_client_chat(client(), msgs, 1, NULL, NULL, &r, &err);
     assert_int_equal(rc, FM_OK);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
     req = logged("/api/chat", 1);
     b = cJSON_GetObjectItemCaseSensitive(req, "body");
     opt = cJSON_GetObjectItemCaseSensitive(b, "options");
@@ -556,7 +556,7 @@ static void test_openai(void **state)
     assert_string_equal(r.done_reason, "stop");
     assert_int_equal(r.reply_tokens, 4);
     assert_true(r.prompt_tokens > 10);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 
     cJSON *req = logged("/v1/chat/completions", 0);
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "body");
@@ -585,7 +585,7 @@ static void test_openai(void **state)
         fail_msg("chat: %s", err.msg);
     assert_string_equal(r.content, want);
     assert_int_equal(r.reply_tokens, 4);
-    llm_reply_free(&r);
+    llm_reply_fini(&r);
 
     /* A model the server does not list. */
     llm_client_free(fx.c);

@@ -77,7 +77,7 @@ static void test_parse_good(void **state)
     p = &t.pkts[2];
     assert_int_equal(p->payload_length, 0);
     assert_non_null(p->payload);
-    mdl_trace_free(&t);
+    mdl_trace_fini(&t);
     assert_int_equal(t.n, 0);
     assert_null(t.pkts);
 }
@@ -111,7 +111,7 @@ static void test_bare_array_and_defaults(void **state)
         fail_msg("parse with BOM: %s", err.msg);
     assert_int_equal(t.n, 2);
     free(bom);
-    mdl_trace_free(&t);
+    mdl_trace_fini(&t);
 }
 
 /* Parse text and expect FM_EFORMAT with every part in the message; t must be left empty. */
@@ -269,8 +269,8 @@ static void test_print_round_trip(void **state)
     assert_string_equal(text, text2);
     free(text);
     free(text2);
-    mdl_trace_free(&t);
-    mdl_trace_free(&u);
+    mdl_trace_fini(&t);
+    mdl_trace_fini(&u);
 }
 
 static void test_append_save_load(void **state)
@@ -353,8 +353,8 @@ static void test_append_save_load(void **state)
     test_write_text(empty, "");
     assert_int_equal(mdl_trace_load(empty, &u, &err), FM_EFORMAT);
     assert_int_equal(mdl_trace_load(test_dir(), &u, &err), FM_EIO);
-    mdl_trace_free(&t);
-    mdl_trace_free(&u);
+    mdl_trace_fini(&t);
+    mdl_trace_fini(&u);
 }
 
 static void test_addresses(void **state)
