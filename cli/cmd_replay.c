@@ -15,19 +15,20 @@
 #include "estimator/flow.h"
 #include "models/json.h"
 #include "models/variant.h"
+#include "transceiver/listener.h"
 #include "transceiver/receiver.h"
+#include "transceiver/route.h"
 #include "transceiver/sender.h"
 #include "transceiver/sink.h"
 #include "transceiver/source.h"
+#include "transceiver/start.h"
 #include "transceiver/timer.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -327,130 +328,6 @@ static int detect_input(const char *path, enum input_kind *kind, struct fm_err *
                       "'%s' is neither a capture (pcap, pcapng) nor a model (JSON)", path);
 }
 
-/* The address of iface in the peer's family into out; prefers the one given in want (the
- * route's choice) when iface holds it, and avoids IPv6 link-local addresses when it can.
- * Returns FM_OK, FM_ENOTFOUND. */
-static int iface_address(
-    const char *iface, uint8_t version, const uint8_t *want, uint8_t out[16], struct fm_err *err)
-{
-    struct ifaddrs *ifa = NULL;
-    if (getifaddrs(&ifa) != 0)
-        return fm_err_errno(err, FM_ENET, errno, "cannot list the addresses of '%s'", iface);
-    int found = 0; /* 1: an address, 2: the wanted one */
-    int chosen_ll = 0;
-    int family = version == 4 ? AF_INET : AF_INET6;
-    memset(out, 0, 16);
-    for (const struct ifaddrs *a = ifa; a; a = a->ifa_next) {
-        if (!a->ifa_addr || a->ifa_addr->sa_family != family || strcmp(a->ifa_name, iface) != 0)
-            continue;
-        uint8_t addr[16] = {0};
-        int link_local = 0;
-        if (family == AF_INET) {
-            const struct sockaddr_in *sin = (const void *)a->ifa_addr;
-            memcpy(addr, &sin->sin_addr, 4);
-        } else {
-            const struct sockaddr_in6 *sin6 = (const void *)a->ifa_addr;
-            memcpy(addr, &sin6->sin6_addr, 16);
-            link_local = IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr);
-        }
-        if (want && memcmp(addr, want, version == 4 ? 4 : 16) == 0) {
-            memcpy(out, addr, 16);
-            found = 2;
-            break;
-        }
-        if (!found || (chosen_ll && !link_local)) {
-            memcpy(out, addr, 16);
-            chosen_ll = link_local;
-            found = 1;
-        }
-    }
-    freeifaddrs(ifa);
-    if (!found)
-        return fm_err_set(err, FM_ENOTFOUND, "interface '%s' has no IPv%u address", iface, version);
-    return FM_OK;
-}
-
-/* The name of the interface holding addr, into name (IF_NAMESIZE), or "" when none does. */
-static void address_owner(uint8_t version, const uint8_t *addr, char *name)
-{
-    struct ifaddrs *ifa = NULL;
-    name[0] = '\0';
-    if (getifaddrs(&ifa) != 0)
-        return;
-    int family = version == 4 ? AF_INET : AF_INET6;
-    for (const struct ifaddrs *a = ifa; a; a = a->ifa_next) {
-        if (!a->ifa_addr || a->ifa_addr->sa_family != family)
-            continue;
-        const void *p = NULL;
-        if (family == AF_INET)
-            p = &((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr;
-        else
-            p = &((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
-        if (memcmp(p, addr, version == 4 ? 4 : 16) == 0) {
-            snprintf(name, IF_NAMESIZE, "%s", a->ifa_name);
-            break;
-        }
-    }
-    freeifaddrs(ifa);
-}
-
-/* Ask the kernel for a route to the peer the cheap way: connect() a UDP socket (which sends
- * nothing) and read back the source address it chose. Fails with FM_ENET when there is no
- * route; warns when the route leaves through another interface than iface (the raw socket
- * is bound to iface, so the packets go there anyway, but the peer may not be reachable). The
- * source address for the packets is the route's when iface holds it, else iface's own. */
-static int check_route(const struct replay_opts *o, uint8_t src[16], struct fm_err *err)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = 0;
-    char peer[INET6_ADDRSTRLEN];
-    inet_ntop(o->ip_version == 4 ? AF_INET : AF_INET6, o->peer_ip, peer, sizeof(peer));
-    memset(&ss, 0, sizeof(ss));
-    if (o->ip_version == 4) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(9);
-        memcpy(&sin->sin_addr, o->peer_ip, 4);
-        sl = sizeof(*sin);
-    } else {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(9);
-        memcpy(&sin6->sin6_addr, o->peer_ip, 16);
-        if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
-            sin6->sin6_scope_id = if_nametoindex(o->iface);
-        sl = sizeof(*sin6);
-    }
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return fm_err_errno(err, FM_ENET, errno, "route to %s", peer);
-    int rc = FM_OK;
-    uint8_t route_src[16] = {0};
-    if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
-        rc = fm_err_errno(err, FM_ENET, errno, "no route to peer %s", peer);
-        goto out;
-    }
-    struct sockaddr_storage me;
-    socklen_t ml = sizeof(me);
-    if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0) {
-        rc = fm_err_errno(err, FM_ENET, errno, "route to %s", peer);
-        goto out;
-    }
-    if (o->ip_version == 4)
-        memcpy(route_src, &((struct sockaddr_in *)&me)->sin_addr, 4);
-    else
-        memcpy(route_src, &((struct sockaddr_in6 *)&me)->sin6_addr, 16);
-    char owner[IF_NAMESIZE];
-    address_owner(o->ip_version, route_src, owner);
-    if (owner[0] && strcmp(owner, o->iface) != 0)
-        fm_log_warn("the route to %s leaves through '%s', not '%s': sending on '%s' anyway", peer,
-                    owner, o->iface, o->iface);
-    rc = iface_address(o->iface, o->ip_version, route_src, src, err);
-out:
-    close(fd);
-    return rc;
-}
-
 /* The status line: shown on a terminal only, rewritten in place once a second. */
 struct status {
     int tty;
@@ -624,51 +501,19 @@ static int dry_run(const struct replay_opts *o,
     return rc < 0 ? rc : FM_OK;
 }
 
-/* CLOCK_REALTIME - CLOCK_MONOTONIC: the probes carry wall-clock send times so that a receiver
- * on another host, with a synced clock, can measure one-way delay. */
-/* A start days away is a typo (a wrong digit, a clock off by years), not a plan: refused
- * rather than waited for silently. */
-#define START_AT_MAX_AHEAD_NS (86400LL * 1000000000LL)
-
-/* --start-at: wait on the wall clock (the one two hosts share through NTP or PTP), in
- * slices so that Ctrl-C is seen. The schedule's own clock starts when this returns. */
+/* --start-at: refuse a time too far ahead or past, then wait for it (transceiver/start.h). */
 static int wait_for_start(const struct replay_opts *o, struct fm_err *err)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-    /* Judged in seconds first: a time past year 2262 has no int64 nanosecond count. */
-    double ahead_s = o->start_relative ? o->start_at : o->start_at - (double)now_ns / 1e9;
-    if (ahead_s > (double)(START_AT_MAX_AHEAD_NS / 1000000000LL))
-        return fm_err_set(err, FM_EINVAL,
-                          "--start-at is %.1f hours from now, more than the 24 allowed: give a "
-                          "UNIX time in seconds (date +%%s) or +SECONDS",
-                          ahead_s / 3600.0);
-    int64_t target =
-        o->start_relative ? now_ns + (int64_t)(o->start_at * 1e9) : (int64_t)(o->start_at * 1e9);
-    if (target < now_ns - 1000000000LL)
-        return fm_err_set(err, FM_EINVAL, "--start-at is %.1f s in the past",
-                          (double)(now_ns - target) / 1e9);
-
-    while (!cli_stop) {
-        clock_gettime(CLOCK_REALTIME, &now);
-        now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-        if (now_ns >= target)
-            break;
-        int64_t step = target - now_ns > 100000000LL ? now_ns + 100000000LL : target;
-        struct timespec ts = {(time_t)(step / 1000000000LL), (long)(step % 1000000000LL)};
-        clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+    int64_t target = 0;
+    int rc = trx_start_target(o->start_relative, o->start_at, &target, err);
+    if (rc < 0) {
+        /* The message names the option the user typed. */
+        char msg[FM_ERR_LEN];
+        snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+        return fm_err_set(err, rc, "--start-at %s", msg);
     }
+    trx_start_wait(target, &cli_stop);
     return FM_OK;
-}
-
-static int64_t realtime_offset_ns(void)
-{
-    struct timespec r, m;
-    clock_gettime(CLOCK_REALTIME, &r);
-    clock_gettime(CLOCK_MONOTONIC, &m);
-    return ((int64_t)r.tv_sec - (int64_t)m.tv_sec) * 1000000000LL +
-           ((int64_t)r.tv_nsec - (int64_t)m.tv_nsec);
 }
 
 /* Load the model and make its source. */
@@ -730,59 +575,11 @@ out:
 
 /* replay --listen: a receiver on this host's own port, in a thread beside the send loop, so
  * that two hosts each playing one side of a call at each other both report what arrived. */
-#define LISTEN_GRACE_NS 500000000L /* 0.5 s for packets in flight after the last send */
-
-struct listener {
-    struct trx_receiver *r;
-    pthread_t thread;
-    int started;
-    volatile sig_atomic_t stop;
-    int rc;
-    struct fm_err err;
-};
-
-static void *listener_main(void *arg)
-{
-    struct listener *l = arg;
-    l->rc = trx_receiver_run(l->r, NULL, NULL, &l->stop, &l->err);
-    return NULL;
-}
-
-static int listener_start(struct listener *l, uint16_t port, struct fm_err *err)
-{
-    struct trx_recv_opts ro;
-    trx_recv_opts_init(&ro);
-    ro.ports[0] = port;
-    ro.nports = 1;
-    int rc = trx_receiver_new(&ro, &l->r, err);
-    if (rc < 0)
-        return rc;
-    rc = pthread_create(&l->thread, NULL, listener_main, l);
-    if (rc != 0)
-        return fm_err_errno(err, FM_ENOMEM, rc, "--listen: cannot start the receiver");
-    l->started = 1;
-    return FM_OK;
-}
-
-/* Stop after a grace period for packets still on their way (none after Ctrl-C), and join. */
-static void listener_stop(struct listener *l, int graceful)
-{
-    if (!l->started)
-        return;
-    if (graceful) {
-        struct timespec ts = {0, LISTEN_GRACE_NS};
-        nanosleep(&ts, NULL);
-    }
-    l->stop = 1;
-    pthread_join(l->thread, NULL);
-    l->started = 0;
-}
-
 static int run(const struct replay_opts *o, const char *path)
 {
     struct trx_sink *sink = NULL;
     struct trx_source *src = NULL;
-    struct listener lis;
+    struct trx_listener lis;
     uint16_t own_port = 0;
     struct fm_err err = {0};
     enum input_kind kind = INPUT_MODEL;
@@ -832,9 +629,17 @@ static int run(const struct replay_opts *o, const char *path)
         lo.ip_version = o->ip_version;
         lo.have_peer_mac = o->have_peer_mac;
         memcpy(lo.peer_mac, o->peer_mac, 6);
-        if (trx_sink_libnet_new(&lo, &sink, &err) < 0 || check_route(o, src_ip, &err) < 0) {
+        char via[IF_NAMESIZE] = "";
+        if (trx_sink_libnet_new(&lo, &sink, &err) < 0 ||
+            trx_route_check(o->iface, o->ip_version, o->peer_ip, src_ip, via, &err) < 0) {
             fm_log_error("%s", err.msg);
             goto out;
+        }
+        if (via[0] && strcmp(via, o->iface) != 0) {
+            char peer[INET6_ADDRSTRLEN];
+            inet_ntop(o->ip_version == 4 ? AF_INET : AF_INET6, o->peer_ip, peer, sizeof(peer));
+            fm_log_warn("the route to %s leaves through '%s', not '%s': sending on '%s' anyway",
+                        peer, via, o->iface, o->iface);
         }
         have_src = 1;
     } else if (o->iface && o->have_peer) {
@@ -842,7 +647,7 @@ static int run(const struct replay_opts *o, const char *path)
             fm_log_error("no interface '%s' (see `ip link`)", o->iface);
             goto out;
         }
-        if (iface_address(o->iface, o->ip_version, NULL, src_ip, &err) < 0) {
+        if (trx_iface_address(o->iface, o->ip_version, NULL, src_ip, &err) < 0) {
             fm_log_error("%s", err.msg);
             goto out;
         }
@@ -906,7 +711,7 @@ static int run(const struct replay_opts *o, const char *path)
     so.count = o->count;
     so.duration_ns = (int64_t)(o->duration_s * 1e9);
     so.max_rate_pps = o->max_rate;
-    so.probe_clock_offset_ns = realtime_offset_ns();
+    so.probe_clock_offset_ns = trx_realtime_offset_ns();
     struct trx_clock clk;
     trx_clock_real(&clk);
     struct status status;
@@ -916,7 +721,7 @@ static int run(const struct replay_opts *o, const char *path)
 
     if (o->listen) {
         /* Started before the first send, so that the peer's first packets are not missed. */
-        if (listener_start(&lis, own_port, &err) < 0) {
+        if (trx_listener_start(&lis, own_port, &err) < 0) {
             fm_log_error("%s", err.msg);
             goto out;
         }
@@ -927,10 +732,10 @@ static int run(const struct replay_opts *o, const char *path)
         goto out;
     }
     /* The probe's wall-clock stamps follow the clocks as they are now, after any wait. */
-    so.probe_clock_offset_ns = realtime_offset_ns();
+    so.probe_clock_offset_ns = trx_realtime_offset_ns();
     struct trx_send_stats st;
     int send_rc = trx_send_run(src, sink, &so, &clk, &st, on_status, &status, &cli_stop, &err);
-    listener_stop(&lis, send_rc != FM_EINTR);
+    trx_listener_stop(&lis, send_rc != FM_EINTR);
     if (status.shown)
         fprintf(stderr, "\r\033[K");
     struct cli_interval_totals itot;
@@ -987,7 +792,7 @@ static int run(const struct replay_opts *o, const char *path)
         }
     }
 out:
-    listener_stop(&lis, 0);
+    trx_listener_stop(&lis, 0);
     trx_receiver_free(lis.r);
     trx_source_free(src);
     trx_sink_close(sink, 1, NULL);
