@@ -15,6 +15,7 @@
 #include "estimator/flow.h"
 #include "models/json.h"
 #include "models/variant.h"
+#include "packet/endpoint.h"
 #include "transceiver/listener.h"
 #include "transceiver/receiver.h"
 #include "transceiver/route.h"
@@ -445,12 +446,10 @@ static void print_summary(const struct replay_opts *o,
 
 static void format_addr(uint8_t version, const uint8_t *a, uint16_t port, char *buf, size_t size)
 {
-    char ip[INET6_ADDRSTRLEN];
-    inet_ntop(version == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip));
-    if (version == 4)
-        snprintf(buf, size, "%s:%u", ip, port);
-    else
-        snprintf(buf, size, "[%s]:%u", ip, port);
+    struct pkt_endpoint e;
+    memcpy(e.addr, a, sizeof(e.addr));
+    e.port = port;
+    pkt_endpoint_format(version, &e, buf, size);
 }
 
 /* --dry-run: the plan and the first packets of the source, on stdout. */

@@ -1,0 +1,265 @@
+/* cli/report.c - the receive report, printed by `receive` and by `replay --listen`: a table
+ * per stream, the same as JSON, and the notes that belong on stderr. */
+#include "cli/cli.h"
+#include "cli/interval.h"
+#include "cli/jw.h"
+
+#include "common/log.h"
+#include "packet/endpoint.h"
+#include "transceiver/receiver.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "192.0.2.1" or "2001:db8::1". */
+static void fmt_ip(uint8_t ipv, const uint8_t *ip, char *buf, size_t size)
+{
+    pkt_addr_format(ipv, ip, buf, size);
+}
+
+/* "192.0.2.1:5004" or "[2001:db8::1]:5004". */
+static void fmt_endpoint(uint8_t ipv, const uint8_t *ip, uint16_t port, char *buf, size_t size)
+{
+    struct pkt_endpoint e;
+    memcpy(e.addr, ip, sizeof(e.addr));
+    e.port = port;
+    pkt_endpoint_format(ipv, &e, buf, size);
+}
+
+static double ms(double ns)
+{
+    return ns / 1e6;
+}
+
+/* A number in a fixed-width column, or "-" when it is not known. */
+static void col(char *buf, size_t size, int width, int prec, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, size, "%*.*f", width, prec, v);
+    else
+        snprintf(buf, size, "%*s", width, "-");
+}
+
+static double loss_pct(const struct trx_stream_stats *s)
+{
+    return s->rtp && s->expected ? 100.0 * (double)s->lost / (double)s->expected : (double)NAN;
+}
+
+void cli_receive_table(struct trx_rstats *rs)
+{
+    size_t n = trx_rstats_count(rs);
+    printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %9s\n", "#", "source", "dport",
+           "ssrc", "pt", "packets", "bytes", "lost", "loss%", "reord", "dup", "jitter_ms",
+           "owd_ms");
+    for (size_t i = 0; i < n; i++) {
+        struct trx_stream_stats s;
+        trx_rstats_stream(rs, i, &s);
+        char src[64];
+        char ssrc[16];
+        char pt[8];
+        char lost[24];
+        char loss[16];
+        char reord[24];
+        char dup[24];
+        char jit[16];
+        char owd[16];
+        fmt_endpoint(s.ip_version, s.src, s.sport, src, sizeof(src));
+        if (s.rtp) {
+            snprintf(ssrc, sizeof(ssrc), "0x%08x", (unsigned)s.ssrc);
+            snprintf(pt, sizeof(pt), "%u", (unsigned)s.rtp_pt);
+            snprintf(lost, sizeof(lost), "%7llu", (unsigned long long)s.lost);
+            snprintf(reord, sizeof(reord), "%6llu", (unsigned long long)s.reordered);
+            snprintf(dup, sizeof(dup), "%5llu", (unsigned long long)s.duplicates);
+        } else {
+            snprintf(ssrc, sizeof(ssrc), "-");
+            snprintf(pt, sizeof(pt), "-");
+            snprintf(lost, sizeof(lost), "%7s", "-");
+            snprintf(reord, sizeof(reord), "%6s", "-");
+            snprintf(dup, sizeof(dup), "%5s", "-");
+        }
+        col(loss, sizeof(loss), 6, 2, loss_pct(&s));
+        /* Video frames span packets that share a timestamp; the probe's jitter, when there
+         * is one, measures the network alone, so the table shows that one. */
+        col(jit, sizeof(jit), 9, 3, s.probes > 1 ? s.probe_jitter_ms : s.jitter_ms);
+        col(owd, sizeof(owd), 9, 3, ms(s.owd_mean_ns));
+        printf("%3zu %-28s %5u %-10s %3s %9llu %11llu %s %s %s %s %s %s\n", i, src,
+               (unsigned)s.dport, ssrc, pt, (unsigned long long)s.packets,
+               (unsigned long long)s.bytes, lost, loss, reord, dup, jit, owd);
+    }
+    if (n == 0)
+        return;
+    printf("\n%3s %10s %10s %10s %10s %8s %7s %7s %7s %7s %10s\n", "#", "gap_p50_ms", "gap_p90_ms",
+           "gap_p99_ms", "gap_max_ms", "len_mean", "len_p50", "len_p90", "len_p99", "len_max",
+           "duration_s");
+    for (size_t i = 0; i < n; i++) {
+        struct trx_stream_stats s;
+        trx_rstats_stream(rs, i, &s);
+        /* One packet has no gap: dashes rather than zeros that look measured. */
+        int gaps = s.packets > 1;
+        char g[4][16];
+        col(g[0], sizeof(g[0]), 10, 3, gaps ? ms((double)s.iat_p50_ns) : (double)NAN);
+        col(g[1], sizeof(g[1]), 10, 3, gaps ? ms((double)s.iat_p90_ns) : (double)NAN);
+        col(g[2], sizeof(g[2]), 10, 3, gaps ? ms((double)s.iat_p99_ns) : (double)NAN);
+        col(g[3], sizeof(g[3]), 10, 3, gaps ? ms((double)s.iat_max_ns) : (double)NAN);
+        printf("%3zu %s %s %s %s %8.1f %7u %7u %7u %7u %10.3f\n", i, g[0], g[1], g[2], g[3],
+               s.len_mean, (unsigned)s.len_p50, (unsigned)s.len_p90, (unsigned)s.len_p99,
+               (unsigned)s.len_max, (double)(s.last_ns - s.first_ns) / 1e9);
+    }
+}
+
+static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s)
+{
+    char ip[INET6_ADDRSTRLEN];
+    jw_obj_begin(w, NULL);
+    jw_int(w, "index", (long long)i);
+    fmt_ip(s->ip_version, s->src, ip, sizeof(ip));
+    jw_str(w, "src", ip);
+    jw_int(w, "sport", s->sport);
+    fmt_ip(s->ip_version, s->dst, ip, sizeof(ip));
+    jw_str(w, "dst", ip);
+    jw_int(w, "dport", s->dport);
+    jw_int(w, "rtp", s->rtp);
+    if (s->rtp) {
+        jw_int(w, "ssrc", (long long)s->ssrc);
+        jw_int(w, "payload_type", s->rtp_pt);
+        jw_int(w, "clock_rate_hz", (long long)s->clock_rate_hz);
+    } else {
+        jw_null(w, "ssrc");
+        jw_null(w, "payload_type");
+        jw_null(w, "clock_rate_hz");
+    }
+    jw_int(w, "packets", (long long)s->packets);
+    jw_int(w, "bytes", (long long)s->bytes);
+    if (s->rtp) {
+        jw_int(w, "expected", (long long)s->expected);
+        jw_int(w, "lost", (long long)s->lost);
+        jw_num(w, "loss_ratio", s->expected ? (double)s->lost / (double)s->expected : 0.0);
+        jw_int(w, "reordered", (long long)s->reordered);
+        jw_int(w, "duplicates", (long long)s->duplicates);
+        jw_int(w, "stray", (long long)s->stray);
+        jw_int(w, "restarts", (long long)s->restarts);
+    } else {
+        jw_null(w, "expected");
+        jw_null(w, "lost");
+        jw_null(w, "loss_ratio");
+        jw_null(w, "reordered");
+        jw_null(w, "duplicates");
+        jw_null(w, "stray");
+        jw_null(w, "restarts");
+    }
+    jw_num(w, "jitter_ms", s->jitter_ms);
+    jw_int(w, "probes", (long long)s->probes);
+    jw_num(w, "probe_jitter_ms", s->probe_jitter_ms);
+    if (s->probes) {
+        jw_obj_begin(w, "owd_ms");
+        jw_num(w, "min", ms((double)s->owd_min_ns));
+        jw_num(w, "mean", ms(s->owd_mean_ns));
+        jw_num(w, "max", ms((double)s->owd_max_ns));
+        jw_obj_end(w);
+    } else {
+        jw_null(w, "owd_ms");
+    }
+    if (s->packets > 1) {
+        jw_obj_begin(w, "gap_ms");
+        jw_num(w, "p50", ms((double)s->iat_p50_ns));
+        jw_num(w, "p90", ms((double)s->iat_p90_ns));
+        jw_num(w, "p99", ms((double)s->iat_p99_ns));
+        jw_num(w, "max", ms((double)s->iat_max_ns));
+        jw_num(w, "mean", ms(s->iat_mean_ns));
+        jw_obj_end(w);
+    } else {
+        jw_null(w, "gap_ms");
+    }
+    jw_obj_begin(w, "payload_bytes");
+    jw_int(w, "min", s->len_min);
+    jw_num(w, "mean", s->len_mean);
+    jw_int(w, "p50", s->len_p50);
+    jw_int(w, "p90", s->len_p90);
+    jw_int(w, "p99", s->len_p99);
+    jw_int(w, "max", s->len_max);
+    jw_obj_end(w);
+    jw_int(w, "first_arrival_ns", (long long)s->first_ns);
+    jw_int(w, "last_arrival_ns", (long long)s->last_ns);
+    jw_num(w, "duration_s", (double)(s->last_ns - s->first_ns) / 1e9);
+    jw_obj_end(w);
+}
+
+void cli_receive_json(struct jw *w,
+                      const char *key,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted,
+                      const struct cli_interval *iv)
+{
+    struct trx_rstats_totals t;
+    trx_rstats_totals(rs, &t);
+    jw_obj_begin(w, key);
+    jw_str(w, "mode", info->pcap_mode ? "pcap" : "socket");
+    jw_int(w, "interrupted", interrupted);
+    jw_num(w, "elapsed_s", (double)info->elapsed_ns / 1e9);
+    jw_int(w, "packets", (long long)t.packets);
+    jw_int(w, "bytes", (long long)t.bytes);
+    jw_int(w, "lost", (long long)t.lost);
+    jw_int(w, "kernel_drops", (long long)info->kernel_drops);
+    jw_int(w, "rtcp", (long long)t.rtcp);
+    jw_int(w, "skipped", (long long)info->skipped);
+    jw_int(w, "truncated", (long long)info->truncated);
+    jw_int(w, "over_stream_cap", (long long)t.over_cap);
+    jw_int(w, "written", (long long)info->written);
+    jw_arr_begin(w, "streams");
+    size_t n = trx_rstats_count(rs);
+    for (size_t i = 0; i < n; i++) {
+        struct trx_stream_stats s;
+        trx_rstats_stream(rs, i, &s);
+        json_stream(w, i, &s);
+    }
+    jw_arr_end(w);
+    if (iv)
+        cli_interval_json(iv, w);
+    jw_obj_end(w);
+}
+
+void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
+{
+    struct trx_rstats_totals t;
+    trx_rstats_totals(rs, &t);
+    if (t.packets == 0)
+        fm_log_warn("no packets received");
+    if (info->kernel_drops)
+        fm_log_warn("the kernel dropped %llu packets before they were read (receive buffer "
+                    "full)",
+                    (unsigned long long)info->kernel_drops);
+    if (info->truncated)
+        fm_log_warn("%llu datagrams were longer than the receive buffer and were truncated",
+                    (unsigned long long)info->truncated);
+    if (t.over_cap)
+        fm_log_warn("%llu packets belonged to streams beyond the first %d and were not counted",
+                    (unsigned long long)t.over_cap, TRX_RSTATS_MAX_STREAMS);
+    if (info->no_kernel_ts)
+        fm_log_info("%llu packets had no kernel timestamp; their arrival is the read time",
+                    (unsigned long long)info->no_kernel_ts);
+    if (info->skipped)
+        fm_log_info("%llu captured frames were not whole UDP datagrams and were skipped",
+                    (unsigned long long)info->skipped);
+    for (size_t i = 0; i < trx_rstats_count(rs); i++) {
+        struct trx_stream_stats s;
+        trx_rstats_stream(rs, i, &s);
+        /* A delay beyond a minute, or negative beyond a millisecond, is not the network:
+         * the sender's clock is not ours. */
+        if (s.probes && (fabs(s.owd_mean_ns) > 60e9 || s.owd_min_ns < -1000000)) {
+            fm_log_warn("stream %zu: one-way delay %.3f s is not plausible: the sender's clock "
+                        "does not agree with this host's",
+                        i, s.owd_mean_ns / 1e9);
+        }
+        if (s.restarts)
+            fm_log_warn("stream %zu: the sequence numbers started again %llu time%s (a sender "
+                        "restart, RFC 3550 A.1); loss is counted within each run",
+                        i, (unsigned long long)s.restarts, s.restarts == 1 ? "" : "s");
+        if (s.stray)
+            fm_log_info("stream %zu: %llu packets fit nowhere in the sequence (a jump the next "
+                        "packet did not confirm)",
+                        i, (unsigned long long)s.stray);
+    }
+}
