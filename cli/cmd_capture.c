@@ -182,13 +182,14 @@ static int run(struct capture_opts *o, const char *filter)
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
-    char name[512];
-    if (!o->json && fm_log_get_level() >= FM_LOG_WARN)
+    if (!o->json && fm_log_get_level() >= FM_LOG_WARN) {
+        char name[512];
         fprintf(
             stderr, "captured %llu packets (%llu bytes) in %.1f s into %s\n",
             (unsigned long long)s.packets, (unsigned long long)s.bytes, (double)s.elapsed_ns / 1e9,
             strcmp(o->cap.write_path, "-") == 0 ? "standard output"
                                                 : fm_escape(o->cap.write_path, name, sizeof(name)));
+    }
     if (s.kernel_drops + s.iface_drops)
         fm_log_warn("%llu packets were dropped before they could be read (kernel %llu, "
                     "interface %llu): raise --buffer-size or narrow the filter",

@@ -117,9 +117,10 @@ out:
 static int through_kernel_link(const char *path)
 {
     char cur[PATH_MAX], target[PATH_MAX];
-    if (strlen(path) >= sizeof(cur))
+    size_t len = strlen(path);
+    if (len >= sizeof(cur))
         return 0;
-    strcpy(cur, path);
+    memcpy(cur, path, len + 1);
     for (int hop = 0; hop < 40; hop++) {
         if (strncmp(cur, "/proc/", 6) == 0 || strncmp(cur, "/dev/", 5) == 0)
             return 1;
@@ -128,7 +129,7 @@ static int through_kernel_link(const char *path)
             return 0; /* not a link (or gone): the chain ends in an ordinary name */
         target[n] = '\0';
         if (target[0] == '/') {
-            strcpy(cur, target);
+            memcpy(cur, target, (size_t)n + 1);
             continue;
         }
         /* A relative target is relative to the directory of the link. */
@@ -174,7 +175,7 @@ static int open_temporary(struct fm_atomic_file *af, const char *path, struct fm
     const char *dest = af->dest ? af->dest : af->path;
     size_t n = strlen(dest) + 16;
     int fd = -1;
-    int rc = FM_OK;
+    int rc;
     af->tmp = malloc(n);
     if (!af->tmp)
         return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);

@@ -30,7 +30,7 @@ int trx_start_target(int relative, double seconds, int64_t *target_ns, struct fm
     return FM_OK;
 }
 
-void trx_start_wait(int64_t target_ns, volatile sig_atomic_t *stop)
+void trx_start_wait(int64_t target_ns, const volatile sig_atomic_t *stop)
 {
     while (!(stop && *stop)) {
         int64_t now_ns = realtime_ns();

@@ -19,7 +19,7 @@ int trx_start_target(int relative, double seconds, int64_t *target_ns, struct fm
 
 /* Sleep on the wall clock until target_ns, in slices of at most 100 ms so that *stop is seen;
  * returns at once when target_ns has passed. */
-void trx_start_wait(int64_t target_ns, volatile sig_atomic_t *stop);
+void trx_start_wait(int64_t target_ns, const volatile sig_atomic_t *stop);
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC now: the send loop runs on the monotonic clock, while the
  * probes carry wall-clock send times, so that a receiver on another host with a synced clock
