@@ -109,6 +109,9 @@ int cli_read_capture(const char *path,
                      struct est_flow_table *t,
                      struct est_read_stats *st,
                      const char *on_intr);
+/* The frames a read skipped, as a warning (truncated or malformed ones) and at -v the whole
+ * count per decode outcome. */
+void cli_read_report(const char *path, const struct est_read_stats *st);
 
 struct est_flow;
 struct mdl_model;

@@ -12,6 +12,7 @@
 #include "estimator/estimate.h"
 #include "estimator/flow.h"
 #include "estimator/reader.h"
+#include "estimator/run.h"
 #include "models/json.h"
 
 #include <ctype.h>
@@ -76,16 +77,9 @@ static const struct cli_cmd_doc doc = {
 
 #define MAX_SEL 256
 
-struct sel {
-    int is_index;
-    size_t index;
-    struct pkt_flow_key key;
-    char text[200];
-};
-
 struct estimate_opts {
     struct est_opts est;
-    struct sel sel[MAX_SEL];
+    struct est_selection sel[MAX_SEL];
     size_t nsel;
     long top;
     const char *output;
@@ -97,7 +91,7 @@ static int add_sel(struct estimate_opts *o, const char *text, struct fm_err *err
 {
     if (o->nsel >= MAX_SEL)
         return fm_err_set(err, FM_EINVAL, "too many flows selected (at most %d)", MAX_SEL);
-    struct sel *s = &o->sel[o->nsel];
+    struct est_selection *s = &o->sel[o->nsel];
     memset(s, 0, sizeof(*s));
     snprintf(s->text, sizeof(s->text), "%s", text);
     if (isdigit((unsigned char)text[0])) {
@@ -245,67 +239,13 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int ensure_dir(const char *path)
+static int ensure_dir(const char *path, struct fm_err *err)
 {
     if (is_dir(path))
-        return 0;
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        fm_log_error("cannot create directory '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Resolve the selections against the ranked flows of pass 1 into a list of indexes. */
-static int resolve(const struct estimate_opts *o,
-                   const char *path,
-                   struct est_flow *const *flows,
-                   size_t n,
-                   size_t *idx,
-                   size_t *nidx)
-{
-    *nidx = 0;
-    if (n == 0) {
-        fm_log_error("'%s' holds no UDP or TCP flows to estimate", path);
-        return -1;
-    }
-    if (o->nsel == 0) {
-        size_t top = o->top > 0 ? (size_t)o->top : 1;
-        for (size_t i = 0; i < top && i < n; i++)
-            idx[(*nidx)++] = i;
-        return 0;
-    }
-    for (size_t s = 0; s < o->nsel; s++) {
-        const struct sel *sel = &o->sel[s];
-        size_t found = n;
-        if (sel->is_index) {
-            if (sel->index >= n) {
-                fm_log_error("flow %zu is not in '%s', which has %zu flows (0 to %zu): "
-                             "see 'flowmimic flows %s'",
-                             sel->index, path, n, n - 1, path);
-                return -1;
-            }
-            found = sel->index;
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                if (pkt_flow_key_equal(&flows[i]->key, &sel->key)) {
-                    found = i;
-                    break;
-                }
-            }
-            if (found == n) {
-                fm_log_error("flow '%s' is not in '%s': see 'flowmimic flows %s'", sel->text, path,
-                             path);
-                return -1;
-            }
-        }
-        int dup = 0;
-        for (size_t j = 0; j < *nidx; j++)
-            dup |= idx[j] == found;
-        if (!dup)
-            idx[(*nidx)++] = found;
-    }
-    return 0;
+        return FM_OK;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return fm_err_errno(err, FM_EIO, errno, "cannot create directory '%s'", path);
+    return FM_OK;
 }
 
 static void warn_notes(const struct mdl_model *m, size_t index)
@@ -320,152 +260,124 @@ static void warn_notes(const struct mdl_model *m, size_t index)
                     index, (unsigned long long)m->reordered);
 }
 
+/* What the run's callbacks need. */
+struct run_ctx {
+    const struct estimate_opts *o;
+    const char *path;
+    char stem[200];
+    const char *dir; /* models go into it, named STEM-INDEX.json; NULL: to o->output */
+    int status;      /* a status line while fitting (on a terminal) */
+    int usage;       /* the selection does not fit the options: exit 2 */
+    struct jw w;
+};
+
+static int on_selected(void *arg, size_t n, struct fm_err *err)
+{
+    struct run_ctx *c = arg;
+    const struct estimate_opts *o = c->o;
+    int out_is_dir = o->output && (is_dir(o->output) || o->output[strlen(o->output) - 1] == '/');
+    if (o->output && n > 1 && !out_is_dir) {
+        c->usage = 1;
+        return fm_err_set(err, FM_EINVAL,
+                          "-o names one file but %zu flows are selected: give a directory", n);
+    }
+    c->dir = out_is_dir ? o->output : (o->output ? NULL : "models");
+    if ((c->dir && ensure_dir(c->dir, err) < 0) ||
+        (o->plot_dir && ensure_dir(o->plot_dir, err) < 0))
+        return FM_EIO;
+    if (o->json) {
+        jw_init(&c->w, stdout);
+        jw_arr_begin(&c->w, NULL);
+    }
+    return FM_OK;
+}
+
+/* EM on a large flow takes seconds: say what is going on, on a terminal only. */
+static void on_fitting(void *arg, size_t index, uint64_t packets)
+{
+    const struct run_ctx *c = arg;
+    if (c->status)
+        fprintf(stderr, "fitting flow %zu (%llu packets)...", index, (unsigned long long)packets);
+}
+
+static void on_fitted(void *arg)
+{
+    const struct run_ctx *c = arg;
+    if (c->status)
+        fprintf(stderr, "\r\033[K");
+}
+
+static int on_model(
+    void *arg, size_t fi, const struct est_flow *f, struct mdl_model *model, struct fm_err *err)
+{
+    struct run_ctx *c = arg;
+    const struct estimate_opts *o = c->o;
+    char mpath[1024];
+    if (c->dir)
+        snprintf(mpath, sizeof(mpath), "%s%s%s-%zu.json", c->dir,
+                 c->dir[strlen(c->dir) - 1] == '/' ? "" : "/", c->stem, fi);
+    else
+        snprintf(mpath, sizeof(mpath), "%s", o->output);
+    int rc = mdl_json_save(model, mpath, err);
+    if (rc < 0)
+        return rc;
+    warn_notes(model, fi);
+    if (o->plot_dir) {
+        char pstem[300];
+        snprintf(pstem, sizeof(pstem), "%s-%zu", c->stem, fi);
+        rc = cli_plot_model(f, model, o->plot_dir, pstem, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (o->json) {
+        jw_obj_begin(&c->w, NULL);
+        jw_int(&c->w, "index", (long long)fi);
+        jw_str(&c->w, "flow", model->flow_spec);
+        jw_str(&c->w, "model", mpath);
+        jw_obj_end(&c->w);
+    } else {
+        printf("%s\t%s\n", mpath, model->flow_spec);
+        fflush(stdout);
+    }
+    return FM_OK;
+}
+
 static int run(const struct estimate_opts *o, const char *path)
 {
-    struct est_flow_table *t1 = NULL;
-    struct est_flow_table *t2 = NULL;
-    struct est_read_stats st;
+    struct run_ctx c;
     struct fm_err err = {0};
-    size_t *idx = NULL;
-    size_t nidx = 0;
-    int rc = CLI_EXIT_RUNTIME;
-    struct jw w;
+    struct cli_progress prog;
+    struct est_run_result res;
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    c.path = path;
+    c.status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+    capture_stem(path, c.stem, sizeof(c.stem));
+    const char *base = strrchr(path, '/');
+    cli_progress_init(&prog, base ? base + 1 : path);
+    cli_signals_install();
 
-    /* Two passes need a file that can be read twice. */
-    struct stat sb;
-    if (strcmp(path, "-") == 0 ||
-        (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))) {
-        fm_log_error("'%s' is not a regular file: estimate reads the capture twice, so save it "
-                     "to a file first",
-                     path);
-        goto out;
+    struct est_run_opts ro = {&o->est, o->sel, o->nsel, o->top, &cli_stop, cli_progress_cb, &prog};
+    struct est_run_cb cb = {on_selected, on_fitting, on_fitted, on_model, &c};
+    int rc = est_estimate_run(path, &ro, &cb, &res, &err);
+    cli_progress_done(&prog);
+    if (res.read.frames)
+        cli_read_report(path, &res.read);
+    if (rc == FM_EINTR) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_INTR;
     }
-    t1 = est_flow_table_new();
-    t2 = est_flow_table_new();
-    if (!t1 || !t2)
-        goto nomem;
-    rc = cli_read_capture(path, t1, &st, "no model written");
-    if (rc != CLI_EXIT_OK)
-        goto out;
-    rc = CLI_EXIT_RUNTIME;
-    size_t n = 0;
-    struct est_flow *const *flows = est_flow_table_sorted(t1, &n);
-    if (!flows)
-        goto nomem;
-    idx = calloc(n > MAX_SEL ? n : MAX_SEL, sizeof(*idx));
-    if (!idx)
-        goto nomem;
-    if (resolve(o, path, flows, n, idx, &nidx) < 0)
-        goto out;
-
-    int out_is_dir = o->output && (is_dir(o->output) || o->output[strlen(o->output) - 1] == '/');
-    if (o->output && nidx > 1 && !out_is_dir) {
-        rc = cli_usage_error(doc.name,
-                             "-o names one file but %zu flows are selected: give a "
-                             "directory",
-                             nidx);
-        goto out;
-    }
-    const char *dir = out_is_dir ? o->output : (o->output ? NULL : "models");
-    if (dir && ensure_dir(dir) < 0)
-        goto out;
-    if (o->plot_dir && ensure_dir(o->plot_dir) < 0)
-        goto out;
-
-    for (size_t i = 0; i < nidx; i++) {
-        if (est_flow_table_watch(t2, &flows[idx[i]]->key, &err) < 0) {
-            fm_log_error("%s", err.msg);
-            goto out;
-        }
-    }
-    rc = cli_read_capture(path, t2, &st, "no model written");
-    if (rc != CLI_EXIT_OK)
-        goto out;
-    rc = CLI_EXIT_RUNTIME;
-    size_t n2 = 0;
-    struct est_flow *const *flows2 = est_flow_table_sorted(t2, &n2);
-    if (!flows2)
-        goto nomem;
-    if (o->json) {
-        jw_init(&w, stdout);
-        jw_arr_begin(&w, NULL);
-    }
-
-    char stem[200];
-    capture_stem(path, stem, sizeof(stem));
-    size_t done = 0;
-    for (size_t i = 0; i < nidx && !cli_stop; i++, done++) {
-        size_t fi = idx[i];
-        /* The same file read the same way ranks its flows the same way. */
-        if (fi >= n2 || !pkt_flow_key_equal(&flows2[fi]->key, &flows[fi]->key)) {
-            fm_log_error("'%s' changed while it was being read", path);
-            goto out;
-        }
-        const struct est_flow *f = flows2[fi];
-        struct mdl_model model;
-        /* EM on a large flow takes seconds: say what is going on, on a terminal only. */
-        int status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
-        if (status)
-            fprintf(stderr, "fitting flow %zu (%llu packets)...", fi,
-                    (unsigned long long)f->side[0].packets +
-                        (unsigned long long)f->side[1].packets);
-        int fit_rc = est_model_from_flow(f, path, &o->est, &model, &err);
-        if (status)
-            fprintf(stderr, "\r\033[K");
-        if (fit_rc < 0) {
-            fm_log_error("flow %zu of '%s': %s", fi, path, err.msg);
-            goto out;
-        }
-        char mpath[1024];
-        if (dir)
-            snprintf(mpath, sizeof(mpath), "%s%s%s-%zu.json", dir,
-                     dir[strlen(dir) - 1] == '/' ? "" : "/", stem, fi);
-        else
-            snprintf(mpath, sizeof(mpath), "%s", o->output);
-        if (mdl_json_save(&model, mpath, &err) < 0) {
-            fm_log_error("%s", err.msg);
-            goto out;
-        }
-        warn_notes(&model, fi);
-        if (o->plot_dir) {
-            char pstem[300];
-            snprintf(pstem, sizeof(pstem), "%s-%zu", stem, fi);
-            if (cli_plot_model(f, &model, o->plot_dir, pstem, &err) < 0) {
-                fm_log_error("%s", err.msg);
-                goto out;
-            }
-        }
-        if (o->json) {
-            jw_obj_begin(&w, NULL);
-            jw_int(&w, "index", (long long)fi);
-            jw_str(&w, "flow", model.flow_spec);
-            jw_str(&w, "model", mpath);
-            jw_obj_end(&w);
-        } else {
-            printf("%s\t%s\n", mpath, model.flow_spec);
-            fflush(stdout);
-        }
-    }
-    /* A signal after the last model was written interrupted nothing. */
-    if (done < nidx) {
-        fm_log_error("interrupted: the models listed above were written completely, no others");
-        rc = CLI_EXIT_INTR;
-        goto out;
+    if (c.usage)
+        return cli_usage_error(doc.name, "%s", err.msg);
+    if (rc < 0) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
     }
     if (o->json) {
-        jw_arr_end(&w);
-        jw_finish(&w);
+        jw_arr_end(&c.w);
+        jw_finish(&c.w);
     }
-    rc = CLI_EXIT_OK;
-    goto out;
-nomem:
-    fm_log_error("out of memory");
-    rc = CLI_EXIT_RUNTIME;
-out:
-    free(idx);
-    est_flow_table_free(t1);
-    est_flow_table_free(t2);
-    return rc;
+    return CLI_EXIT_OK;
 }
 
 int cmd_estimate(int argc, char **argv)

@@ -4,6 +4,7 @@
  * again, and an ordinary flow still gives one that loads. */
 #include "common/time.h"
 #include "estimator/estimate.h"
+#include "estimator/run.h"
 #include "models/json.h"
 #include "tests/support/test_util.h"
 
@@ -106,12 +107,99 @@ static void test_int64_ends(void **state)
     assert_non_null(strstr(err.msg, "1.84e+10 s apart"));
 }
 
+/* est_estimate_run on the bundled G.729 call (one flow, both directions): --top 5 fits the
+ * one there is, the same flow named by index and by spec is fitted once, a flow that is not
+ * there and a selection refused by the caller stop the run with nothing fitted, and a
+ * capture that cannot be read twice is refused. */
+struct got {
+    size_t selected, models, index[4];
+    int refuse;
+};
+
+static int got_selected(void *arg, size_t n, struct fm_err *err)
+{
+    struct got *g = arg;
+    g->selected = n;
+    return g->refuse ? fm_err_set(err, FM_EINVAL, "refused") : FM_OK;
+}
+
+static int got_model(
+    void *arg, size_t index, const struct est_flow *f, struct mdl_model *m, struct fm_err *err)
+{
+    struct got *g = arg;
+    (void)err;
+    assert_non_null(f);
+    assert_true(m->sides[0].present || m->sides[1].present);
+    if (g->models < 4)
+        g->index[g->models] = index;
+    g->models++;
+    return FM_OK;
+}
+
+static int run_on(const char *path,
+                  const struct est_selection *sel,
+                  size_t nsel,
+                  long top,
+                  struct got *g,
+                  struct fm_err *err)
+{
+    struct est_opts eo;
+    est_opts_init(&eo);
+    eo.fit.max_k = 2;
+    struct est_run_opts ro = {&eo, sel, nsel, top, NULL, NULL, NULL};
+    struct est_run_cb cb = {got_selected, NULL, NULL, got_model, g};
+    struct est_run_result res;
+    return est_estimate_run(path, &ro, &cb, &res, err);
+}
+
+static void test_run(void **state)
+{
+    (void)state;
+    char path[512];
+    const char *data = getenv("FM_TEST_DATA");
+    snprintf(path, sizeof(path), "%s/../../traffic_dumps/rtp_g729_voice_bidir_vad__trex.pcap",
+             data ? data : "tests/data");
+    struct fm_err err = {0};
+    struct got g = {0};
+    assert_int_equal(run_on(path, NULL, 0, 5, &g, &err), FM_OK);
+    assert_int_equal(g.selected, 1);
+    assert_int_equal(g.models, 1);
+    assert_int_equal(g.index[0], 0);
+
+    struct est_selection sel[2];
+    memset(sel, 0, sizeof(sel));
+    sel[0].is_index = 1;
+    sel[0].index = 0;
+    assert_int_equal(pkt_flow_spec_parse("udp 21.0.0.2:10000 22.0.0.6:10000", &sel[1].key, &err),
+                     FM_OK);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(run_on(path, sel, 2, 0, &g, &err), FM_OK);
+    assert_int_equal(g.selected, 1);
+    assert_int_equal(g.models, 1);
+    assert_int_equal(g.index[0], 0);
+
+    sel[0].index = 7;
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(run_on(path, sel, 1, 0, &g, &err), FM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "flow 7 is not in"));
+    assert_int_equal(g.models, 0);
+
+    memset(&g, 0, sizeof(g));
+    g.refuse = 1;
+    assert_int_equal(run_on(path, NULL, 0, 0, &g, &err), FM_EINVAL);
+    assert_int_equal(g.models, 0);
+
+    assert_int_equal(run_on("-", NULL, 0, 0, &g, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "reads the capture twice"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordinary_flow_loads),
         cmocka_unit_test(test_decades_apart_refused),
         cmocka_unit_test(test_int64_ends),
+        cmocka_unit_test(test_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,80 @@
+/* estimator/run.h - `estimate` as one call: read a capture twice (rank its flows, then keep
+ * the series of the selected ones only, so memory goes to what is fitted), select flows by
+ * index, spec or rank, and fit a model for each. The caller decides what happens to each
+ * model (save, print, plot) through callbacks; nothing here prints. Not thread-safe. */
+#ifndef ESTIMATOR_RUN_H
+#define ESTIMATOR_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "estimator/estimate.h"
+#include "estimator/flow.h"
+#include "estimator/reader.h"
+#include "models/model.h"
+#include "packet/endpoint.h"
+
+/* One flow named by the user: its index in `flowmimic flows` order, or its spec. */
+struct est_selection {
+    int is_index;
+    size_t index;
+    struct pkt_flow_key key; /* when not is_index */
+    char text[200];          /* as the user wrote it, for messages */
+};
+
+/* Resolve selections against the flows of path ranked as `flows` lists them: indexes into
+ * idx (room for max(n, nsel)), without duplicates, in the order given; with nsel 0 the first
+ * top (at least 1). FM_OK, FM_EFORMAT (no flows at all) or FM_ENOTFOUND (a flow that is not
+ * there), with a message naming the capture and what to run. */
+int est_select_flows(const char *path,
+                     struct est_flow *const *flows,
+                     size_t n,
+                     const struct est_selection *sel,
+                     size_t nsel,
+                     long top,
+                     size_t *idx,
+                     size_t *nidx,
+                     struct fm_err *err);
+
+struct est_run_opts {
+    const struct est_opts *est;
+    const struct est_selection *sel;
+    size_t nsel;
+    long top;                    /* with nsel 0: the top flows (<= 0: the largest one) */
+    volatile sig_atomic_t *stop; /* set: stop between packets or models (FM_EINTR) */
+    est_progress_fn progress;    /* reading, 0..1 per pass; may be NULL */
+    void *progress_arg;
+};
+
+struct est_run_cb {
+    /* After the first pass: n flows are selected. Non-zero stops the run with that code. */
+    int (*selected)(void *arg, size_t n, struct fm_err *err);
+    /* A fit of flow index (packets in all) begins / ended; either may be NULL. */
+    void (*fitting)(void *arg, size_t index, uint64_t packets);
+    void (*fitted)(void *arg);
+    /* A model is ready: the callback owns what happens to it. Non-zero stops the run. */
+    int (*model)(
+        void *arg, size_t index, const struct est_flow *f, struct mdl_model *m, struct fm_err *err);
+    void *arg;
+};
+
+/* What the run did, also when it failed. */
+struct est_run_result {
+    struct est_read_stats read; /* of the last pass */
+    size_t selected;            /* flows selected after the first pass */
+    size_t done;                /* models handed to cb->model */
+};
+
+/* Run estimate on path. Returns FM_OK; FM_EINVAL for a capture that cannot be read twice
+ * (standard input, a pipe); the reader's errors; those of est_select_flows(); the fit's;
+ * what a callback returned; FM_EINTR when stopped (while reading: no model was made; later:
+ * the models already handed over are whole, no others follow). */
+int est_estimate_run(const char *path,
+                     const struct est_run_opts *o,
+                     const struct est_run_cb *cb,
+                     struct est_run_result *res,
+                     struct fm_err *err);
+
+#endif
