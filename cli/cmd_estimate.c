@@ -115,6 +115,14 @@ static int read_flows_file(struct estimate_opts *o, const char *path, struct fm_
 {
     char *text = NULL;
     size_t len = 0;
+    /* A text file, or a pipe (<(...)); a device such as /dev/zero is neither. */
+    struct stat st;
+    if (stat(path, &st) == 0 &&
+        (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return fm_err_set(err, FM_EIO,
+                          "flows file '%s' is a device, not a file: give a text file with one "
+                          "flow a line",
+                          path);
     int rc = fm_file_read_all(path, FLOWS_FILE_MAX, "flows file", &text, &len, err);
     if (rc < 0) {
         if (err && rc != FM_ENOMEM)

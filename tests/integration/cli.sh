@@ -216,7 +216,12 @@ expect "convert OUT=DIR" 1 "is a directory"
 run "$fm" convert "$g729" "$tmp/nodir/x.json"
 expect "convert OUT in a missing directory" 1 "no directory"
 run timeout 20 "$fm" estimate --flows-file /dev/zero "$g729"
-expect "--flows-file /dev/zero: bounded" 1 "too large"
+expect "--flows-file /dev/zero: refused" 1 "is a device, not a file"
+# A pipe is read, but never past 64 KiB.
+run timeout 20 "$fm" estimate --flows-file <(yes 0) "$g729"
+expect "--flows-file from an endless pipe: bounded" 1 "too large"
+run "$fm" estimate -o "$tmp/pipe.json" --flows-file <(echo 0) "$g729"
+expect "--flows-file from a pipe: read" 0
 printf '0\n\0\n' >"$tmp/nul.txt"
 run "$fm" estimate --flows-file "$tmp/nul.txt" "$g729"
 expect "--flows-file with a NUL byte" 2 "NUL"
