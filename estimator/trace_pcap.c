@@ -21,6 +21,7 @@
 #include "common/file.h"
 #include "common/inet.h"
 #include "estimator/reader.h"
+#include "packet/hdr.h"
 #include "packet/pcap_in.h"
 
 #define NS_PER_SEC 1000000000LL
@@ -327,37 +328,19 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
         memcpy(pl, rtp, p->payload_length < 12 ? p->payload_length : 12);
     }
 
-    /* The pseudo-header of the transport checksum: addresses, protocol, length. */
+    struct pkt_ip_fields ipf = {(uint8_t)(p->family == 6 ? 6 : 4),
+                                p->src_ip,
+                                p->dst_ip,
+                                p->proto,
+                                (uint8_t)tos,
+                                (uint8_t)ttl,
+                                0};
     uint32_t sum = 0;
-    if (p->family == 6) {
-        ip[0] = (uint8_t)(0x60u | tos >> 4);
-        ip[1] = (uint8_t)((tos & 0x0fu) << 4);
-        fm_put_be16(ip + 4, (unsigned)l4len);
-        ip[6] = p->proto;
-        ip[7] = (uint8_t)ttl;
-        memcpy(ip + 8, p->src_ip, 16);
-        memcpy(ip + 24, p->dst_ip, 16);
-        sum = fm_inet_csum_add(sum, p->src_ip, 16);
-        sum = fm_inet_csum_add(sum, p->dst_ip, 16);
-    } else {
-        ip[0] = 0x45;
-        ip[1] = (uint8_t)tos;
-        fm_put_be16(ip + 2, (unsigned)total);
-        fm_put_be16(ip + 6, 0x4000); /* DF */
-        ip[8] = (uint8_t)ttl;
-        ip[9] = p->proto;
-        memcpy(ip + 12, p->src_ip, 4);
-        memcpy(ip + 16, p->dst_ip, 4);
-        fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, 20)));
-        sum = fm_inet_csum_add(sum, p->src_ip, 4);
-        sum = fm_inet_csum_add(sum, p->dst_ip, 4);
-    }
-    sum += p->proto;
-    sum += (uint32_t)l4len;
+    pkt_ip_write(&ipf, l4len, ip, &sum);
 
-    fm_put_be16(l4, p->src_port);
-    fm_put_be16(l4 + 2, p->dst_port);
     if (p->proto == 6) {
+        fm_put_be16(l4, p->src_port);
+        fm_put_be16(l4 + 2, p->dst_port);
         fm_put_be32(l4 + 4, p->tcp.seq);
         fm_put_be32(l4 + 8, p->tcp.ack);
         l4[12] = 5u << 4;
@@ -367,10 +350,9 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
     } else {
         /* A udp_length in the trace is written as it is, even a wrong one: validate and
          * Wireshark should see what the trace says. */
-        fm_put_be16(l4 + 4, p->udp_length >= 0 ? (unsigned)p->udp_length : (unsigned)l4len);
-        uint16_t c = fm_inet_csum_fold(fm_inet_csum_add(sum, l4, l4len));
-        /* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
-        fm_put_be16(l4 + 6, c ? c : 0xffffu);
+        pkt_udp_write(l4, p->src_port, p->dst_port,
+                      (uint16_t)(p->udp_length >= 0 ? (unsigned)p->udp_length : (unsigned)l4len),
+                      pl, p->payload_length, sum, 1);
     }
     *len = total;
     return FM_OK;

@@ -12,6 +12,7 @@
 #include "common/inet.h"
 #include "common/time.h"
 #include "packet/decode.h"
+#include "packet/hdr.h"
 #include "packet/live.h"
 #include "packet/pcap_in.h"
 
@@ -75,37 +76,13 @@ size_t trx_recv_synth_hdr(
     size_t ulen = len + 8;
     if (ulen > 0xffff)
         ulen = 0xffff;
-    size_t ip = a->ip_version == 6 ? 40 : 20;
-    memset(hdr, 0, ip + 8);
-    uint8_t *u = hdr + ip;
-    fm_put_be16(u, a->sport);
-    fm_put_be16(u + 2, a->dport);
-    fm_put_be16(u + 4, (unsigned)ulen);
-    if (a->ip_version == 6) {
-        hdr[0] = 0x60;
-        fm_put_be16(hdr + 4, (unsigned)ulen);
-        hdr[6] = IPPROTO_U;
-        hdr[7] = 64;
-        memcpy(hdr + 8, a->src, 16);
-        memcpy(hdr + 24, a->dst, 16);
-        /* Pseudo-header (RFC 8200 8.1): addresses, length, next header. */
-        uint32_t acc = fm_inet_csum_add(0, hdr + 8, 32);
-        acc += (uint32_t)ulen + IPPROTO_U;
-        acc = fm_inet_csum_add(acc, u, 8);
-        acc = fm_inet_csum_add(acc, payload, cap < len ? cap : len);
-        uint16_t c = fm_inet_csum_fold(acc);
-        fm_put_be16(u + 6, c == 0 ? 0xffffu : c);
-    } else {
-        size_t total = ip + ulen > 0xffff ? 0xffff : ip + ulen;
-        hdr[0] = 0x45;
-        fm_put_be16(hdr + 2, (unsigned)total);
-        fm_put_be16(hdr + 6, 0x4000); /* DF */
-        hdr[8] = 64;
-        hdr[9] = IPPROTO_U;
-        memcpy(hdr + 12, a->src, 4);
-        memcpy(hdr + 16, a->dst, 4);
-        fm_put_be16(hdr + 10, fm_inet_csum_fold(fm_inet_csum_add(0, hdr, 20)));
-    }
+    /* TTL and DSCP are not known from a socket: 64 and 0. */
+    struct pkt_ip_fields ipf = {a->ip_version, a->src, a->dst, IPPROTO_U, 0, 64, 0};
+    uint32_t pseudo = 0;
+    size_t ip = pkt_ip_write(&ipf, ulen, hdr, &pseudo);
+    /* The UDP checksum is mandatory over IPv6 (RFC 8200 8.1); over IPv4 none is written. */
+    pkt_udp_write(hdr + ip, a->sport, a->dport, (uint16_t)ulen, payload, cap < len ? cap : len,
+                  pseudo, a->ip_version == 6);
     return ip + 8;
 }
 

@@ -15,9 +15,9 @@
 
 #include "common/file.h"
 #include "common/inet.h"
+#include "packet/hdr.h"
 
 #define ETH_LEN   14
-#define IP4_LEN   20
 #define IP6_LEN   40
 #define UDP_LEN   8
 #define SNAPLEN   65535
@@ -44,7 +44,6 @@ build_frame(struct pcap_sink *s, const struct trx_pkt *p, const uint8_t *payload
     uint8_t *f = s->frame;
     const struct trx_addr *a = &p->addr;
     int v6 = a->ip_version == 6;
-    size_t ip_len = v6 ? IP6_LEN : IP4_LEN;
     uint16_t udp_len = (uint16_t)(UDP_LEN + len);
 
     memcpy(f, dst_mac, 6);
@@ -52,46 +51,16 @@ build_frame(struct pcap_sink *s, const struct trx_pkt *p, const uint8_t *payload
     fm_put_be16(f + 12, v6 ? 0x86dd : 0x0800);
 
     uint8_t *ip = f + ETH_LEN;
-    uint8_t tos = (uint8_t)((p->dscp & 0x3fu) << 2); /* ECN bits 0: not ECN-capable */
+    /* ECN bits 0: not ECN-capable. */
+    struct pkt_ip_fields ipf = {
+        a->ip_version,      a->src, a->dst, 17, (uint8_t)((p->dscp & 0x3fu) << 2), p->ttl,
+        v6 ? 0 : s->ip_id++};
     uint32_t pseudo = 0;
-    if (v6) {
-        fm_put_be32(ip, 6u << 28 | (uint32_t)tos << 20); /* flow label 0 */
-        fm_put_be16(ip + 4, udp_len);
-        ip[6] = 17; /* next header: UDP */
-        ip[7] = p->ttl;
-        memcpy(ip + 8, a->src, 16);
-        memcpy(ip + 24, a->dst, 16);
-        pseudo = fm_inet_csum_add(pseudo, a->src, 16);
-        pseudo = fm_inet_csum_add(pseudo, a->dst, 16);
-    } else {
-        ip[0] = 0x45; /* version 4, 5 words, no options */
-        ip[1] = tos;
-        fm_put_be16(ip + 2, (uint16_t)(IP4_LEN + udp_len));
-        /* Don't Fragment is set, so the identification only has to vary (RFC 6864). */
-        fm_put_be16(ip + 4, s->ip_id++);
-        fm_put_be16(ip + 6, 0x4000);
-        ip[8] = p->ttl;
-        ip[9] = 17;
-        fm_put_be16(ip + 10, 0);
-        memcpy(ip + 12, a->src, 4);
-        memcpy(ip + 16, a->dst, 4);
-        fm_put_be16(ip + 10, fm_inet_csum_fold(fm_inet_csum_add(0, ip, IP4_LEN)));
-        pseudo = fm_inet_csum_add(pseudo, a->src, 4);
-        pseudo = fm_inet_csum_add(pseudo, a->dst, 4);
-    }
-    pseudo += 17u + udp_len; /* protocol and UDP length of the pseudo-header */
-
+    size_t ip_len = pkt_ip_write(&ipf, udp_len, ip, &pseudo);
     uint8_t *udp = ip + ip_len;
-    fm_put_be16(udp, a->sport);
-    fm_put_be16(udp + 2, a->dport);
-    fm_put_be16(udp + 4, udp_len);
-    fm_put_be16(udp + 6, 0);
     if (len)
         memcpy(udp + UDP_LEN, payload, len);
-    uint16_t ck = fm_inet_csum_fold(fm_inet_csum_add(pseudo, udp, UDP_LEN + len));
-    /* A computed 0 is sent as all ones: 0 means "no checksum" in IPv4 and is forbidden in
-     * IPv6 (RFC 768, RFC 8200 8.1). */
-    fm_put_be16(udp + 6, ck ? ck : 0xffff);
+    pkt_udp_write(udp, a->sport, a->dport, udp_len, udp + UDP_LEN, len, pseudo, 1);
     return ETH_LEN + ip_len + UDP_LEN + len;
 }
 
