@@ -9,6 +9,8 @@
  * (a signed 16- or 32-bit difference), so a wrap is continuity, not a jump. */
 #include "estimator/validate.h"
 
+#include "common/map.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,82 +53,6 @@ const char *est_validate_rule_name(enum est_vrule rule)
 const char *est_validate_rule_help(enum est_vrule rule)
 {
     return (unsigned)rule < EST_V_NRULES ? rules[rule].help : "?";
-}
-
-/* ---- a small hash table from fixed-size keys to indexes ---- */
-
-struct map {
-    size_t keylen;
-    size_t cap; /* a power of two, at most half full */
-    size_t n;
-    uint8_t *keys;
-    size_t *vals; /* index + 1; 0 marks an empty slot */
-};
-
-static uint64_t hash(const uint8_t *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= k[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
-static size_t slot_of(const struct map *m, const void *key)
-{
-    size_t i = (size_t)hash(key, m->keylen) & (m->cap - 1);
-    while (m->vals[i] && memcmp(m->keys + i * m->keylen, key, m->keylen) != 0)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* The value under key, or (size_t)-1 when absent. */
-static size_t map_get(const struct map *m, const void *key)
-{
-    if (!m->cap)
-        return (size_t)-1;
-    size_t i = slot_of(m, key);
-    return m->vals[i] ? m->vals[i] - 1 : (size_t)-1;
-}
-
-static int map_put(struct map *m, const void *key, size_t val)
-{
-    if (m->keylen == 0)
-        return -1; /* a map is always made with its key size */
-    if (2 * (m->n + 1) > m->cap) {
-        struct map g = {m->keylen, m->cap ? 2 * m->cap : 64, 0, NULL, NULL};
-        g.keys = malloc(g.cap * g.keylen);
-        g.vals = calloc(g.cap, sizeof(*g.vals));
-        if (!g.keys || !g.vals) {
-            free(g.keys);
-            free(g.vals);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->vals[i]) {
-                size_t j = slot_of(&g, m->keys + i * m->keylen);
-                memcpy(g.keys + j * g.keylen, m->keys + i * m->keylen, g.keylen);
-                g.vals[j] = m->vals[i];
-                g.n++;
-            }
-        }
-        free(m->keys);
-        free(m->vals);
-        *m = g;
-    }
-    size_t i = slot_of(m, key);
-    if (!m->vals[i])
-        m->n++;
-    memcpy(m->keys + i * m->keylen, key, m->keylen);
-    m->vals[i] = val + 1;
-    return 0;
-}
-
-static void map_free(struct map *m)
-{
-    free(m->keys);
-    free(m->vals);
 }
 
 /* ---- state ---- */
@@ -192,13 +118,13 @@ struct vctx {
     size_t max_keep;
     size_t index;
     int oom;
-    struct map flows_by_pair;
+    struct fm_map flows_by_pair;
     struct flow *flows;
-    struct map streams_by_key;
+    struct fm_map streams_by_key;
     struct stream *streams;
-    struct map owners_by_ssrc; /* ssrc -> index into owners */
+    struct fm_map owners_by_ssrc; /* ssrc -> index into owners */
     struct ssrc_owner *owners;
-    struct map conns_by_pair;
+    struct fm_map conns_by_pair;
     struct tcp_conn *conns;
     size_t nflows, nstreams, nowners, nconns;
 };
@@ -323,10 +249,10 @@ static void check_flow(struct vctx *c, const struct mdl_trace_pkt *p)
     struct pair_key k;
     int side = 0;
     pair_make(p, 0, &k, &side);
-    size_t i = map_get(&c->flows_by_pair, &k);
-    if (i == (size_t)-1) {
+    size_t i = fm_map_get(&c->flows_by_pair, &k);
+    if (i == FM_MAP_NONE) {
         if (grow((void **)&c->flows, c->nflows, sizeof(*c->flows)) < 0 ||
-            map_put(&c->flows_by_pair, &k, c->nflows) < 0) {
+            fm_map_put(&c->flows_by_pair, &k, c->nflows) < 0) {
             c->oom = 1;
             return;
         }
@@ -397,10 +323,10 @@ static void check_rtp_header(struct vctx *c, const struct mdl_trace_pkt *p)
 static void check_ssrc_owner(struct vctx *c, const struct stream_key *k)
 {
     uint32_t ssrc = k->ssrc;
-    size_t o = map_get(&c->owners_by_ssrc, &ssrc);
-    if (o == (size_t)-1) {
+    size_t o = fm_map_get(&c->owners_by_ssrc, &ssrc);
+    if (o == FM_MAP_NONE) {
         if (grow((void **)&c->owners, c->nowners, sizeof(*c->owners)) < 0 ||
-            map_put(&c->owners_by_ssrc, &ssrc, c->nowners) < 0) {
+            fm_map_put(&c->owners_by_ssrc, &ssrc, c->nowners) < 0) {
             c->oom = 1;
             return;
         }
@@ -436,13 +362,13 @@ static void check_rtp(struct vctx *c, const struct mdl_trace_pkt *p)
     k.src.port = p->src_port;
     memcpy(k.dst.ip, p->dst_ip, 16);
     k.dst.port = p->dst_port;
-    size_t i = map_get(&c->streams_by_key, &k);
+    size_t i = fm_map_get(&c->streams_by_key, &k);
     uint16_t seq = p->rtp.seq;
     uint32_t ts = p->rtp.timestamp;
-    if (i == (size_t)-1) {
+    if (i == FM_MAP_NONE) {
         check_ssrc_owner(c, &k);
         if (grow((void **)&c->streams, c->nstreams, sizeof(*c->streams)) < 0 ||
-            map_put(&c->streams_by_key, &k, c->nstreams) < 0) {
+            fm_map_put(&c->streams_by_key, &k, c->nstreams) < 0) {
             c->oom = 1;
             return;
         }
@@ -487,11 +413,11 @@ static struct tcp_conn *conn_get(struct vctx *c, const struct mdl_trace_pkt *p, 
 {
     struct pair_key k;
     pair_make(p, 6, &k, side);
-    size_t i = map_get(&c->conns_by_pair, &k);
-    if (i != (size_t)-1)
+    size_t i = fm_map_get(&c->conns_by_pair, &k);
+    if (i != FM_MAP_NONE)
         return &c->conns[i];
     if (grow((void **)&c->conns, c->nconns, sizeof(*c->conns)) < 0 ||
-        map_put(&c->conns_by_pair, &k, c->nconns) < 0) {
+        fm_map_put(&c->conns_by_pair, &k, c->nconns) < 0) {
         c->oom = 1;
         return NULL;
     }
@@ -697,10 +623,10 @@ int est_validate_trace(const struct mdl_trace *t,
     memset(r, 0, sizeof(*r));
     c.r = r;
     c.max_keep = max_keep;
-    c.flows_by_pair.keylen = sizeof(struct pair_key);
-    c.conns_by_pair.keylen = sizeof(struct pair_key);
-    c.streams_by_key.keylen = sizeof(struct stream_key);
-    c.owners_by_ssrc.keylen = sizeof(uint32_t);
+    fm_map_init(&c.flows_by_pair, sizeof(struct pair_key));
+    fm_map_init(&c.conns_by_pair, sizeof(struct pair_key));
+    fm_map_init(&c.streams_by_key, sizeof(struct stream_key));
+    fm_map_init(&c.owners_by_ssrc, sizeof(uint32_t));
     int rc = FM_OK;
     for (size_t i = 0; i < t->n && !c.oom; i++) {
         const struct mdl_trace_pkt *p = &t->pkts[i];
@@ -731,10 +657,10 @@ int est_validate_trace(const struct mdl_trace *t,
         rc = fm_err_set(err, FM_ENOMEM, "validating a trace of %zu packets", t->n);
         est_validate_report_fini(r);
     }
-    map_free(&c.flows_by_pair);
-    map_free(&c.streams_by_key);
-    map_free(&c.owners_by_ssrc);
-    map_free(&c.conns_by_pair);
+    fm_map_fini(&c.flows_by_pair);
+    fm_map_fini(&c.streams_by_key);
+    fm_map_fini(&c.owners_by_ssrc);
+    fm_map_fini(&c.conns_by_pair);
     free(c.flows);
     free(c.streams);
     free(c.owners);

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/hist.h"
+#include "common/map.h"
 #include "common/time.h"
 
 #include <math.h>
@@ -102,8 +103,7 @@ struct trx_rstats {
     struct trx_rstats_opts o;
     struct rstream *v; /* in order of first arrival; moves as it grows, so keep indexes */
     size_t n, cap;
-    size_t *slots; /* open addressing: index + 1 into v, 0 = empty */
-    size_t nslots; /* power of two, at least twice n */
+    struct fm_map index; /* stream key -> index into v */
     uint64_t rtcp, over_cap;
 };
 
@@ -155,6 +155,7 @@ struct trx_rstats *trx_rstats_new(const struct trx_rstats_opts *o)
         trx_rstats_opts_init(&rs->o);
     if (rs->o.max_streams == 0)
         rs->o.max_streams = TRX_RSTATS_MAX_STREAMS;
+    fm_map_init(&rs->index, sizeof(struct skey));
     return rs;
 }
 
@@ -171,62 +172,8 @@ void trx_rstats_free(struct trx_rstats *rs)
     for (size_t i = 0; i < rs->n; i++)
         rstream_fini(&rs->v[i]);
     free(rs->v);
-    free(rs->slots);
+    fm_map_fini(&rs->index);
     free(rs);
-}
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Hash the fields one by one, so padding never takes part. */
-static size_t key_hash(const struct skey *k)
-{
-    uint8_t tail[10] = {
-        k->ipv,
-        k->rtp,
-        (uint8_t)(k->sport >> 8),
-        (uint8_t)k->sport,
-        (uint8_t)(k->dport >> 8),
-        (uint8_t)k->dport,
-        (uint8_t)(k->ssrc >> 24),
-        (uint8_t)(k->ssrc >> 16),
-        (uint8_t)(k->ssrc >> 8),
-        (uint8_t)k->ssrc,
-    };
-    uint64_t h = fnv(14695981039346656037ULL, k->src, 16);
-    h = fnv(h, k->dst, 16);
-    h = fnv(h, tail, sizeof(tail));
-    return (size_t)(h ^ (h >> 32));
-}
-
-static int key_eq(const struct skey *a, const struct skey *b)
-{
-    return a->ipv == b->ipv && a->rtp == b->rtp && a->sport == b->sport && a->dport == b->dport &&
-           a->ssrc == b->ssrc && memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
-}
-
-/* Rebuild the slot table at nslots (a power of two above 2 n). */
-static int rehash(struct trx_rstats *rs, size_t nslots)
-{
-    size_t *slots = calloc(nslots, sizeof(*slots));
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < rs->n; i++) {
-        size_t h = key_hash(&rs->v[i].key) & (nslots - 1);
-        while (slots[h])
-            h = (h + 1) & (nslots - 1);
-        slots[h] = i + 1;
-    }
-    free(rs->slots);
-    rs->slots = slots;
-    rs->nslots = nslots;
-    return 0;
 }
 
 /* The stream for k: found, or created (valid until the next call, which may move it). *out is
@@ -234,16 +181,10 @@ static int rehash(struct trx_rstats *rs, size_t nslots)
 static int stream_get(struct trx_rstats *rs, const struct skey *k, struct rstream **out)
 {
     *out = NULL;
-    if (rs->nslots) {
-        size_t h = key_hash(k) & (rs->nslots - 1);
-        while (rs->slots[h]) {
-            struct rstream *s = &rs->v[rs->slots[h] - 1];
-            if (key_eq(&s->key, k)) {
-                *out = s;
-                return FM_OK;
-            }
-            h = (h + 1) & (rs->nslots - 1);
-        }
+    size_t i = fm_map_get(&rs->index, k);
+    if (i != FM_MAP_NONE) {
+        *out = &rs->v[i];
+        return FM_OK;
     }
     if (rs->n >= rs->o.max_streams)
         return FM_OK;
@@ -255,17 +196,13 @@ static int stream_get(struct trx_rstats *rs, const struct skey *k, struct rstrea
         rs->v = nv;
         rs->cap = ncap;
     }
-    if (2 * (rs->n + 1) > rs->nslots && rehash(rs, rs->nslots ? rs->nslots * 2 : 16) < 0)
+    if (fm_map_put(&rs->index, k, rs->n) < 0)
         return FM_ENOMEM;
     struct rstream *s = &rs->v[rs->n++];
     memset(s, 0, sizeof(*s));
     s->key = *k;
     fm_hist_init(&s->iat, TRX_RSTATS_GAP_BITS);
     fm_hist_init(&s->len, TRX_RSTATS_LEN_BITS);
-    size_t h = key_hash(k) & (rs->nslots - 1);
-    while (rs->slots[h])
-        h = (h + 1) & (rs->nslots - 1);
-    rs->slots[h] = rs->n;
     *out = s;
     return FM_OK;
 }
@@ -733,7 +670,7 @@ void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *ou
 
 size_t trx_rstats_mem_bytes(const struct trx_rstats *rs)
 {
-    size_t n = sizeof(*rs) + rs->cap * sizeof(*rs->v) + rs->nslots * sizeof(*rs->slots);
+    size_t n = sizeof(*rs) + rs->cap * sizeof(*rs->v) + fm_map_mem_bytes(&rs->index);
     for (size_t i = 0; i < rs->n; i++)
         n += fm_hist_mem_bytes(&rs->v[i].iat) + fm_hist_mem_bytes(&rs->v[i].len);
     return n;
@@ -741,8 +678,10 @@ size_t trx_rstats_mem_bytes(const struct trx_rstats *rs)
 
 size_t trx_rstats_stream_mem_max(void)
 {
-    /* A slot of the stream array (which grows by doubling) and two of the table, and the
-     * most both histograms can hold; lengths reach 2^32 at most. */
-    return 2 * sizeof(struct rstream) + 4 * sizeof(size_t) + fm_hist_mem_max(TRX_RSTATS_GAP_BITS) +
+    /* Two slots of the stream array (which grows by doubling) and four of the index (at most
+     * half full, doubling), and the most both histograms can hold; lengths reach 2^32 at
+     * most. */
+    return 2 * sizeof(struct rstream) + 4 * (sizeof(struct skey) + sizeof(size_t)) +
+           fm_hist_mem_max(TRX_RSTATS_GAP_BITS) +
            (size_t)(33 - TRX_RSTATS_LEN_BITS) * ((size_t)8 << TRX_RSTATS_LEN_BITS);
 }
