@@ -43,36 +43,40 @@ size_t fm_map_get(const struct fm_map *m, const void *key)
     return m->vals[i] ? m->vals[i] - 1 : FM_MAP_NONE;
 }
 
-int fm_map_put(struct fm_map *m, const void *key, size_t val)
+/* Set key's slot in m to val. */
+static void set(struct fm_map *m, const void *key, size_t val)
 {
-    if (m->keylen == 0)
-        return -1; /* a map is always made with its key size */
-    if (2 * (m->n + 1) > m->cap) {
-        struct fm_map g = {m->keylen, m->cap ? 2 * m->cap : 64, 0, NULL, NULL};
-        g.keys = malloc(g.cap * g.keylen);
-        g.vals = calloc(g.cap, sizeof(*g.vals));
-        if (!g.keys || !g.vals) {
-            free(g.keys);
-            free(g.vals);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->vals[i]) {
-                size_t j = slot_of(&g, m->keys + i * m->keylen);
-                memcpy(g.keys + j * g.keylen, m->keys + i * m->keylen, g.keylen);
-                g.vals[j] = m->vals[i];
-                g.n++;
-            }
-        }
-        free(m->keys);
-        free(m->vals);
-        *m = g;
-    }
     size_t i = slot_of(m, key);
     if (!m->vals[i])
         m->n++;
     memcpy(m->keys + i * m->keylen, key, m->keylen);
     m->vals[i] = val + 1;
+}
+
+int fm_map_put(struct fm_map *m, const void *key, size_t val)
+{
+    if (m->keylen == 0)
+        return -1; /* a map is always made with its key size */
+    if (2 * (m->n + 1) <= m->cap) {
+        set(m, key, val);
+        return 0;
+    }
+    struct fm_map g = {m->keylen, m->cap ? 2 * m->cap : 64, 0, NULL, NULL};
+    g.keys = malloc(g.cap * g.keylen);
+    g.vals = calloc(g.cap, sizeof(*g.vals));
+    if (!g.keys || !g.vals) {
+        free(g.keys);
+        free(g.vals);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->vals[i])
+            set(&g, m->keys + i * m->keylen, m->vals[i] - 1);
+    /* The new key goes in before the old storage is freed: it may be a key read from it. */
+    set(&g, key, val);
+    free(m->keys);
+    free(m->vals);
+    *m = g;
     return 0;
 }
 
