@@ -375,8 +375,8 @@ static int run(struct generate_opts *o, const char *model_path)
         const struct trx_pkt *p = &next[s];
         size_t len = trx_payload_build(p, NULL, buf, TRX_MAX_PAYLOAD);
         /* The probe says when the packet was sent: in a file, that is its timestamp. */
-        if (trx_payload_has_probe((uint32_t)len))
-            trx_probe_stamp(buf, p->offset_ns);
+        if (pkt_payload_has_probe((uint32_t)len))
+            pkt_probe_stamp(buf, p->offset_ns);
         if (trx_sink_send(sink, p, buf, len, p->offset_ns, &err) < 0) {
             status_done(&st);
             fm_log_error("%s", err.msg);

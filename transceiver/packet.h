@@ -9,12 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRX_RTP_HDR_LEN   12
-#define TRX_PROBE_MAGIC   0x464d5052u /* "FMPR" */
-#define TRX_PROBE_VERSION 1
-#define TRX_PROBE_LEN     20 /* magic 4, version 1, flags 1, stream 2, seq 4, send time 8 */
-#define TRX_PROBE_OFFSET  TRX_RTP_HDR_LEN
-#define TRX_MAX_PAYLOAD   65507
+#include "packet/rtp.h"
+
+#define TRX_MAX_PAYLOAD 65507
 
 /* Addresses and ports of one packet; IPv4 addresses in the first 4 bytes. */
 struct trx_addr {
@@ -41,27 +38,10 @@ struct trx_pkt {
 };
 
 /* Fill buf (cap >= p->payload_len) with the UDP payload of p: RTP header, probe (if room;
- * send time 0 until trx_probe_stamp()), filler. For a packet replayed from a capture
+ * send time 0 until pkt_probe_stamp()), filler. For a packet replayed from a capture
  * (p->rtp == 0 and original != NULL), the original payload bytes are copied instead.
  * Returns the payload length. */
 size_t
 trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8_t *buf, size_t cap);
-
-/* 1 when a payload of this length carries a probe (RTP header + probe fit). */
-int trx_payload_has_probe(uint32_t payload_len);
-
-/* Write the send time into a built payload that has a probe (the last step before sending,
- * so that building ahead does not make the stamp early). */
-void trx_probe_stamp(uint8_t *payload, int64_t send_time_ns);
-
-/* A probe read back from a received payload. */
-struct trx_probe {
-    uint16_t stream;
-    uint32_t seq;
-    int64_t send_time_ns;
-};
-
-/* Decode the probe in a received UDP payload: 1 when present and valid, 0 otherwise. */
-int trx_probe_decode(const uint8_t *payload, size_t len, struct trx_probe *out);
 
 #endif

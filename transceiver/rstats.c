@@ -113,37 +113,6 @@ void trx_rstats_opts_init(struct trx_rstats_opts *o)
     o->max_streams = TRX_RSTATS_MAX_STREAMS;
 }
 
-uint32_t trx_rtp_clock_rate(uint8_t pt)
-{
-    switch (pt) {
-    case 0:  /* PCMU */
-    case 3:  /* GSM */
-    case 4:  /* G723 */
-    case 5:  /* DVI4 */
-    case 7:  /* LPC */
-    case 8:  /* PCMA */
-    case 9:  /* G722: 8000 by RFC 3551's own erratum-preserving rule */
-    case 12: /* QCELP */
-    case 13: /* CN */
-    case 15: /* G728 */
-    case 18: /* G729 */
-        return 8000;
-    case 6:
-        return 16000;
-    case 10:
-    case 11:
-        return 44100;
-    case 16:
-        return 11025;
-    case 17:
-        return 22050;
-    default:
-        /* 14 (MPA), 25-34 (video) and the dynamic range 96-127 are 90 kHz; dynamic types
-         * are a guess, which is why the probe's jitter exists. */
-        return 90000;
-    }
-}
-
 struct trx_rstats *trx_rstats_new(const struct trx_rstats_opts *o)
 {
     struct trx_rstats *rs = calloc(1, sizeof(*rs));
@@ -347,7 +316,7 @@ static int64_t hidden_wraps(const struct rstream *s, unsigned d, int64_t now, in
     return (int64_t)k * SEQ_MOD;
 }
 
-static void anchor_set(struct rstream *s, const struct trx_probe *pr, int64_t ext)
+static void anchor_set(struct rstream *s, const struct pkt_probe *pr, int64_t ext)
 {
     if (!pr)
         return;
@@ -359,7 +328,7 @@ static void anchor_set(struct rstream *s, const struct trx_probe *pr, int64_t ex
 /* Account an RTP sequence number (and the probe's, pr when not NULL); returns 1 when the
  * packet is a duplicate. */
 static int
-seq_update(struct rstream *s, uint16_t seq, const struct trx_probe *pr, int64_t now, int talkspurt)
+seq_update(struct rstream *s, uint16_t seq, const struct pkt_probe *pr, int64_t now, int talkspurt)
 {
     if (!s->have_seq) {
         run_start(s, seq, now);
@@ -535,11 +504,11 @@ int trx_rstats_add(struct trx_rstats *rs,
     s->bytes += len;
     s->len_sum += len;
 
-    struct trx_probe pr;
-    int probe = rtp && trx_probe_decode(payload, cap, &pr) == 1;
+    struct pkt_probe pr;
+    int probe = rtp && pkt_probe_decode(payload, cap, &pr) == 1;
     if (rtp) {
         s->pt = b1 & 0x7f;
-        s->clock_hz = rs->o.clock_rate_hz ? rs->o.clock_rate_hz : trx_rtp_clock_rate(s->pt);
+        s->clock_hz = rs->o.clock_rate_hz ? rs->o.clock_rate_hz : pkt_rtp_clock_rate(s->pt);
         /* Marker on audio: the first packet of a talkspurt (RFC 3551 4.1). */
         int talkspurt = (b1 & 0x80) && s->clock_hz < 90000;
         int dup = seq_update(s, seq, probe ? &pr : NULL, arrival_ns, talkspurt);

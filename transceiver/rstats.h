@@ -163,10 +163,4 @@ void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *ou
 size_t trx_rstats_mem_bytes(const struct trx_rstats *rs);
 size_t trx_rstats_stream_mem_max(void);
 
-/* The RTP clock rate assumed for a payload type: the RFC 3551 static rates (8000 for the
- * audio types 0, 3-5, 7-9, 12, 13, 15, 18; 16000, 11025, 22050, 44100 for 6, 16, 17, 10-11;
- * 90000 for the video types), and 90000 for dynamic types (96-127) and unknown ones, since
- * flowmimic plays video. */
-uint32_t trx_rtp_clock_rate(uint8_t pt);
-
 #endif

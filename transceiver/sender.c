@@ -265,8 +265,8 @@ int trx_send_run(struct trx_source *src,
         }
         /* The wake-up time is the send time: a second clock read here would only add its
          * own cost to every packet. Payloads copied from a capture go out byte for byte. */
-        if (pkt->rtp && trx_payload_has_probe((uint32_t)cur->len))
-            trx_probe_stamp(cur->buf, t + o->probe_clock_offset_ns);
+        if (pkt->rtp && pkt_payload_has_probe((uint32_t)cur->len))
+            pkt_probe_stamp(cur->buf, t + o->probe_clock_offset_ns);
         struct fm_err se = {0};
         if (sink->ops->queue) {
             struct trx_sink_failed failed = {0, 0};

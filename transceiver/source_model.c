@@ -14,7 +14,7 @@
  * it, which is how video behaves; voice, which marks only the start of a talk spurt (a few
  * per cent of its packets), gets no markers.
  *
- * A payload is never shorter than an RTP header (TRX_RTP_HDR_LEN = 12 bytes): a model whose
+ * A payload is never shorter than an RTP header (PKT_RTP_HDR_LEN = 12 bytes): a model whose
  * lengths go lower, or a variant that shifts them lower, is clamped there so that every
  * packet still decodes as RTP. */
 #include "transceiver/receiver.h"
@@ -141,8 +141,8 @@ static int64_t draw_gap_ns(struct model_src *m, struct stream *s)
 static uint32_t draw_len(struct model_src *m, struct stream *s)
 {
     unsigned len = mdl_variant_payload(&m->variant, mdl_mixture_sample(&m->side.payload, s->rng));
-    if (len < TRX_RTP_HDR_LEN)
-        len = TRX_RTP_HDR_LEN;
+    if (len < PKT_RTP_HDR_LEN)
+        len = PKT_RTP_HDR_LEN;
     if (len > TRX_MAX_PAYLOAD)
         len = TRX_MAX_PAYLOAD;
     return len;
@@ -178,7 +178,7 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
      * dynamic types): floor(ns * rate / 1e9), split into whole and part seconds so that no
      * product overflows; unsigned arithmetic wraps like the 32-bit field. */
     uint64_t ns = (uint64_t)(s->burst_start_ns - s->first_ns);
-    uint64_t rate = trx_rtp_clock_rate(m->pt);
+    uint64_t rate = pkt_rtp_clock_rate(m->pt);
     uint64_t ticks = ns / 1000000000u * rate + ns % 1000000000u * rate / 1000000000u;
     p->rtp_ts = s->rtp_ts0 + (uint32_t)ticks;
     p->rtp_ssrc = s->ssrc;

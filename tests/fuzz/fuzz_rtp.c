@@ -131,13 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             put16(payload + 2, (unsigned)(r[3] << 8 | r[4]));
             put32(payload + 4, (uint32_t)(r[3] << 8 | r[4]) * 3000u);
             put32(payload + 8, 0x10000u + (r[0] >> 7));
-            if ((r[0] & 0x04) && len >= TRX_RTP_HDR_LEN + TRX_PROBE_LEN) {
+            if ((r[0] & 0x04) && len >= PKT_RTP_HDR_LEN + PKT_PROBE_LEN) {
                 uint16_t back = (uint16_t)(r[8] << 8 | r[9]);
                 uint64_t send = back == 0xffff             ? UINT64_MAX
                                 : t > (int64_t)back * 1000 ? (uint64_t)(t - (int64_t)back * 1000)
                                                            : 0;
-                put32(payload + 12, TRX_PROBE_MAGIC);
-                payload[16] = TRX_PROBE_VERSION;
+                put32(payload + 12, PKT_PROBE_MAGIC);
+                payload[16] = PKT_PROBE_VERSION;
                 payload[17] = 0;
                 put16(payload + 18, r[0] & 3);
                 put32(payload + 20, (uint32_t)r[5] << 16 | (uint32_t)(r[3] << 8 | r[4]));

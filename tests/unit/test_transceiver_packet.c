@@ -47,27 +47,27 @@ static void test_probe_layout_and_round_trip(void **state)
     (void)state;
     uint8_t buf[200];
     struct trx_pkt p = sample_pkt(200);
-    assert_true(trx_payload_has_probe(200));
+    assert_true(pkt_payload_has_probe(200));
     trx_payload_build(&p, NULL, buf, sizeof(buf));
     static const uint8_t head[12] = {'F', 'M', 'P', 'R', 1, 0, 0x00, 0x03, 0x11, 0x22, 0x33, 0x44};
-    assert_memory_equal(buf + TRX_PROBE_OFFSET, head, sizeof(head));
+    assert_memory_equal(buf + PKT_PROBE_OFFSET, head, sizeof(head));
     /* The send time is 0 until stamped. */
     static const uint8_t zero8[8] = {0};
-    assert_memory_equal(buf + TRX_PROBE_OFFSET + 12, zero8, 8);
+    assert_memory_equal(buf + PKT_PROBE_OFFSET + 12, zero8, 8);
 
     int64_t t = 0x0123456789abcdefLL;
-    trx_probe_stamp(buf, t);
+    pkt_probe_stamp(buf, t);
     static const uint8_t tbytes[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
-    assert_memory_equal(buf + TRX_PROBE_OFFSET + 12, tbytes, 8);
+    assert_memory_equal(buf + PKT_PROBE_OFFSET + 12, tbytes, 8);
 
-    struct trx_probe pr;
+    struct pkt_probe pr;
     memset(&pr, 0, sizeof(pr));
-    assert_int_equal(trx_probe_decode(buf, 200, &pr), 1);
+    assert_int_equal(pkt_probe_decode(buf, 200, &pr), 1);
     assert_int_equal(pr.stream, 3);
     assert_int_equal(pr.seq, 0x11223344);
     assert_true(pr.send_time_ns == t);
     /* Exactly the RTP header plus the probe is enough. */
-    assert_int_equal(trx_probe_decode(buf, TRX_RTP_HDR_LEN + TRX_PROBE_LEN, &pr), 1);
+    assert_int_equal(pkt_probe_decode(buf, PKT_RTP_HDR_LEN + PKT_PROBE_LEN, &pr), 1);
 }
 
 static void test_probe_rejects(void **state)
@@ -75,30 +75,30 @@ static void test_probe_rejects(void **state)
     (void)state;
     uint8_t buf[64], bad[64];
     struct trx_pkt p = sample_pkt(64);
-    struct trx_probe pr = {7, 7, 7};
+    struct pkt_probe pr = {7, 7, 7};
     trx_payload_build(&p, NULL, buf, sizeof(buf));
-    trx_probe_stamp(buf, 1000);
+    pkt_probe_stamp(buf, 1000);
 
     /* Short buffers: every length below header + probe fails, whatever the bytes say. */
-    for (size_t len = 0; len < TRX_RTP_HDR_LEN + TRX_PROBE_LEN; len++)
-        assert_int_equal(trx_probe_decode(buf, len, &pr), 0);
-    assert_int_equal(trx_payload_has_probe(TRX_RTP_HDR_LEN + TRX_PROBE_LEN - 1), 0);
+    for (size_t len = 0; len < PKT_RTP_HDR_LEN + PKT_PROBE_LEN; len++)
+        assert_int_equal(pkt_probe_decode(buf, len, &pr), 0);
+    assert_int_equal(pkt_payload_has_probe(PKT_RTP_HDR_LEN + PKT_PROBE_LEN - 1), 0);
 
     memcpy(bad, buf, sizeof(buf));
-    bad[TRX_PROBE_OFFSET + 3] ^= 0x01; /* magic */
-    assert_int_equal(trx_probe_decode(bad, sizeof(bad), &pr), 0);
+    bad[PKT_PROBE_OFFSET + 3] ^= 0x01; /* magic */
+    assert_int_equal(pkt_probe_decode(bad, sizeof(bad), &pr), 0);
     memcpy(bad, buf, sizeof(buf));
-    bad[TRX_PROBE_OFFSET + 4] = 2; /* a newer probe version */
-    assert_int_equal(trx_probe_decode(bad, sizeof(bad), &pr), 0);
+    bad[PKT_PROBE_OFFSET + 4] = 2; /* a newer probe version */
+    assert_int_equal(pkt_probe_decode(bad, sizeof(bad), &pr), 0);
     memcpy(bad, buf, sizeof(buf));
     bad[0] = 0x40; /* RTP version 1 */
-    assert_int_equal(trx_probe_decode(bad, sizeof(bad), &pr), 0);
+    assert_int_equal(pkt_probe_decode(bad, sizeof(bad), &pr), 0);
     memcpy(bad, buf, sizeof(buf));
     bad[0] = 0x81; /* one CSRC would move the probe */
-    assert_int_equal(trx_probe_decode(bad, sizeof(bad), &pr), 0);
+    assert_int_equal(pkt_probe_decode(bad, sizeof(bad), &pr), 0);
     memcpy(bad, buf, sizeof(buf));
-    bad[TRX_PROBE_OFFSET + 12] = 0x80; /* a send time beyond int64 */
-    assert_int_equal(trx_probe_decode(bad, sizeof(bad), &pr), 0);
+    bad[PKT_PROBE_OFFSET + 12] = 0x80; /* a send time beyond int64 */
+    assert_int_equal(pkt_probe_decode(bad, sizeof(bad), &pr), 0);
     /* Nothing was written on failure. */
     assert_int_equal(pr.stream, 7);
     assert_int_equal(pr.seq, 7);
@@ -118,7 +118,7 @@ static void test_small_and_filler(void **state)
     /* Stamping a payload without a probe changes nothing. */
     uint8_t copy[64];
     memcpy(copy, buf, sizeof(buf));
-    trx_probe_stamp(buf, 12345);
+    pkt_probe_stamp(buf, 12345);
     assert_memory_equal(buf, copy, sizeof(buf));
     /* The filler after the probe is not all zeros, and a cap shorter than the payload is
      * respected. */
@@ -126,7 +126,7 @@ static void test_small_and_filler(void **state)
     p = sample_pkt(100);
     trx_payload_build(&p, NULL, big, sizeof(big));
     int nonzero = 0;
-    for (size_t i = TRX_PROBE_OFFSET + TRX_PROBE_LEN; i < sizeof(big); i++)
+    for (size_t i = PKT_PROBE_OFFSET + PKT_PROBE_LEN; i < sizeof(big); i++)
         nonzero += big[i] != 0;
     assert_true(nonzero > 40);
     memset(buf, 0xee, sizeof(buf));

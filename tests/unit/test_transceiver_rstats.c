@@ -60,8 +60,8 @@ static size_t rtp_payload(uint8_t *b,
     put32(b + 4, ts);
     put32(b + 8, ssrc);
     if (probe) {
-        put32(b + 12, TRX_PROBE_MAGIC);
-        b[16] = TRX_PROBE_VERSION;
+        put32(b + 12, PKT_PROBE_MAGIC);
+        b[16] = PKT_PROBE_VERSION;
         b[17] = 0;
         put16(b + 18, 0);
         put32(b + 20, probe_seq);
@@ -198,10 +198,10 @@ static void test_jitter_by_hand(void **state)
     assert_int_equal(st.clock_rate_hz, 8000);
     trx_rstats_free(rs);
 
-    assert_int_equal(trx_rtp_clock_rate(8), 8000);
-    assert_int_equal(trx_rtp_clock_rate(18), 8000);
-    assert_int_equal(trx_rtp_clock_rate(26), 90000);
-    assert_int_equal(trx_rtp_clock_rate(111), 90000);
+    assert_int_equal(pkt_rtp_clock_rate(8), 8000);
+    assert_int_equal(pkt_rtp_clock_rate(18), 8000);
+    assert_int_equal(pkt_rtp_clock_rate(26), 90000);
+    assert_int_equal(pkt_rtp_clock_rate(111), 90000);
 }
 
 /* Probes sent every 10 ms that take 1, 3 and 2 ms: OWD 1/2/3 ms; probe jitter:

@@ -457,8 +457,8 @@ static void test_probe_stamped_at_send(void **state)
     const struct trx_mem_rec *r = trx_sink_mem_records(sink, &n);
     assert_int_equal(n, 20);
     for (size_t i = 0; i < n; i++) {
-        struct trx_probe pr;
-        assert_int_equal(trx_probe_decode(r[i].payload, r[i].len, &pr), 1);
+        struct pkt_probe pr;
+        assert_int_equal(pkt_probe_decode(r[i].payload, r[i].len, &pr), 1);
         assert_int_equal(pr.send_time_ns, r[i].ts_ns + 1000);
         assert_int_equal(pr.seq, i);
     }

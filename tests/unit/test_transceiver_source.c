@@ -321,7 +321,7 @@ static void test_payload_at_least_rtp_header(void **state)
     size_t n = 0;
     struct trx_pkt *p = take(s, 500, &n);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(p[i].payload_len, TRX_RTP_HDR_LEN);
+        assert_int_equal(p[i].payload_len, PKT_RTP_HDR_LEN);
     free(p);
     trx_source_free(s);
 }
