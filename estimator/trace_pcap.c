@@ -23,6 +23,7 @@
 #include "estimator/reader.h"
 #include "packet/hdr.h"
 #include "packet/pcap_in.h"
+#include "packet/pcap_out.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -360,26 +361,15 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
 
 int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err *err)
 {
-    pcap_t *dead = NULL;
-    pcap_dumper_t *dumper = NULL;
-    struct fm_atomic_file af;
-    uint8_t *frame = NULL;
-    int rc = fm_atomic_open(&af, path, err);
-    if (rc < 0)
+    struct pkt_pcap_out out;
+    uint8_t *frame = malloc(EST_TRACE_FRAME_MAX);
+    if (!frame)
+        return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
+    int rc = pkt_pcap_out_open(&out, path, DLT_RAW, EST_TRACE_FRAME_MAX, err);
+    if (rc < 0) {
+        free(frame);
         return rc;
-    frame = malloc(EST_TRACE_FRAME_MAX);
-    dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, EST_TRACE_FRAME_MAX,
-                                                PCAP_TSTAMP_PRECISION_NANO);
-    if (!frame || !dead) {
-        rc = fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-        goto out;
     }
-    dumper = pcap_dump_fopen(dead, af.f);
-    if (!dumper) {
-        rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(dead));
-        goto out;
-    }
-    af.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
     for (size_t i = 0; i < t->n; i++) {
         const struct mdl_trace_pkt *p = &t->pkts[i];
         size_t len = 0;
@@ -388,21 +378,14 @@ int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err
                             i, (unsigned long)p->payload_length);
             goto out;
         }
-        struct pcap_pkthdr h;
-        memset(&h, 0, sizeof(h));
-        h.ts.tv_sec = (time_t)p->ts_sec;
-        h.ts.tv_usec = (suseconds_t)p->ts_nsec; /* nanoseconds: the file is opened as such */
-        h.caplen = (bpf_u_int32)len;
-        h.len = (bpf_u_int32)len;
-        pcap_dump((u_char *)dumper, &h, frame);
+        rc = pkt_pcap_out_write(&out, (int64_t)p->ts_sec * 1000000000LL + (int64_t)p->ts_nsec,
+                                frame, (uint32_t)len, (uint32_t)len, err);
+        if (rc < 0)
+            goto out;
     }
-    rc = fm_atomic_commit(&af, err);
+    rc = pkt_pcap_out_commit(&out, err);
 out:
-    fm_atomic_abort(&af);
-    if (dumper)
-        pcap_dump_close(dumper);
-    if (dead)
-        pcap_close(dead);
+    pkt_pcap_out_abort(&out);
     free(frame);
     return rc;
 }

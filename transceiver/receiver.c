@@ -15,6 +15,7 @@
 #include "packet/hdr.h"
 #include "packet/live.h"
 #include "packet/pcap_in.h"
+#include "packet/pcap_out.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,9 +124,8 @@ struct trx_receiver {
     int dlt;
     int nano;
 
-    pcap_t *wdead; /* socket mode: a dead handle that gives the file its raw-IP link type */
-    pcap_dumper_t *dumper;
-    struct fm_atomic_file out; /* the temporary file the dumper writes */
+    struct pkt_pcap_out out; /* --write */
+    int writing;
     int64_t last_flush;
 
     uint8_t *bufs;
@@ -312,44 +312,29 @@ static int open_capture(struct trx_receiver *r, struct fm_err *err)
     return FM_OK;
 }
 
-/* The output file: a temporary beside path, renamed into place by commit_writer(). */
+/* The output file: a temporary beside path, renamed into place by commit_writer(). Frames
+ * captured live are written as they came (their link type); datagrams read from sockets get
+ * synthesised IP and UDP headers (raw IP). */
 static int open_writer(struct trx_receiver *r, struct fm_err *err)
 {
-    const char *path = r->o.write_path;
-    int rc = fm_atomic_open(&r->out, path, err);
+    int linktype = r->cap ? r->dlt : DLT_RAW;
+    int snaplen = r->cap ? r->o.snaplen : 65535;
+    int rc = pkt_pcap_out_open(&r->out, r->o.write_path, linktype, snaplen, err);
+    if (rc == FM_OK)
+        rc = pkt_pcap_out_flush(&r->out, err);
     if (rc < 0)
-        return rc;
-    pcap_t *src = r->cap;
-    if (!src) {
-        r->wdead = pcap_open_dead_with_tstamp_precision(DLT_RAW, 65535, PCAP_TSTAMP_PRECISION_NANO);
-        if (!r->wdead) {
-            rc = fm_err_set(err, FM_ENOMEM, "out of memory");
-            goto out;
-        }
-        src = r->wdead;
-    }
-    r->dumper = pcap_dump_fopen(src, r->out.f);
-    if (!r->dumper) {
-        rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(src));
-        goto out;
-    }
-    r->out.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
-    if (pcap_dump_flush(r->dumper) != 0)
-        rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", path);
-out:
-    if (rc < 0)
-        fm_atomic_abort(&r->out);
+        pkt_pcap_out_abort(&r->out);
+    else
+        r->writing = 1;
     return rc;
 }
 
 static int commit_writer(struct trx_receiver *r, struct fm_err *err)
 {
-    if (!r->dumper)
+    if (!r->writing)
         return FM_OK;
-    int rc = fm_atomic_commit(&r->out, err);
-    pcap_dump_close(r->dumper);
-    r->dumper = NULL;
-    return rc;
+    r->writing = 0;
+    return pkt_pcap_out_commit(&r->out, err);
 }
 
 static int alloc_batch(struct trx_receiver *r)
@@ -423,11 +408,7 @@ void trx_receiver_free(struct trx_receiver *r)
 {
     if (!r)
         return;
-    fm_atomic_abort(&r->out);
-    if (r->dumper)
-        pcap_dump_close(r->dumper);
-    if (r->wdead)
-        pcap_close(r->wdead);
+    pkt_pcap_out_abort(&r->out);
     pkt_live_close(&r->live);
     for (size_t i = 0; i < r->nsocks; i++)
         close(r->socks[i].fd);
@@ -473,13 +454,6 @@ static int account(struct trx_receiver *r,
     if (r->o.count && r->received >= r->o.count)
         r->done = 1;
     return FM_OK;
-}
-
-static void ts_of_ns(int64_t ns, struct pcap_pkthdr *h)
-{
-    /* With nanosecond precision libpcap reads tv_usec as nanoseconds. */
-    h->ts.tv_sec = (time_t)(ns / FM_NS_PER_SEC);
-    h->ts.tv_usec = (suseconds_t)(ns % FM_NS_PER_SEC);
 }
 
 static void
@@ -562,19 +536,17 @@ static int take_msg(struct trx_receiver *r,
             cap = SLOT_BYTES;
     }
     int rc = account(r, &a, buf, cap, len, arrival, err);
-    if (rc < 0 || !r->dumper)
+    if (rc < 0 || !r->writing)
         return rc;
     size_t hl = trx_recv_synth_hdr(&a, buf, cap, len, r->frame);
     size_t snap = cap;
     if (hl + snap > (size_t)r->o.snaplen)
         snap = (size_t)r->o.snaplen > hl ? (size_t)r->o.snaplen - hl : 0;
     memcpy(r->frame + hl, buf, snap);
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof(h));
-    ts_of_ns(arrival, &h);
-    h.caplen = (uint32_t)(hl + snap);
-    h.len = (uint32_t)(hl + len);
-    pcap_dump((u_char *)r->dumper, &h, r->frame);
+    rc = pkt_pcap_out_write(&r->out, arrival, r->frame, (uint32_t)(hl + snap), (uint32_t)(hl + len),
+                            err);
+    if (rc < 0)
+        return rc;
     r->info.written++;
     return FM_OK;
 }
@@ -641,8 +613,13 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
         pcap_breakloop(r->cap);
         return;
     }
-    if (r->dumper) {
-        pcap_dump((u_char *)r->dumper, h, bytes);
+    if (r->writing) {
+        rc = pkt_pcap_out_write(&r->out, arrival, bytes, h->caplen, h->len, &r->cb_err);
+        if (rc < 0) {
+            r->cb_rc = rc;
+            pcap_breakloop(r->cap);
+            return;
+        }
         r->info.written++;
     }
     if (r->done)
@@ -732,11 +709,10 @@ int trx_receiver_run(struct trx_receiver *r,
             r->last_packet_mono = now;
         /* Flush a few times a second, not per packet: a file cut short by a crash loses at
          * most the last fraction of a second. */
-        if (r->dumper && now - r->last_flush >= FLUSH_NS) {
-            if (pcap_dump_flush(r->dumper) != 0) {
-                rc = fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", r->o.write_path);
+        if (r->writing && now - r->last_flush >= FLUSH_NS) {
+            rc = pkt_pcap_out_flush(&r->out, err);
+            if (rc < 0)
                 break;
-            }
             r->last_flush = now;
         }
         if (status && now >= next_status) {

@@ -16,6 +16,7 @@
 #include "common/file.h"
 #include "common/inet.h"
 #include "packet/hdr.h"
+#include "packet/pcap_out.h"
 
 #define ETH_LEN   14
 #define IP6_LEN   40
@@ -29,12 +30,9 @@ static const uint8_t src_mac[6] = {0x02, 0x66, 0x6d, 0x00, 0x00, 0x01};
 static const uint8_t dst_mac[6] = {0x02, 0x66, 0x6d, 0x00, 0x00, 0x02};
 
 struct pcap_sink {
-    pcap_t *pd;
-    pcap_dumper_t *dumper;
-    char *path;
-    struct fm_atomic_file out; /* the temporary file, renamed over path on commit */
-    uint16_t ip_id;            /* IPv4 identification, counting per packet */
-    uint8_t *frame;            /* FRAME_MAX bytes */
+    struct pkt_pcap_out out; /* renamed over path on commit */
+    uint16_t ip_id;          /* IPv4 identification, counting per packet */
+    uint8_t *frame;          /* FRAME_MAX bytes */
 };
 
 /* Build the frame for one packet into s->frame; returns its length. */
@@ -79,33 +77,15 @@ static int pcap_send(void *self,
     if (ts_ns < 0)
         return fm_err_set(err, FM_EINVAL, "packet timestamp is negative");
     size_t n = build_frame(s, p, payload, len);
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof(h));
-    h.ts.tv_sec = (time_t)(ts_ns / 1000000000LL);
-    /* With nanosecond precision the dumper takes nanoseconds in tv_usec. */
-    h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000LL);
-    h.len = (bpf_u_int32)n;
-    /* A frame over the snapshot length (a near-64 KiB datagram) is cut there, as a capture
-     * would; its lengths still say how long it was. */
-    h.caplen = (bpf_u_int32)(n > SNAPLEN ? SNAPLEN : n);
-    pcap_dump((u_char *)s->dumper, &h, s->frame);
-    FILE *fp = pcap_dump_file(s->dumper);
-    if (ferror(fp))
-        return fm_err_errno(err, FM_EIO, errno, "cannot write '%s'", s->path);
-    return FM_OK;
+    return pkt_pcap_out_write(&s->out, ts_ns, s->frame, (uint32_t)n, (uint32_t)n, err);
 }
 
 static void free_sink(struct pcap_sink *s)
 {
     if (!s)
         return;
-    fm_atomic_abort(&s->out);
-    if (s->dumper)
-        pcap_dump_close(s->dumper);
-    if (s->pd)
-        pcap_close(s->pd);
+    pkt_pcap_out_abort(&s->out);
     free(s->frame);
-    free(s->path);
     free(s);
 }
 
@@ -114,7 +94,7 @@ static int pcap_close_sink(void *self, int commit, struct fm_err *err)
     struct pcap_sink *s = self;
     int rc = FM_OK;
     if (commit)
-        rc = fm_atomic_commit(&s->out, err);
+        rc = pkt_pcap_out_commit(&s->out, err);
     free_sink(s);
     return rc;
 }
@@ -131,23 +111,13 @@ int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *er
     s = calloc(1, sizeof(*s));
     if (!sink || !s)
         goto nomem;
-    s->path = strdup(path);
     s->frame = malloc(FRAME_MAX);
-    if (!s->path || !s->frame)
+    if (!s->frame)
         goto nomem;
     s->ip_id = 1;
-    s->pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
-    if (!s->pd)
-        goto nomem;
-    rc = fm_atomic_open(&s->out, path, err);
+    rc = pkt_pcap_out_open(&s->out, path, DLT_EN10MB, SNAPLEN, err);
     if (rc < 0)
         goto out;
-    s->dumper = pcap_dump_fopen(s->pd, s->out.f);
-    if (!s->dumper) {
-        rc = fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(s->pd));
-        goto out;
-    }
-    s->out.lent = 1; /* the dumper owns the stream: pcap_dump_close() closes it */
     sink->ops = &pcap_ops;
     sink->self = s;
     *out = sink;
