@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "estimator/trace_pcap.h"
 #include "models/trace.h"
+#include "packet/sniff.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,17 @@ static const char *kind_name(enum est_trace_kind k)
     return k == EST_TRACE_JSON ? "json" : "pcap";
 }
 
+/* What path holds, by packet/sniff.h's one rule (a pipe is a capture). */
+static int input_kind(const char *path, enum est_trace_kind *kind, struct fm_err *err)
+{
+    enum pkt_input in = PKT_INPUT_UNKNOWN;
+    int rc = pkt_sniff(path, &in, err);
+    *kind = in == PKT_INPUT_CAPTURE   ? EST_TRACE_PCAP
+            : in == PKT_INPUT_UNKNOWN ? EST_TRACE_UNKNOWN
+                                      : EST_TRACE_JSON;
+    return rc;
+}
+
 int cli_trace_read(const char *cmd,
                    const char *path,
                    const char *flow,
@@ -94,7 +106,7 @@ int cli_trace_read(const char *cmd,
     struct est_trace_read_stats st;
     struct pkt_flow_key key;
     enum est_trace_kind kind = EST_TRACE_UNKNOWN;
-    int rc = est_trace_sniff(path, &kind, &err);
+    int rc = input_kind(path, &kind, &err);
     if (rc < 0) {
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
@@ -115,6 +127,12 @@ int cli_trace_read(const char *cmd,
         }
         return CLI_EXIT_OK;
     }
+    if (flow && !pkt_input_rereadable(path)) {
+        fm_log_error("'%s' is not a regular file: --flow reads the capture twice, so save it to "
+                     "a file first",
+                     path);
+        return CLI_EXIT_RUNTIME;
+    }
     if (flow) {
         rc = est_trace_flow_select(path, flow, &key, &err);
         if (rc == FM_EINVAL)
@@ -124,7 +142,20 @@ int cli_trace_read(const char *cmd,
             return CLI_EXIT_RUNTIME;
         }
     }
-    if (est_trace_from_pcap(path, flow ? &key : NULL, with_payload, t, &st, frames, &err) < 0) {
+    cli_signals_install();
+    rc = est_trace_from_pcap(path, flow ? &key : NULL, with_payload, t, &st, frames, &cli_stop,
+                             &err);
+    if (rc == FM_EINTR) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_INTR;
+    }
+    if (rc == FM_EFORMAT && !pkt_input_rereadable(path)) {
+        /* A pipe is read as a capture; a JSON trace must be a file, looked at before it is
+         * read. */
+        fm_log_error("%s (a JSON trace cannot come from a pipe: save it to a file first)", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    if (rc < 0) {
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
@@ -200,7 +231,7 @@ int cmd_convert(int argc, char **argv)
     if (want < 0)
         return cli_usage_error(doc.name,
                                "'%s': convert writes pcap, not pcapng: name the output .pcap", out);
-    rc = est_trace_sniff(in, &kind, &err);
+    rc = input_kind(in, &kind, &err);
     if (rc < 0) {
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;

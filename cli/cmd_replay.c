@@ -16,6 +16,7 @@
 #include "models/json.h"
 #include "models/variant.h"
 #include "packet/endpoint.h"
+#include "packet/sniff.h"
 #include "transceiver/listener.h"
 #include "transceiver/receiver.h"
 #include "transceiver/route.h"
@@ -296,32 +297,15 @@ enum input_kind { INPUT_CAPTURE, INPUT_MODEL };
  * and nanosecond variants), the pcapng section header block type, or a JSON object. */
 static int detect_input(const char *path, enum input_kind *kind, struct fm_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
-    unsigned char b[64];
-    size_t n = fread(b, 1, sizeof(b), f);
-    int rd_err = ferror(f);
-    fclose(f);
-    if (rd_err)
-        return fm_err_set(err, FM_EIO, "cannot read '%s' (a directory?)", path);
-    if (n == 0)
-        return fm_err_set(err, FM_EFORMAT, "'%s' is empty", path);
-    if (n >= 4) {
-        uint32_t le =
-            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-        if (le == 0xa1b2c3d4u || le == 0xd4c3b2a1u || le == 0xa1b23c4du || le == 0x4d3cb2a1u ||
-            le == 0x0a0d0d0au) {
-            *kind = INPUT_CAPTURE;
-            return FM_OK;
-        }
+    enum pkt_input k = PKT_INPUT_UNKNOWN;
+    int rc = pkt_sniff(path, &k, err);
+    if (rc < 0)
+        return rc;
+    if (k == PKT_INPUT_CAPTURE) {
+        *kind = INPUT_CAPTURE;
+        return FM_OK;
     }
-    size_t i = 0;
-    if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
-        i = 3; /* a UTF-8 byte order mark some editors write */
-    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
-        i++;
-    if (i < n && b[i] == '{') {
+    if (k == PKT_INPUT_JSON_OBJECT) {
         *kind = INPUT_MODEL;
         return FM_OK;
     }

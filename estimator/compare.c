@@ -7,6 +7,8 @@
  * throughput) have been taken; every distance then walks the sorted arrays. */
 #include "estimator/compare.h"
 
+#include "packet/sniff.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -198,27 +200,12 @@ static int summarise(struct raw_side *r,
 
 /* ---- inputs ---- */
 
-/* 1 when the file looks like JSON (first non-blank byte '{'), 0 otherwise, including when it
- * cannot be read: the capture reader then says why. Only a regular file is peeked at: bytes
- * read from a pipe (a capture streamed from tcpdump -w -, a <(...) substitution) would be
- * gone for the capture reader, so a pipe is taken for a capture. */
+/* 1 when the file is a model (JSON), 0 otherwise, including when it cannot be read: the
+ * capture reader then says why. A pipe is taken for a capture (packet/sniff.h). */
 static int looks_like_model(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    char buf[64];
-    size_t got = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    size_t i = 0;
-    if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-        i = 3; /* a UTF-8 byte order mark */
-    while (i < got && isspace((unsigned char)buf[i]))
-        i++;
-    return i < got && buf[i] == '{';
+    enum pkt_input k = PKT_INPUT_UNKNOWN;
+    return pkt_sniff(path, &k, NULL) == FM_OK && k == PKT_INPUT_JSON_OBJECT;
 }
 
 /* Where a capture's selected flow is, and how it was asked for. */

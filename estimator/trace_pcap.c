@@ -122,6 +122,7 @@ int est_trace_from_pcap(const char *path,
                         struct mdl_trace *t,
                         struct est_trace_read_stats *stats,
                         uint64_t **frames,
+                        const volatile sig_atomic_t *stop,
                         struct fm_err *err)
 {
     struct pkt_pcap_in *in = NULL;
@@ -138,7 +139,16 @@ int est_trace_from_pcap(const char *path,
     for (;;) {
         struct pkt_raw raw;
         struct pkt_decoded k;
-        int r = pkt_pcap_next(in, &raw, err);
+        /* Ctrl-C: checked before each packet, and after a read that a signal broke (a pipe
+         * that stalls). */
+        int r = stop && *stop ? FM_EINTR : FM_OK;
+        if (r == FM_OK)
+            r = pkt_pcap_next(in, &raw, err);
+        if (r < 0 && stop && *stop) {
+            fm_err_set(err, FM_EINTR, "reading '%s': interrupted after %llu frames", path,
+                       (unsigned long long)st.frames);
+            r = FM_EINTR;
+        }
         if (r < 0) {
             rc = r;
             goto out;
@@ -251,51 +261,6 @@ int est_trace_flow_select(const char *path,
 out:
     est_flow_table_free(t);
     return rc;
-}
-
-int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *err)
-{
-    uint8_t head[512];
-    struct stat st;
-    /* "-" (standard input) is not a file either: both get the same answer. */
-    const int is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? NULL : fopen(path, "rb");
-    if (!f && !is_stdin)
-        return fm_err_errno(err, FM_EIO, errno, "cannot open '%s'", path);
-    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (f)
-            fclose(f);
-        return fm_err_set(err, FM_EIO,
-                          "cannot read '%s': not a regular file (a trace or capture is looked at "
-                          "before it is read, so save it to a file first)",
-                          path);
-    }
-    size_t n = fread(head, 1, sizeof(head), f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return fm_err_set(err, FM_EIO, "cannot read '%s'", path);
-    *kind = EST_TRACE_UNKNOWN;
-    if (n >= 4) {
-        /* pcap in both byte orders, micro- and nanosecond; pcapng's section header block. */
-        static const uint8_t magics[][4] = {
-            {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},
-            {0x4d, 0x3c, 0xb2, 0xa1}, {0x0a, 0x0d, 0x0d, 0x0a},
-        };
-        for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
-            if (memcmp(head, magics[i], 4) == 0)
-                *kind = EST_TRACE_PCAP;
-        }
-    }
-    size_t i = 0;
-    /* A UTF-8 byte order mark is not JSON, but editors write one. */
-    if (n >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
-        i = 3;
-    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
-        i++;
-    if (*kind == EST_TRACE_UNKNOWN && i < n && (head[i] == '{' || head[i] == '['))
-        *kind = EST_TRACE_JSON;
-    return FM_OK;
 }
 
 /* ---- trace -> capture ---- */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <signal.h>
+
 #include "common/err.h"
 #include "estimator/flow.h"
 #include "models/trace.h"
@@ -36,23 +38,21 @@ struct est_trace_read_stats {
  * Frames that are not UDP/TCP over IP, or that are fragments, truncated or malformed, are
  * counted in stats (may be NULL) and skipped. When frames is not NULL, *frames becomes a new
  * array (the caller frees it) of each packet's frame number in the file, from 1 as Wireshark
- * counts. Returns FM_OK, FM_ENOMEM, or the FM_EIO / FM_EFORMAT of pkt_pcap_open() and
- * pkt_pcap_next(); on failure t is left empty and *frames untouched. */
+ * counts. stop (may be NULL), once set, ends the read with FM_EINTR, also a read that a pipe
+ * stalls in. Returns FM_OK, FM_ENOMEM, FM_EINTR, or the FM_EIO / FM_EFORMAT of
+ * pkt_pcap_open() and pkt_pcap_next(); on failure t is left empty and *frames untouched. */
 int est_trace_from_pcap(const char *path,
                         const struct pkt_flow_key *flow,
                         int with_payload,
                         struct mdl_trace *t,
                         struct est_trace_read_stats *stats,
                         uint64_t **frames,
+                        const volatile sig_atomic_t *stop,
                         struct fm_err *err);
 
 /* What a file holds, from its first bytes: a pcap or pcapng capture (by magic number), JSON
  * (the first non-blank byte is '{' or '['), or neither. */
 enum est_trace_kind { EST_TRACE_UNKNOWN, EST_TRACE_JSON, EST_TRACE_PCAP };
-
-/* Look at the start of path. Returns FM_OK and sets *kind (EST_TRACE_UNKNOWN when it is
- * neither), or FM_EIO when the file cannot be opened or read, or is not a regular file. */
-int est_trace_sniff(const char *path, enum est_trace_kind *kind, struct fm_err *err);
 
 /* The flow a --flow argument names in the capture at path: a spec as pkt_flow_spec_parse()
  * reads it ("udp A:PORT B:PORT"), or an index as `flowmimic flows` shows it (which reads the

@@ -229,16 +229,31 @@ if [ -e "$tmp/big.json" ]; then
         "$tmp/big.json"
 fi
 rm -f "$tmp/big.pcap" "$tmp/big.json"
-# validate and convert look at a file before they read it, so a pipe is refused at once with
-# what to do, even one that stalls half way (no hang). validate writes nothing, so Ctrl-C
-# (the default action) leaves nothing behind.
+# A pipe is a capture, streamed (packet/sniff.h's one rule): validate reads it as it reads
+# the file. One that stalls half way is stopped by Ctrl-C: exit 130, one line, nothing left.
+cap=$src/traffic_dumps/rtp_g729_voice_bidir_vad__trex.pcap
+run "$fm" validate <(cat "$cap")
+expect "validate on a pipe" 0
+run "$fm" validate <(cat "$good")
+expect "a JSON trace on a pipe: save it first" 1 "save it to a file first"
 mkfifo "$tmp/stall"
-(head -c 300 "$good" && sleep 20) >"$tmp/stall" &
+(head -c 3000 "$cap" && sleep 20) >"$tmp/stall" &
 writer=$!
-run timeout 10 "$fm" validate "$tmp/stall"
+"$fm" validate "$tmp/stall" >"$tmp/out" 2>"$tmp/err" &
+vpid=$!
+sleep 1
+kill -INT "$vpid"
+for _ in $(seq 1 50); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$vpid" 2>/dev/null; then
+    kill -KILL "$vpid"
+    bad "validate on a stalled pipe: still running 5 s after Ctrl-C"
+fi
+wait "$vpid"
+rc=$?
 kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null
-expect "validate on a pipe" 1 "save it to a file first"
+err=$(cat "$tmp/err")
+expect "validate on a stalled pipe: Ctrl-C" 130 "interrupted"
 rm -f "$tmp/stall"
 # An output of unknown extension goes the only way it can.
 run "$fm" convert "$good" "$tmp/trace.out"

@@ -157,7 +157,7 @@ static void save_and_read(const struct mdl_trace *t,
     if (est_trace_to_pcap(t, path, &err) != FM_OK)
         fail_msg("write: %s", err.msg);
     mdl_trace_init(u);
-    if (est_trace_from_pcap(path, NULL, with_payload, u, st, NULL, &err) != FM_OK)
+    if (est_trace_from_pcap(path, NULL, with_payload, u, st, NULL, NULL, &err) != FM_OK)
         fail_msg("read: %s", err.msg);
 }
 
@@ -255,7 +255,7 @@ static void test_flows_and_errors(void **state)
     assert_int_equal(est_trace_flow_select(path, "1", &key, &err), FM_OK);
     mdl_trace_init(&u);
     uint64_t *frames = NULL;
-    assert_int_equal(est_trace_from_pcap(path, &key, 1, &u, &st, &frames, &err), FM_OK);
+    assert_int_equal(est_trace_from_pcap(path, &key, 1, &u, &st, &frames, NULL, &err), FM_OK);
     assert_int_equal(u.n, 1);
     assert_non_null(frames);
     assert_int_equal(frames[0], 3); /* the third frame, counted from 1 */
@@ -264,7 +264,7 @@ static void test_flows_and_errors(void **state)
     assert_int_equal(st.other_flows, 3);
     assert_int_equal(est_trace_flow_select(path, "udp 198.18.0.2:5006 198.18.0.1:5004", &key, &err),
                      FM_OK);
-    assert_int_equal(est_trace_from_pcap(path, &key, 1, &u, &st, NULL, &err), FM_OK);
+    assert_int_equal(est_trace_from_pcap(path, &key, 1, &u, &st, NULL, NULL, &err), FM_OK);
     assert_int_equal(u.n, 3);
     assert_int_equal(est_trace_flow_select(path, "2", &key, &err), FM_ENOTFOUND);
     assert_non_null(strstr(err.msg, "2 flows"));
@@ -281,56 +281,22 @@ static void test_flows_and_errors(void **state)
     assert_int_equal(est_trace_to_pcap(&t, path, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "packet 3"));
     assert_int_equal(test_count_entries(sub), 1);
-    assert_int_equal(est_trace_from_pcap(path, NULL, 1, &u, &st, NULL, &err), FM_OK);
+    assert_int_equal(est_trace_from_pcap(path, NULL, 1, &u, &st, NULL, NULL, &err), FM_OK);
     assert_int_equal(u.n, 4);
     /* Not a capture: the reader's error, and the trace left empty. */
-    assert_int_equal(est_trace_from_pcap(sub, NULL, 1, &u, &st, NULL, &err), FM_EIO);
+    assert_int_equal(est_trace_from_pcap(sub, NULL, 1, &u, &st, NULL, NULL, &err), FM_EIO);
     assert_int_equal(u.n, 0);
     mdl_trace_fini(&u);
     mdl_trace_fini(&t);
 }
 
-static void write_file(const char *name, const void *data, size_t len, char *path, size_t size)
-{
-    test_write_file(test_path(path, size, name), data, len);
-}
-
-static void test_sniff(void **state)
-{
-    (void)state;
-    char path[300];
-    struct fm_err err = {0};
-    enum est_trace_kind k = EST_TRACE_UNKNOWN;
-    write_file("a.json", "\n  [ ]", 6, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_JSON);
-    write_file("b.json", "\xef\xbb\xbf{}", 5, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_JSON);
-    write_file("c.bin", "\xd4\xc3\xb2\xa1\x02\x00", 6, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_PCAP);
-    write_file("d.bin", "\x0a\x0d\x0d\x0a", 4, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_PCAP);
-    write_file("e.txt", "hello", 5, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_UNKNOWN);
-    write_file("f.txt", "", 0, path, sizeof(path));
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_OK);
-    assert_int_equal(k, EST_TRACE_UNKNOWN);
-    assert_int_equal(est_trace_sniff(test_dir(), &k, &err), FM_EIO);
-    test_path(path, sizeof(path), "missing");
-    assert_int_equal(est_trace_sniff(path, &k, &err), FM_EIO);
-    assert_non_null(strstr(err.msg, "missing"));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames_decode),   cmocka_unit_test(test_rtp_from_fields),
-        cmocka_unit_test(test_pcap_round_trip), cmocka_unit_test(test_flows_and_errors),
-        cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_frames_decode),
+        cmocka_unit_test(test_rtp_from_fields),
+        cmocka_unit_test(test_pcap_round_trip),
+        cmocka_unit_test(test_flows_and_errors),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
