@@ -271,7 +271,6 @@ static void warn_notes(const struct mdl_model *m, size_t index)
 /* What the run's callbacks need. */
 struct run_ctx {
     const struct estimate_opts *o;
-    const char *path;
     char stem[200];
     const char *dir; /* models go into it, named STEM-INDEX.json; NULL: to o->output */
     int status;      /* a status line while fitting (on a terminal) */
@@ -358,7 +357,6 @@ static int run(const struct estimate_opts *o, const char *path)
     struct est_run_result res;
     memset(&c, 0, sizeof(c));
     c.o = o;
-    c.path = path;
     c.status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
     capture_stem(path, c.stem, sizeof(c.stem));
     const char *base = strrchr(path, '/');

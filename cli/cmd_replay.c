@@ -428,14 +428,6 @@ static void print_summary(const struct replay_opts *o,
     fflush(stdout);
 }
 
-static void format_addr(uint8_t version, const uint8_t *a, uint16_t port, char *buf, size_t size)
-{
-    struct pkt_endpoint e;
-    memcpy(e.addr, a, sizeof(e.addr));
-    e.port = port;
-    pkt_endpoint_format(version, &e, buf, size);
-}
-
 /* --dry-run: the plan and the first packets of the source, on stdout. */
 static int dry_run(const struct replay_opts *o,
                    const char *path,
@@ -475,8 +467,8 @@ static int dry_run(const struct replay_opts *o,
         if (rc <= 0)
             break;
         char a[80], b[80];
-        format_addr(p.addr.ip_version, p.addr.src, p.addr.sport, a, sizeof(a));
-        format_addr(p.addr.ip_version, p.addr.dst, p.addr.dport, b, sizeof(b));
+        pkt_addr_port_format(p.addr.ip_version, p.addr.src, p.addr.sport, a, sizeof(a));
+        pkt_addr_port_format(p.addr.ip_version, p.addr.dst, p.addr.dport, b, sizeof(b));
         printf("%12.6f %6u %6u  %s > %s  %u %u\n", (double)p.offset_ns / 1e9, p.stream,
                p.payload_len, a, b, p.ttl, p.dscp);
     }

@@ -23,12 +23,18 @@ void cli_interval_fini(struct cli_interval *iv)
     iv->n = iv->cap = 0;
 }
 
+static double rec_mbps(const struct cli_interval_rec *r)
+{
+    double secs = r->end_s - r->start_s;
+    return secs > 0 ? (double)r->bytes * 8.0 / secs / 1e6 : 0.0;
+}
+
 static void
 print_line(struct cli_interval *iv, const struct cli_interval_rec *r, int has_late, int has_loss)
 {
     if (!iv->text)
         return;
-    if (iv->lines++ == 0) {
+    if (iv->closed == 0) { /* the header goes before the first line */
         fprintf(iv->text, "%-17s %10s %12s %10s", "interval", "packets", "bytes", "Mbit/s");
         if (has_late)
             fprintf(iv->text, " %8s %12s", "late", "worst_us");
@@ -36,11 +42,10 @@ print_line(struct cli_interval *iv, const struct cli_interval_rec *r, int has_la
             fprintf(iv->text, " %8s %10s", "lost", "jitter_ms");
         fputc('\n', iv->text);
     }
-    double secs = r->end_s - r->start_s;
     char span[32];
     snprintf(span, sizeof(span), "%.1f-%.1f s", r->start_s, r->end_s);
     fprintf(iv->text, "%-17s %10llu %12llu %10.3f", span, (unsigned long long)r->packets,
-            (unsigned long long)r->bytes, secs > 0 ? (double)r->bytes * 8.0 / secs / 1e6 : 0.0);
+            (unsigned long long)r->bytes, rec_mbps(r));
     if (has_late)
         fprintf(iv->text, " %8llu %12.1f", (unsigned long long)r->late,
                 (double)r->late_max_ns / 1e3);
@@ -118,13 +123,12 @@ void cli_interval_json(const struct cli_interval *iv, struct jw *w)
     jw_arr_begin(w, "intervals");
     for (size_t i = 0; i < iv->n; i++) {
         const struct cli_interval_rec *r = &iv->recs[i];
-        double secs = r->end_s - r->start_s;
         jw_obj_begin(w, NULL);
         jw_num(w, "start_s", r->start_s);
         jw_num(w, "end_s", r->end_s);
         jw_int(w, "packets", (long long)r->packets);
         jw_int(w, "bytes", (long long)r->bytes);
-        jw_num(w, "mbps", secs > 0 ? (double)r->bytes * 8.0 / secs / 1e6 : 0.0);
+        jw_num(w, "mbps", rec_mbps(r));
         if (iv->prev.has_late) {
             jw_int(w, "late", (long long)r->late);
             jw_num(w, "late_max_us", (double)r->late_max_ns / 1e3);

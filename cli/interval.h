@@ -47,7 +47,6 @@ struct cli_interval {
     size_t n, cap;
     int keep;      /* keep records for --json */
     int oom;       /* a record could not be kept: the JSON array says so */
-    int lines;     /* lines printed (the header goes before the first) */
     size_t closed; /* intervals closed */
 };
 

@@ -13,21 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "192.0.2.1" or "2001:db8::1". */
-static void fmt_ip(uint8_t ipv, const uint8_t *ip, char *buf, size_t size)
-{
-    pkt_addr_format(ipv, ip, buf, size);
-}
-
-/* "192.0.2.1:5004" or "[2001:db8::1]:5004". */
-static void fmt_endpoint(uint8_t ipv, const uint8_t *ip, uint16_t port, char *buf, size_t size)
-{
-    struct pkt_endpoint e;
-    memcpy(e.addr, ip, sizeof(e.addr));
-    e.port = port;
-    pkt_endpoint_format(ipv, &e, buf, size);
-}
-
 static double ms(double ns)
 {
     return ns / 1e6;
@@ -65,7 +50,7 @@ void cli_receive_table(struct trx_rstats *rs)
         char dup[24];
         char jit[16];
         char owd[16];
-        fmt_endpoint(s.ip_version, s.src, s.sport, src, sizeof(src));
+        pkt_addr_port_format(s.ip_version, s.src, s.sport, src, sizeof(src));
         if (s.rtp) {
             snprintf(ssrc, sizeof(ssrc), "0x%08x", (unsigned)s.ssrc);
             snprintf(pt, sizeof(pt), "%u", (unsigned)s.rtp_pt);
@@ -114,10 +99,10 @@ static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s
     char ip[INET6_ADDRSTRLEN];
     jw_obj_begin(w, NULL);
     jw_int(w, "index", (long long)i);
-    fmt_ip(s->ip_version, s->src, ip, sizeof(ip));
+    pkt_addr_format(s->ip_version, s->src, ip, sizeof(ip));
     jw_str(w, "src", ip);
     jw_int(w, "sport", s->sport);
-    fmt_ip(s->ip_version, s->dst, ip, sizeof(ip));
+    pkt_addr_format(s->ip_version, s->dst, ip, sizeof(ip));
     jw_str(w, "dst", ip);
     jw_int(w, "dport", s->dport);
     jw_int(w, "rtp", s->rtp);

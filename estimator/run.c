@@ -5,15 +5,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int est_select_flows(const char *path,
-                     struct est_flow *const *flows,
-                     size_t n,
-                     const struct est_selection *sel,
-                     size_t nsel,
-                     long top,
-                     size_t *idx,
-                     size_t *nidx,
-                     struct fm_err *err)
+/* Resolve selections against the flows of path ranked as `flows` lists them: indexes into
+ * idx (room for max(n, nsel)), without duplicates, in the order given; with nsel 0 the first
+ * top (at least 1). FM_OK, FM_EFORMAT (no flows at all) or FM_ENOTFOUND (a flow that is not
+ * there), with a message naming the capture and what to run. */
+static int select_flows(const char *path,
+                        struct est_flow *const *flows,
+                        size_t n,
+                        const struct est_selection *sel,
+                        size_t nsel,
+                        long top,
+                        size_t *idx,
+                        size_t *nidx,
+                        struct fm_err *err)
 {
     *nidx = 0;
     if (n == 0)
@@ -100,12 +104,13 @@ int est_estimate_run(const char *path,
         goto out;
     size_t n = 0;
     struct est_flow *const *flows = est_flow_table_sorted(t1, &n);
-    idx = flows ? calloc(n > o->nsel ? n : o->nsel ? o->nsel : 1, sizeof(*idx)) : NULL;
+    size_t room = n > o->nsel ? n : o->nsel;
+    idx = flows ? calloc(room ? room : 1, sizeof(*idx)) : NULL;
     if (!idx) {
         rc = fm_err_set(err, FM_ENOMEM, "out of memory");
         goto out;
     }
-    rc = est_select_flows(path, flows, n, o->sel, o->nsel, o->top, idx, &nidx, err);
+    rc = select_flows(path, flows, n, o->sel, o->nsel, o->top, idx, &nidx, err);
     if (rc < 0)
         goto out;
     res->selected = nidx;

@@ -24,20 +24,6 @@ struct est_selection {
     char text[200];          /* as the user wrote it, for messages */
 };
 
-/* Resolve selections against the flows of path ranked as `flows` lists them: indexes into
- * idx (room for max(n, nsel)), without duplicates, in the order given; with nsel 0 the first
- * top (at least 1). FM_OK, FM_EFORMAT (no flows at all) or FM_ENOTFOUND (a flow that is not
- * there), with a message naming the capture and what to run. */
-int est_select_flows(const char *path,
-                     struct est_flow *const *flows,
-                     size_t n,
-                     const struct est_selection *sel,
-                     size_t nsel,
-                     long top,
-                     size_t *idx,
-                     size_t *nidx,
-                     struct fm_err *err);
-
 struct est_run_opts {
     const struct est_opts *est;
     const struct est_selection *sel;
@@ -68,7 +54,8 @@ struct est_run_result {
 };
 
 /* Run estimate on path. Returns FM_OK; FM_EINVAL for a capture that cannot be read twice
- * (standard input, a pipe); the reader's errors; those of est_select_flows(); the fit's;
+ * (standard input, a pipe); the reader's errors; FM_EFORMAT for a capture without flows and
+ * FM_ENOTFOUND for a selected flow that is not there (naming what to run); the fit's;
  * what a callback returned; FM_EINTR when stopped (while reading: no model was made; later:
  * the models already handed over are whole, no others follow). */
 int est_estimate_run(const char *path,

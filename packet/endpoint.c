@@ -51,14 +51,20 @@ void pkt_addr_format(uint8_t ip_version, const uint8_t addr[16], char *buf, size
         buf[0] = '\0';
 }
 
-void pkt_endpoint_format(uint8_t ip_version, const struct pkt_endpoint *e, char *buf, size_t size)
+void pkt_addr_port_format(
+    uint8_t ip_version, const uint8_t addr[16], uint16_t port, char *buf, size_t size)
 {
     char a[INET6_ADDRSTRLEN];
-    pkt_addr_format(ip_version, e->addr, a, sizeof(a));
+    pkt_addr_format(ip_version, addr, a, sizeof(a));
     if (ip_version == 6)
-        snprintf(buf, size, "[%s]:%u", a, (unsigned)e->port);
+        snprintf(buf, size, "[%s]:%u", a, (unsigned)port);
     else
-        snprintf(buf, size, "%s:%u", a, (unsigned)e->port);
+        snprintf(buf, size, "%s:%u", a, (unsigned)port);
+}
+
+void pkt_endpoint_format(uint8_t ip_version, const struct pkt_endpoint *e, char *buf, size_t size)
+{
+    pkt_addr_port_format(ip_version, e->addr, e->port, buf, size);
 }
 
 const char *pkt_proto_name(uint8_t proto)

@@ -36,6 +36,9 @@ int pkt_flow_key_equal(const struct pkt_flow_key *x, const struct pkt_flow_key *
 
 /* Endpoint as text: "192.0.2.1:5004" or "[2001:db8::1]:5004" into buf (>= 64 bytes). */
 void pkt_endpoint_format(uint8_t ip_version, const struct pkt_endpoint *e, char *buf, size_t size);
+/* The same from an address and a port kept apart (a packet's source, its destination). */
+void pkt_addr_port_format(
+    uint8_t ip_version, const uint8_t addr[16], uint16_t port, char *buf, size_t size);
 /* Just the address (INET6_ADDRSTRLEN bytes are enough). */
 void pkt_addr_format(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t size);
 
