@@ -30,9 +30,7 @@
 
 struct est_capture {
     struct est_capture_opts o;
-    struct pkt_live live;
-    pcap_t *cap; /* live.cap */
-    int fd;      /* the handle's, for poll() */
+    struct pkt_live live; /* the handle, and its descriptor for poll() */
     /* The dumper writes into a memory stream; commit() moves its bytes to out_fd with write(),
      * so what is on disk is always known to the byte and stdio never writes behind our back. */
     pcap_dumper_t *dumper;
@@ -95,8 +93,6 @@ static int activate(struct est_capture *c, struct fm_err *err)
     int rc = pkt_live_open(&lo, &c->live, err);
     if (rc < 0)
         return rc;
-    c->cap = c->live.cap;
-    c->fd = c->live.fd;
     c->st.nano = c->live.nano;
     c->st.link_type = c->live.linktype;
     return FM_OK;
@@ -182,9 +178,9 @@ static int open_output(struct est_capture *c, struct fm_err *err)
     c->ms = open_memstream(&c->mbuf, &c->msize);
     if (!c->ms)
         return fm_err_set(err, FM_ENOMEM, "out of memory");
-    c->dumper = pcap_dump_fopen(c->cap, c->ms);
+    c->dumper = pcap_dump_fopen(c->live.cap, c->ms);
     if (!c->dumper)
-        return fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(c->cap));
+        return fm_err_set(err, FM_EIO, "cannot write '%s': %s", path, pcap_geterr(c->live.cap));
     return commit(c, err);
 }
 
@@ -197,7 +193,6 @@ int est_capture_open(const struct est_capture_opts *o, struct est_capture **out,
     if (!c)
         return fm_err_set(err, FM_ENOMEM, "out of memory");
     c->o = *o;
-    c->fd = -1;
     c->out_fd = -1;
     int rc = activate(c, err);
     if (rc == FM_OK)
@@ -226,16 +221,17 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     c->st.bytes += h->len;
     if (c->o.count && c->st.packets >= c->o.count) {
         c->full = 1;
-        pcap_breakloop(c->cap);
+        pcap_breakloop(c->live.cap);
     }
 }
 
 static int drain(struct est_capture *c, struct fm_err *err)
 {
     for (int round = 0; round < DRAIN_ROUNDS && !c->full; round++) {
-        int n = pcap_dispatch(c->cap, -1, on_packet, (u_char *)c);
+        int n = pcap_dispatch(c->live.cap, -1, on_packet, (u_char *)c);
         if (n == PCAP_ERROR)
-            return fm_err_set(err, FM_ENET, "capture on '%s': %s", c->o.iface, pcap_geterr(c->cap));
+            return fm_err_set(err, FM_ENET, "capture on '%s': %s", c->o.iface,
+                              pcap_geterr(c->live.cap));
         if (n <= 0)
             break;
     }
@@ -245,7 +241,7 @@ static int drain(struct est_capture *c, struct fm_err *err)
 static void read_drops(struct est_capture *c)
 {
     struct pcap_stat ps;
-    if (pcap_stats(c->cap, &ps) == 0) {
+    if (pcap_stats(c->live.cap, &ps) == 0) {
         c->st.kernel_drops = ps.ps_drop;
         c->st.iface_drops = ps.ps_ifdrop;
     }
@@ -271,7 +267,7 @@ int est_capture_run(struct est_capture *c,
         int64_t wait_ns = (int64_t)POLL_MS * 1000000;
         if (c->o.duration_ns && start + c->o.duration_ns - now < wait_ns)
             wait_ns = start + c->o.duration_ns - now;
-        struct pollfd pfd = {c->fd, POLLIN, 0};
+        struct pollfd pfd = {c->live.fd, POLLIN, 0};
         int n = poll(&pfd, 1, (int)((wait_ns + 999999) / 1000000));
         if (n < 0 && errno != EINTR) {
             rc = fm_err_errno(err, FM_ENET, errno, "waiting for packets on '%s'", c->o.iface);

@@ -118,11 +118,7 @@ struct trx_receiver {
     struct rsock socks[TRX_RECV_MAX_PORTS];
     size_t nsocks;
 
-    struct pkt_live live; /* pcap mode */
-    pcap_t *cap;          /* live.cap */
-    int cap_fd;
-    int dlt;
-    int nano;
+    struct pkt_live live; /* pcap mode: live.cap is set */
 
     struct pkt_pcap_out out; /* --write */
     int writing;
@@ -305,10 +301,6 @@ static int open_capture(struct trx_receiver *r, struct fm_err *err)
     int rc = pkt_live_open(&lo, &r->live, err);
     if (rc < 0)
         return rc;
-    r->cap = r->live.cap;
-    r->cap_fd = r->live.fd;
-    r->dlt = r->live.linktype;
-    r->nano = r->live.nano;
     return FM_OK;
 }
 
@@ -317,8 +309,8 @@ static int open_capture(struct trx_receiver *r, struct fm_err *err)
  * synthesised IP and UDP headers (raw IP). */
 static int open_writer(struct trx_receiver *r, struct fm_err *err)
 {
-    int linktype = r->cap ? r->dlt : DLT_RAW;
-    int snaplen = r->cap ? r->o.snaplen : 65535;
+    int linktype = r->live.cap ? r->live.linktype : DLT_RAW;
+    int snaplen = r->live.cap ? r->o.snaplen : 65535;
     int rc = pkt_pcap_out_open(&r->out, r->o.write_path, linktype, snaplen, err);
     if (rc == FM_OK)
         rc = pkt_pcap_out_flush(&r->out, err);
@@ -355,7 +347,6 @@ int trx_receiver_new(const struct trx_recv_opts *o, struct trx_receiver **out, s
     if (!r)
         return fm_err_set(err, FM_ENOMEM, "out of memory");
     r->o = *o;
-    r->cap_fd = -1;
     for (size_t i = 0; i < TRX_RECV_MAX_PORTS; i++)
         r->socks[i].fd = -1;
     if (r->o.snaplen <= 0)
@@ -596,13 +587,13 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     struct trx_addr a;
     size_t off = 0;
     size_t len = 0;
-    if (!trx_recv_decode(r->dlt, bytes, h->caplen, h->len, &a, &off, &len)) {
+    if (!trx_recv_decode(r->live.linktype, bytes, h->caplen, h->len, &a, &off, &len)) {
         r->info.skipped++;
         return;
     }
     /* The kernel's clock, not a file: in range unless the clock is set past 2262. */
     int64_t sec = (int64_t)h->ts.tv_sec;
-    int64_t frac = (int64_t)h->ts.tv_usec * (r->nano ? 1 : 1000);
+    int64_t frac = (int64_t)h->ts.tv_usec * (r->live.nano ? 1 : 1000);
     int64_t arrival = sec < 0 || sec > TS_SEC_MAX || frac < 0 || frac >= FM_NS_PER_SEC
                           ? 0
                           : sec * FM_NS_PER_SEC + frac;
@@ -610,33 +601,34 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     int rc = account(r, &a, bytes + off, cap < len ? cap : len, len, arrival, &r->cb_err);
     if (rc < 0) {
         r->cb_rc = rc;
-        pcap_breakloop(r->cap);
+        pcap_breakloop(r->live.cap);
         return;
     }
     if (r->writing) {
         rc = pkt_pcap_out_write(&r->out, arrival, bytes, h->caplen, h->len, &r->cb_err);
         if (rc < 0) {
             r->cb_rc = rc;
-            pcap_breakloop(r->cap);
+            pcap_breakloop(r->live.cap);
             return;
         }
         r->info.written++;
     }
     if (r->done)
-        pcap_breakloop(r->cap);
+        pcap_breakloop(r->live.cap);
 }
 
 static int drain_capture(struct trx_receiver *r, struct fm_err *err)
 {
     for (int round = 0; round < DRAIN_ROUNDS && !r->done; round++) {
-        int n = pcap_dispatch(r->cap, -1, on_frame, (u_char *)r);
+        int n = pcap_dispatch(r->live.cap, -1, on_frame, (u_char *)r);
         if (r->cb_rc < 0) {
             if (err)
                 *err = r->cb_err;
             return r->cb_rc;
         }
         if (n == PCAP_ERROR)
-            return fm_err_set(err, FM_ENET, "capture on '%s': %s", r->o.iface, pcap_geterr(r->cap));
+            return fm_err_set(err, FM_ENET, "capture on '%s': %s", r->o.iface,
+                              pcap_geterr(r->live.cap));
         if (n <= 0)
             break;
     }
@@ -665,8 +657,8 @@ int trx_receiver_run(struct trx_receiver *r,
     struct pollfd pfd[TRX_RECV_MAX_PORTS];
     size_t npfd = 0;
     int rc = FM_OK;
-    if (r->cap) {
-        pfd[0].fd = r->cap_fd;
+    if (r->live.cap) {
+        pfd[0].fd = r->live.fd;
         pfd[0].events = POLLIN;
         npfd = 1;
     } else {
@@ -700,7 +692,7 @@ int trx_receiver_run(struct trx_receiver *r,
         for (size_t i = 0; i < npfd && n > 0 && rc == FM_OK && !r->done; i++) {
             if (!(pfd[i].revents & (POLLIN | POLLERR)))
                 continue;
-            rc = r->cap ? drain_capture(r, err) : drain_socket(r, &r->socks[i], err);
+            rc = r->live.cap ? drain_capture(r, err) : drain_socket(r, &r->socks[i], err);
         }
         if (rc < 0)
             break;
@@ -723,9 +715,9 @@ int trx_receiver_run(struct trx_receiver *r,
         }
     }
     r->info.elapsed_ns = fm_time_mono_ns() - start;
-    if (r->cap) {
+    if (r->live.cap) {
         struct pcap_stat ps;
-        if (pcap_stats(r->cap, &ps) == 0)
+        if (pcap_stats(r->live.cap, &ps) == 0)
             r->info.kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
     }
     /* Whatever stopped us, what was received is a valid capture: keep it. */
