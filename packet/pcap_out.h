@@ -38,6 +38,12 @@ int pkt_pcap_out_write(struct pkt_pcap_out *o,
 /* Push what is buffered to the file (a long run does this a few times a second). */
 int pkt_pcap_out_flush(struct pkt_pcap_out *o, struct fm_err *err);
 
+/* 1 between a successful open and the commit or abort. */
+static inline int pkt_pcap_out_is_open(const struct pkt_pcap_out *o)
+{
+    return o->dumper != NULL;
+}
+
 /* Put the file in place (FM_OK or FM_EIO), or throw it away; either way o is closed. Abort
  * after commit, or on a zeroed struct, does nothing. */
 int pkt_pcap_out_commit(struct pkt_pcap_out *o, struct fm_err *err);

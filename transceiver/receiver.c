@@ -121,7 +121,6 @@ struct trx_receiver {
     struct pkt_live live; /* pcap mode: live.cap is set */
 
     struct pkt_pcap_out out; /* --write */
-    int writing;
     int64_t last_flush;
 
     uint8_t *bufs;
@@ -316,16 +315,13 @@ static int open_writer(struct trx_receiver *r, struct fm_err *err)
         rc = pkt_pcap_out_flush(&r->out, err);
     if (rc < 0)
         pkt_pcap_out_abort(&r->out);
-    else
-        r->writing = 1;
     return rc;
 }
 
 static int commit_writer(struct trx_receiver *r, struct fm_err *err)
 {
-    if (!r->writing)
+    if (!pkt_pcap_out_is_open(&r->out))
         return FM_OK;
-    r->writing = 0;
     return pkt_pcap_out_commit(&r->out, err);
 }
 
@@ -527,7 +523,7 @@ static int take_msg(struct trx_receiver *r,
             cap = SLOT_BYTES;
     }
     int rc = account(r, &a, buf, cap, len, arrival, err);
-    if (rc < 0 || !r->writing)
+    if (rc < 0 || !pkt_pcap_out_is_open(&r->out))
         return rc;
     size_t hl = trx_recv_synth_hdr(&a, buf, cap, len, r->frame);
     size_t snap = cap;
@@ -604,7 +600,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
         pcap_breakloop(r->live.cap);
         return;
     }
-    if (r->writing) {
+    if (pkt_pcap_out_is_open(&r->out)) {
         rc = pkt_pcap_out_write(&r->out, arrival, bytes, h->caplen, h->len, &r->cb_err);
         if (rc < 0) {
             r->cb_rc = rc;
@@ -701,7 +697,7 @@ int trx_receiver_run(struct trx_receiver *r,
             r->last_packet_mono = now;
         /* Flush a few times a second, not per packet: a file cut short by a crash loses at
          * most the last fraction of a second. */
-        if (r->writing && now - r->last_flush >= FLUSH_NS) {
+        if (pkt_pcap_out_is_open(&r->out) && now - r->last_flush >= FLUSH_NS) {
             rc = pkt_pcap_out_flush(&r->out, err);
             if (rc < 0)
                 break;
