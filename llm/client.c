@@ -30,11 +30,6 @@ static int stop_set(const struct llm_client *c)
     return c->cfg.stop && *c->cfg.stop;
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
 /* The API key from the configured environment variable, or NULL when none is configured. */
 static const char *api_key(const struct llm_client *c)
 {
@@ -105,7 +100,7 @@ static void error_text(const char *body, size_t len, char *out, size_t size)
         o--;
     out[o] = '\0';
     if (o == 0)
-        copy_str(out, size, "no error text");
+        llm_copy_str(out, size, "no error text");
     cJSON_Delete(root);
 }
 
@@ -195,7 +190,7 @@ void llm_reply_fini(struct llm_reply *r)
 void llm_set_done_reason(struct llm_xfer *x, const cJSON *v)
 {
     if (cJSON_IsString(v))
-        copy_str(x->done_reason, sizeof(x->done_reason), v->valuestring);
+        llm_copy_str(x->done_reason, sizeof(x->done_reason), v->valuestring);
 }
 
 long llm_json_long(const cJSON *v)
@@ -798,7 +793,7 @@ int llm_client_chat(struct llm_client *c,
     out->content = x.content.s;
     out->content_len = x.content.len;
     x.content.s = NULL;
-    copy_str(out->done_reason, sizeof(out->done_reason), x.done_reason);
+    llm_copy_str(out->done_reason, sizeof(out->done_reason), x.done_reason);
     out->truncated = strcmp(x.done_reason, "length") == 0;
     out->prompt_tokens = x.prompt_tokens;
     out->reply_tokens = x.reply_tokens;

@@ -11,12 +11,19 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "common/strbuf.h"
 #include "llm/client.h"
 
 #define LLM_ERR_TEXT_MAX 160 /* server error text quoted in a message */
+
+/* src (NULL: "") into dst of size bytes, cut to fit, always terminated. */
+static inline void llm_copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
 
 /* How a reply body arrives: one JSON document, NDJSON lines, or server-sent events. */
 enum llm_proto { LLM_PROTO_JSON, LLM_PROTO_NDJSON, LLM_PROTO_SSE };

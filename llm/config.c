@@ -8,16 +8,11 @@
 #include "llm/client_int.h"
 #include "llm/curl_api.h"
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
 void llm_config_init(struct llm_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->api = LLM_API_OLLAMA;
-    copy_str(cfg->model, sizeof(cfg->model), LLM_DEFAULT_MODEL);
+    llm_copy_str(cfg->model, sizeof(cfg->model), LLM_DEFAULT_MODEL);
     cfg->timeout_s = 120;
     cfg->connect_timeout_s = 10;
     cfg->retries = 3;
@@ -32,7 +27,7 @@ void llm_config_init(struct llm_config *cfg)
     /* init cannot fail: a bad OLLAMA_HOST leaves the default, and llm_config_set_server(cfg,
      * NULL, err) is how a caller learns why. */
     if (llm_config_set_server(cfg, NULL, NULL) < 0)
-        copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
+        llm_copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
 }
 
 /* Read a server address the way Ollama reads OLLAMA_HOST (envconfig.Host): surrounding
@@ -155,13 +150,13 @@ int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err
     if (!url) {
         const char *env = getenv("OLLAMA_HOST");
         if (!env || !*env) {
-            copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
+            llm_copy_str(cfg->server, sizeof(cfg->server), LLM_DEFAULT_SERVER);
             return FM_OK;
         }
         int rc = parse_server(env, buf, sizeof(buf), err);
         if (rc < 0) {
             char msg[FM_ERR_LEN];
-            copy_str(msg, sizeof(msg), err ? err->msg : "");
+            llm_copy_str(msg, sizeof(msg), err ? err->msg : "");
             return fm_err_set(err, rc, "OLLAMA_HOST: %s", msg);
         }
     } else {
@@ -169,7 +164,7 @@ int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err
         if (rc < 0)
             return rc;
     }
-    copy_str(cfg->server, sizeof(cfg->server), buf);
+    llm_copy_str(cfg->server, sizeof(cfg->server), buf);
     return FM_OK;
 }
 
