@@ -16,6 +16,7 @@
  * per RTP stream, distinct = packets - duplicates - stray and lost = expected - distinct
  * when positive, else 0; percentiles ordered and inside [min, max]; totals agree with the
  * streams; the engine's memory within its stated bound; and no UB (ASan, UBSan). */
+#include "common/inet.h"
 #include "tests/fuzz/fuzz.h"
 #include "transceiver/packet.h"
 #include "transceiver/receiver.h"
@@ -24,18 +25,6 @@
 #include <string.h>
 
 #define REC 10
-
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffffu);
-}
 
 /* The next arrival time from a step, never negative except through "absolute" (which the
  * engine must take as 0). */
@@ -128,21 +117,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memset(payload, 0x5a, sizeof(payload));
             payload[0] = 0x80;
             payload[1] = r[6];
-            put16(payload + 2, (unsigned)(r[3] << 8 | r[4]));
-            put32(payload + 4, (uint32_t)(r[3] << 8 | r[4]) * 3000u);
-            put32(payload + 8, 0x10000u + (r[0] >> 7));
+            fm_put_be16(payload + 2, (unsigned)(r[3] << 8 | r[4]));
+            fm_put_be32(payload + 4, (uint32_t)(r[3] << 8 | r[4]) * 3000u);
+            fm_put_be32(payload + 8, 0x10000u + (r[0] >> 7));
             if ((r[0] & 0x04) && len >= PKT_RTP_HDR_LEN + PKT_PROBE_LEN) {
                 uint16_t back = (uint16_t)(r[8] << 8 | r[9]);
                 uint64_t send = back == 0xffff             ? UINT64_MAX
                                 : t > (int64_t)back * 1000 ? (uint64_t)(t - (int64_t)back * 1000)
                                                            : 0;
-                put32(payload + 12, PKT_PROBE_MAGIC);
+                fm_put_be32(payload + 12, PKT_PROBE_MAGIC);
                 payload[16] = PKT_PROBE_VERSION;
                 payload[17] = 0;
-                put16(payload + 18, r[0] & 3);
-                put32(payload + 20, (uint32_t)r[5] << 16 | (uint32_t)(r[3] << 8 | r[4]));
-                put32(payload + 24, (uint32_t)(send >> 32));
-                put32(payload + 28, (uint32_t)send);
+                fm_put_be16(payload + 18, r[0] & 3);
+                fm_put_be32(payload + 20, (uint32_t)r[5] << 16 | (uint32_t)(r[3] << 8 | r[4]));
+                fm_put_be32(payload + 24, (uint32_t)(send >> 32));
+                fm_put_be32(payload + 28, (uint32_t)send);
             }
         }
         /* The engine reads min(cap, len) bytes; a datagram may claim more than was kept. */
