@@ -204,6 +204,15 @@ if [ "$(id -u)" = 0 ]; then
     check "estimate -o /dev/stdout >>: the model follows" grep -q '"format": "flowmimic.model"' "$tmp/log"
     check "/dev/stdout is still a link" test -L /dev/stdout
 fi
+# No permission: a user who cannot write the directory is told so before the fit, and the
+# directory is left as it was.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p "$tmp/ro"
+    chmod 755 "$tmp/ro" "$tmp"
+    run setpriv --reuid=65534 --regid=65534 --clear-groups "$fm" estimate -o "$tmp/ro/m.json" "$g729"
+    expect "estimate into an unwritable directory" 1 "cannot write '$tmp/ro/m.json' into directory"
+    check "unwritable directory: nothing written" test -z "$(ls -A "$tmp/ro")"
+fi
 # A link to a regular file: the file is replaced whole, the link stays.
 run "$fm" estimate -o "$tmp/target.json" "$video"
 ln -s target.json "$tmp/link.json"
