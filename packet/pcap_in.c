@@ -5,6 +5,7 @@
 #include "packet/pcap_in.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "packet/decode.h"
 
 struct pkt_pcap_in {
@@ -22,6 +24,7 @@ struct pkt_pcap_in {
     int nano; /* 1 when libpcap delivers nanoseconds in tv_usec */
     uint64_t count;
     int64_t bad_ts_sec; /* the out-of-range second each_packet met (never 0), or 0 */
+    int cut;            /* 1 once the file ended inside a packet: read as its end */
     off_t size;         /* 0 when not a regular file */
     char *iobuf;        /* stdio buffer of fp, freed after pcap_close() */
 };
@@ -160,14 +163,32 @@ static int bad_timestamp(const struct pkt_pcap_in *in, int64_t sec, struct fm_er
                       (unsigned long long)in->count);
 }
 
-/* libpcap failed to read the next packet (PCAP_ERROR): say why in our words. */
-static int read_error(const struct pkt_pcap_in *in, struct fm_err *err)
+/* A capture cut inside a packet (a copy stopped early, `head -c`, a full disk) is read to
+ * its last whole packet, as tcpdump and tshark do, with one warning per file: the two passes
+ * of `estimate` open it twice. Not thread-safe, like the rest of this reader. */
+static void warn_cut(struct pkt_pcap_in *in, const char *msg)
 {
-    /* libpcap words every short read "truncated dump file; tried to read ...". */
+    static char warned[PATH_MAX];
+    in->cut = 1;
+    if (strcmp(warned, in->path) == 0)
+        return;
+    snprintf(warned, sizeof(warned), "%s", in->path);
+    fm_log_warn("'%s' ends in the middle of packet %llu; read the %llu whole packets before it "
+                "(libpcap: %s)",
+                in->path, (unsigned long long)in->count + 1, (unsigned long long)in->count, msg);
+}
+
+/* libpcap failed to read the next packet (PCAP_ERROR): say why in our words. Returns 0
+ * (the end) for a file cut inside a packet. */
+static int read_error(struct pkt_pcap_in *in, struct fm_err *err)
+{
+    /* libpcap words every short read "truncated dump file; tried to read ..." (pcapng:
+     * "truncated pcapng dump file"). */
     const char *msg = pcap_geterr(in->pc);
-    if (strstr(msg, "truncated"))
-        return fm_err_set(err, FM_EFORMAT, "'%s' is truncated after packet %llu: %s", in->path,
-                          (unsigned long long)in->count, msg);
+    if (strstr(msg, "truncated")) {
+        warn_cut(in, msg);
+        return 0;
+    }
     if (strncmp(msg, "error reading dump file", 23) == 0)
         return fm_err_set(err, FM_EIO, "cannot read '%s' after packet %llu: %s", in->path,
                           (unsigned long long)in->count, msg);
@@ -179,6 +200,8 @@ int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *er
 {
     struct pcap_pkthdr *h = NULL;
     const u_char *data = NULL;
+    if (in->cut)
+        return 0;
     int r = pcap_next_ex(in->pc, &h, &data);
     if (r == 1) {
         if (raw_from_hdr(in, h, data, pkt) < 0)
@@ -218,6 +241,8 @@ int pkt_pcap_each(struct pkt_pcap_in *in,
                   struct fm_err *err)
 {
     struct each_ctx e = {in, fn, arg};
+    if (in->cut)
+        return 0;
     /* For a file, pcap_dispatch() runs the loop pcap_next_ex() runs for one packet (no
      * filter is set), so both see the same packets and the same errors. It returns the
      * count handed over, 0 at the end, PCAP_ERROR, or PCAP_ERROR_BREAK when a stop was

@@ -24,7 +24,8 @@ struct pkt_raw {
 int pkt_pcap_open(const char *path, struct pkt_pcap_in **out, struct fm_err *err);
 
 /* Next packet: returns 1 and fills *pkt, 0 at the end of the file, or FM_EFORMAT when the
- * file is truncated or corrupt (message names the file and the packet number). */
+ * file is corrupt (message names the file and the packet number). A file that ends inside a
+ * packet ends at its last whole packet, with one warning on stderr, as tcpdump reads it. */
 int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *err);
 
 /* Hand up to max (> 0) packets, in file order, to fn, one call each; the packet is

@@ -160,8 +160,10 @@ static void test_pcapng(void **state)
     assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
     for (unsigned i = 0; i < 49; i++)
         assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
-    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
-    assert_non_null(strstr(err.msg, "truncated after packet 49"));
+    /* Read to the last whole packet, as tcpdump does (with a warning): the end. */
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_count(in), 49);
     pkt_pcap_close(in);
 }
 
@@ -225,11 +227,8 @@ static void test_truncated(void **state)
     struct pkt_raw p;
     assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
     assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
-    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
-    assert_int_equal(err.code, FM_EFORMAT);
-    assert_non_null(strstr(err.msg, "truncated"));
-    assert_non_null(strstr(err.msg, "after packet 2"));
-    assert_non_null(strstr(err.msg, path));
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_count(in), 2);
     pkt_pcap_close(in);
 
     /* Cut inside the third record header. */
@@ -241,8 +240,8 @@ static void test_truncated(void **state)
     assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
     assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
     assert_int_equal(pkt_pcap_next(in, &p, &err), 1);
-    assert_int_equal(pkt_pcap_next(in, &p, &err), FM_EFORMAT);
-    assert_non_null(strstr(err.msg, "truncated after packet 2"));
+    assert_int_equal(pkt_pcap_next(in, &p, &err), 0);
+    assert_int_equal(pkt_pcap_count(in), 2);
     pkt_pcap_close(in);
 
     /* A file header cut short is not a capture at all. */
@@ -311,16 +310,16 @@ static void test_each(void **state)
     assert_int_equal(log.n, 10);
     pkt_pcap_close(in);
 
-    /* A cut file: the whole packets first, then the error naming the last good one. */
+    /* A cut file: the whole packets, then the end, as pkt_pcap_next() reads it. */
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(truncate(path, st.st_size - 3), 0);
     memset(&log, 0, sizeof(log));
     assert_int_equal(pkt_pcap_open(path, &in, &err), FM_OK);
     assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), 900);
-    assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), FM_EFORMAT);
+    assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), 0);
+    assert_int_equal(pkt_pcap_each(in, 900, log_packet, &log, &err), 0);
     assert_int_equal(log.n, 999);
-    assert_non_null(strstr(err.msg, "truncated after packet 999"));
     pkt_pcap_close(in);
 }
 
@@ -435,13 +434,14 @@ static void test_reader(void **state)
     assert_int_equal(in_table, 65536);
     est_flow_table_free(t);
 
-    /* Errors of the input come through, with the counts so far. */
+    /* A file cut inside a packet is read to its last whole packet; errors of the input come
+     * through. */
     t = est_flow_table_new();
     assert_non_null(t);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(truncate(path, sb.st_size - 3), 0);
-    assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_EFORMAT);
+    assert_int_equal(est_read_capture(path, t, &st, NULL, NULL, NULL, &err), FM_OK);
     assert_int_equal(st.frames, 69999);
     assert_int_equal(est_read_capture(test_path(path, sizeof(path), "nope.pcap"), t, NULL, NULL,
                                       NULL, NULL, &err),
