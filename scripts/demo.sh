@@ -13,8 +13,13 @@ secs=${DEMO_SECONDS:-10}
 out=${OUT_DIR:-out/demo}
 scripts/install-deps.sh
 # A build tree of its own: Release, no tests (which need cmocka), leaving build/ as it is.
-cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DFM_TESTS=OFF >/dev/null
-cmake --build build-demo -j"$(nproc)" >/dev/null
+# Two demos started at once take turns at it (flock, from util-linux).
+mkdir -p build-demo
+(
+    flock 9
+    cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DFM_TESTS=OFF >/dev/null
+    cmake --build build-demo -j"$(nproc)" >/dev/null
+) 9>build-demo/demo.lock
 fm=$PWD/build-demo/cli/flowmimic
 mkdir -p "$out"
 
@@ -54,9 +59,8 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$nsa"
 ip netns add "$nsb"
-ip link add vdemoa type veth peer name vdemob
-ip link set vdemoa netns "$nsa"
-ip link set vdemob netns "$nsb"
+# Each end is made inside its namespace, so that the names cannot meet another run's.
+ip link add vdemoa netns "$nsa" type veth peer name vdemob netns "$nsb"
 ip -n "$nsa" addr add 198.18.0.1/24 dev vdemoa
 ip -n "$nsb" addr add 198.18.0.2/24 dev vdemob
 ip -n "$nsa" link set vdemoa up
