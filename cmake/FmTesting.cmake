@@ -1,5 +1,5 @@
 # cmake/FmTesting.cmake - fm_add_unit_test(module topic LIBS ...) adds CTest unit.<module>.<topic>.
-pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+# PkgConfig::CMOCKA is found by the top CMakeLists.txt, which builds no tests without it.
 
 function(fm_add_unit_test module topic)
   cmake_parse_arguments(T "" "TIMEOUT" "LIBS" ${ARGN})

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 build=${BUILD_DIR:-build-test}
 # shellcheck disable=SC2086
-cmake -S . -B "$build" ${CMAKE_ARGS:-} >/dev/null
+cmake -S . -B "$build" -DFM_TESTS=ON -DFM_TESTS_REQUIRED=ON ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" "$@"

@@ -97,3 +97,8 @@ add_test(NAME integration.agents_live
                  $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.agents_live PROPERTIES LABELS "integration;llm;live"
                      TIMEOUT 2000 SKIP_RETURN_CODE 77)
+
+# README's build by hand without cmocka: the program builds, the tests are skipped with a note.
+add_test(NAME integration.build COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/build.sh
+                                        ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.build PROPERTIES LABELS "integration" TIMEOUT 120)
