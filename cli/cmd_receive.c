@@ -43,7 +43,8 @@ static const struct cli_opt opts[] = {
      "stop S seconds after the last packet, once one came"},
     {"write", 'w', required_argument, "FILE", "write the received packets to a pcap file"},
     {"rtp-clock", OPT_RTP_CLOCK, required_argument, "HZ",
-     "RTP clock rate for jitter (default: from the payload type,\n90000 for dynamic types)"},
+     "RTP clock rate for jitter of every stream (default: the\npayload type's; a dynamic type's is "
+     "measured per stream from\nits timestamps and snapped to 8, 16, 48 or 90 kHz)"},
     {"snaplen", OPT_SNAPLEN, required_argument, "N",
      "bytes kept per packet in the pcap file (default 65535)"},
     {"interval", OPT_INTERVAL, required_argument, "SECONDS",

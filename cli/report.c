@@ -35,9 +35,9 @@ static double loss_pct(const struct trx_stream_stats *s)
 void cli_receive_table(struct trx_rstats *rs)
 {
     size_t n = trx_rstats_count(rs);
-    printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %9s\n", "#", "source", "dport",
-           "ssrc", "pt", "packets", "bytes", "lost", "loss%", "reord", "dup", "jitter_ms",
-           "owd_ms");
+    printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %8s %8s %9s\n", "#", "source",
+           "dport", "ssrc", "pt", "packets", "bytes", "lost", "loss%", "reord", "dup", "jitter_ms",
+           "jit_mean", "jit_max", "owd_ms");
     for (size_t i = 0; i < n; i++) {
         struct trx_stream_stats s;
         trx_rstats_stream(rs, i, &s);
@@ -49,6 +49,8 @@ void cli_receive_table(struct trx_rstats *rs)
         char reord[24];
         char dup[24];
         char jit[16];
+        char jmean[16];
+        char jmax[16];
         char owd[16];
         pkt_addr_port_format(s.ip_version, s.src, s.sport, src, sizeof(src));
         if (s.rtp) {
@@ -68,10 +70,14 @@ void cli_receive_table(struct trx_rstats *rs)
         /* Video frames span packets that share a timestamp; the probe's jitter, when there
          * is one, measures the network alone, so the table shows that one. */
         col(jit, sizeof(jit), 9, 3, s.probes > 1 ? s.probe_jitter_ms : s.jitter_ms);
+        /* Mean and largest of RFC 3550's running value, from the RTP timestamps, as
+         * tshark -z rtp,streams shows them. */
+        col(jmean, sizeof(jmean), 8, 3, s.jitter_mean_ms);
+        col(jmax, sizeof(jmax), 8, 3, s.jitter_max_ms);
         col(owd, sizeof(owd), 9, 3, ms(s.owd_mean_ns));
-        printf("%3zu %-28s %5u %-10s %3s %9llu %11llu %s %s %s %s %s %s\n", i, src,
+        printf("%3zu %-28s %5u %-10s %3s %9llu %11llu %s %s %s %s %s %s %s %s\n", i, src,
                (unsigned)s.dport, ssrc, pt, (unsigned long long)s.packets,
-               (unsigned long long)s.bytes, lost, loss, reord, dup, jit, owd);
+               (unsigned long long)s.bytes, lost, loss, reord, dup, jit, jmean, jmax, owd);
     }
     if (n == 0)
         return;
@@ -94,6 +100,21 @@ void cli_receive_table(struct trx_rstats *rs)
     }
 }
 
+static const char *clock_source_name(enum trx_clock_source c)
+{
+    switch (c) {
+    case TRX_CLOCK_PAYLOAD_TYPE:
+        return "payload type";
+    case TRX_CLOCK_OPTION:
+        return "option";
+    case TRX_CLOCK_MEASURED:
+        return "measured";
+    case TRX_CLOCK_ASSUMED:
+        return "assumed";
+    }
+    return "?";
+}
+
 static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s)
 {
     char ip[INET6_ADDRSTRLEN];
@@ -110,10 +131,14 @@ static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s
         jw_int(w, "ssrc", (long long)s->ssrc);
         jw_int(w, "payload_type", s->rtp_pt);
         jw_int(w, "clock_rate_hz", (long long)s->clock_rate_hz);
+        jw_str(w, "clock_source", clock_source_name(s->clock_source));
+        jw_num(w, "clock_measured_hz", s->clock_measured_hz);
     } else {
         jw_null(w, "ssrc");
         jw_null(w, "payload_type");
         jw_null(w, "clock_rate_hz");
+        jw_null(w, "clock_source");
+        jw_null(w, "clock_measured_hz");
     }
     jw_int(w, "packets", (long long)s->packets);
     jw_int(w, "bytes", (long long)s->bytes);
@@ -135,6 +160,8 @@ static void json_stream(struct jw *w, size_t i, const struct trx_stream_stats *s
         jw_null(w, "restarts");
     }
     jw_num(w, "jitter_ms", s->jitter_ms);
+    jw_num(w, "jitter_mean_ms", s->jitter_mean_ms);
+    jw_num(w, "jitter_max_ms", s->jitter_max_ms);
     jw_int(w, "probes", (long long)s->probes);
     jw_num(w, "probe_jitter_ms", s->probe_jitter_ms);
     if (s->probes) {
@@ -242,6 +269,15 @@ void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
             fm_log_warn("stream %zu: the sequence numbers started again %llu time%s (a sender "
                         "restart, RFC 3550 A.1); loss is counted within each run",
                         i, (unsigned long long)s.restarts, s.restarts == 1 ? "" : "s");
+        if (s.rtp && s.clock_source == TRX_CLOCK_MEASURED)
+            fm_log_info("stream %zu: payload type %u has no fixed clock; its timestamps advance "
+                        "at %.0f Hz: jitter in %u Hz",
+                        i, (unsigned)s.rtp_pt, s.clock_measured_hz, (unsigned)s.clock_rate_hz);
+        if (s.rtp && s.clock_source == TRX_CLOCK_ASSUMED && s.packets > 1)
+            fm_log_warn("stream %zu: payload type %u has no fixed clock and its timestamps show "
+                        "none of 8, 16, 48 or 90 kHz: jitter assumes 90 kHz (--rtp-clock sets "
+                        "it)",
+                        i, (unsigned)s.rtp_pt);
         if (s.stray)
             fm_log_info("stream %zu: %llu packets fit nowhere in the sequence (a jump the next "
                         "packet did not confirm)",

@@ -94,6 +94,14 @@ int pkt_probe_decode(const uint8_t *payload, size_t len, struct pkt_probe *out)
     return 1;
 }
 
+int pkt_rtp_clock_fixed(uint8_t pt)
+{
+    /* RFC 3551 tables 4 and 5: audio 0 and 3-18 (1 and 2 are reserved), video 25, 26, 28
+     * and 31-34. */
+    return pt == 0 || (pt >= 3 && pt <= 18) || pt == 25 || pt == 26 || pt == 28 ||
+           (pt >= 31 && pt <= 34);
+}
+
 uint32_t pkt_rtp_clock_rate(uint8_t pt)
 {
     switch (pt) {

@@ -21,6 +21,10 @@
  * flowmimic plays video. */
 uint32_t pkt_rtp_clock_rate(uint8_t pt);
 
+/* 1 when RFC 3551 assigns pt a clock (static types); 0 for dynamic and unassigned ones,
+ * whose clock is the session's choice (pkt_rtp_clock_rate() guesses 90 kHz for them). */
+int pkt_rtp_clock_fixed(uint8_t pt);
+
 /* Write a fixed RTP header (version 2, no padding, extension or CSRC) at buf (12 bytes). */
 void pkt_rtp_write(uint8_t *buf, uint8_t pt, int marker, uint16_t seq, uint32_t ts, uint32_t ssrc);
 

@@ -43,10 +43,30 @@ struct skey {
     uint32_t ssrc;
 };
 
+/* RFC 3550 A.8's running jitter J in units of one RTP clock, with the mean and the largest
+ * of J over the packets, as Wireshark's RTP stream analysis shows them. */
+struct jit {
+    double j, sum, max;
+};
+
+/* The clocks a dynamic payload type's stream is snapped to (RFC 3551 audio, wideband, Opus,
+ * video). Its jitter runs in each of them at once, and the report takes the one its
+ * timestamps advance at against the arrivals, so that nothing need be held back. */
+static const uint32_t clock_candidates[] = {8000, 16000, 48000, 90000};
+#define N_CLOCKS (sizeof(clock_candidates) / sizeof(clock_candidates[0]))
+
+/* A measured rate is snapped to a candidate within this ratio; else 90 kHz is assumed. */
+#define CLOCK_SNAP_RATIO 1.2
+/* What a measured rate needs: packets apart by this much time, and this many steps. */
+#define CLOCK_MIN_SPAN_NS ((int64_t)200000000)
+#define CLOCK_MIN_STEPS   5
+
+#define PT_CN 13 /* comfort noise, RFC 3389 */
+
 struct rstream {
     struct skey key;
     uint8_t pt;
-    uint32_t clock_hz;
+    uint32_t clock_hz; /* fixed clock (option or static payload type), or 0: measured */
     uint64_t packets, bytes;
 
     /* Sequence numbers, extended to 64 bits (RFC 3550 A.1). A run is what lies between two
@@ -77,11 +97,17 @@ struct rstream {
     uint32_t anchor_probe;
     int64_t anchor_ext;
 
-    /* RFC 3550 A.8 on RTP timestamps (units of the RTP clock). */
+    /* RFC 3550 A.8 on RTP timestamps: jit[0] in the fixed clock, or jit[i] in
+     * clock_candidates[i] while the clock is measured. */
     int have_prev_rtp;
     int64_t prev_rtp_arrival;
     uint32_t prev_rtp_ts;
-    double jitter;
+    struct jit jit[N_CLOCKS];
+    uint64_t jit_steps;   /* packets the jitter stepped on */
+    uint64_t jit_counted; /* of them, those in its mean and largest value */
+    int prev_cn;          /* the previous packet was comfort noise (payload type 13) */
+    int64_t ts_advance;       /* sum of the timestamp steps, the short way round */
+    int64_t first_rtp_arrival; /* and the time they span */
 
     /* The same on the probes' send times (ns), and one-way delay. */
     uint64_t probes;
@@ -412,6 +438,44 @@ static double jitter_step(double j, double d)
     return j + (fabs(d) - j) / 16.0;
 }
 
+/* One step of a stream's jitter in a clock of hz: dt_ns between the arrivals, st the step
+ * of the RTP timestamps. The mean and the largest value leave out, as Wireshark does, the
+ * packets whose timing is not the network's (counted 0): a marker's (a new frame or
+ * talkspurt), comfort noise and the packet after it. */
+static void jit_step(struct jit *t, uint32_t hz, int64_t dt_ns, double st, int counted)
+{
+    double r = (double)dt_ns * (double)hz / 1e9;
+    t->j = jitter_step(t->j, r - st);
+    if (!counted)
+        return;
+    t->sum += t->j;
+    if (t->j > t->max)
+        t->max = t->j;
+}
+
+/* The clock of a stream whose payload type does not fix one: its timestamps' advance over
+ * the time they span, snapped to the nearest candidate. Returns the index into
+ * clock_candidates, or -1 (too little to measure, or no candidate near). */
+static int measured_clock(const struct rstream *s, double *rate_hz)
+{
+    int64_t span = s->prev_rtp_arrival - s->first_rtp_arrival;
+    *rate_hz = 0;
+    if (s->jit_steps < CLOCK_MIN_STEPS || span < CLOCK_MIN_SPAN_NS || s->ts_advance <= 0)
+        return -1;
+    double rate = (double)s->ts_advance * 1e9 / (double)span;
+    *rate_hz = rate;
+    int best = -1;
+    double best_d = log(CLOCK_SNAP_RATIO);
+    for (size_t i = 0; i < N_CLOCKS; i++) {
+        double d = fabs(log(rate / (double)clock_candidates[i]));
+        if (d < best_d) {
+            best_d = d;
+            best = (int)i;
+        }
+    }
+    return best;
+}
+
 int trx_rstats_add(struct trx_rstats *rs,
                    const struct trx_addr *a,
                    const uint8_t *payload,
@@ -508,18 +572,35 @@ int trx_rstats_add(struct trx_rstats *rs,
     int probe = rtp && pkt_probe_decode(payload, cap, &pr) == 1;
     if (rtp) {
         s->pt = b1 & 0x7f;
-        s->clock_hz = rs->o.clock_rate_hz ? rs->o.clock_rate_hz : pkt_rtp_clock_rate(s->pt);
+        /* The clock is the first packet's: comfort noise (PT 13) interleaved with a codec's
+         * packets runs at the codec's clock and must not restart the jitter. */
+        if (!s->have_prev_rtp && s->jit_steps == 0)
+            s->clock_hz = rs->o.clock_rate_hz       ? rs->o.clock_rate_hz
+                          : pkt_rtp_clock_fixed(s->pt) ? pkt_rtp_clock_rate(s->pt)
+                                                      : 0;
         /* Marker on audio: the first packet of a talkspurt (RFC 3551 4.1). */
-        int talkspurt = (b1 & 0x80) && s->clock_hz < 90000;
+        int talkspurt = (b1 & 0x80) && s->clock_hz != 0 && s->clock_hz < 90000;
         int dup = seq_update(s, seq, probe ? &pr : NULL, arrival_ns, talkspurt);
         if (!dup) {
             if (s->have_prev_rtp) {
-                double r = (double)(arrival_ns - s->prev_rtp_arrival) * (double)s->clock_hz / 1e9;
+                int64_t dt = arrival_ns - s->prev_rtp_arrival;
                 /* The timestamp difference, taken the short way round its 32-bit circle. */
-                double st = (double)(int32_t)(uint32_t)(ts - s->prev_rtp_ts);
-                s->jitter = jitter_step(s->jitter, r - st);
+                int32_t step = (int32_t)(uint32_t)(ts - s->prev_rtp_ts);
+                int counted = !(b1 & 0x80) && s->pt != PT_CN && !s->prev_cn;
+                if (s->clock_hz) {
+                    jit_step(&s->jit[0], s->clock_hz, dt, (double)step, counted);
+                } else {
+                    for (size_t i = 0; i < N_CLOCKS; i++)
+                        jit_step(&s->jit[i], clock_candidates[i], dt, (double)step, counted);
+                }
+                s->jit_steps++;
+                s->jit_counted += (uint64_t)counted;
+                s->ts_advance += step;
+            } else {
+                s->first_rtp_arrival = arrival_ns;
             }
             s->have_prev_rtp = 1;
+            s->prev_cn = s->pt == PT_CN;
             s->prev_rtp_arrival = arrival_ns;
             s->prev_rtp_ts = ts;
         }
@@ -568,6 +649,38 @@ static void stream_loss(const struct rstream *s, uint64_t *expected, uint64_t *l
     *lost = *expected > distinct ? *expected - distinct : 0;
 }
 
+/* The clock of the stream's jitter and the jitter in it, in ms. */
+static void stream_jitter(const struct trx_rstats *rs,
+                          const struct rstream *s,
+                          struct trx_stream_stats *out)
+{
+    out->jitter_ms = out->jitter_mean_ms = out->jitter_max_ms = (double)NAN;
+    out->clock_measured_hz = (double)NAN;
+    if (!s->key.rtp || !s->have_prev_rtp)
+        return;
+    const struct jit *t = &s->jit[0];
+    uint32_t hz = s->clock_hz;
+    if (hz) {
+        out->clock_source = rs->o.clock_rate_hz ? TRX_CLOCK_OPTION : TRX_CLOCK_PAYLOAD_TYPE;
+    } else {
+        double rate;
+        int i = measured_clock(s, &rate);
+        if (rate > 0)
+            out->clock_measured_hz = rate;
+        out->clock_source = i >= 0 ? TRX_CLOCK_MEASURED : TRX_CLOCK_ASSUMED;
+        /* Nothing to measure by, or no clock near: 90 kHz, as RFC 3551 has for video. */
+        if (i < 0)
+            i = (int)N_CLOCKS - 1;
+        hz = clock_candidates[i];
+        t = &s->jit[i];
+    }
+    out->clock_rate_hz = hz;
+    out->jitter_ms = t->j / (double)hz * 1e3;
+    out->jitter_max_ms = t->max / (double)hz * 1e3;
+    out->jitter_mean_ms =
+        s->jit_counted ? t->sum / (double)s->jit_counted / (double)hz * 1e3 : 0.0;
+}
+
 void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out)
 {
     const struct rstream *s = &rs->v[i];
@@ -580,7 +693,7 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
     out->rtp = s->key.rtp;
     out->ssrc = s->key.ssrc;
     out->rtp_pt = s->pt;
-    out->clock_rate_hz = s->clock_hz;
+    stream_jitter(rs, s, out);
     out->packets = s->packets;
     out->bytes = s->bytes;
     stream_loss(s, &out->expected, &out->lost);
@@ -588,8 +701,6 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
     out->duplicates = s->duplicates;
     out->stray = s->stray + (uint64_t)s->pending;
     out->restarts = s->restarts;
-    out->jitter_ms =
-        s->key.rtp && s->clock_hz ? s->jitter / (double)s->clock_hz * 1e3 : (double)NAN;
     out->probes = s->probes;
     if (s->probes > 0) {
         out->probe_jitter_ms = s->probe_jitter_ns / 1e6;

@@ -62,11 +62,23 @@
 #define TRX_RSTATS_LEN_BITS    10   /* length histogram: exact below 2048, then 2^-11 */
 
 struct trx_rstats_opts {
-    uint32_t clock_rate_hz; /* RTP clock for jitter; 0 = from the payload type (default) */
+    uint32_t clock_rate_hz; /* RTP clock for jitter of every stream; 0 (default): a static
+                               payload type's, else measured per stream (see below) */
     size_t max_streams;     /* default TRX_RSTATS_MAX_STREAMS */
 };
 
 void trx_rstats_opts_init(struct trx_rstats_opts *o);
+
+/* Where a stream's RTP clock came from. A dynamic payload type (96-127, or one RFC 3551
+ * leaves unassigned) has no clock of its own: its timestamps' advance over the time they span
+ * is snapped to 8, 16, 48 or 90 kHz within 20%; with less than 0.2 s or 5 steps of them, or no
+ * clock near, 90 kHz is assumed. */
+enum trx_clock_source {
+    TRX_CLOCK_PAYLOAD_TYPE = 0, /* RFC 3551's table */
+    TRX_CLOCK_OPTION,           /* trx_rstats_opts.clock_rate_hz */
+    TRX_CLOCK_MEASURED,         /* from the timestamps, snapped */
+    TRX_CLOCK_ASSUMED,          /* 90 kHz, for want of a measure */
+};
 
 /* What one stream looked like, computed by trx_rstats_stream(). Times in ns unless named;
  * values that cannot be known are NAN (doubles) or 0 with the matching count at 0. */
@@ -78,6 +90,8 @@ struct trx_stream_stats {
     uint32_t ssrc;
     uint8_t rtp_pt;         /* payload type of the last packet */
     uint32_t clock_rate_hz; /* RTP clock the jitter was computed with */
+    enum trx_clock_source clock_source;
+    double clock_measured_hz; /* the timestamps' rate before snapping (NAN: not measured) */
 
     uint64_t packets, bytes; /* every packet, duplicates included; UDP payload bytes */
     uint64_t expected;       /* highest - lowest extended sequence number + 1, summed over
@@ -89,6 +103,8 @@ struct trx_stream_stats {
                                 confirm, or one still waiting for its next packet */
     uint64_t restarts;       /* times the sequence started again (RFC 3550 A.1 re-sync) */
     double jitter_ms;        /* RFC 3550 6.4.1 / A.8 from RTP timestamps (NAN if not RTP) */
+    double jitter_mean_ms;   /* its mean and largest value over the packets, as Wireshark's */
+    double jitter_max_ms;    /* RTP stream analysis shows them (NAN if not RTP) */
 
     uint64_t probes;                /* packets carrying a valid flowmimic probe */
     double probe_jitter_ms;         /* the same estimator on the probes' send times (NAN: none) */

@@ -102,3 +102,10 @@ set_tests_properties(integration.agents_live PROPERTIES LABELS "integration;llm;
 add_test(NAME integration.build COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/build.sh
                                         ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.build PROPERTIES LABELS "integration" TIMEOUT 120)
+
+# receive --read against tshark -z rtp,streams: the clock per stream, mean and max jitter.
+add_test(NAME integration.jitter
+         COMMAND ${FM_PYTHON3_REAL} ${CMAKE_CURRENT_SOURCE_DIR}/integration/jitter.py
+                 $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.jitter PROPERTIES LABELS "integration;dumps" TIMEOUT 300
+                     SKIP_RETURN_CODE 77)

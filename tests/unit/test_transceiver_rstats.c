@@ -187,21 +187,158 @@ static void test_jitter_by_hand(void **state)
     assert_double_near(st.jitter_ms, 4.84375 / 8.0, 1e-9);
     trx_rstats_free(rs);
 
-    /* A forced clock rate wins over the payload type's. */
-    struct trx_rstats_opts o;
-    trx_rstats_opts_init(&o);
-    o.clock_rate_hz = 8000;
-    rs = trx_rstats_new(&o);
-    assert_non_null(rs);
-    add_rtp(rs, 1, 0, 0);
-    trx_rstats_stream(rs, 0, &st);
-    assert_int_equal(st.clock_rate_hz, 8000);
-    trx_rstats_free(rs);
-
+    /* A forced clock rate: test_jitter_clock_measured. */
     assert_int_equal(pkt_rtp_clock_rate(8), 8000);
     assert_int_equal(pkt_rtp_clock_rate(18), 8000);
     assert_int_equal(pkt_rtp_clock_rate(26), 90000);
     assert_int_equal(pkt_rtp_clock_rate(111), 90000);
+}
+
+/* One stream of n packets every 20 ms of payload type pt, timestamps stepping by step,
+ * arriving late by 3 ms on every third packet; with marker_every, the marker on every
+ * marker_every-th packet. Returns RFC 3550's J in clock units for a clock of hz, with the
+ * mean and the largest of J over the packets Wireshark keeps (not the first, not a marker's),
+ * worked out here from the definition. */
+static double feed_stream(struct trx_rstats *rs,
+                          uint8_t pt,
+                          uint32_t step,
+                          unsigned n,
+                          unsigned marker_every,
+                          double hz,
+                          double *mean,
+                          double *max)
+{
+    uint8_t b[64];
+    struct trx_addr a;
+    addr4(&a, 40002, 5006);
+    double j = 0, sum = 0, prev_r = 0;
+    unsigned kept = 0;
+    *max = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int64_t arrival = (int64_t)i * 20 * MS + (i % 3 == 2 ? 3 * MS : 0);
+        int marker = marker_every && i % marker_every == 0;
+        size_t len = rtp_payload(b, 40, pt, (uint16_t)i, 1000 + i * step, 0x5151, 0, 0, 0);
+        if (marker)
+            b[1] |= 0x80;
+        assert_int_equal(
+            trx_rstats_add(rs, &a, b, len, len, 1700000000LL * 1000 * MS + arrival, NULL), FM_OK);
+        double r = (double)arrival * hz / 1e9;
+        if (i > 0) {
+            j += (fabs((r - prev_r) - (double)step) - j) / 16.0;
+            if (!marker) {
+                sum += j;
+                kept++;
+                if (j > *max)
+                    *max = j;
+            }
+        }
+        prev_r = r;
+    }
+    *mean = sum / kept;
+    return j;
+}
+
+/* A dynamic payload type has no clock of its own: the timestamps' advance against the
+ * arrivals picks one of 8, 16, 48 and 90 kHz per stream (issue 11: Opus at 48 kHz measured
+ * at 90 kHz gave 9.3 ms where RFC 3550 gives 0.69). */
+static void test_jitter_clock_measured(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t pt;
+        uint32_t step; /* per 20 ms */
+        uint32_t hz;
+        enum trx_clock_source source;
+    } cases[] = {
+        {111, 960, 48000, TRX_CLOCK_MEASURED},  /* Opus */
+        {104, 320, 16000, TRX_CLOCK_MEASURED},  /* a wideband codec */
+        {96, 1800, 90000, TRX_CLOCK_MEASURED},  /* video at 50 frames/s */
+        {97, 160, 8000, TRX_CLOCK_MEASURED},    /* a narrowband dynamic type */
+        {98, 600, 90000, TRX_CLOCK_ASSUMED},    /* 30 kHz: no clock near */
+        {9, 160, 8000, TRX_CLOCK_PAYLOAD_TYPE}, /* G.722: the table's 8000, measured or not */
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct trx_rstats *rs = trx_rstats_new(NULL);
+        assert_non_null(rs);
+        double mean, max;
+        double j = feed_stream(rs, cases[c].pt, cases[c].step, 200, 0, cases[c].hz, &mean, &max);
+        struct trx_stream_stats st;
+        trx_rstats_stream(rs, 0, &st);
+        assert_int_equal(st.clock_rate_hz, cases[c].hz);
+        assert_int_equal(st.clock_source, cases[c].source);
+        if (cases[c].source == TRX_CLOCK_PAYLOAD_TYPE)
+            assert_true(isnan(st.clock_measured_hz));
+        else
+            assert_double_near(st.clock_measured_hz, cases[c].step * 50.0, 1.0);
+        assert_double_near(st.jitter_ms, j / cases[c].hz * 1e3, 1e-9);
+        assert_double_near(st.jitter_mean_ms, mean / cases[c].hz * 1e3, 1e-9);
+        assert_double_near(st.jitter_max_ms, max / cases[c].hz * 1e3, 1e-9);
+        trx_rstats_free(rs);
+    }
+
+    /* Too short to measure (0.1 s): 90 kHz, assumed. */
+    struct trx_rstats *rs = trx_rstats_new(NULL);
+    assert_non_null(rs);
+    double mean, max;
+    feed_stream(rs, 111, 960, 6, 0, 90000, &mean, &max);
+    struct trx_stream_stats st;
+    trx_rstats_stream(rs, 0, &st);
+    assert_int_equal(st.clock_rate_hz, 90000);
+    assert_int_equal(st.clock_source, TRX_CLOCK_ASSUMED);
+    trx_rstats_free(rs);
+
+    /* --rtp-clock wins over the measure, and says so. */
+    struct trx_rstats_opts o;
+    trx_rstats_opts_init(&o);
+    o.clock_rate_hz = 16000;
+    rs = trx_rstats_new(&o);
+    assert_non_null(rs);
+    double j = feed_stream(rs, 111, 960, 100, 0, 16000, &mean, &max);
+    trx_rstats_stream(rs, 0, &st);
+    assert_int_equal(st.clock_rate_hz, 16000);
+    assert_int_equal(st.clock_source, TRX_CLOCK_OPTION);
+    assert_double_near(st.jitter_ms, j / 16.0, 1e-9);
+    trx_rstats_free(rs);
+}
+
+/* The mean and the largest jitter leave out the packets a marker starts (a frame, a
+ * talkspurt), as Wireshark's RTP analysis does; the running value steps on every packet. */
+static void test_jitter_mean_max_markers(void **state)
+{
+    (void)state;
+    struct trx_rstats *rs = trx_rstats_new(NULL);
+    assert_non_null(rs);
+    double mean, max;
+    double j = feed_stream(rs, 0, 160, 300, 3, 8000, &mean, &max);
+    struct trx_stream_stats st;
+    trx_rstats_stream(rs, 0, &st);
+    assert_double_near(st.jitter_ms, j / 8.0, 1e-9);
+    assert_double_near(st.jitter_mean_ms, mean / 8.0, 1e-9);
+    assert_double_near(st.jitter_max_ms, max / 8.0, 1e-9);
+    /* Markers on every third packet land where the late arrivals are not: keeping them
+     * would change both figures. */
+    double all_mean, all_max;
+    trx_rstats_free(rs);
+    rs = trx_rstats_new(NULL);
+    assert_non_null(rs);
+    feed_stream(rs, 0, 160, 300, 0, 8000, &all_mean, &all_max);
+    assert_true(fabs(all_mean - mean) > 1e-3);
+    trx_rstats_free(rs);
+
+    /* Comfort noise (PT 13) between a codec's packets keeps the codec's clock. */
+    rs = trx_rstats_new(NULL);
+    assert_non_null(rs);
+    uint8_t b[64];
+    struct trx_addr a;
+    addr4(&a, 40000, 5004);
+    for (unsigned i = 0; i < 50; i++) {
+        size_t n = rtp_payload(b, 40, i % 5 == 4 ? 13 : 0, (uint16_t)i, i * 160, 9, 0, 0, 0);
+        assert_int_equal(trx_rstats_add(rs, &a, b, n, n, (int64_t)i * 20 * MS, NULL), FM_OK);
+    }
+    trx_rstats_stream(rs, 0, &st);
+    assert_int_equal(st.clock_rate_hz, 8000);
+    assert_double_near(st.jitter_ms, 0.0, 1e-12);
+    trx_rstats_free(rs);
 }
 
 /* Probes sent every 10 ms that take 1, 3 and 2 ms: OWD 1/2/3 ms; probe jitter:
@@ -1030,6 +1167,8 @@ int main(void)
         cmocka_unit_test(test_loss_over_wrap),
         cmocka_unit_test(test_reorder_and_duplicates),
         cmocka_unit_test(test_jitter_by_hand),
+        cmocka_unit_test(test_jitter_clock_measured),
+        cmocka_unit_test(test_jitter_mean_max_markers),
         cmocka_unit_test(test_probe_owd),
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test(test_long_series),
