@@ -109,3 +109,8 @@ add_test(NAME integration.jitter
                  $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration.jitter PROPERTIES LABELS "integration;dumps" TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
+# cmake --install: the program, man pages and bash completion made from --help.
+add_test(NAME integration.install COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/install.sh
+                                          ${CMAKE_BINARY_DIR})
+set_tests_properties(integration.install PROPERTIES LABELS "integration" TIMEOUT 120)
