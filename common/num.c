@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err)
 {
@@ -59,6 +60,48 @@ int fm_parse_double(
     if (errno == ERANGE || v < lo || v > hi)
         return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (%g to %g)", what, s, lo, hi);
     *out = v;
+    return FM_OK;
+}
+
+int fm_parse_duration(
+    const char *s, double lo_s, double hi_s, const char *what, double *out_s, struct fm_err *err)
+{
+    static const struct {
+        const char *name;
+        double seconds;
+    } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+    if (!s)
+        s = "";
+    size_t len = strlen(s);
+    size_t num = len;
+    while (num > 0 && isalpha((unsigned char)s[num - 1]))
+        num--;
+    double scale = 1;
+    if (num < len) {
+        size_t u = 0;
+        while (u < sizeof(units) / sizeof(units[0]) && strcmp(s + num, units[u].name) != 0)
+            u++;
+        if (u == sizeof(units) / sizeof(units[0]) || num == 0)
+            return fm_err_set(err, FM_EINVAL,
+                              "%s: expected a duration such as 250ms, 5s, 2m or 1h, got '%s'", what,
+                              s);
+        scale = units[u].seconds;
+    }
+    char digits[64];
+    if (num >= sizeof(digits))
+        return fm_err_set(err, FM_EINVAL, "%s: expected a duration, got '%s'", what, s);
+    memcpy(digits, s, num);
+    digits[num] = '\0';
+    double v = 0;
+    struct fm_err ignored = {0};
+    if (fm_parse_double(digits, -HUGE_VAL, HUGE_VAL, what, &v, &ignored) < 0)
+        return fm_err_set(err, FM_EINVAL,
+                          "%s: expected a duration such as 250ms, 5s, 2m or 1h, got '%s'", what, s);
+    v *= scale;
+    if (!isfinite(v) || v < lo_s || v > hi_s)
+        return fm_err_set(err, FM_EINVAL, "%s: %s is out of range (%gs to %gs)", what, s, lo_s,
+                          hi_s);
+    *out_s = v;
     return FM_OK;
 }
 

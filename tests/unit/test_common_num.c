@@ -26,6 +26,35 @@ static void test_parse_long(void **state)
     assert_int_equal(v, 7);
 }
 
+/* Durations with units, as tcpreplay and iperf3 users type them (issue 11). */
+static void test_parse_duration(void **state)
+{
+    (void)state;
+    struct fm_err err = {0};
+    static const struct {
+        const char *text;
+        double seconds;
+    } good[] = {{"5", 5},       {"5s", 5},     {"250ms", 0.25}, {"2m", 120},      {"1.5h", 5400},
+                {"40us", 4e-5}, {"7ns", 7e-9}, {"0.5", 0.5},    {"1e-3s", 0.001}, {"1e2ms", 0.1}};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        double d = -1;
+        assert_int_equal(fm_parse_duration(good[i].text, 0, 1e6, "--duration", &d, &err), FM_OK);
+        assert_double_near(d, good[i].seconds, good[i].seconds * 1e-12);
+    }
+    static const char *const bad[] = {"",  "s",   "5 s",  "5sec", "5S",  "ms5", "0x10s",
+                                      "-", "nan", "infs", "5mm",  " 5s", "5e",  "1h2m"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        double d = 42;
+        assert_int_equal(fm_parse_duration(bad[i], 0, 1e6, "--duration", &d, &err), FM_EINVAL);
+        assert_double_near(d, 42, 0);
+        assert_non_null(strstr(err.msg, "--duration"));
+    }
+    double d = 0;
+    assert_int_equal(fm_parse_duration("2h", 0, 3600, "--idle", &d, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "out of range (0s to 3600s)"));
+    assert_int_equal(fm_parse_duration(NULL, 0, 1, "--idle", &d, &err), FM_EINVAL);
+}
+
 static void test_parse_double(void **state)
 {
     (void)state;
@@ -84,9 +113,8 @@ static void test_fmt_double(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_long),
-        cmocka_unit_test(test_parse_double),
-        cmocka_unit_test(test_reader_bounds),
+        cmocka_unit_test(test_parse_long),     cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_reader_bounds),
         cmocka_unit_test(test_fmt_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
