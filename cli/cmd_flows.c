@@ -100,14 +100,26 @@ static void print_json(struct est_flow *const *flows, size_t n)
 
 static void print_table(struct est_flow *const *flows, size_t n)
 {
-    printf("%5s %-5s %-28s %-28s %9s %11s %9s %11s %9s %8s %10s\n", "index", "proto", "local",
+    /* The endpoint columns are as wide as the widest endpoint listed (an IPv6 one takes up
+     * to 47 characters), so that the columns after them line up, as in tshark -z conv. */
+    int wl = 28;
+    int wr = 28;
+    for (size_t i = 0; i < n; i++) {
+        struct flow_row r;
+        flow_row(flows[i], &r);
+        if ((int)strlen(r.local) > wl)
+            wl = (int)strlen(r.local);
+        if ((int)strlen(r.remote) > wr)
+            wr = (int)strlen(r.remote);
+    }
+    printf("%5s %-5s %-*s %-*s %9s %11s %9s %11s %9s %8s %10s\n", "index", "proto", wl, "local", wr,
            "remote", "pkts>", "bytes>", "pkts<", "bytes<", "dur_s", "mean_pl", "mean_iat_ms");
     for (size_t i = 0; i < n; i++) {
         const struct est_flow *f = flows[i];
         struct flow_row r;
         flow_row(f, &r);
-        printf("%5zu %-5s %-28s %-28s %9llu %11llu %9llu %11llu %9.3f %8.1f %10.3f\n", i,
-               proto_name(f), r.local, r.remote, (unsigned long long)f->side[0].packets,
+        printf("%5zu %-5s %-*s %-*s %9llu %11llu %9llu %11llu %9.3f %8.1f %10.3f\n", i,
+               proto_name(f), wl, r.local, wr, r.remote, (unsigned long long)f->side[0].packets,
                (unsigned long long)f->side[0].bytes, (unsigned long long)f->side[1].packets,
                (unsigned long long)f->side[1].bytes, r.duration_s, r.mean_payload,
                r.mean_iat_s * 1e3);

@@ -303,4 +303,14 @@ else
 fi
 check "Ctrl-C: no temporary files" no_tmp_files "$tmp/o2"
 
+# An IPv6 endpoint widens its column instead of pushing the rest of its row out of line
+# (issue 11): every row of the table has the same length.
+linphone=$src/../shared/traffic_dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
+if [ -e "$linphone" ]; then
+    run "$fm" flows "$linphone"
+    check "flows: an IPv6 flow is listed" grep -q "fe80::" "$tmp/out"
+    check "flows: IPv6 rows line up with the others" test "$(tail -n +2 "$tmp/out" | awk '{print length}' | sort -u | wc -l)" = 1
+elif [ "${CI:-}" = true ]; then
+    bad "no shared captures at $src/../shared"
+fi
 report_and_exit
