@@ -1,6 +1,6 @@
 /* cli/cmd_capture.c - `flowmimic capture`: live capture on an interface into a pcap file.
  * The filter is built from --host and --port (UDP to or from them) or given whole with
- * --filter. Packets reach the file as they come; Ctrl-C, SIGTERM, --count, --duration or a
+ * --filter or, as tcpdump takes it, as the arguments after the options. Packets reach the file as they come; Ctrl-C, SIGTERM, --count, --duration or a
  * full disk all leave a valid capture of everything counted. The summary goes to stderr (the
  * capture itself may be on stdout with -w -), or to stdout as JSON with --json. */
 #include "cli/cli.h"
@@ -45,18 +45,21 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_cmd_doc doc = {
     "capture",
-    "[OPTIONS] -i IF -w FILE",
+    "[OPTIONS] -i IF -w FILE [FILTER...]",
     "Capture live traffic on an interface into a pcap file.",
-    "Without --host, --port or --filter every UDP packet is kept. Timestamps have nanosecond\n"
-    "resolution where the system provides it. Packets are written as they come: Ctrl-C,\n"
-    "SIGTERM, --count, --duration or a full disk leave a valid file holding every packet\n"
-    "counted. A status line shows on a terminal; the summary (packets, bytes, kernel drops)\n"
-    "comes at the end. Capturing needs root or CAP_NET_RAW.\n"
-    "\nExit status: 0 at --count or --duration, 130 after Ctrl-C or SIGTERM (the file is\n"
-    "complete either way), 1 on an error, 2 on a usage error.\n"
+    "Without --host, --port or a filter every UDP packet is kept. A filter is a BPF\n"
+    "expression (pcap-filter(7)), given with --filter or, as for tcpdump, as the arguments\n"
+    "after the options. Timestamps have nanosecond resolution where the system provides it.\n"
+    "Packets are written as they come: Ctrl-C, SIGTERM, --count, --duration or a full disk\n"
+    "leave a valid file holding every packet counted. A status line shows on a terminal; the\n"
+    "summary (packets, bytes, kernel drops) comes at the end. Capturing needs root or\n"
+    "CAP_NET_RAW.\n"
+    "\nExit status: 0 when the file is complete: at --count, --duration, Ctrl-C or SIGTERM\n"
+    "(as tcpdump: Ctrl-C is how a capture normally ends); 1 on an error, 2 on a usage error.\n"
     "\nExamples:\n"
     "  flowmimic capture -i eth0 --host 192.0.2.10 --port 5004 -d 60 -w call.pcap\n"
     "  flowmimic capture -i eth0 --filter 'udp portrange 16384-32767' -c 100000 -w rtp.pcap\n"
+    "  flowmimic capture -i eth0 -w sip.pcap udp port 5060\n"
     "  flowmimic capture -i eth0 --port 5004 -w - | tshark -r - -d udp.port==5004,rtp\n",
 };
 
@@ -195,10 +198,9 @@ static int run(struct capture_opts *o, const char *filter)
                     "interface %llu): raise --buffer-size or narrow the filter",
                     (unsigned long long)s.kernel_drops + s.iface_drops,
                     (unsigned long long)s.kernel_drops, (unsigned long long)s.iface_drops);
-    if (interrupted) {
-        fm_log_info("interrupted after %.1f s", (double)s.elapsed_ns / 1e9);
-        return CLI_EXIT_INTR;
-    }
+    /* Ctrl-C is the normal end of a capture, as for tcpdump: the file is complete. */
+    if (interrupted)
+        fm_log_info("stopped by a signal after %.1f s", (double)s.elapsed_ns / 1e9);
     return CLI_EXIT_OK;
 }
 
@@ -214,8 +216,23 @@ int cmd_capture(int argc, char **argv)
     int st = cli_parse(&p, opts, argc, argv, take_opt, &o);
     if (st >= 0)
         return st;
-    if (optind < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind]);
+    /* The arguments after the options are a filter, joined by spaces, as tcpdump reads them. */
+    char trailing[512] = "";
+    for (int i = optind; i < argc; i++) {
+        size_t used = strlen(trailing);
+        int n = snprintf(trailing + used, sizeof(trailing) - used, "%s%s", used ? " " : "",
+                         argv[i]);
+        if (n < 0 || (size_t)n >= sizeof(trailing) - used)
+            return cli_usage_error(doc.name, "the filter is longer than %zu characters",
+                                   sizeof(trailing) - 1);
+    }
+    if (trailing[0] && (o.filter || o.host || o.port))
+        return cli_usage_error(doc.name,
+                               "a filter after the options is a whole filter: not with "
+                               "--filter, --host or --port ('%s')",
+                               trailing);
+    if (trailing[0])
+        o.filter = trailing;
     if (!o.cap.iface)
         return cli_usage_error(doc.name, "name the interface to capture on with -i IF");
     if (!o.cap.write_path)

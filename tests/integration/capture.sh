@@ -71,6 +71,10 @@ run "$fm" capture -i lo -w "$tmp/x.pcap" --filter 'udp and prot 5'
 expect "bad filter" 2 "'udp and prot 5' rejected"
 run "$fm" capture -i lo -w "$tmp/x.pcap" --filter udp --port 5004
 expect "--filter with --port" 2 "not with --host or --port"
+run "$fm" capture -i lo -w "$tmp/x.pcap" --port 5004 udp
+expect "a trailing filter with --port" 2 "not with --filter, --host or --port ('udp')"
+run "$fm" capture -i lo -w "$tmp/x.pcap" udp and prot 5
+expect "bad trailing filter" 2 "'udp and prot 5' rejected"
 run "$fm" capture -i lo -w "$tmp/x.pcap" --host example.org
 expect "host not an address" 2 "example.org"
 run "$fm" capture -i lo -w "$tmp/x.pcap" --port 70000
@@ -167,14 +171,22 @@ in_a "$udpsend" -n 7 -g 1000 "$IP_B" 5006
 cap_wait
 check "filter: only the 7 to port 5006" test "$(count "$tmp/c3.pcap")" = 7
 
-# SIGINT and SIGTERM: exit 130, every packet sent is in a valid file.
+# The filter as the arguments after the options, as tcpdump takes it.
+cap_bg "$tmp/o7" "$tmp/e7" -d 1 -w "$tmp/c7.pcap" udp dst port 5006
+in_a "$udpsend" -n 10 -g 1000 "$IP_B" 5004
+in_a "$udpsend" -n 7 -g 1000 "$IP_B" 5006
+cap_wait
+check "trailing filter: only the 7 to port 5006" test "$(count "$tmp/c7.pcap")" = 7
+
+# SIGINT and SIGTERM: the normal end of a capture, as for tcpdump: exit 0, every packet sent
+# is in a valid file.
 for sig in INT TERM; do
     cap_bg "$tmp/o4" "$tmp/e4" --port 5004 -d 30 -w "$tmp/c4.pcap"
     in_a "$udpsend" -n 40 -g 500 "$IP_B" 5004
     sleep 0.3
     kill -"$sig" "$bg"
     cap_wait
-    check "SIG$sig: exit 130" test "$rc" = 130
+    check "SIG$sig: exit 0, as tcpdump" test "$rc" = 0
     check "SIG$sig: 40 packets in a valid file" test "$(count "$tmp/c4.pcap")" = 40
     check "SIG$sig: the summary counts 40" grep -q '^captured 40 packets' "$tmp/e4"
     rm -f "$tmp/c4.pcap"
