@@ -1,8 +1,9 @@
 /* cli/cmd_capture.c - `flowmimic capture`: live capture on an interface into a pcap file.
  * The filter is built from --host and --port (UDP to or from them) or given whole with
- * --filter or, as tcpdump takes it, as the arguments after the options. Packets reach the file as they come; Ctrl-C, SIGTERM, --count, --duration or a
- * full disk all leave a valid capture of everything counted. The summary goes to stderr (the
- * capture itself may be on stdout with -w -), or to stdout as JSON with --json. */
+ * --filter or, as tcpdump takes it, as the arguments after the options. Packets reach the file as
+ * they come; Ctrl-C, SIGTERM, --count, --duration or a full disk all leave a valid capture of
+ * everything counted. The summary goes to stderr (the capture itself may be on stdout with -w -),
+ * or to stdout as JSON with --json. */
 #include "cli/cli.h"
 #include "cli/jw.h"
 
@@ -27,6 +28,10 @@ enum {
 static const struct cli_opt opts[] = {
     {"iface", 'i', required_argument, "IF", "the interface to capture on (`ip link` lists them)"},
     {"write", 'w', required_argument, "FILE", "the pcap file to write (- for standard output)"},
+    {"read", 'r', required_argument, "FILE",
+     "read a capture file instead of an interface, as tcpdump\n-r: its packets that pass the "
+     "filter "
+     "go to -w"},
     {"host", OPT_HOST, required_argument, "IP", "only UDP to or from this address"},
     {"port", OPT_PORT, required_argument, "N", "only UDP to or from this port"},
     {"filter", OPT_FILTER, required_argument, "EXPR",
@@ -45,7 +50,7 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_cmd_doc doc = {
     "capture",
-    "[OPTIONS] -i IF -w FILE [FILTER...]",
+    "[OPTIONS] -i IF|-r FILE -w FILE [FILTER...]",
     "Capture live traffic on an interface into a pcap file.",
     "Without --host, --port or a filter every UDP packet is kept. A filter is a BPF\n"
     "expression (pcap-filter(7)), given with --filter or, as for tcpdump, as the arguments\n"
@@ -60,11 +65,14 @@ static const struct cli_cmd_doc doc = {
     "  flowmimic capture -i eth0 --host 192.0.2.10 --port 5004 -d 60 -w call.pcap\n"
     "  flowmimic capture -i eth0 --filter 'udp portrange 16384-32767' -c 100000 -w rtp.pcap\n"
     "  flowmimic capture -i eth0 -w sip.pcap udp port 5060\n"
+    "  flowmimic capture -r day.pcapng -w call.pcap udp port 5004\n"
     "  flowmimic capture -i eth0 --port 5004 -w - | tshark -r - -d udp.port==5004,rtp\n",
 };
 
 struct capture_opts {
     struct est_capture_opts cap;
+    const char *read_path;
+    int live_only; /* an option that means something for an interface only was given */
     const char *host;
     long port;
     const char *filter;
@@ -82,6 +90,9 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case 'w':
         o->cap.write_path = arg;
         return FM_OK;
+    case 'r':
+        o->read_path = arg;
+        return FM_OK;
     case OPT_HOST:
         o->host = arg;
         return FM_OK;
@@ -93,6 +104,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case 'c':
         return cli_parse_count(arg, "--count", &o->cap.count, err);
     case 'd':
+        o->live_only = 'd';
         return cli_parse_seconds_ns(arg, "--duration", &o->cap.duration_ns, err);
     case OPT_SNAPLEN:
         return cli_parse_int(arg, 64, 262144, "--snaplen", &o->cap.snaplen, err);
@@ -100,9 +112,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         if (fm_parse_long(arg, 1, 2047, "--buffer-size", &v, err) < 0)
             return FM_EINVAL;
         o->cap.buffer_bytes = (int)(v << 20);
+        o->live_only = OPT_BUFFER;
         return FM_OK;
     case OPT_NO_PROMISC:
         o->cap.promisc = 0;
+        o->live_only = OPT_NO_PROMISC;
         return FM_OK;
     case OPT_JSON:
         o->json = 1;
@@ -135,7 +149,13 @@ static void print_json(const struct capture_opts *o,
     struct jw w;
     jw_init(&w, stdout);
     jw_obj_begin(&w, NULL);
-    jw_str(&w, "iface", o->cap.iface);
+    if (o->read_path) {
+        jw_null(&w, "iface");
+        jw_str(&w, "read", o->read_path);
+    } else {
+        jw_str(&w, "iface", o->cap.iface);
+        jw_null(&w, "read");
+    }
     jw_str(&w, "file", o->cap.write_path);
     jw_str(&w, "filter", filter);
     jw_int(&w, "packets", (long long)s->packets);
@@ -152,6 +172,37 @@ static void print_json(const struct capture_opts *o,
         jw_null(&w, "error");
     jw_obj_end(&w);
     jw_finish(&w);
+}
+
+/* capture -r: a file through the filter into another, as tcpdump -r IN -w OUT EXPR. */
+static int run_file(struct capture_opts *o, const char *filter)
+{
+    struct fm_err err = {0};
+    struct est_capture_stats s;
+    cli_signals_install();
+    o->cap.filter = filter;
+    o->cap.stop = &cli_stop;
+    int rc = est_capture_file(&o->cap, o->read_path, &s, &err);
+    int failed = rc < 0 && rc != FM_EINTR;
+    if (o->json) {
+        print_json(o, &s, filter, rc == FM_EINTR, failed ? err.msg : NULL);
+        fflush(stdout);
+    }
+    if (failed) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    if (!o->json && fm_log_get_level() >= FM_LOG_WARN) {
+        char in[512];
+        char out[512];
+        fprintf(stderr, "wrote %llu packets (%llu bytes) of %s into %s\n",
+                (unsigned long long)s.packets, (unsigned long long)s.bytes,
+                fm_escape(o->read_path, in, sizeof(in)),
+                strcmp(o->cap.write_path, "-") == 0
+                    ? "standard output"
+                    : fm_escape(o->cap.write_path, out, sizeof(out)));
+    }
+    return rc == FM_EINTR ? CLI_EXIT_INTR : CLI_EXIT_OK;
 }
 
 static int run(struct capture_opts *o, const char *filter)
@@ -220,8 +271,8 @@ int cmd_capture(int argc, char **argv)
     char trailing[512] = "";
     for (int i = optind; i < argc; i++) {
         size_t used = strlen(trailing);
-        int n = snprintf(trailing + used, sizeof(trailing) - used, "%s%s", used ? " " : "",
-                         argv[i]);
+        int n =
+            snprintf(trailing + used, sizeof(trailing) - used, "%s%s", used ? " " : "", argv[i]);
         if (n < 0 || (size_t)n >= sizeof(trailing) - used)
             return cli_usage_error(doc.name, "the filter is longer than %zu characters",
                                    sizeof(trailing) - 1);
@@ -233,8 +284,16 @@ int cmd_capture(int argc, char **argv)
                                trailing);
     if (trailing[0])
         o.filter = trailing;
-    if (!o.cap.iface)
-        return cli_usage_error(doc.name, "name the interface to capture on with -i IF");
+    if (o.read_path && o.cap.iface)
+        return cli_usage_error(doc.name, "-r reads a file instead of an interface: not with -i");
+    if (o.read_path && o.live_only)
+        return cli_usage_error(doc.name, "%s is for an interface: not with -r",
+                               o.live_only == 'd'          ? "--duration"
+                               : o.live_only == OPT_BUFFER ? "--buffer-size"
+                                                           : "--no-promisc");
+    if (!o.cap.iface && !o.read_path)
+        return cli_usage_error(doc.name,
+                               "name the interface to capture on with -i IF (or a file with -r)");
     if (!o.cap.write_path)
         return cli_usage_error(doc.name, "name the output file with -w FILE (- for stdout)");
     if (o.json && strcmp(o.cap.write_path, "-") == 0)
@@ -254,5 +313,5 @@ int cmd_capture(int argc, char **argv)
     /* A typo in the filter is a usage error, found before anything needs privileges. */
     if (est_capture_filter_check(filter, &err) < 0)
         return cli_usage_error(doc.name, "%s", err.msg);
-    return run(&o, filter);
+    return o.read_path ? run_file(&o, filter) : run(&o, filter);
 }

@@ -72,6 +72,18 @@ int est_capture_run(struct est_capture *c,
 
 void est_capture_get_stats(const struct est_capture *c, struct est_capture_stats *s);
 
+/* Read a capture file instead of an interface (capture -r, as tcpdump -r FILE -w OUT EXPR):
+ * the packets o->filter accepts, up to o->count, are written to o->write_path whole (a
+ * temporary renamed into place; "-" is standard output), cut at o->snaplen, with their
+ * timestamps. o->iface and o->duration_ns are not used; o->stop ends the read early with
+ * what was written kept (FM_EINTR). s gets the counts; s->elapsed_ns is the capture's own
+ * span. Errors: those of reading the file (pkt_pcap_open/next), FM_EINVAL (the filter),
+ * FM_EIO (the output: nothing is left behind). */
+int est_capture_file(const struct est_capture_opts *o,
+                     const char *read_path,
+                     struct est_capture_stats *s,
+                     struct fm_err *err);
+
 /* Close the interface and the file (flushing it). NULL is a no-op. */
 void est_capture_free(struct est_capture *c);
 

@@ -257,6 +257,23 @@ int pkt_pcap_each(struct pkt_pcap_in *in,
     return read_error(in, err);
 }
 
+int pkt_pcap_set_filter(struct pkt_pcap_in *in, const char *expr, struct fm_err *err)
+{
+    struct bpf_program prog;
+    if (pcap_compile(in->pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        return fm_err_set(err, FM_EINVAL, "filter '%s' rejected: %s", expr, pcap_geterr(in->pc));
+    int rc = pcap_setfilter(in->pc, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0)
+        return fm_err_set(err, FM_EINVAL, "filter '%s' rejected: %s", expr, pcap_geterr(in->pc));
+    return FM_OK;
+}
+
+int pkt_pcap_snaplen(const struct pkt_pcap_in *in)
+{
+    return pcap_snapshot(in->pc);
+}
+
 int pkt_pcap_linktype(const struct pkt_pcap_in *in)
 {
     return in->linktype;

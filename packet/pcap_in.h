@@ -40,6 +40,13 @@ int pkt_pcap_each(struct pkt_pcap_in *in,
                   void *arg,
                   struct fm_err *err);
 
+/* Keep only the packets a BPF filter (pcap-filter(7)) accepts, from the next one on, as
+ * tcpdump -r FILE EXPR does. FM_OK or FM_EINVAL with libpcap's words and the filter. */
+int pkt_pcap_set_filter(struct pkt_pcap_in *in, const char *expr, struct fm_err *err);
+
+/* The snapshot length the file was captured with. */
+int pkt_pcap_snaplen(const struct pkt_pcap_in *in);
+
 /* libpcap's DLT_ link type of the file. */
 int pkt_pcap_linktype(const struct pkt_pcap_in *in);
 

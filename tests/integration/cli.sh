@@ -303,6 +303,25 @@ else
 fi
 check "Ctrl-C: no temporary files" no_tmp_files "$tmp/o2"
 
+# capture -r: a file through a filter into another, as tcpdump -r IN -w OUT EXPR (issue 11):
+# the same packets with the same timestamps as tcpdump writes.
+run "$fm" capture -r "$g729" -w "$tmp/r1.pcap" udp and src host 21.0.0.2
+expect "capture -r with a filter" 0
+tcpdump -nr "$g729" -w "$tmp/r2.pcap" udp and src host 21.0.0.2 2>/dev/null
+check "capture -r: tcpdump's packets, to the nanosecond" \
+    cmp -s <(tcpdump -nr "$tmp/r1.pcap" -tt --nano 2>/dev/null) <(tcpdump -nr "$tmp/r2.pcap" -tt --nano 2>/dev/null)
+check "capture -r: some packets, not all" test "$(tcpdump -nr "$tmp/r1.pcap" 2>/dev/null | wc -l)" -gt 0 -a \
+    "$(tcpdump -nr "$tmp/r1.pcap" 2>/dev/null | wc -l)" -lt "$(tcpdump -nr "$g729" 2>/dev/null | wc -l)"
+check "capture -r -c 5 -w -: five packets through a pipe" \
+    test "$("$fm" capture -r "$g729" -c 5 -w - 2>/dev/null | tcpdump -nr - 2>/dev/null | wc -l)" = 5
+run "$fm" capture -r "$g729" -i lo -w "$tmp/r3.pcap"
+expect "capture -r with -i" 2 "not with -i"
+run "$fm" capture -r "$g729" -d 5 -w "$tmp/r3.pcap"
+expect "capture -r with --duration" 2 "--duration is for an interface"
+run "$fm" capture -r "$tmp/missing.pcap" -w "$tmp/r3.pcap"
+expect "capture -r of a missing file" 1 "missing.pcap"
+check "capture -r: nothing written after an error" test ! -e "$tmp/r3.pcap"
+
 # An IPv6 endpoint widens its column instead of pushing the rest of its row out of line
 # (issue 11): every row of the table has the same length.
 linphone=$src/../shared/traffic_dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
