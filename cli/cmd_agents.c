@@ -157,29 +157,6 @@ struct agents_opts {
     int quiet;
 };
 
-/* A keep_alive duration as Ollama reads it: a number of seconds, or a number with a unit
- * (ms, s, m, h); negative keeps the model loaded for ever, 0 unloads it at once. */
-static int parse_keep_alive(const char *arg, const char **out, struct fm_err *err)
-{
-    const char *p = arg;
-    if (*p == '-')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    p += digits;
-    if (digits && *p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        p += frac ? frac + 1 : 0;
-    }
-    if (strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 || strcmp(p, "m") == 0 || strcmp(p, "h") == 0)
-        p += strlen(p);
-    if (!digits || *p || strlen(arg) >= sizeof(((struct llm_config *)0)->keep_alive))
-        return fm_err_set(err, FM_EINVAL,
-                          "--keep-alive: expected a duration such as 30s, 10m, 1h or -1, got '%s'",
-                          arg);
-    *out = arg;
-    return FM_OK;
-}
-
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
@@ -259,7 +236,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_NUM_CTX:
         return fm_parse_long(arg, 256, 10000000, "--num-ctx", &o->num_ctx, err);
     case OPT_KEEP_ALIVE:
-        return parse_keep_alive(arg, &o->keep_alive, err);
+        o->keep_alive = arg;
+        return llm_keep_alive_check(arg, "--keep-alive", err);
     case OPT_TASK:
         if (!arg[0])
             return fm_err_set(err, FM_EINVAL, "--task: give the text of a task");
