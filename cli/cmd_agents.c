@@ -12,6 +12,7 @@
 #include "common/num.h"
 #include "llm/agent.h"
 #include "llm/client.h"
+#include "llm/study.h"
 #include "models/json.h"
 #include "models/trace.h"
 #include "models/variant.h"
