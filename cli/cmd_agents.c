@@ -2,9 +2,11 @@
  * deterministic checks and an LLM reviewer judge them (llm/agent.c). On approval the variants
  * go to a variant file (and their example packets to a JSON trace); without approval nothing
  * but the transcript is written. With --prompts, a batch study: each prompt of a prompt set
- * is run --repeat times per --model, one JSON line per run, then a table per model. */
+ * is run --repeat times per --model, one JSON line per run, then a table per model.
+ * Here: the options, one call (llm_session_run() or llm_study_run()) and what is printed
+ * (cli/agents_report.c). */
+#include "cli/agents_report.h"
 #include "cli/cli.h"
-#include "cli/jw.h"
 
 #include "common/err.h"
 #include "common/file.h"
@@ -12,17 +14,13 @@
 #include "common/num.h"
 #include "llm/agent.h"
 #include "llm/client.h"
+#include "llm/session.h"
+#include "llm/study.h"
 #include "models/json.h"
-#include "models/trace.h"
-#include "models/variant.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#define MAX_MODELS 8
 
 enum {
     OPT_TRACE = 256,
@@ -141,7 +139,7 @@ struct agents_opts {
     const char *server;
     enum llm_api api;
     const char *api_key_env;
-    const char *models[MAX_MODELS];
+    const char *models[LLM_STUDY_MAX_MODELS];
     size_t n_models;
     const char *reviewer_model;
     struct llm_agent_opts agent;
@@ -156,29 +154,6 @@ struct agents_opts {
     int json;
     int quiet;
 };
-
-/* A keep_alive duration as Ollama reads it: a number of seconds, or a number with a unit
- * (ms, s, m, h); negative keeps the model loaded for ever, 0 unloads it at once. */
-static int parse_keep_alive(const char *arg, const char **out, struct fm_err *err)
-{
-    const char *p = arg;
-    if (*p == '-')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    p += digits;
-    if (digits && *p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        p += frac ? frac + 1 : 0;
-    }
-    if (strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 || strcmp(p, "m") == 0 || strcmp(p, "h") == 0)
-        p += strlen(p);
-    if (!digits || *p || strlen(arg) >= sizeof(((struct llm_config *)0)->keep_alive))
-        return fm_err_set(err, FM_EINVAL,
-                          "--keep-alive: expected a duration such as 30s, 10m, 1h or -1, got '%s'",
-                          arg);
-    *out = arg;
-    return FM_OK;
-}
 
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
@@ -205,8 +180,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->api_key_env = arg;
         return FM_OK;
     case 'm':
-        if (o->n_models >= MAX_MODELS)
-            return fm_err_set(err, FM_EINVAL, "--model: at most %d models", MAX_MODELS);
+        if (o->n_models >= LLM_STUDY_MAX_MODELS)
+            return fm_err_set(err, FM_EINVAL, "--model: at most %d models", LLM_STUDY_MAX_MODELS);
         if (!arg[0] || strlen(arg) >= sizeof(((struct llm_config *)0)->model))
             return fm_err_set(err, FM_EINVAL, "--model: '%s' is not a model name", arg);
         o->models[o->n_models++] = arg;
@@ -259,7 +234,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_NUM_CTX:
         return fm_parse_long(arg, 256, 10000000, "--num-ctx", &o->num_ctx, err);
     case OPT_KEEP_ALIVE:
-        return parse_keep_alive(arg, &o->keep_alive, err);
+        o->keep_alive = arg;
+        return llm_keep_alive_check(arg, "--keep-alive", err);
     case OPT_TASK:
         if (!arg[0])
             return fm_err_set(err, FM_EINVAL, "--task: give the text of a task");
@@ -281,18 +257,15 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     }
 }
 
-/* The client configuration for one model. */
-static int make_config(const struct agents_opts *o,
-                       const char *model,
-                       struct llm_config *cfg,
-                       struct fm_err *err)
+/* The clients' configuration from the options, for the first model. */
+static int make_config(const struct agents_opts *o, struct llm_config *cfg, struct fm_err *err)
 {
     llm_config_init(cfg);
     cfg->api = o->api;
     int rc = llm_config_set_server(cfg, o->server, err);
     if (rc < 0)
         return rc;
-    snprintf(cfg->model, sizeof(cfg->model), "%s", model);
+    snprintf(cfg->model, sizeof(cfg->model), "%s", o->models[0]);
     const char *key = o->api_key_env             ? o->api_key_env
                       : o->api == LLM_API_OPENAI ? "OPENAI_API_KEY"
                                                  : "";
@@ -313,53 +286,7 @@ static int make_config(const struct agents_opts *o,
     return FM_OK;
 }
 
-/* The generator and reviewer clients for one model (the same client when the reviewer
- * model is the generator's), checked against the server. */
-struct clients {
-    struct llm_client *gen;
-    struct llm_client *rev;
-    char gen_label[700];
-    char rev_label[700];
-};
-
-static void clients_free(struct clients *c)
-{
-    if (c->rev != c->gen)
-        llm_client_free(c->rev);
-    llm_client_free(c->gen);
-    c->gen = c->rev = NULL;
-}
-
-static int
-clients_open(const struct agents_opts *o, const char *model, struct clients *c, struct fm_err *err)
-{
-    struct llm_config gcfg;
-    struct llm_config rcfg;
-    const char *rmodel = o->reviewer_model ? o->reviewer_model : model;
-    memset(c, 0, sizeof(*c));
-    if (make_config(o, model, &gcfg, err) < 0 || make_config(o, rmodel, &rcfg, err) < 0)
-        return FM_EINVAL;
-    snprintf(c->gen_label, sizeof(c->gen_label), "%s at %s (%s)", gcfg.model, gcfg.server,
-             llm_api_name(gcfg.api));
-    snprintf(c->rev_label, sizeof(c->rev_label), "%s at %s (%s)", rcfg.model, rcfg.server,
-             llm_api_name(rcfg.api));
-    c->gen = llm_client_new(&gcfg, err);
-    if (!c->gen)
-        return err ? err->code : FM_ENOMEM;
-    int rc = llm_client_check(c->gen, err);
-    if (rc == FM_OK && strcmp(rmodel, model) != 0) {
-        c->rev = llm_client_new(&rcfg, err);
-        rc = c->rev ? llm_client_check(c->rev, err) : (err ? err->code : FM_ENOMEM);
-    } else {
-        c->rev = c->gen;
-    }
-    if (rc < 0)
-        clients_free(c);
-    return rc;
-}
-
-/* ---- live view ---- */
-
+/* The live view: the transcript as it grows, on stderr. */
 static void live_write(void *arg, const char *text, size_t len)
 {
     (void)arg;
@@ -367,426 +294,68 @@ static void live_write(void *arg, const char *text, size_t len)
     fflush(stderr);
 }
 
-/* ---- outputs ---- */
-
-static void transcript_header(struct fm_buf *t,
-                              const char *model_path,
-                              const struct agents_opts *o,
-                              const struct clients *c)
+/* One run: llm_session_run(), then the summary and one closing line. */
+static int
+run_single(const struct agents_opts *o, const struct llm_session *s, const struct mdl_model *m)
 {
-    char when[32] = "";
-    time_t now = time(NULL);
-    struct tm tm;
-    if (gmtime_r(&now, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fm_buf_printf(t,
-                  "flowmimic agents transcript, %s\nmodel file: %s (side %s)\ngenerator: %s\n"
-                  "reviewer: %s\nasked for: %zu variants of %zu example packets, at most %u "
-                  "rounds, MTU %d, seed %llu\n",
-                  when, model_path, o->agent.check.side == MDL_SIDE_LOCAL ? "local" : "remote",
-                  c->gen_label, c->rev_label, o->agent.check.n_variants, o->agent.check.n_packets,
-                  o->agent.rounds, o->agent.check.mtu, (unsigned long long)o->agent.seed);
-}
-
-static int write_transcript(const char *path, const struct fm_buf *t, struct fm_err *err)
-{
-    if (t->oom)
-        return fm_err_set(err, FM_ENOMEM, "transcript '%s'", path);
-    return fm_file_write_atomic(path, t->s ? t->s : "", t->len, err);
-}
-
-static int write_variants(const char *path, const struct llm_proposal *p, struct fm_err *err)
-{
-    struct mdl_variant vs[LLM_MAX_VARIANTS];
-    for (size_t i = 0; i < p->n; i++)
-        vs[i] = p->vs[i].v;
-    return mdl_variants_save(path, vs, p->n, err);
-}
-
-/* The example packets of the approved variants, one after the other, as a JSON trace:
- * timestamps are cumulative gaps from 0 (as in generate), addresses and ports those of the
- * model's side as the variant changes them, RTP with a sequence and SSRC per variant. */
-static int write_trace(const char *path,
-                       const struct mdl_model *m,
-                       enum mdl_side_id side,
-                       const struct llm_proposal *p,
-                       struct fm_err *err)
-{
-    struct mdl_trace t;
-    struct mdl_trace_pkt pk;
-    const struct mdl_side *s = &m->sides[side];
-    const struct mdl_endpoint *from = side == MDL_SIDE_LOCAL ? &m->local : &m->remote;
-    const struct mdl_endpoint *to = side == MDL_SIDE_LOCAL ? &m->remote : &m->local;
-    int rc = FM_OK;
-    mdl_trace_init(&t);
-    memset(&pk, 0, sizeof(pk));
-    pk.proto = 17;
-    uint8_t fam2 = 0;
-    if (mdl_trace_addr_parse(from->ip, &pk.family, pk.src_ip, err) < 0 ||
-        mdl_trace_addr_parse(to->ip, &fam2, pk.dst_ip, err) < 0) {
-        rc = FM_EFORMAT;
-        goto out;
-    }
-    double t_ms = 0.0;
-    for (size_t i = 0; i < p->n; i++) {
-        const struct llm_proposed *pv = &p->vs[i];
-        const struct mdl_variant *v = &pv->v;
-        double start_ms = -1.0;
-        for (size_t j = 0; j < pv->n_packets; j++) {
-            t_ms += pv->packets[j].gap_ms;
-            if (start_ms < 0)
-                start_ms = t_ms;
-            int64_t ns = llround(t_ms * 1e6);
-            pk.ts_sec = ns / 1000000000;
-            pk.ts_nsec = (uint32_t)(ns % 1000000000);
-            pk.src_port = (uint16_t)(v->src_port >= 0 ? v->src_port : from->port);
-            pk.dst_port = (uint16_t)(v->dst_port >= 0 ? v->dst_port : to->port);
-            pk.ttl = v->ttl >= 0 ? v->ttl : s->headers.ttl;
-            pk.dscp = v->dscp >= 0 ? v->dscp : s->headers.dscp;
-            pk.payload_length = (uint32_t)pv->packets[j].payload_length;
-            pk.payload = NULL;
-            pk.udp_length = 8 + (long)pk.payload_length;
-            pk.has_rtp = s->headers.rtp;
-            if (pk.has_rtp) {
-                pk.rtp.version = 2;
-                pk.rtp.payload_type =
-                    (uint8_t)(v->rtp_payload_type >= 0 ? v->rtp_payload_type
-                                                       : s->headers.rtp_payload_type);
-                pk.rtp.marker = 0;
-                pk.rtp.seq = (uint16_t)(j + 1);
-                pk.rtp.timestamp = (uint32_t)llround((t_ms - start_ms) * 90.0);
-                pk.rtp.ssrc = 0x464d0000u + (uint32_t)i; /* "FM" and the variant */
-            }
-            rc = mdl_trace_append(&t, &pk, err);
-            if (rc < 0)
-                goto out;
-        }
-    }
-    rc = mdl_trace_save(path, &t, err);
-out:
-    mdl_trace_fini(&t);
-    return rc;
-}
-
-static void json_summary(const struct agents_opts *o,
-                         const char *outcome,
-                         const struct llm_agent_result *res,
-                         const char *error)
-{
-    struct jw w;
-    jw_init(&w, stdout);
-    jw_obj_begin(&w, NULL);
-    jw_str(&w, "outcome", outcome);
-    if (error)
-        jw_str(&w, "error", error);
-    else
-        jw_null(&w, "error");
-    jw_int(&w, "rounds", res->st.rounds);
-    jw_int(&w, "max_rounds", o->agent.rounds);
-    if (res->approved)
-        jw_int(&w, "approved_round", res->approved_round);
-    else
-        jw_null(&w, "approved_round");
-    jw_arr_begin(&w, "variants");
-    for (size_t i = 0; res->approved && i < res->proposal.n; i++)
-        jw_str(&w, NULL, res->proposal.vs[i].v.name);
-    jw_arr_end(&w);
-    if (res->approved)
-        jw_str(&w, "output", o->output);
-    else
-        jw_null(&w, "output");
-    if (res->approved && o->trace)
-        jw_str(&w, "trace", o->trace);
-    else
-        jw_null(&w, "trace");
-    jw_str(&w, "transcript", o->transcript);
-    jw_int(&w, "replies", res->st.replies);
-    jw_int(&w, "parsed", res->st.parsed);
-    jw_int(&w, "passed_checks", res->st.passed);
-    jw_int(&w, "reviews", res->st.reviews);
-    jw_int(&w, "reply_tokens", res->st.reply_tokens);
-    jw_num(&w, "tokens_per_s", llm_agent_tokens_per_s(&res->st));
-    jw_num(&w, "wall_s", res->st.wall_s);
-    jw_obj_end(&w);
-    jw_finish(&w);
-    fflush(stdout);
-}
-
-/* Can path be created or replaced? Checked before the first request, so that a run of many
- * minutes does not end on a typo in a directory name. */
-/* ---- one run ---- */
-
-static int run_single(struct agents_opts *o, const char *model_path, const struct mdl_model *m)
-{
-    struct clients c;
-    struct fm_buf t;
-    struct fm_err err = {0};
-    struct llm_agent_result *res = NULL;
-    int rc = CLI_EXIT_RUNTIME;
-    memset(&c, 0, sizeof(c));
-    fm_buf_init(&t);
-    res = calloc(1, sizeof(*res));
+    struct llm_session_result *res = calloc(1, sizeof(*res));
     if (!res) {
         fm_log_error("out of memory");
-        goto out;
+        return CLI_EXIT_RUNTIME;
     }
-    if (clients_open(o, o->models[0], &c, &err) < 0) {
-        if (o->json)
-            json_summary(o, "error", res, err.msg);
-        fm_log_error("%s", err.msg);
-        goto out;
-    }
-    transcript_header(&t, model_path, o, &c);
-    o->agent.gen_label = c.gen_label;
-    o->agent.rev_label = c.rev_label;
     int tty = !o->quiet && isatty(STDERR_FILENO);
     struct llm_agent_live live = {tty ? live_write : NULL, NULL};
-    int run_rc = llm_agent_run(m, &o->agent, c.gen, c.rev, &live, &t, res, &err);
-    struct fm_err terr = {0};
-    int t_rc = write_transcript(o->transcript, &t, &terr);
-    const char *outcome = run_rc == FM_EINTR || cli_stop ? "interrupted"
-                          : run_rc < 0                   ? "error"
-                          : res->approved                ? "approved"
-                                                         : "not_approved";
-    struct fm_err werr = {0};
-    if (run_rc == FM_OK && res->approved && t_rc == FM_OK) {
-        /* Variants first: the trace is only an illustration of them. */
-        if (write_variants(o->output, &res->proposal, &werr) == FM_OK && o->trace)
-            write_trace(o->trace, m, o->agent.check.side, &res->proposal, &werr);
-    }
-    if (o->json)
-        json_summary(o, werr.code ? "error" : outcome, res,
-                     werr.code    ? werr.msg
-                     : run_rc < 0 ? err.msg
-                                  : NULL);
-    if (t_rc < 0) {
-        fm_log_error("%s", terr.msg);
-    } else if (strcmp(outcome, "interrupted") == 0) {
-        fm_log_error("interrupted in round %u: no variants written; transcript so far in %s",
-                     res->st.rounds, o->transcript);
-        rc = CLI_EXIT_INTR;
-    } else if (run_rc < 0) {
-        fm_log_error("%s", err.msg);
-    } else if (werr.code) {
-        fm_log_error("%s", werr.msg);
-    } else if (!res->approved) {
-        fm_log_error("no variant approved after %u round%s; see %s", o->agent.rounds,
-                     o->agent.rounds == 1 ? "" : "s", o->transcript);
-    } else {
-        if (!o->quiet) {
-            char names[400] = "";
-            size_t used = 0;
-            for (size_t i = 0; i < res->proposal.n && used + 1 < sizeof(names); i++) {
-                int n = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
-                                 res->proposal.vs[i].v.name);
-                if (n < 0)
-                    break;
-                used += (size_t)n;
-            }
-            /* Names come from the LLM and the command line: escaped like any message. */
-            char line[1024], esc[1024];
-            snprintf(line, sizeof(line),
-                     "approved in round %u of %u: %zu variants (%s) in %s%s%s; transcript in %s",
-                     res->approved_round, o->agent.rounds, res->proposal.n, names, o->output,
-                     o->trace ? ", example packets in " : "", o->trace ? o->trace : "",
-                     o->transcript);
-            fprintf(stderr, "%s\n", fm_escape(line, esc, sizeof(esc)));
-        }
-        rc = CLI_EXIT_OK;
-    }
-out:
-    clients_free(&c);
-    fm_buf_fini(&t);
+    (void)llm_session_run(m, s, &live, res);
+    int rc = cli_agents_single_report(s, res, o->json, o->quiet);
     free(res);
     return rc;
 }
 
-/* ---- batch study ---- */
-
-struct tally {
-    unsigned runs, errors, replies, parsed, passed, approved_runs, rounds;
-    size_t approved_variants;
-    long tokens;
-    double gen_s;
-};
-
-static void tally_add(struct tally *ty, const struct llm_agent_result *res, int error)
+/* The batch study: llm_study_run(), then the -o file, the table and one closing line. */
+static int
+run_batch(const struct agents_opts *o, const struct llm_session *s, const struct mdl_model *m)
 {
-    ty->runs++;
-    ty->errors += error != 0;
-    ty->replies += res->st.replies;
-    ty->parsed += res->st.parsed;
-    ty->passed += res->st.passed;
-    ty->rounds += res->st.rounds;
-    if (res->approved) {
-        ty->approved_runs++;
-        ty->approved_variants += res->proposal.n;
-    }
-    if (res->st.reply_tokens > 0 && res->st.gen_s > 0) {
-        ty->tokens += res->st.reply_tokens;
-        ty->gen_s += res->st.gen_s;
-    }
-}
-
-static void print_table(const struct agents_opts *o, const struct tally *ty)
-{
-    fprintf(stderr, "\n%-24s %5s %6s %9s %9s %10s %9s %7s %9s\n", "model", "runs", "errors",
-            "parsed", "passed", "approved", "variants", "rounds", "tokens/s");
-    for (size_t i = 0; i < o->n_models; i++) {
-        const struct tally *t = &ty[i];
-        char parsed[24];
-        char passed[24];
-        char approved[24];
-        char tps[24];
-        snprintf(parsed, sizeof(parsed), "%u/%u", t->parsed, t->replies);
-        snprintf(passed, sizeof(passed), "%u/%u", t->passed, t->parsed);
-        snprintf(approved, sizeof(approved), "%u/%u", t->approved_runs, t->runs);
-        if (t->gen_s > 0)
-            snprintf(tps, sizeof(tps), "%9.1f", (double)t->tokens / t->gen_s);
-        else
-            snprintf(tps, sizeof(tps), "%9s", "-");
-        char model[64];
-        fprintf(stderr, "%-24s %5u %6u %9s %9s %10s %9zu %7.2f %s\n",
-                fm_escape(o->models[i], model, sizeof(model)), t->runs, t->errors, parsed, passed,
-                approved, t->approved_variants, t->runs ? (double)t->rounds / t->runs : 0.0, tps);
-    }
-    fprintf(stderr, "parsed: generator replies that were a JSON object; passed: proposals that "
-                    "passed every check;\napproved: runs the reviewer approved; variants: "
-                    "variants approved; rounds: mean per run\n");
-}
-
-/* Emit one run's line: to stdout at once, or kept for -o. */
-static int emit_line(const struct agents_opts *o, struct fm_buf *lines, const char *line)
-{
-    if (!line)
-        return FM_ENOMEM;
-    if (o->output) {
-        fm_buf_printf(lines, "%s\n", line);
-    } else {
-        printf("%s\n", line);
-        fflush(stdout);
-    }
-    return FM_OK;
-}
-
-static int run_batch(struct agents_opts *o, const char *model_path, const struct mdl_model *m)
-{
-    struct llm_prompt_set *set = NULL;
-    struct llm_agent_result *res = NULL;
-    struct fm_buf t;
-    struct fm_buf lines;
-    struct tally ty[MAX_MODELS];
+    struct cli_agents_batch b;
+    struct llm_study st = {s, o->models, o->n_models, o->prompts, (unsigned)o->repeat};
+    struct llm_study_cb cb;
+    struct llm_study_result *res = malloc(sizeof(*res));
     struct fm_err err = {0};
     int rc = CLI_EXIT_RUNTIME;
-    int any_error = 0;
-    memset(ty, 0, sizeof(ty));
-    fm_buf_init(&t);
-    fm_buf_init(&lines);
-    set = malloc(sizeof(*set));
-    res = malloc(sizeof(*res));
-    if (!set || !res) {
+    cli_agents_batch_init(&b, o->output, o->models, !o->quiet && isatty(STDERR_FILENO), &cb);
+    if (!res) {
         fm_log_error("out of memory");
         goto out;
     }
-    if (llm_prompts_load(o->prompts, set, &err) < 0) {
+    if (llm_study_run(m, &st, &cb, res, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
     }
-    int tty = !o->quiet && isatty(STDERR_FILENO);
-    unsigned total = (unsigned)(o->n_models * set->n * (size_t)o->repeat);
-    unsigned done = 0;
-    for (size_t mi = 0; mi < o->n_models && !cli_stop; mi++) {
-        struct clients c;
-        struct fm_err cerr = {0};
-        int open_rc = clients_open(o, o->models[mi], &c, &cerr);
-        for (size_t pi = 0; pi < set->n && !cli_stop; pi++) {
-            for (long r = 1; r <= o->repeat && !cli_stop; r++) {
-                struct llm_agent_opts ao = o->agent;
-                struct fm_err rerr = {0};
-                memset(res, 0, sizeof(*res));
-                ao.task = set->items[pi].task;
-                ao.seed = o->agent.seed + (uint64_t)(r - 1);
-                int run_rc = open_rc;
-                if (open_rc == FM_OK) {
-                    fm_buf_printf(&t,
-                                  "\n##### run %u of %u: model %s, prompt %s, repeat %ld, "
-                                  "seed %llu #####\n",
-                                  done + 1, total, o->models[mi], set->items[pi].name, r,
-                                  (unsigned long long)ao.seed);
-                    transcript_header(&t, model_path, o, &c);
-                    ao.gen_label = c.gen_label;
-                    ao.rev_label = c.rev_label;
-                    run_rc = llm_agent_run(m, &ao, c.gen, c.rev, NULL, &t, res, &rerr);
-                }
-                const char *emsg = open_rc < 0 ? cerr.msg : run_rc < 0 ? rerr.msg : NULL;
-                int intr = run_rc == FM_EINTR || cli_stop;
-                const char *outcome = intr            ? "interrupted"
-                                      : run_rc < 0    ? "error"
-                                      : res->approved ? "approved"
-                                                      : "not_approved";
-                struct llm_run_info info = {
-                    o->models[mi],
-                    o->reviewer_model ? o->reviewer_model : o->models[mi],
-                    set->items[pi].name,
-                    (unsigned)r,
-                    ao.seed,
-                    outcome,
-                    emsg,
-                    o->agent.check.n_variants,
-                };
-                char *line = llm_run_record(&info, res);
-                int e = emit_line(o, &lines, line);
-                free(line);
-                if (e < 0) {
-                    fm_log_error("out of memory");
-                    clients_free(&c);
-                    goto out;
-                }
-                if (!intr) {
-                    tally_add(&ty[mi], res, run_rc < 0);
-                    any_error |= run_rc < 0;
-                }
-                done++;
-                if (tty) {
-                    char model[64], prompt[64];
-                    fprintf(stderr, "\r\033[Krun %u/%u: %s, %s #%ld: %s", done, total,
-                            fm_escape(o->models[mi], model, sizeof(model)),
-                            fm_escape(set->items[pi].name, prompt, sizeof(prompt)), r, outcome);
-                }
-            }
-        }
-        if (open_rc < 0)
-            fm_log_warn("%s", cerr.msg);
-        clients_free(&c);
-    }
-    if (tty)
-        fprintf(stderr, "\r\033[K");
-    struct fm_err werr = {0};
-    if (write_transcript(o->transcript, &t, &werr) < 0) {
-        fm_log_error("%s", werr.msg);
+    if (b.tty)
+        cli_agents_progress_done();
+    if (res->transcript.code) {
+        fm_log_error("%s", res->transcript.msg);
         goto out;
     }
     if (o->output) {
-        if (lines.oom || fm_file_write_atomic(o->output, lines.s ? lines.s : "",
-                                              lines.len ? lines.len - 1 : 0, &werr) < 0) {
-            fm_log_error("%s", lines.oom ? "out of memory" : werr.msg);
+        if (b.lines.oom || fm_file_write_atomic(o->output, b.lines.s ? b.lines.s : "",
+                                                b.lines.len ? b.lines.len - 1 : 0, &err) < 0) {
+            fm_log_error("%s", b.lines.oom ? "out of memory" : err.msg);
             goto out;
         }
     }
     if (!o->quiet)
-        print_table(o, ty);
+        cli_agents_table(o->models, o->n_models, res->tally);
     if (cli_stop) {
-        fm_log_error("interrupted in run %u of %u; transcript in %s", done, total, o->transcript);
+        fm_log_error("interrupted in run %u of %u; transcript in %s", res->done, res->total,
+                     o->transcript);
         rc = CLI_EXIT_INTR;
-    } else if (any_error) {
+    } else if (res->any_error) {
         fm_log_error("some runs failed with an error (see their \"error\" field)");
     } else {
         rc = CLI_EXIT_OK;
     }
 out:
-    fm_buf_fini(&t);
-    fm_buf_fini(&lines);
-    free(set);
+    cli_agents_batch_fini(&b);
     free(res);
     return rc;
 }
@@ -795,6 +364,7 @@ int cmd_agents(int argc, char **argv)
 {
     struct cli_parser p;
     struct agents_opts o;
+    struct llm_session s;
     struct mdl_model *m = NULL;
     struct fm_err err = {0};
     int rc = CLI_EXIT_RUNTIME;
@@ -832,14 +402,20 @@ int cmd_agents(int argc, char **argv)
     if (fm_log_get_level() < FM_LOG_WARN)
         o.quiet = 1;
     /* A usage error for the server URL, before any work. */
-    struct llm_config probe;
-    int crc = make_config(&o, o.models[0], &probe, &err);
+    memset(&s, 0, sizeof(s));
+    int crc = make_config(&o, &s.cfg, &err);
     if (crc == FM_EINVAL)
         return cli_usage_error(doc.name, "%s", err.msg);
     if (crc < 0) { /* libcurl missing: what to install, not how to type the URL */
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
+    s.reviewer_model = o.reviewer_model;
+    s.agent = o.agent;
+    s.model_path = model_path;
+    s.transcript = o.transcript;
+    s.output = o.output;
+    s.trace = o.trace;
 
     if (cli_check_output(o.transcript, 0) != CLI_EXIT_OK ||
         (o.output && cli_check_output(o.output, 0) != CLI_EXIT_OK) ||
@@ -851,23 +427,12 @@ int cmd_agents(int argc, char **argv)
         fm_log_error("out of memory");
         goto out;
     }
-    if (mdl_json_load(model_path, m, &err) < 0) {
+    if (mdl_json_load(model_path, m, &err) < 0 ||
+        llm_session_model_check(m, model_path, o.agent.check.side, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
     }
-    const struct mdl_side *s = &m->sides[o.agent.check.side];
-    if (!s->present) {
-        fm_log_error("model '%s' has no packets on its %s side: use --side %s", model_path,
-                     o.agent.check.side == MDL_SIDE_LOCAL ? "local" : "remote",
-                     o.agent.check.side == MDL_SIDE_LOCAL ? "remote" : "local");
-        goto out;
-    }
-    if (strcmp(m->proto, "udp") != 0) {
-        fm_log_error("model '%s' is of a %s flow: variants apply to UDP flows", model_path,
-                     m->proto);
-        goto out;
-    }
-    rc = o.prompts ? run_batch(&o, model_path, m) : run_single(&o, model_path, m);
+    rc = o.prompts ? run_batch(&o, &s, m) : run_single(&o, &s, m);
 out:
     free(m);
     return rc;

@@ -74,22 +74,6 @@ int llm_agent_run(const struct mdl_model *m,
                   struct llm_agent_result *res,
                   struct fm_err *err);
 
-/* One run of a batch study, as one line of JSON (no newline; free() it; NULL when out of
- * memory): the names below, the outcome ("approved", "not_approved", "error", "interrupted"),
- * the error message (or null), and the counts of res->st with tokens per second. */
-struct llm_run_info {
-    const char *model;
-    const char *reviewer_model;
-    const char *prompt;
-    unsigned repeat; /* 1-based */
-    uint64_t seed;
-    const char *outcome;
-    const char *error; /* NULL: none */
-    size_t n_variants; /* variants asked for per proposal */
-};
-
-char *llm_run_record(const struct llm_run_info *info, const struct llm_agent_result *res);
-
 /* Tokens per second of generation over a run (NAN when the servers gave no counts). */
 double llm_agent_tokens_per_s(const struct llm_agent_stats *st);
 

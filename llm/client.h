@@ -56,6 +56,12 @@ void llm_config_init(struct llm_config *cfg);
  * the OpenAI API, llm_client_new() drops a final "/v1" (the paths it adds start with it). */
 int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err);
 
+/* Check a keep_alive duration as Ollama reads it: a number of seconds, or a number with a unit
+ * (ms, s, m, h); negative keeps the model loaded for ever, 0 unloads it at once. It must fit
+ * llm_config.keep_alive. FM_EINVAL with a message that starts with what ("--keep-alive")
+ * otherwise. */
+int llm_keep_alive_check(const char *dur, const char *what, struct fm_err *err);
+
 struct llm_message {
     const char *role; /* "system", "user" or "assistant" */
     const char *content;

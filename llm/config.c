@@ -1,5 +1,5 @@
 /* llm/config.c - a client's configuration: defaults, the server URL read the way Ollama
- * reads OLLAMA_HOST (through libcurl's URL parser), the API names. */
+ * reads OLLAMA_HOST (through libcurl's URL parser), the API names, keep_alive durations. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +165,26 @@ int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err
             return rc;
     }
     llm_copy_str(cfg->server, sizeof(cfg->server), buf);
+    return FM_OK;
+}
+
+int llm_keep_alive_check(const char *dur, const char *what, struct fm_err *err)
+{
+    const char *p = dur;
+    if (*p == '-')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    if (digits && *p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        p += frac ? frac + 1 : 0;
+    }
+    if (strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 || strcmp(p, "m") == 0 || strcmp(p, "h") == 0)
+        p += strlen(p);
+    if (!digits || *p || strlen(dur) >= sizeof(((struct llm_config *)0)->keep_alive))
+        return fm_err_set(err, FM_EINVAL,
+                          "%s: expected a duration such as 30s, 10m, 1h or -1, got '%s'", what,
+                          dur);
     return FM_OK;
 }
 

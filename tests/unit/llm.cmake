@@ -1,5 +1,5 @@
 # tests/unit/llm.cmake - llm/: the client against the stub server (tests/support/stub_llm.py),
-# checks, prompts and the agent loop.
+# checks, prompts, the agent loop, one run with its files (session) and the batch study.
 find_program(FM_PYTHON3 python3 REQUIRED)
 # The interpreter itself, not a wrapper (a pyenv shim costs 0.4 s at each stub start).
 execute_process(COMMAND ${FM_PYTHON3} -c "import sys; print(sys.executable)"
@@ -18,3 +18,5 @@ fm_add_unit_test(llm check LIBS fm_llm)
 fm_add_unit_test(llm prompt LIBS fm_llm)
 fm_add_unit_test(llm agent LIBS fm_llm)
 set_property(TEST unit.llm.agent APPEND PROPERTY ENVIRONMENT "FM_STUB_LLM=${FM_STUB_LLM}")
+fm_add_unit_test(llm study LIBS fm_llm TIMEOUT 120)
+set_property(TEST unit.llm.study APPEND PROPERTY ENVIRONMENT "FM_STUB_LLM=${FM_STUB_LLM}")

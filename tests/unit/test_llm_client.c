@@ -795,10 +795,29 @@ static void test_server_parse(void **state)
     assert_int_equal(err.code, FM_EINVAL);
 }
 
+/* keep_alive durations as Ollama reads them; the message names the option. */
+static void test_keep_alive(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"0", "30", "30s", "10m", "1h", "-1", "1.5h", "250ms"};
+    static const char *const bad[] = {"",  "-",    "10min", "5x",
+                                      "m", "1.h5", "1e3",   "123456789012345678901234567890123s"};
+    struct fm_err err = {0};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (llm_keep_alive_check(good[i], "--keep-alive", &err) != FM_OK)
+            fail_msg("'%s' refused: %s", good[i], err.msg);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (llm_keep_alive_check(bad[i], "--keep-alive", &err) != FM_EINVAL)
+            fail_msg("'%s' accepted", bad[i]);
+        assert_non_null(strstr(err.msg, "--keep-alive: expected a duration"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_parse),
+        cmocka_unit_test(test_keep_alive),
         cmocka_unit_test_teardown(test_check_ok, teardown),
         cmocka_unit_test_teardown(test_check_model_missing, teardown),
         cmocka_unit_test_teardown(test_refused, teardown),

@@ -3,6 +3,7 @@
  * the reply schemas, the model summary and the example packets. */
 #include "llm/agent.h"
 #include "llm/prompt.h"
+#include "llm/study.h"
 #include "tests/support/test_util.h"
 #include "tests/unit/llm_test_model.h"
 
