@@ -209,7 +209,12 @@ int llm_session_run(const struct mdl_model *m,
     fm_buf_init(&t);
     res->rc = llm_clients_open(s, s->cfg.model, &c, &res->err);
     if (res->rc < 0) {
+        /* The transcript is written in every case: here it says why nothing was asked. */
         res->outcome = LLM_OUTCOME_ERROR;
+        llm_transcript_header(&t, s, &c);
+        fm_buf_printf(&t, "\nerror: %s\n", res->err.msg);
+        (void)llm_transcript_save(s->transcript, &t, &res->transcript);
+        fm_buf_fini(&t);
         return res->rc;
     }
     res->opened = 1;

@@ -20,7 +20,7 @@ struct llm_session {
     const char *reviewer_model; /* NULL: the generator's */
     struct llm_agent_opts agent;
     const char *model_path; /* the model file, as the transcript names it */
-    const char *transcript; /* the transcript file, written in every case once clients open */
+    const char *transcript; /* the transcript file, written in every case */
     const char *output;     /* the variant file (one run) */
     const char *trace;      /* the example packets as a JSON trace; NULL: not written */
 };
@@ -102,7 +102,7 @@ struct llm_session_result {
 };
 
 /* One run of s on m with the generator model s->cfg.model: the clients are opened (on failure
- * nothing is written and res->opened is 0), the loop runs (live: a live view, may be NULL),
+ * res->opened is 0 and only the transcript is written, saying why), the loop runs (live: a live view, may be NULL),
  * the transcript is written in every case, and when the loop approved and the transcript was
  * written, the variants go to s->output and then, when they were written and s->trace is
  * set, the example packets to s->trace. Returns FM_OK when all of it went through (approved

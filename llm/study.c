@@ -172,6 +172,15 @@ int llm_study_run(const struct mdl_model *m,
         struct llm_clients c;
         struct fm_err cerr = {0};
         int open_rc = llm_clients_open(s, st->models[mi], &c, &cerr);
+        /* A model the server lacks fails its runs only; a server that cannot be reached (or
+         * refuses the key) fails them all: stop at once, with its message. */
+        if (open_rc < 0 && open_rc != FM_ENOTFOUND) {
+            llm_transcript_header(&t, s, &c);
+            fm_buf_printf(&t, "\nerror: %s\n", cerr.msg);
+            (void)llm_transcript_save(s->transcript, &t, &res->transcript);
+            rc = fm_err_set(err, open_rc, "%s", cerr.msg);
+            goto out;
+        }
         for (size_t pi = 0; pi < set->n && !llm_session_stopped(s); pi++) {
             for (unsigned r = 1; r <= st->repeat && !llm_session_stopped(s); r++) {
                 rc = one_run(&sr, mi, pi, r, &c, open_rc, &cerr, err);

@@ -86,8 +86,10 @@ struct llm_study_result {
 /* Run the study on m. Runs stop early when the session's stop flag is set (the run under way
  * ends as "interrupted"). The transcript is written to the session's file at the end (a
  * failure goes to res->transcript). Returns FM_OK when the runs went through (with or without
- * errors, see res), or an error that ended the study before its transcript was written: the
- * prompt set could not be loaded (FM_EIO, FM_EFORMAT), or FM_ENOMEM ("out of memory").
+ * errors, see res), or an error that ended the study: the prompt set could not be loaded
+ * (FM_EIO, FM_EFORMAT; no transcript), FM_ENOMEM ("out of memory"), or the server could not
+ * be used at all (unreachable, refused, a bad key: llm_client_check()'s code and message, the
+ * transcript written with it). A model the server lacks (FM_ENOTFOUND) fails its runs only.
  * res is filled in every case. */
 int llm_study_run(const struct mdl_model *m,
                   const struct llm_study *st,

@@ -177,6 +177,14 @@ dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 agents --server "http://127.0.0.1:$dead" "$model"
 expect "connection refused" 1 "no Ollama server at http://127.0.0.1:$dead: start it with \`ollama serve\`"
 check "refused: no variants" test ! -e "$tmp/w/variants.json"
+check "refused: the transcript is written and says why" \
+    grep -q "^error: no Ollama server at http://127.0.0.1:$dead" "$tmp/w/output.txt"
+# A batch against a server that is not there stops at once with the same message (issue 11),
+# instead of failing every run of every model in turn.
+agents --server "http://127.0.0.1:$dead" --prompts "$data/prompts.json" --repeat 2 -m a:1b -m b:1b "$model"
+expect "batch, connection refused" 1 "no Ollama server at http://127.0.0.1:$dead: start it with \`ollama serve\`"
+check "batch refused: no run records" test ! -s "$tmp/out"
+check "batch refused: the transcript says why" grep -q "^error: no Ollama server" "$tmp/w/output.txt"
 agents --server "http://127.0.0.1:$dead" --json "$model"
 check "refused --json: outcome error" grep -q '"outcome": "error"' "$tmp/out"
 check "refused --json: the message" grep -q '"error": "no Ollama server at' "$tmp/out"

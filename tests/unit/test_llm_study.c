@@ -122,7 +122,8 @@ static void test_session_refused(void **state)
     assert_false(res.opened);
     assert_int_equal(res.outcome, LLM_OUTCOME_ERROR);
     assert_non_null(strstr(res.err.msg, "no Ollama server at"));
-    assert_false(exists(f.transcript));
+    /* The transcript is written in every case (issue 11): here it says why. */
+    assert_non_null(strstr(slurp(f.transcript), "\nerror: no Ollama server at"));
     assert_false(exists(f.output));
     teardown(&f);
 }
@@ -248,6 +249,25 @@ static void test_study_missing_model(void **state)
     teardown(&f);
 }
 
+/* A server that is not there ends the study at once, with its message and a transcript,
+ * instead of failing every run of every model in turn (issue 11). */
+static void test_study_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct seen seen;
+    struct llm_study_result res;
+    struct fm_err err = {0};
+    static const char *const models[] = {"a:1b", "b:1b", "c:1b"};
+    setup(&f, NULL);
+    assert_int_equal(study(&f, models, 3, 2, &seen, &res, &err), FM_ENET);
+    assert_non_null(strstr(err.msg, "no Ollama server at"));
+    assert_int_equal(seen.lines, 0);
+    assert_int_equal(res.done, 0);
+    assert_non_null(strstr(slurp(f.transcript), "\nerror: no Ollama server at"));
+    teardown(&f);
+}
+
 static void test_study_no_prompts(void **state)
 {
     (void)state;
@@ -330,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_session_transcript_fails),
         cmocka_unit_test(test_study),
         cmocka_unit_test(test_study_missing_model),
+        cmocka_unit_test(test_study_refused),
         cmocka_unit_test(test_study_no_prompts),
         cmocka_unit_test(test_tally),
         cmocka_unit_test(test_model_check),
