@@ -352,7 +352,7 @@ static int run_prepare(struct run *r, struct fm_err *err)
         n_ex,
         o->check.n_variants,
         o->check.n_packets,
-        llm_check_max_payload(r->m, o->check.mtu),
+        mdl_max_udp_payload(r->m, o->check.mtu),
         o->check.mtu,
     };
     llm_prompt_generator_system(&a, &r->gen_sys);

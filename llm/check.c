@@ -48,12 +48,6 @@ void llm_check_opts_init(struct llm_check_opts *o)
     o->mtu = LLM_DEFAULT_MTU;
 }
 
-long llm_check_max_payload(const struct mdl_model *m, int mtu)
-{
-    int v6 = strchr(m->local.ip, ':') != NULL || strchr(m->remote.ip, ':') != NULL;
-    return (long)mtu - (v6 ? 40 : 20) - 8;
-}
-
 /* ---- schema and ranges ---- */
 
 /* Where a finding is: "variant 2 ('ef')" or "variant 2" before the name is known. */
@@ -490,7 +484,7 @@ size_t llm_proposal_check(const struct mdl_model *m,
 {
     struct where w = {"", f, 0};
     const struct mdl_side *s = &m->sides[o->side];
-    long max_payload = llm_check_max_payload(m, o->mtu);
+    long max_payload = mdl_max_udp_payload(m, o->mtu);
     if (!s->present) {
         problem(&w, "the model's %s side sent no packets",
                 o->side == MDL_SIDE_LOCAL ? "local" : "remote");
@@ -521,14 +515,10 @@ size_t llm_proposal_check(const struct mdl_model *m,
         struct fm_err e2 = {0};
         if (mdl_variant_check(&pv->v, &e2) < 0)
             problem(&w, "%s", e2.msg);
-        if (s->has_payload) {
-            unsigned top = mdl_variant_payload(&pv->v, s->payload.max);
-            if ((long)top > max_payload)
-                problem(&w,
-                        "payload_scale %g and payload_shift %g make the model's largest payload "
-                        "(%.0f bytes) %u bytes, more than the %ld that fit a %d-byte MTU",
-                        pv->v.payload_scale, pv->v.payload_shift, s->payload.max, top, max_payload,
-                        o->mtu);
+        if (mdl_variant_mtu_check(m, o->side, &pv->v, o->mtu, &e2) < 0) {
+            /* w names the variant already: the message from its scale on. */
+            const char *why = strstr(e2.msg, "payload_scale");
+            problem(&w, "%s", why ? why : e2.msg);
         }
         check_packets(&w, s, pv, max_payload);
         if (notes && changes_nothing(&pv->v))

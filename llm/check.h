@@ -78,10 +78,6 @@ struct llm_check_opts {
 
 void llm_check_opts_init(struct llm_check_opts *o);
 
-/* The largest UDP payload (RTP header included) that fits the MTU without fragmentation:
- * mtu minus the IP header (20 bytes, 40 when the model's addresses are IPv6) minus 8 (UDP). */
-long llm_check_max_payload(const struct mdl_model *m, int mtu);
-
 /* Read root (the generator's parsed reply) into *out, checking the schema: types, required
  * fields, unknown fields, counts, and the ranges of every field (those of
  * mdl_variant_check(), plus gap_ms >= 0 and payload_length >= 0). Each problem goes to f.

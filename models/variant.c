@@ -56,6 +56,32 @@ unsigned mdl_variant_payload(const struct mdl_variant *v, double x)
 /* ---- checking ---- */
 
 /* One integer field: -1 (keep the model's) or lo..hi. */
+long mdl_max_udp_payload(const struct mdl_model *m, int mtu)
+{
+    int v6 = strchr(m->local.ip, ':') != NULL || strchr(m->remote.ip, ':') != NULL;
+    return (long)mtu - (v6 ? 40 : 20) - 8;
+}
+
+int mdl_variant_mtu_check(const struct mdl_model *m,
+                          enum mdl_side_id side,
+                          const struct mdl_variant *v,
+                          int mtu,
+                          struct fm_err *err)
+{
+    const struct mdl_side *s = &m->sides[side];
+    if (!s->present || !s->has_payload)
+        return FM_OK;
+    unsigned top = mdl_variant_payload(v, s->payload.max);
+    long fit = mdl_max_udp_payload(m, mtu);
+    if ((long)top <= fit)
+        return FM_OK;
+    return fm_err_set(err, FM_EINVAL,
+                      "variant '%s': payload_scale %g and payload_shift %g make the model's "
+                      "largest payload (%.0f bytes) %u bytes, more than the %ld that fit a "
+                      "%d-byte MTU",
+                      v->name, v->payload_scale, v->payload_shift, s->payload.max, top, fit, mtu);
+}
+
 static int check_int(int v, int lo, int hi, const char *field, struct fm_err *err)
 {
     if (v == -1 || (v >= lo && v <= hi))

@@ -64,4 +64,17 @@ int mdl_variants_save(const char *path, const struct mdl_variant *vs, size_t n, 
 /* The payload length a variant makes of a drawn length x. */
 unsigned mdl_variant_payload(const struct mdl_variant *v, double x);
 
+/* The largest UDP payload of the model's flow that fits one IP packet of mtu bytes (IPv4 or
+ * IPv6 header, no options, and the UDP header off). */
+long mdl_max_udp_payload(const struct mdl_model *m, int mtu);
+
+/* Whether v keeps the side's largest payload within an MTU: FM_OK, or FM_EINVAL saying the
+ * variant, the scale and shift, the sizes and the MTU (what a send would refuse as "Message
+ * too long", or a capture show as fragments). A side with no length model passes. */
+int mdl_variant_mtu_check(const struct mdl_model *m,
+                          enum mdl_side_id side,
+                          const struct mdl_variant *v,
+                          int mtu,
+                          struct fm_err *err);
+
 #endif

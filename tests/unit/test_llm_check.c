@@ -224,7 +224,7 @@ static void test_mtu(void **state)
     struct llm_check_opts o;
     struct llm_findings f;
     opts2(&o);
-    assert_int_equal(llm_check_max_payload(&model, 1500), 1472);
+    assert_int_equal(mdl_max_udp_payload(&model, 1500), 1472);
     /* payload_scale 1.6 makes the largest payload (1000) 1600 bytes: too big for 1500. */
     const char *big =
         "{\"variants\": [{\"name\": \"big\", \"rationale\": \"r\", \"changes\": "
@@ -246,7 +246,7 @@ static void test_mtu(void **state)
     /* IPv6 headers take 20 bytes more. */
     struct mdl_model v6 = model;
     snprintf(v6.local.ip, sizeof(v6.local.ip), "2001:db8::1");
-    assert_int_equal(llm_check_max_payload(&v6, 1500), 1452);
+    assert_int_equal(mdl_max_udp_payload(&v6, 1500), 1452);
 }
 
 static void test_mass(void **state)

@@ -3,6 +3,7 @@
 #include "models/variant.h"
 #include "tests/support/test_util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,6 +146,43 @@ static void test_payload_mapping(void **state)
     assert_int_equal(mdl_variant_payload(&v, (double)NAN), 0);
 }
 
+/* A variant that makes the side's largest payload too big for the MTU is refused, by name,
+ * before generate or replay would write or send oversized packets (issue 11). */
+static void test_mtu_check(void **state)
+{
+    (void)state;
+    struct mdl_model m;
+    struct mdl_variant v;
+    struct fm_err err = {0};
+    memset(&m, 0, sizeof(m));
+    snprintf(m.local.ip, sizeof(m.local.ip), "198.18.0.1");
+    snprintf(m.remote.ip, sizeof(m.remote.ip), "198.18.0.2");
+    m.sides[MDL_SIDE_LOCAL].present = 1;
+    m.sides[MDL_SIDE_LOCAL].has_payload = 1;
+    m.sides[MDL_SIDE_LOCAL].payload.max = 1400;
+    assert_int_equal(mdl_max_udp_payload(&m, 1500), 1472);
+    mdl_variant_init(&v);
+    snprintf(v.name, sizeof(v.name), "big");
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 1500, &err), FM_OK);
+    v.payload_shift = 72; /* 1472: the last byte that fits */
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 1500, &err), FM_OK);
+    v.payload_shift = 73;
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 1500, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "variant 'big'"));
+    assert_non_null(strstr(err.msg, "1473 bytes, more than the 1472 that fit a 1500-byte MTU"));
+    v.payload_shift = 0;
+    v.payload_scale = 1.25;
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 1500, &err), FM_EINVAL);
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 9000, &err), FM_OK);
+    /* IPv6 takes 20 bytes more of the packet. */
+    snprintf(m.remote.ip, sizeof(m.remote.ip), "2001:db8::2");
+    assert_int_equal(mdl_max_udp_payload(&m, 1500), 1452);
+    /* A side without lengths, or without packets, has nothing to exceed. */
+    m.sides[MDL_SIDE_LOCAL].has_payload = 0;
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_LOCAL, &v, 1500, &err), FM_OK);
+    assert_int_equal(mdl_variant_mtu_check(&m, MDL_SIDE_REMOTE, &v, 1500, &err), FM_OK);
+}
+
 static void test_files_and_specs(void **state)
 {
     (void)state;
@@ -226,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_parse_good),      cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_check),           cmocka_unit_test(test_payload_mapping),
         cmocka_unit_test(test_files_and_specs), cmocka_unit_test(test_save_round_trip),
+        cmocka_unit_test(test_mtu_check),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }
