@@ -159,18 +159,17 @@ int cmd_receive(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
-struct mdl_trace;
-/* Read a JSON trace or a capture (told apart by content; flow, an INDEX or SPEC, only for a
- * capture) into t for the command cmd, reporting skipped frames; *is_json says which it was.
- * For a capture, *frames (when frames is not NULL) gets each packet's frame number (free()).
- * Returns CLI_EXIT_OK, or prints one line and returns CLI_EXIT_RUNTIME or CLI_EXIT_USAGE. */
-int cli_trace_read(const char *cmd,
-                   const char *path,
-                   const char *flow,
-                   int with_payload,
-                   struct mdl_trace *t,
-                   int *is_json,
-                   uint64_t **frames);
+struct trc_input;
+struct trc_input_result;
+/* After a trace/input.h call for the command cmd that read in (rc, res and err as it left
+ * them): when the read failed, prints its one line and returns CLI_EXIT_USAGE (a bad --flow),
+ * CLI_EXIT_INTR or CLI_EXIT_RUNTIME; when it succeeded, reports what of a capture was skipped
+ * and returns CLI_EXIT_OK (a later failure of the call is the caller's to print). */
+int cli_trace_input(const char *cmd,
+                    const struct trc_input *in,
+                    const struct trc_input_result *res,
+                    int rc,
+                    const struct fm_err *err);
 int cmd_validate(int argc, char **argv);
 
 #endif

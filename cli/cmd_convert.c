@@ -1,18 +1,15 @@
-/* cli/cmd_convert.c - `flowmimic convert`: JSON packet traces to pcap and captures to JSON.
- * Also holds cli_trace_read(), the input side that `validate` shares: a JSON trace or a
- * capture, told apart by content rather than by name. */
+/* cli/cmd_convert.c - `flowmimic convert`: JSON packet traces to pcap and captures to JSON,
+ * by trace/input.h's trc_convert(). Also holds cli_trace_input(), which `validate` shares:
+ * the messages for reading a trace or a capture. */
 #include "cli/cli.h"
 #include "cli/jw.h"
 
 #include "common/err.h"
 #include "common/log.h"
-#include "estimator/trace_pcap.h"
-#include "models/trace.h"
-#include "packet/sniff.h"
+#include "estimator/select.h"
+#include "trace/input.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 enum { OPT_FLOW = 256, OPT_NO_PAYLOAD, OPT_JSON };
@@ -78,136 +75,56 @@ static int take(void *arg, int c, const char *val, struct fm_err *err)
     return FM_OK;
 }
 
-static const char *kind_name(enum est_trace_kind k)
+int cli_trace_input(const char *cmd,
+                    const struct trc_input *in,
+                    const struct trc_input_result *res,
+                    int rc,
+                    const struct fm_err *err)
 {
-    return k == EST_TRACE_JSON ? "json" : "pcap";
-}
-
-/* What path holds, by packet/sniff.h's one rule (a pipe is a capture). */
-static int input_kind(const char *path, enum est_trace_kind *kind, struct fm_err *err)
-{
-    enum pkt_input in = PKT_INPUT_UNKNOWN;
-    int rc = pkt_sniff(path, &in, err);
-    *kind = in == PKT_INPUT_CAPTURE   ? EST_TRACE_PCAP
-            : in == PKT_INPUT_UNKNOWN ? EST_TRACE_UNKNOWN
-                                      : EST_TRACE_JSON;
-    return rc;
-}
-
-int cli_trace_read(const char *cmd,
-                   const char *path,
-                   const char *flow,
-                   int with_payload,
-                   struct mdl_trace *t,
-                   int *is_json,
-                   uint64_t **frames)
-{
-    struct fm_err err = {0};
-    struct est_trace_read_stats st;
-    struct pkt_flow_key key;
-    enum est_trace_kind kind = EST_TRACE_UNKNOWN;
-    int rc = input_kind(path, &kind, &err);
-    if (rc < 0) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_RUNTIME;
+    const char *path = in->path;
+    if (!res->read) {
+        if (res->bad == TRC_BAD_FLOW_JSON)
+            return cli_usage_error(cmd, "--flow applies to capture input; '%s' is a JSON trace",
+                                   path);
+        if (res->bad == TRC_BAD_FLOW_SPEC)
+            return cli_usage_error(cmd, "--flow: %s", err->msg);
+        fm_log_error("%s", err->msg);
+        return rc == FM_EINTR ? CLI_EXIT_INTR : CLI_EXIT_RUNTIME;
     }
-    if (kind == EST_TRACE_UNKNOWN) {
-        fm_log_error("cannot tell what '%s' holds: it is neither a JSON packet trace (text "
-                     "starting with '{' or '[') nor a pcap or pcapng capture",
-                     path);
-        return CLI_EXIT_RUNTIME;
-    }
-    *is_json = kind == EST_TRACE_JSON;
-    if (kind == EST_TRACE_JSON && flow)
-        return cli_usage_error(cmd, "--flow applies to capture input; '%s' is a JSON trace", path);
-    if (kind == EST_TRACE_JSON) {
-        if (mdl_trace_load(path, t, &err) < 0) {
-            fm_log_error("%s", err.msg);
-            return CLI_EXIT_RUNTIME;
-        }
+    if (res->kind != TRC_KIND_PCAP)
         return CLI_EXIT_OK;
-    }
-    if (flow && !pkt_input_rereadable(path)) {
-        fm_log_error("'%s' is not a regular file: --flow reads the capture twice, so save it to "
-                     "a file first",
-                     path);
-        return CLI_EXIT_RUNTIME;
-    }
-    if (flow) {
-        rc = est_trace_flow_select(path, flow, &key, &err);
-        if (rc == FM_EINVAL)
-            return cli_usage_error(cmd, "--flow: %s", err.msg);
-        if (rc < 0) {
-            fm_log_error("%s", err.msg);
-            return CLI_EXIT_RUNTIME;
-        }
-    }
-    cli_signals_install();
-    rc = est_trace_from_pcap(path, flow ? &key : NULL, with_payload, t, &st, frames, &cli_stop,
-                             &err);
-    if (rc == FM_EINTR) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_INTR;
-    }
-    if (rc == FM_EFORMAT && !pkt_input_rereadable(path)) {
-        /* A pipe is read as a capture; a JSON trace must be a file, looked at before it is
-         * read. */
-        fm_log_error("%s (a JSON trace cannot come from a pipe: save it to a file first)", err.msg);
-        return CLI_EXIT_RUNTIME;
-    }
-    if (rc < 0) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_RUNTIME;
-    }
-    uint64_t bad =
-        st.status[PKT_DEC_TRUNCATED] + st.status[PKT_DEC_MALFORMED] + st.status[PKT_DEC_FRAGMENT];
+    const struct trc_read_stats *st = &res->stats;
+    uint64_t bad = st->status[PKT_DEC_TRUNCATED] + st->status[PKT_DEC_MALFORMED] +
+                   st->status[PKT_DEC_FRAGMENT];
     if (bad)
         fm_log_warn("'%s': %llu of %llu frames were truncated, malformed or non-first fragments "
                     "and were skipped",
-                    path, (unsigned long long)bad, (unsigned long long)st.frames);
-    if (st.payload_cut)
+                    path, (unsigned long long)bad, (unsigned long long)st->frames);
+    if (st->payload_cut)
         fm_log_warn("'%s': the snap length cut the payload of %llu packets: they have "
                     "payload_length but no payload bytes",
-                    path, (unsigned long long)st.payload_cut);
+                    path, (unsigned long long)st->payload_cut);
     fm_log_info("'%s': %llu frames: %llu UDP/TCP packets kept, %llu of other flows, %llu not "
                 "IP, %llu other protocols",
-                path, (unsigned long long)st.frames, (unsigned long long)st.kept,
-                (unsigned long long)st.other_flows, (unsigned long long)st.status[PKT_DEC_NOT_IP],
-                (unsigned long long)st.status[PKT_DEC_OTHER_L4]);
-    if (st.kept == 0)
+                path, (unsigned long long)st->frames, (unsigned long long)st->kept,
+                (unsigned long long)st->other_flows, (unsigned long long)st->status[PKT_DEC_NOT_IP],
+                (unsigned long long)st->status[PKT_DEC_OTHER_L4]);
+    if (st->kept == 0)
         fm_log_warn("'%s' holds no UDP or TCP packets%s (%llu frames read)", path,
-                    flow ? " of that flow" : "", (unsigned long long)st.frames);
+                    in->flow ? " of that flow" : "", (unsigned long long)st->frames);
     return CLI_EXIT_OK;
-}
-
-/* The kind OUT's name asks for: EST_TRACE_UNKNOWN when it has no extension we know; -1 for a
- * pcapng name, which we cannot write. */
-static int out_kind(const char *out)
-{
-    const char *base = strrchr(out, '/');
-    const char *dot = strrchr(base ? base + 1 : out, '.');
-    if (!dot)
-        return EST_TRACE_UNKNOWN;
-    if (strcasecmp(dot, ".json") == 0)
-        return EST_TRACE_JSON;
-    if (strcasecmp(dot, ".pcap") == 0 || strcasecmp(dot, ".cap") == 0)
-        return EST_TRACE_PCAP;
-    if (strcasecmp(dot, ".pcapng") == 0)
-        return -1;
-    return EST_TRACE_UNKNOWN;
 }
 
 int cmd_convert(int argc, char **argv)
 {
     struct cli_parser p;
     struct convert_opts o = {NULL, 0, 0};
-    struct mdl_trace t;
+    struct trc_convert_result res;
     struct fm_err err = {0};
     struct stat si;
     struct stat so;
-    enum est_trace_kind kind = EST_TRACE_UNKNOWN;
+    enum trc_kind kind = TRC_KIND_UNKNOWN;
 
-    mdl_trace_init(&t);
     cli_parser_init(&p, &doc, opts);
     int rc = cli_parse(&p, opts, argc, argv, take, &o);
     if (rc >= 0)
@@ -227,16 +144,15 @@ int cmd_convert(int argc, char **argv)
         return cli_usage_error(doc.name, "'%s' is the input file: name another output", out);
     if (cli_check_output(out, 0) != CLI_EXIT_OK)
         return CLI_EXIT_RUNTIME;
-    int want = out_kind(out);
+    int want = trc_kind_of_name(out);
     if (want < 0)
         return cli_usage_error(doc.name,
                                "'%s': convert writes pcap, not pcapng: name the output .pcap", out);
-    rc = input_kind(in, &kind, &err);
-    if (rc < 0) {
+    if (trc_kind_sniff(in, &kind, &err) < 0) {
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
-    if (kind == EST_TRACE_UNKNOWN) {
+    if (kind == TRC_KIND_UNKNOWN) {
         fm_log_error("cannot tell which way to convert: '%s' is neither a JSON packet trace "
                      "(text starting with '{' or '[') nor a pcap or pcapng capture",
                      in);
@@ -246,34 +162,31 @@ int cmd_convert(int argc, char **argv)
         return cli_usage_error(doc.name,
                                "'%s' and '%s' are both %s: convert goes between a JSON trace and "
                                "a pcap file (name the output .%s)",
-                               in, out, kind == EST_TRACE_JSON ? "JSON" : "captures",
-                               kind == EST_TRACE_JSON ? "pcap" : "json");
-    if (kind == EST_TRACE_JSON && o.no_payload)
+                               in, out, kind == TRC_KIND_JSON ? "JSON" : "captures",
+                               kind == TRC_KIND_JSON ? "pcap" : "json");
+    if (kind == TRC_KIND_JSON && o.no_payload)
         return cli_usage_error(doc.name,
                                "--no-payload applies to capture input; '%s' is a JSON "
                                "trace",
                                in);
-    int is_json = 0;
     /* Ctrl-C or SIGTERM: the output is written through a temporary renamed into place, so it
      * is either whole or absent; the signal is acted on between reading and writing. */
     cli_signals_install();
-    rc = cli_trace_read(doc.name, in, o.flow, !o.no_payload, &t, &is_json, NULL);
-    if (rc != CLI_EXIT_OK)
-        goto out;
-    if (cli_stop) {
-        fm_log_warn("interrupted: nothing written to '%s'", out);
-        rc = CLI_EXIT_INTR;
-        goto out;
+    struct trc_input ti = {in, o.flow, est_flow_select, !o.no_payload, 0, &cli_stop};
+    rc = trc_convert(&ti, out, &res, &err);
+    int ex = cli_trace_input(doc.name, &ti, &res.in, rc, &err);
+    if (ex != CLI_EXIT_OK)
+        return ex;
+    if (res.interrupted) {
+        fm_log_warn("%s", err.msg);
+        return CLI_EXIT_INTR;
     }
-    int wrc =
-        kind == EST_TRACE_JSON ? est_trace_to_pcap(&t, out, &err) : mdl_trace_save(out, &t, &err);
-    if (wrc < 0) {
+    if (rc < 0) {
         fm_log_error("%s", err.msg);
-        rc = CLI_EXIT_RUNTIME;
-        goto out;
+        return CLI_EXIT_RUNTIME;
     }
-    const char *to = kind == EST_TRACE_JSON ? "pcap" : "json";
-    if (kind == EST_TRACE_PCAP && stat(out, &so) == 0 && so.st_size > (off_t)64 << 20)
+    const char *to = trc_kind_name(kind == TRC_KIND_JSON ? TRC_KIND_PCAP : TRC_KIND_JSON);
+    if (kind == TRC_KIND_PCAP && stat(out, &so) == 0 && so.st_size > (off_t)64 << 20)
         fm_log_warn("'%s' is %lld MiB, more than flowmimic reads back as a trace (64 MiB): "
                     "convert one flow (--flow) or without payload bytes (--no-payload)",
                     out, (long long)(so.st_size >> 20));
@@ -282,20 +195,17 @@ int cmd_convert(int argc, char **argv)
         jw_init(&w, stdout);
         jw_obj_begin(&w, NULL);
         jw_str(&w, "input", in);
-        jw_str(&w, "input_format", kind_name(kind));
+        jw_str(&w, "input_format", trc_kind_name(kind));
         jw_str(&w, "output", out);
         jw_str(&w, "output_format", to);
-        jw_int(&w, "packets", (long long)t.n);
+        jw_int(&w, "packets", (long long)res.packets);
         jw_obj_end(&w);
         jw_finish(&w);
     }
-    fm_log_info("wrote %zu packets from '%s' to '%s' (%s)", t.n, in, out, to);
-    rc = CLI_EXIT_OK;
+    fm_log_info("wrote %zu packets from '%s' to '%s' (%s)", res.packets, in, out, to);
     if (cli_stop) {
         fm_log_warn("interrupted after '%s' was written whole; it is kept", out);
-        rc = CLI_EXIT_INTR;
+        return CLI_EXIT_INTR;
     }
-out:
-    mdl_trace_fini(&t);
-    return rc;
+    return CLI_EXIT_OK;
 }

@@ -7,9 +7,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/num.h"
-#include "estimator/trace_pcap.h"
-#include "estimator/validate.h"
-#include "models/trace.h"
+#include "estimator/select.h"
+#include "trace/input.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +70,7 @@ static const char tail[] =
     "  flowmimic validate --flow 0 --max-errors 10 call.pcap\n"
     "  flowmimic validate --json trace.json | jq '.by_rule'\n";
 
-/* The text after the options: the rules come from estimator/validate.c's table, so --help
+/* The text after the options: the rules come from trace/validate.c's table, so --help
  * and the checks cannot disagree. */
 static void help_text(char *buf, size_t size)
 {
@@ -79,43 +78,41 @@ static void help_text(char *buf, size_t size)
                                 "The input is told apart by content: JSON (docs/trace.md) or a "
                                 "capture, of which\nevery UDP and TCP packet is checked (or those "
                                 "of --flow). Rules, by their stable\nnames:\n");
-    for (int r = 0; r < EST_V_NRULES && n < size; r++)
+    for (int r = 0; r < TRC_V_NRULES && n < size; r++)
         n += (size_t)snprintf(buf + n, size - n, "  %-14s %s\n",
-                              est_validate_rule_name((enum est_vrule)r),
-                              est_validate_rule_help((enum est_vrule)r));
+                              trc_validate_rule_name((enum trc_vrule)r),
+                              trc_validate_rule_help((enum trc_vrule)r));
     if (n < size)
         snprintf(buf + n, size - n, "%s", tail);
 }
 
-static void print_json(const char *path,
-                       const struct mdl_trace *t,
-                       const struct est_validate_report *r,
-                       const uint64_t *frames)
+static void
+print_json(const char *path, const struct trc_validate_report *r, const uint64_t *frames)
 {
     struct jw w;
     jw_init(&w, stdout);
     jw_obj_begin(&w, NULL);
     jw_str(&w, "trace", path);
-    jw_int(&w, "packets", (long long)t->n);
+    jw_int(&w, "packets", (long long)r->packets);
     jw_int(&w, "flows", (long long)r->flows);
     jw_int(&w, "tcp_connections", (long long)r->tcp_conns);
     jw_int(&w, "rtp_streams", (long long)r->rtp_streams);
     jw_str(&w, "result", r->total ? "invalid" : "valid");
     jw_int(&w, "violations_total", (long long)r->total);
     jw_obj_begin(&w, "by_rule");
-    for (int i = 0; i < EST_V_NRULES; i++) {
+    for (int i = 0; i < TRC_V_NRULES; i++) {
         if (r->per_rule[i])
-            jw_int(&w, est_validate_rule_name((enum est_vrule)i), (long long)r->per_rule[i]);
+            jw_int(&w, trc_validate_rule_name((enum trc_vrule)i), (long long)r->per_rule[i]);
     }
     jw_obj_end(&w);
     jw_arr_begin(&w, "violations");
     for (size_t i = 0; i < r->nv; i++) {
-        const struct est_violation *v = &r->v[i];
+        const struct trc_violation *v = &r->v[i];
         jw_obj_begin(&w, NULL);
         jw_int(&w, "packet", (long long)v->packet);
         if (frames)
             jw_int(&w, "frame", (long long)frames[v->packet]);
-        jw_str(&w, "rule", est_validate_rule_name(v->rule));
+        jw_str(&w, "rule", trc_validate_rule_name(v->rule));
         jw_str(&w, "expected", v->expected);
         jw_str(&w, "got", v->got);
         jw_obj_end(&w);
@@ -125,21 +122,19 @@ static void print_json(const char *path,
     jw_finish(&w);
 }
 
-static void print_text(const char *path,
-                       const struct mdl_trace *t,
-                       const struct est_validate_report *r,
-                       const uint64_t *frames)
+static void
+print_text(const char *path, const struct trc_validate_report *r, const uint64_t *frames)
 {
     for (size_t i = 0; i < r->nv; i++) {
-        const struct est_violation *v = &r->v[i];
-        printf("packet %zu: %s: %s, %s", v->packet, est_validate_rule_name(v->rule), v->expected,
+        const struct trc_violation *v = &r->v[i];
+        printf("packet %zu: %s: %s, %s", v->packet, trc_validate_rule_name(v->rule), v->expected,
                v->got);
         /* A capture's packets are counted among its UDP/TCP packets; Wireshark counts frames. */
         if (frames)
             printf(" (frame %llu)", (unsigned long long)frames[v->packet]);
         printf("\n");
     }
-    printf("%s: %zu packets, %zu flows, %zu TCP connections, %zu RTP streams: ", path, t->n,
+    printf("%s: %zu packets, %zu flows, %zu TCP connections, %zu RTP streams: ", path, r->packets,
            r->flows, r->tcp_conns, r->rtp_streams);
     if (!r->total) {
         printf("valid\n");
@@ -147,9 +142,9 @@ static void print_text(const char *path,
     }
     printf("invalid: %llu violation%s (", (unsigned long long)r->total, r->total == 1 ? "" : "s");
     const char *sep = "";
-    for (int i = 0; i < EST_V_NRULES; i++) {
+    for (int i = 0; i < TRC_V_NRULES; i++) {
         if (r->per_rule[i]) {
-            printf("%s%s %llu", sep, est_validate_rule_name((enum est_vrule)i),
+            printf("%s%s %llu", sep, trc_validate_rule_name((enum trc_vrule)i),
                    (unsigned long long)r->per_rule[i]);
             sep = ", ";
         }
@@ -164,18 +159,14 @@ int cmd_validate(int argc, char **argv)
 {
     struct cli_parser p;
     struct validate_opts o = {NULL, DEFAULT_MAX_ERRORS, 0};
-    struct mdl_trace t;
-    struct est_validate_report r;
+    struct trc_validate_report r;
+    struct trc_input_result res;
     struct fm_err err = {0};
-    int is_json = 0;
-    uint64_t *frames = NULL;
     struct cli_cmd_doc doc = doc_base;
     char more[4096];
 
     help_text(more, sizeof(more));
     doc.more = more;
-    memset(&r, 0, sizeof(r));
-    mdl_trace_init(&t);
     cli_parser_init(&p, &doc, opts);
     int rc = cli_parse(&p, opts, argc, argv, take, &o);
     if (rc >= 0)
@@ -185,22 +176,24 @@ int cmd_validate(int argc, char **argv)
         return CLI_EXIT_USAGE;
     /* A capture's RTP headers agree with its payload by construction: the bytes are not
      * needed, and a large capture then takes a tenth of the memory. */
-    rc = cli_trace_read(doc.name, path, o.flow, 0, &t, &is_json, &frames);
-    if (rc != CLI_EXIT_OK)
+    struct trc_input in = {path, o.flow, est_flow_select, 0, 1, &cli_stop};
+    cli_signals_install();
+    rc = trc_validate_input(&in, (size_t)o.max_errors, &r, &res, &err);
+    int ex = cli_trace_input(doc.name, &in, &res, rc, &err);
+    if (ex != CLI_EXIT_OK)
         goto out;
-    if (est_validate_trace(&t, (size_t)o.max_errors, &r, &err) < 0) {
+    if (rc < 0) {
         fm_log_error("%s", err.msg);
-        rc = CLI_EXIT_RUNTIME;
+        ex = rc == FM_EINTR ? CLI_EXIT_INTR : CLI_EXIT_RUNTIME;
         goto out;
     }
     if (o.json)
-        print_json(path, &t, &r, frames);
+        print_json(path, &r, res.frames);
     else
-        print_text(path, &t, &r, frames);
-    rc = r.total ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
+        print_text(path, &r, res.frames);
+    ex = r.total ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 out:
-    free(frames);
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
-    return rc;
+    free(res.frames);
+    trc_validate_report_fini(&r);
+    return ex;
 }

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "common/file.h"
-#include "models/trace.h"
+#include "trace/trace.h"
 #include "models/variant.h"
 
 int llm_session_stopped(const struct llm_session *s)
@@ -117,18 +117,18 @@ int llm_proposal_save_trace(const char *path,
                             const struct llm_proposal *p,
                             struct fm_err *err)
 {
-    struct mdl_trace t;
-    struct mdl_trace_pkt pk;
+    struct trc_trace t;
+    struct trc_pkt pk;
     const struct mdl_side *s = &m->sides[side];
     const struct mdl_endpoint *from = side == MDL_SIDE_LOCAL ? &m->local : &m->remote;
     const struct mdl_endpoint *to = side == MDL_SIDE_LOCAL ? &m->remote : &m->local;
     int rc = FM_OK;
-    mdl_trace_init(&t);
+    trc_trace_init(&t);
     memset(&pk, 0, sizeof(pk));
     pk.proto = 17;
     uint8_t fam2 = 0;
-    if (mdl_trace_addr_parse(from->ip, &pk.family, pk.src_ip, err) < 0 ||
-        mdl_trace_addr_parse(to->ip, &fam2, pk.dst_ip, err) < 0) {
+    if (trc_addr_parse(from->ip, &pk.family, pk.src_ip, err) < 0 ||
+        trc_addr_parse(to->ip, &fam2, pk.dst_ip, err) < 0) {
         rc = FM_EFORMAT;
         goto out;
     }
@@ -162,14 +162,14 @@ int llm_proposal_save_trace(const char *path,
                 pk.rtp.timestamp = (uint32_t)llround((t_ms - start_ms) * 90.0);
                 pk.rtp.ssrc = 0x464d0000u + (uint32_t)i; /* "FM" and the variant */
             }
-            rc = mdl_trace_append(&t, &pk, err);
+            rc = trc_trace_append(&t, &pk, err);
             if (rc < 0)
                 goto out;
         }
     }
-    rc = mdl_trace_save(path, &t, err);
+    rc = trc_trace_save(path, &t, err);
 out:
-    mdl_trace_fini(&t);
+    trc_trace_fini(&t);
     return rc;
 }
 

@@ -68,7 +68,7 @@ int llm_proposal_save_variants(const char *path, const struct llm_proposal *p, s
 /* Write the example packets of an approved proposal, one variant after the other, as a JSON
  * trace: timestamps are cumulative gaps from 0 (as in generate), addresses and ports those of
  * side `side` of m as each variant changes them, RTP with a sequence and SSRC per variant.
- * FM_EFORMAT when the model's addresses cannot be read, else mdl_trace's errors. */
+ * FM_EFORMAT when the model's addresses cannot be read, else trc_trace's errors. */
 int llm_proposal_save_trace(const char *path,
                             const struct mdl_model *m,
                             enum mdl_side_id side,

@@ -1,4 +1,4 @@
-/* estimator/trace_pcap.c - JSON packet traces to and from captures; see trace_pcap.h.
+/* trace/pcap.c - JSON packet traces to and from captures; see pcap.h.
  * Specifications: RFC 791 (IPv4), RFC 8200 (IPv6), RFC 768 (UDP), RFC 9293 (TCP), RFC 1071
  * (the Internet checksum), RFC 3550 section 5.1 (RTP), tcpdump.org LINKTYPE_RAW.
  *
@@ -8,7 +8,7 @@
  *   TCP:   | src port | dst port | seq | ack | 5<<4 | flags | window | checksum | urg=0 |
  *   RTP:   |V|P=0|X=0|CC=0|M| PT | sequence | timestamp | SSRC |
  */
-#include "estimator/trace_pcap.h"
+#include "trace/pcap.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -20,7 +20,6 @@
 #include "common/buf.h"
 #include "common/file.h"
 #include "common/inet.h"
-#include "estimator/reader.h"
 #include "packet/hdr.h"
 #include "packet/pcap_in.h"
 #include "packet/pcap_out.h"
@@ -61,7 +60,7 @@ static long find_tcp_header(const uint8_t *d, uint32_t caplen, const struct pkt_
 static void pkt_from_decoded(const struct pkt_raw *raw,
                              const struct pkt_decoded *k,
                              int with_payload,
-                             struct mdl_trace_pkt *p,
+                             struct trc_pkt *p,
                              const uint8_t **bytes,
                              uint64_t *cut)
 {
@@ -116,22 +115,22 @@ static void pkt_from_decoded(const struct pkt_raw *raw,
     }
 }
 
-int est_trace_from_pcap(const char *path,
-                        const struct pkt_flow_key *flow,
-                        int with_payload,
-                        struct mdl_trace *t,
-                        struct est_trace_read_stats *stats,
-                        uint64_t **frames,
-                        const volatile sig_atomic_t *stop,
-                        struct fm_err *err)
+int trc_from_pcap(const char *path,
+                  const struct pkt_flow_key *flow,
+                  int with_payload,
+                  struct trc_trace *t,
+                  struct trc_read_stats *stats,
+                  uint64_t **frames,
+                  const volatile sig_atomic_t *stop,
+                  struct fm_err *err)
 {
     struct pkt_pcap_in *in = NULL;
     uint64_t *fr = NULL;
     size_t fr_cap = 0;
-    struct mdl_trace tmp;
-    struct est_trace_read_stats st;
+    struct trc_trace tmp;
+    struct trc_read_stats st;
     memset(&st, 0, sizeof(st));
-    mdl_trace_init(&tmp);
+    trc_trace_init(&tmp);
     int rc = pkt_pcap_open(path, &in, err);
     if (rc < 0)
         goto out;
@@ -174,16 +173,16 @@ int est_trace_from_pcap(const char *path,
                 continue;
             }
         }
-        struct mdl_trace_pkt p;
+        struct trc_pkt p;
         const uint8_t *bytes = NULL;
         pkt_from_decoded(&raw, &k, with_payload, &p, &bytes, &st.payload_cut);
-        rc = mdl_trace_append(&tmp, &p, err);
+        rc = trc_trace_append(&tmp, &p, err);
         if (rc < 0)
             goto out;
         if (bytes) {
             /* The trace owns its payloads: a copy, one byte at least so that a known empty
-             * payload stays distinct from an unknown one (as mdl_trace_append does). */
-            struct mdl_trace_pkt *q = &tmp.pkts[tmp.n - 1];
+             * payload stays distinct from an unknown one (as trc_trace_append does). */
+            struct trc_pkt *q = &tmp.pkts[tmp.n - 1];
             q->payload = malloc(p.payload_length ? p.payload_length : 1);
             if (!q->payload) {
                 rc = fm_err_set(err, FM_ENOMEM, "payload of packet %zu", tmp.n - 1);
@@ -205,9 +204,9 @@ int est_trace_from_pcap(const char *path,
             fr[tmp.n - 1] = st.frames;
         st.kept++;
     }
-    mdl_trace_fini(t);
+    trc_trace_fini(t);
     *t = tmp;
-    mdl_trace_init(&tmp);
+    trc_trace_init(&tmp);
     if (frames) {
         *frames = fr;
         fr = NULL;
@@ -215,57 +214,18 @@ int est_trace_from_pcap(const char *path,
     rc = FM_OK;
 out:
     if (rc < 0)
-        mdl_trace_fini(t);
+        trc_trace_fini(t);
     if (stats)
         *stats = st;
     free(fr);
-    mdl_trace_fini(&tmp);
+    trc_trace_fini(&tmp);
     pkt_pcap_close(in);
-    return rc;
-}
-
-int est_trace_flow_select(const char *path,
-                          const char *arg,
-                          struct pkt_flow_key *key,
-                          struct fm_err *err)
-{
-    struct est_flow_table *t = NULL;
-    int rc = FM_OK;
-    size_t digits = strspn(arg, "0123456789");
-    if (digits == 0 || arg[digits] != '\0' || digits > 9)
-        return pkt_flow_spec_parse(arg, key, err);
-    size_t index = (size_t)strtoul(arg, NULL, 10);
-    t = est_flow_table_new();
-    if (!t)
-        return fm_err_set(err, FM_ENOMEM, "flows of '%s'", path);
-    rc = est_read_capture(path, t, NULL, NULL, NULL, NULL, err);
-    if (rc < 0)
-        goto out;
-    size_t n = 0;
-    struct est_flow *const *flows = est_flow_table_sorted(t, &n);
-    if (!flows) {
-        rc = fm_err_set(err, FM_ENOMEM, "flows of '%s'", path);
-        goto out;
-    }
-    if (index >= n) {
-        if (n == 0)
-            rc = fm_err_set(err, FM_ENOTFOUND, "'%s' holds no UDP or TCP flows", path);
-        else
-            rc = fm_err_set(err, FM_ENOTFOUND,
-                            "flow %zu is not in '%s', which has %zu flows (0 to %zu): see "
-                            "'flowmimic flows %s'",
-                            index, path, n, n - 1, path);
-        goto out;
-    }
-    *key = flows[index]->key;
-out:
-    est_flow_table_free(t);
     return rc;
 }
 
 /* ---- trace -> capture ---- */
 
-int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t cap, size_t *len)
+int trc_frame_build(const struct trc_pkt *p, uint8_t *buf, size_t cap, size_t *len)
 {
     size_t iph = p->family == 6 ? 40 : 20;
     size_t l4h = p->proto == 6 ? 20 : 8;
@@ -324,21 +284,21 @@ int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t ca
     return FM_OK;
 }
 
-int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err *err)
+int trc_to_pcap(const struct trc_trace *t, const char *path, struct fm_err *err)
 {
     struct pkt_pcap_out out;
-    uint8_t *frame = malloc(EST_TRACE_FRAME_MAX);
+    uint8_t *frame = malloc(TRC_FRAME_MAX);
     if (!frame)
         return fm_err_set(err, FM_ENOMEM, "writing '%s'", path);
-    int rc = pkt_pcap_out_open(&out, path, DLT_RAW, EST_TRACE_FRAME_MAX, err);
+    int rc = pkt_pcap_out_open(&out, path, DLT_RAW, TRC_FRAME_MAX, err);
     if (rc < 0) {
         free(frame);
         return rc;
     }
     for (size_t i = 0; i < t->n; i++) {
-        const struct mdl_trace_pkt *p = &t->pkts[i];
+        const struct trc_pkt *p = &t->pkts[i];
         size_t len = 0;
-        if (est_trace_frame_build(p, frame, EST_TRACE_FRAME_MAX, &len) < 0) {
+        if (trc_frame_build(p, frame, TRC_FRAME_MAX, &len) < 0) {
             rc = fm_err_set(err, FM_EINVAL, "packet %zu: %lu payload bytes do not fit an IP packet",
                             i, (unsigned long)p->payload_length);
             goto out;

@@ -1,4 +1,4 @@
-/* estimator/validate.c - protocol checks of a packet trace; see validate.h and docs/trace.md.
+/* trace/validate.c - protocol checks of a packet trace; see validate.h and docs/trace.md.
  * Specifications: RFC 791 and RFC 8200 (addresses, TTL), RFC 768 (UDP length), RFC 3550
  * section 5.1 and appendix A.1 (RTP version, sequence and timestamp per SSRC), RFC 9293
  * section 3.5 and 3.10 (TCP handshake, sequence space, FIN and RST).
@@ -7,7 +7,7 @@
  * pair (for the protocol they carry), RTP streams by sender, receiver and SSRC, and TCP
  * connections by their 5-tuple. Sequence numbers are compared in their own modular space
  * (a signed 16- or 32-bit difference), so a wrap is continuity, not a jump. */
-#include "estimator/validate.h"
+#include "trace/validate.h"
 
 #include "common/map.h"
 
@@ -19,40 +19,40 @@
 static const struct {
     const char *name;
     const char *help;
-} rules[EST_V_NRULES] = {
-    [EST_V_TS_ORDER] = {"ts-order", "timestamps never decrease"},
-    [EST_V_IP_TTL] = {"ip-ttl", "TTL (hop limit) is not 0"},
-    [EST_V_IP_SRC] = {"ip-src", "the source is not a multicast or broadcast address"},
-    [EST_V_PORT] = {"port", "source and destination ports are not 0"},
-    [EST_V_FLOW_PROTO] = {"flow-proto", "an address and port pair carries one protocol"},
-    [EST_V_UDP_LENGTH] = {"udp-length", "udp_length is 8 + payload_length"},
-    [EST_V_RTP_VERSION] = {"rtp-version", "RTP version is 2"},
-    [EST_V_RTP_HEADER] = {"rtp-header",
+} rules[TRC_V_NRULES] = {
+    [TRC_V_TS_ORDER] = {"ts-order", "timestamps never decrease"},
+    [TRC_V_IP_TTL] = {"ip-ttl", "TTL (hop limit) is not 0"},
+    [TRC_V_IP_SRC] = {"ip-src", "the source is not a multicast or broadcast address"},
+    [TRC_V_PORT] = {"port", "source and destination ports are not 0"},
+    [TRC_V_FLOW_PROTO] = {"flow-proto", "an address and port pair carries one protocol"},
+    [TRC_V_UDP_LENGTH] = {"udp-length", "udp_length is 8 + payload_length"},
+    [TRC_V_RTP_VERSION] = {"rtp-version", "RTP version is 2"},
+    [TRC_V_RTP_HEADER] = {"rtp-header",
                           "the RTP header fits the payload (12 bytes) and agrees with its bytes"},
-    [EST_V_RTP_SSRC] = {"rtp-ssrc", "an SSRC is sent from one endpoint to one endpoint"},
-    [EST_V_RTP_SEQ_GAP] = {"rtp-seq-gap", "RTP sequence numbers advance by 1 (no loss)"},
-    [EST_V_RTP_SEQ_DUP] = {"rtp-seq-dup", "no RTP sequence number comes twice"},
-    [EST_V_RTP_SEQ_ORDER] = {"rtp-seq-order", "no RTP sequence number after a higher one"},
-    [EST_V_RTP_TS] = {"rtp-ts", "RTP timestamps never go back (modulo 2^32) in sequence order"},
-    [EST_V_TCP_FLAGS] = {"tcp-flags", "no SYN+FIN, SYN+RST, FIN+RST or empty flags; ACK on "
+    [TRC_V_RTP_SSRC] = {"rtp-ssrc", "an SSRC is sent from one endpoint to one endpoint"},
+    [TRC_V_RTP_SEQ_GAP] = {"rtp-seq-gap", "RTP sequence numbers advance by 1 (no loss)"},
+    [TRC_V_RTP_SEQ_DUP] = {"rtp-seq-dup", "no RTP sequence number comes twice"},
+    [TRC_V_RTP_SEQ_ORDER] = {"rtp-seq-order", "no RTP sequence number after a higher one"},
+    [TRC_V_RTP_TS] = {"rtp-ts", "RTP timestamps never go back (modulo 2^32) in sequence order"},
+    [TRC_V_TCP_FLAGS] = {"tcp-flags", "no SYN+FIN, SYN+RST, FIN+RST or empty flags; ACK on "
                                       "every packet after the first SYN except RST"},
-    [EST_V_TCP_HANDSHAKE] = {"tcp-handshake",
+    [TRC_V_TCP_HANDSHAKE] = {"tcp-handshake",
                              "SYN, SYN-ACK, ACK with matching numbers before any data"},
-    [EST_V_TCP_SEQ] = {"tcp-seq", "each side's seq continues where its last segment ended "
+    [TRC_V_TCP_SEQ] = {"tcp-seq", "each side's seq continues where its last segment ended "
                                   "(data advances it by its length, SYN and FIN by 1)"},
-    [EST_V_TCP_ACK] = {"tcp-ack", "an ack never covers bytes the peer has not sent"},
-    [EST_V_TCP_FIN] = {"tcp-fin", "no data, SYN or second FIN from a side after its FIN"},
-    [EST_V_TCP_RST] = {"tcp-rst", "nothing follows a RST in its connection"},
+    [TRC_V_TCP_ACK] = {"tcp-ack", "an ack never covers bytes the peer has not sent"},
+    [TRC_V_TCP_FIN] = {"tcp-fin", "no data, SYN or second FIN from a side after its FIN"},
+    [TRC_V_TCP_RST] = {"tcp-rst", "nothing follows a RST in its connection"},
 };
 
-const char *est_validate_rule_name(enum est_vrule rule)
+const char *trc_validate_rule_name(enum trc_vrule rule)
 {
-    return (unsigned)rule < EST_V_NRULES ? rules[rule].name : "?";
+    return (unsigned)rule < TRC_V_NRULES ? rules[rule].name : "?";
 }
 
-const char *est_validate_rule_help(enum est_vrule rule)
+const char *trc_validate_rule_help(enum trc_vrule rule)
 {
-    return (unsigned)rule < EST_V_NRULES ? rules[rule].help : "?";
+    return (unsigned)rule < TRC_V_NRULES ? rules[rule].help : "?";
 }
 
 /* ---- state ---- */
@@ -114,7 +114,7 @@ struct tcp_conn {
 };
 
 struct vctx {
-    struct est_validate_report *r;
+    struct trc_validate_report *r;
     size_t max_keep;
     size_t index;
     int oom;
@@ -151,13 +151,13 @@ static void copy_text(char *dst, size_t size, const char *s)
     dst[n] = '\0';
 }
 
-static void report(struct vctx *c, enum est_vrule rule, const char *fmt, ...)
+static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* fmt gives "expected ...|got ...": the two halves are split at the '|'. */
-static void report(struct vctx *c, enum est_vrule rule, const char *fmt, ...)
+static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
 {
-    struct est_validate_report *r = c->r;
+    struct trc_validate_report *r = c->r;
     r->total++;
     r->per_rule[rule]++;
     if (c->max_keep && r->nv >= c->max_keep)
@@ -171,7 +171,7 @@ static void report(struct vctx *c, enum est_vrule rule, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    struct est_violation *v = &r->v[r->nv++];
+    struct trc_violation *v = &r->v[r->nv++];
     v->packet = c->index;
     v->rule = rule;
     char *bar = strchr(text, '|');
@@ -181,10 +181,10 @@ static void report(struct vctx *c, enum est_vrule rule, const char *fmt, ...)
     copy_text(v->got, sizeof(v->got), bar ? bar + 1 : "");
 }
 
-static void endpoint_text(const struct mdl_trace_pkt *p, int dst, char *buf, size_t len)
+static void endpoint_text(const struct trc_pkt *p, int dst, char *buf, size_t len)
 {
     char ip[64];
-    mdl_trace_addr_format(p->family, dst ? p->dst_ip : p->src_ip, ip, sizeof(ip));
+    trc_addr_format(p->family, dst ? p->dst_ip : p->src_ip, ip, sizeof(ip));
     snprintf(buf, len, p->family == 6 ? "[%s]:%u" : "%s:%u", ip,
              (unsigned)(dst ? p->dst_port : p->src_port));
 }
@@ -203,7 +203,7 @@ static void flags_text(uint8_t f, char *buf)
 }
 
 /* The canonical pair of a packet's endpoints; *side is 0 when the source is pair a. */
-static void pair_make(const struct mdl_trace_pkt *p, uint8_t proto, struct pair_key *k, int *side)
+static void pair_make(const struct trc_pkt *p, uint8_t proto, struct pair_key *k, int *side)
 {
     struct endpoint s;
     struct endpoint d;
@@ -226,25 +226,25 @@ static void pair_make(const struct mdl_trace_pkt *p, uint8_t proto, struct pair_
 
 /* ---- per-packet rules ---- */
 
-static void check_ip(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_ip(struct vctx *c, const struct trc_pkt *p)
 {
     if (p->ttl == 0)
-        report(c, EST_V_IP_TTL, "expected a TTL of 1 to 255|got 0");
+        report(c, TRC_V_IP_TTL, "expected a TTL of 1 to 255|got 0");
     int mcast = p->family == 4 ? (p->src_ip[0] & 0xf0) == 0xe0 : p->src_ip[0] == 0xff;
     int bcast = p->family == 4 && p->src_ip[0] == 255 && p->src_ip[1] == 255 &&
                 p->src_ip[2] == 255 && p->src_ip[3] == 255;
     if (mcast || bcast) {
         char ep[80];
         endpoint_text(p, 0, ep, sizeof(ep));
-        report(c, EST_V_IP_SRC, "expected a unicast source|got %s (%s)", ep,
+        report(c, TRC_V_IP_SRC, "expected a unicast source|got %s (%s)", ep,
                mcast ? "multicast" : "broadcast");
     }
     if (p->src_port == 0 || p->dst_port == 0)
-        report(c, EST_V_PORT, "expected ports 1 to 65535|got %s port 0",
+        report(c, TRC_V_PORT, "expected ports 1 to 65535|got %s port 0",
                p->src_port == 0 ? "source" : "destination");
 }
 
-static void check_flow(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_flow(struct vctx *c, const struct trc_pkt *p)
 {
     struct pair_key k;
     int side = 0;
@@ -263,14 +263,14 @@ static void check_flow(struct vctx *c, const struct mdl_trace_pkt *p)
     }
     const struct flow *f = &c->flows[i];
     if (f->proto != p->proto)
-        report(c, EST_V_FLOW_PROTO, "expected %s, as packet %zu of these endpoints|got %s",
+        report(c, TRC_V_FLOW_PROTO, "expected %s, as packet %zu of these endpoints|got %s",
                f->proto == 6 ? "tcp" : "udp", f->first, p->proto == 6 ? "tcp" : "udp");
 }
 
-static void check_udp(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_udp(struct vctx *c, const struct trc_pkt *p)
 {
     if (p->udp_length >= 0 && (unsigned long)p->udp_length != 8ul + p->payload_length)
-        report(c, EST_V_UDP_LENGTH, "expected udp_length %lu (8 + payload_length)|got %ld%s",
+        report(c, TRC_V_UDP_LENGTH, "expected udp_length %lu (8 + payload_length)|got %ld%s",
                8ul + p->payload_length, p->udp_length,
                /* The first fragment of a datagram carries the whole datagram's length. */
                (unsigned long)p->udp_length > 8ul + p->payload_length
@@ -279,13 +279,13 @@ static void check_udp(struct vctx *c, const struct mdl_trace_pkt *p)
 }
 
 /* The RTP header in the payload bytes (when they are known) against the rtp fields. */
-static void check_rtp_header(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_rtp_header(struct vctx *c, const struct trc_pkt *p)
 {
-    const struct mdl_trace_rtp *h = &p->rtp;
+    const struct trc_rtp *h = &p->rtp;
     if (h->version != 2)
-        report(c, EST_V_RTP_VERSION, "expected version 2|got %u", (unsigned)h->version);
+        report(c, TRC_V_RTP_VERSION, "expected version 2|got %u", (unsigned)h->version);
     if (p->payload_length < 12) {
-        report(c, EST_V_RTP_HEADER, "expected a payload of at least 12 bytes|got %lu",
+        report(c, TRC_V_RTP_HEADER, "expected a payload of at least 12 bytes|got %lu",
                (unsigned long)p->payload_length);
         return;
     }
@@ -299,23 +299,23 @@ static void check_rtp_header(struct vctx *c, const struct mdl_trace_pkt *p)
     uint32_t ts = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
     uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
     if (version != h->version)
-        report(c, EST_V_RTP_HEADER, "expected version %u (rtp.version)|got %u in the payload",
+        report(c, TRC_V_RTP_HEADER, "expected version %u (rtp.version)|got %u in the payload",
                (unsigned)h->version, version);
     if (marker != h->marker)
-        report(c, EST_V_RTP_HEADER, "expected marker %u (rtp.marker)|got %u in the payload",
+        report(c, TRC_V_RTP_HEADER, "expected marker %u (rtp.marker)|got %u in the payload",
                (unsigned)h->marker, marker);
     if (pt != h->payload_type)
-        report(c, EST_V_RTP_HEADER,
+        report(c, TRC_V_RTP_HEADER,
                "expected payload type %u (rtp.payload_type)|got %u in the payload",
                (unsigned)h->payload_type, pt);
     if (seq != h->seq)
-        report(c, EST_V_RTP_HEADER, "expected seq %u (rtp.seq)|got %u in the payload",
+        report(c, TRC_V_RTP_HEADER, "expected seq %u (rtp.seq)|got %u in the payload",
                (unsigned)h->seq, seq);
     if (ts != h->timestamp)
-        report(c, EST_V_RTP_HEADER, "expected timestamp %lu (rtp.timestamp)|got %lu in the payload",
+        report(c, TRC_V_RTP_HEADER, "expected timestamp %lu (rtp.timestamp)|got %lu in the payload",
                (unsigned long)h->timestamp, (unsigned long)ts);
     if (ssrc != h->ssrc)
-        report(c, EST_V_RTP_HEADER, "expected ssrc %lu (rtp.ssrc)|got %lu in the payload",
+        report(c, TRC_V_RTP_HEADER, "expected ssrc %lu (rtp.ssrc)|got %lu in the payload",
                (unsigned long)h->ssrc, (unsigned long)ssrc);
 }
 
@@ -344,14 +344,14 @@ static void check_ssrc_owner(struct vctx *c, const struct stream_key *k)
     const struct endpoint *eps[4] = {&w->key.src, &w->key.dst, &k->src, &k->dst};
     char *txt[4] = {was_s, was_d, now_s, now_d};
     for (int i = 0; i < 4; i++) {
-        mdl_trace_addr_format(k->family, eps[i]->ip, ip, sizeof(ip));
+        trc_addr_format(k->family, eps[i]->ip, ip, sizeof(ip));
         snprintf(txt[i], 80, k->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)eps[i]->port);
     }
-    report(c, EST_V_RTP_SSRC, "expected ssrc %lu from %s to %s, as packet %zu|got %s to %s",
+    report(c, TRC_V_RTP_SSRC, "expected ssrc %lu from %s to %s, as packet %zu|got %s to %s",
            (unsigned long)ssrc, was_s, was_d, w->first, now_s, now_d);
 }
 
-static void check_rtp(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_rtp(struct vctx *c, const struct trc_pkt *p)
 {
     check_rtp_header(c, p);
     struct stream_key k;
@@ -383,21 +383,21 @@ static void check_rtp(struct vctx *c, const struct mdl_trace_pkt *p)
     unsigned want = (uint16_t)(s->max_seq + 1u);
     if (d > 0) {
         if (d > 1)
-            report(c, EST_V_RTP_SEQ_GAP, "expected seq %u|got %u (%d missing)", want, seq, d - 1);
+            report(c, TRC_V_RTP_SEQ_GAP, "expected seq %u|got %u (%d missing)", want, seq, d - 1);
         /* RFC 3550 A.1 compares timestamps of packets in sequence order only: a late
          * packet's older timestamp is reordering, reported as such. */
         if ((int32_t)(ts - s->last_ts) < 0)
-            report(c, EST_V_RTP_TS, "expected timestamp >= %lu (seq %u)|got %lu (seq %u)",
+            report(c, TRC_V_RTP_TS, "expected timestamp >= %lu (seq %u)|got %lu (seq %u)",
                    (unsigned long)s->last_ts, (unsigned)s->max_seq, (unsigned long)ts, seq);
         s->seen = d >= 64 ? 1 : s->seen << d | 1;
         s->max_seq = seq;
         s->last_ts = ts;
     } else if (d == 0 || (d > -64 && (s->seen >> -d) & 1)) {
-        report(c, EST_V_RTP_SEQ_DUP, "expected seq %u|got %u again (a duplicate)", want, seq);
+        report(c, TRC_V_RTP_SEQ_DUP, "expected seq %u|got %u again (a duplicate)", want, seq);
     } else {
         if (d > -64)
             s->seen |= (uint64_t)1 << -d;
-        report(c, EST_V_RTP_SEQ_ORDER, "expected seq %u|got %u (%d behind, reordered)", want, seq,
+        report(c, TRC_V_RTP_SEQ_ORDER, "expected seq %u|got %u (%d behind, reordered)", want, seq,
                -d);
     }
 }
@@ -409,7 +409,7 @@ static int32_t sdiff(uint32_t a, uint32_t b)
     return (int32_t)(a - b);
 }
 
-static struct tcp_conn *conn_get(struct vctx *c, const struct mdl_trace_pkt *p, int *side)
+static struct tcp_conn *conn_get(struct vctx *c, const struct trc_pkt *p, int *side)
 {
     struct pair_key k;
     pair_make(p, 6, &k, side);
@@ -431,25 +431,25 @@ static void check_tcp_flags(struct vctx *c, const struct tcp_conn *t, uint8_t f)
 {
     char fl[12];
     flags_text(f, fl);
-    unsigned syn = f & MDL_TCP_SYN, fin = f & MDL_TCP_FIN, rst = f & MDL_TCP_RST;
+    unsigned syn = f & TRC_TCP_SYN, fin = f & TRC_TCP_FIN, rst = f & TRC_TCP_RST;
     if ((syn && fin) || (syn && rst) || (fin && rst))
-        report(c, EST_V_TCP_FLAGS, "expected at most one of SYN, FIN and RST|got %s", fl);
-    else if (!(f & (MDL_TCP_SYN | MDL_TCP_FIN | MDL_TCP_RST | MDL_TCP_ACK)))
-        report(c, EST_V_TCP_FLAGS, "expected SYN, ACK, FIN or RST|got %s", fl);
-    else if (!(f & MDL_TCP_ACK) && !rst && !(syn && t->state < TCP_OPEN))
-        report(c, EST_V_TCP_FLAGS, "expected ACK on every packet after the first SYN|got %s", fl);
+        report(c, TRC_V_TCP_FLAGS, "expected at most one of SYN, FIN and RST|got %s", fl);
+    else if (!(f & (TRC_TCP_SYN | TRC_TCP_FIN | TRC_TCP_RST | TRC_TCP_ACK)))
+        report(c, TRC_V_TCP_FLAGS, "expected SYN, ACK, FIN or RST|got %s", fl);
+    else if (!(f & TRC_TCP_ACK) && !rst && !(syn && t->state < TCP_OPEN))
+        report(c, TRC_V_TCP_FLAGS, "expected ACK on every packet after the first SYN|got %s", fl);
 }
 
 /* The handshake states: returns 1 when the packet is also to be checked as one of an open
  * connection (the third packet of the handshake may carry data), 0 when it is done with. */
-static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct mdl_trace_pkt *p)
+static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct trc_pkt *p)
 {
     uint8_t f = p->tcp.flags;
-    int syn = (f & MDL_TCP_SYN) != 0;
-    int ack = (f & MDL_TCP_ACK) != 0;
+    int syn = (f & TRC_TCP_SYN) != 0;
+    int ack = (f & TRC_TCP_ACK) != 0;
     struct tcp_side *me = &t->s[i];
     struct tcp_side *peer = &t->s[1 - i];
-    uint32_t seglen = p->payload_length + (uint32_t)syn + ((f & MDL_TCP_FIN) ? 1u : 0u);
+    uint32_t seglen = p->payload_length + (uint32_t)syn + ((f & TRC_TCP_FIN) ? 1u : 0u);
     char fl[12];
     flags_text(f, fl);
     switch (t->state) {
@@ -462,19 +462,19 @@ static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct
             t->state = TCP_SYN_SENT;
             return 0;
         }
-        report(c, EST_V_TCP_HANDSHAKE, "expected SYN to open the connection|got %s", fl);
+        report(c, TRC_V_TCP_HANDSHAKE, "expected SYN to open the connection|got %s", fl);
         t->state = TCP_MIDSTREAM;
         return 1;
     case TCP_SYN_SENT:
         if (i == t->client && syn && !ack) {
             if (p->tcp.seq != me->isn)
-                report(c, EST_V_TCP_HANDSHAKE, "expected seq %lu (the SYN again)|got %lu",
+                report(c, TRC_V_TCP_HANDSHAKE, "expected seq %lu (the SYN again)|got %lu",
                        (unsigned long)me->isn, (unsigned long)p->tcp.seq);
             return 0;
         }
         if (i != t->client && syn && ack) {
             if (p->tcp.ack != peer->isn + 1)
-                report(c, EST_V_TCP_HANDSHAKE, "expected SYN-ACK ack %lu|got %lu",
+                report(c, TRC_V_TCP_HANDSHAKE, "expected SYN-ACK ack %lu|got %lu",
                        (unsigned long)(uint32_t)(peer->isn + 1), (unsigned long)p->tcp.ack);
             me->known = 1;
             me->isn = p->tcp.seq;
@@ -482,13 +482,13 @@ static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct
             t->state = TCP_SYN_RCVD;
             return 0;
         }
-        if (i != t->client && (f & MDL_TCP_RST))
+        if (i != t->client && (f & TRC_TCP_RST))
             return 1; /* refused */
         if (p->payload_length)
-            report(c, EST_V_TCP_HANDSHAKE, "expected SYN-ACK before data|got %s with %lu bytes", fl,
+            report(c, TRC_V_TCP_HANDSHAKE, "expected SYN-ACK before data|got %s with %lu bytes", fl,
                    (unsigned long)p->payload_length);
         else
-            report(c, EST_V_TCP_HANDSHAKE, "expected SYN-ACK from the server|got %s from the %s",
+            report(c, TRC_V_TCP_HANDSHAKE, "expected SYN-ACK from the server|got %s from the %s",
                    fl, i == t->client ? "client" : "server");
         t->state = TCP_MIDSTREAM;
         return 1;
@@ -497,19 +497,19 @@ static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct
             return 0; /* the SYN again: the SYN-ACK may have been lost */
         if (i != t->client && syn && ack) {
             if (p->tcp.seq != me->isn)
-                report(c, EST_V_TCP_HANDSHAKE, "expected seq %lu (the SYN-ACK again)|got %lu",
+                report(c, TRC_V_TCP_HANDSHAKE, "expected seq %lu (the SYN-ACK again)|got %lu",
                        (unsigned long)me->isn, (unsigned long)p->tcp.seq);
             return 0;
         }
         if (i == t->client && ack && !syn) {
             if (p->tcp.ack != peer->isn + 1)
-                report(c, EST_V_TCP_HANDSHAKE, "expected ACK ack %lu|got %lu",
+                report(c, TRC_V_TCP_HANDSHAKE, "expected ACK ack %lu|got %lu",
                        (unsigned long)(uint32_t)(peer->isn + 1), (unsigned long)p->tcp.ack);
             t->state = TCP_OPEN;
             return 1;
         }
-        if (!(f & MDL_TCP_RST))
-            report(c, EST_V_TCP_HANDSHAKE,
+        if (!(f & TRC_TCP_RST))
+            report(c, TRC_V_TCP_HANDSHAKE,
                    "expected the client's ACK before data|got %s with %lu bytes from the %s", fl,
                    (unsigned long)p->payload_length, i == t->client ? "client" : "server");
         t->state = TCP_OPEN;
@@ -521,22 +521,22 @@ static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct
     return 1;
 }
 
-static void tcp_open(struct vctx *c, struct tcp_conn *t, int i, const struct mdl_trace_pkt *p)
+static void tcp_open(struct vctx *c, struct tcp_conn *t, int i, const struct trc_pkt *p)
 {
     uint8_t f = p->tcp.flags;
     struct tcp_side *me = &t->s[i];
     struct tcp_side *peer = &t->s[1 - i];
     uint32_t seq = p->tcp.seq;
-    uint32_t fin = (f & MDL_TCP_FIN) ? 1u : 0u;
-    uint32_t syn = (f & MDL_TCP_SYN) ? 1u : 0u;
+    uint32_t fin = (f & TRC_TCP_FIN) ? 1u : 0u;
+    uint32_t syn = (f & TRC_TCP_SYN) ? 1u : 0u;
     uint32_t seglen = p->payload_length + syn + fin;
     char fl[12];
     flags_text(f, fl);
     /* A SYN as the first packet seen of a side was reported as a handshake out of place. */
     if (syn && me->known)
-        report(c, EST_V_TCP_HANDSHAKE, "expected no SYN in an open connection|got %s", fl);
+        report(c, TRC_V_TCP_HANDSHAKE, "expected no SYN in an open connection|got %s", fl);
     if (me->fin && (p->payload_length || (fin && seq != me->fin_seq)))
-        report(c, EST_V_TCP_FIN,
+        report(c, TRC_V_TCP_FIN,
                "expected nothing new after the FIN of packet %zu|got %s with "
                "%lu bytes",
                me->fin_pkt, fl, (unsigned long)p->payload_length);
@@ -546,7 +546,7 @@ static void tcp_open(struct vctx *c, struct tcp_conn *t, int i, const struct mdl
         me->guess = seglen == 0;
         me->nxt = seq;
     }
-    if (!(f & MDL_TCP_RST)) {
+    if (!(f & TRC_TCP_RST)) {
         int32_t d = sdiff(seq, me->nxt);
         if (me->guess && d == 1) {
             /* The first segment seen was a keep-alive: the real numbers are one higher. */
@@ -558,37 +558,37 @@ static void tcp_open(struct vctx *c, struct tcp_conn *t, int i, const struct mdl
         /* A keep-alive repeats the last byte sent (seq nxt - 1, no data or one byte). */
         int keepalive = d == -1 && p->payload_length <= 1 && !fin;
         if (seglen > 0 && d > 0)
-            report(c, EST_V_TCP_SEQ, "expected seq %lu|got %lu (%ld bytes skipped)",
+            report(c, TRC_V_TCP_SEQ, "expected seq %lu|got %lu (%ld bytes skipped)",
                    (unsigned long)me->nxt, (unsigned long)seq, (long)d);
         else if (seglen > 0 && d < 0 && !keepalive && !(me->fin && fin && seq == me->fin_seq))
-            report(c, EST_V_TCP_SEQ, "expected seq %lu|got %lu (%ld bytes sent again)",
+            report(c, TRC_V_TCP_SEQ, "expected seq %lu|got %lu (%ld bytes sent again)",
                    (unsigned long)me->nxt, (unsigned long)seq, (long)-d);
         else if (seglen == 0 && d != 0 && !keepalive)
-            report(c, EST_V_TCP_SEQ, "expected seq %lu|got %lu", (unsigned long)me->nxt,
+            report(c, TRC_V_TCP_SEQ, "expected seq %lu|got %lu", (unsigned long)me->nxt,
                    (unsigned long)seq);
         if (sdiff(seq + seglen, me->nxt) > 0)
             me->nxt = seq + seglen;
     }
-    if ((f & MDL_TCP_ACK) && peer->known && peer->guess && p->tcp.ack == peer->nxt + 1) {
+    if ((f & TRC_TCP_ACK) && peer->known && peer->guess && p->tcp.ack == peer->nxt + 1) {
         /* The peer's first segment seen was a keep-alive; this ack says so. */
         peer->nxt = p->tcp.ack;
         peer->guess = 0;
     }
-    if ((f & MDL_TCP_ACK) && peer->known && sdiff(p->tcp.ack, peer->nxt) > 0)
-        report(c, EST_V_TCP_ACK, "expected ack <= %lu (what the peer sent)|got %lu",
+    if ((f & TRC_TCP_ACK) && peer->known && sdiff(p->tcp.ack, peer->nxt) > 0)
+        report(c, TRC_V_TCP_ACK, "expected ack <= %lu (what the peer sent)|got %lu",
                (unsigned long)peer->nxt, (unsigned long)p->tcp.ack);
     if (fin && !me->fin) {
         me->fin = 1;
         me->fin_seq = seq;
         me->fin_pkt = c->index;
     }
-    if (f & MDL_TCP_RST) {
+    if (f & TRC_TCP_RST) {
         t->rst = 1;
         t->rst_pkt = c->index;
     }
 }
 
-static void check_tcp(struct vctx *c, const struct mdl_trace_pkt *p)
+static void check_tcp(struct vctx *c, const struct trc_pkt *p)
 {
     int i = 0;
     struct tcp_conn *t = conn_get(c, p, &i);
@@ -597,14 +597,14 @@ static void check_tcp(struct vctx *c, const struct mdl_trace_pkt *p)
     uint8_t f = p->tcp.flags;
     /* A SYN after a RST or after both FINs opens a new connection on the same ports. */
     int closed = t->rst || (t->s[0].fin && t->s[1].fin);
-    if (closed && (f & MDL_TCP_SYN) && !(f & MDL_TCP_ACK)) {
+    if (closed && (f & TRC_TCP_SYN) && !(f & TRC_TCP_ACK)) {
         memset(t, 0, sizeof(*t));
         c->r->tcp_conns++;
     }
     if (t->rst) {
         char fl[12];
         flags_text(f, fl);
-        report(c, EST_V_TCP_RST, "expected nothing after the RST of packet %zu|got %s", t->rst_pkt,
+        report(c, TRC_V_TCP_RST, "expected nothing after the RST of packet %zu|got %s", t->rst_pkt,
                fl);
         return;
     }
@@ -613,10 +613,10 @@ static void check_tcp(struct vctx *c, const struct mdl_trace_pkt *p)
         tcp_open(c, t, i, p);
 }
 
-int est_validate_trace(const struct mdl_trace *t,
-                       size_t max_keep,
-                       struct est_validate_report *r,
-                       struct fm_err *err)
+int trc_validate(const struct trc_trace *t,
+                 size_t max_keep,
+                 struct trc_validate_report *r,
+                 struct fm_err *err)
 {
     struct vctx c;
     memset(&c, 0, sizeof(c));
@@ -629,12 +629,12 @@ int est_validate_trace(const struct mdl_trace *t,
     fm_map_init(&c.owners_by_ssrc, sizeof(uint32_t));
     int rc = FM_OK;
     for (size_t i = 0; i < t->n && !c.oom; i++) {
-        const struct mdl_trace_pkt *p = &t->pkts[i];
+        const struct trc_pkt *p = &t->pkts[i];
         c.index = i;
         if (i > 0) {
-            const struct mdl_trace_pkt *q = &t->pkts[i - 1];
+            const struct trc_pkt *q = &t->pkts[i - 1];
             if (p->ts_sec < q->ts_sec || (p->ts_sec == q->ts_sec && p->ts_nsec < q->ts_nsec))
-                report(&c, EST_V_TS_ORDER,
+                report(&c, TRC_V_TS_ORDER,
                        "expected a time >= %lld.%09lu (packet %zu)|got "
                        "%lld.%09lu",
                        (long long)q->ts_sec, (unsigned long)q->ts_nsec, i - 1, (long long)p->ts_sec,
@@ -655,7 +655,7 @@ int est_validate_trace(const struct mdl_trace *t,
     r->rtp_streams = c.nstreams;
     if (c.oom) {
         rc = fm_err_set(err, FM_ENOMEM, "validating a trace of %zu packets", t->n);
-        est_validate_report_fini(r);
+        trc_validate_report_fini(r);
     }
     fm_map_fini(&c.flows_by_pair);
     fm_map_fini(&c.streams_by_key);
@@ -668,7 +668,7 @@ int est_validate_trace(const struct mdl_trace *t,
     return rc;
 }
 
-void est_validate_report_fini(struct est_validate_report *r)
+void trc_validate_report_fini(struct trc_validate_report *r)
 {
     free(r->v);
     memset(r, 0, sizeof(*r));

@@ -1,7 +1,7 @@
-/* tests/unit/test_models_trace.c - JSON packet traces: parsing, rejections that name the
+/* tests/unit/test_trace_json.c - JSON packet traces: parsing, rejections that name the
  * packet and the field, printing, and load(save(t)) == t. */
-#include "models/trace.h"
 #include "tests/support/test_util.h"
+#include "trace/trace.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -26,14 +26,14 @@ static const char good[] =
 static void test_parse_good(void **state)
 {
     (void)state;
-    struct mdl_trace t;
+    struct trc_trace t;
     struct fm_err err = {0};
-    mdl_trace_init(&t);
-    int rc = mdl_trace_parse(good, strlen(good), "good.json", &t, &err);
+    trc_trace_init(&t);
+    int rc = trc_trace_parse(good, strlen(good), "good.json", &t, &err);
     if (rc != FM_OK)
         fail_msg("parse: %s", err.msg);
     assert_int_equal(t.n, 3);
-    const struct mdl_trace_pkt *p = &t.pkts[0];
+    const struct trc_pkt *p = &t.pkts[0];
     assert_int_equal(p->ts_sec, 1700000000);
     assert_int_equal(p->ts_nsec, 20000000);
     assert_int_equal(p->proto, 17);
@@ -68,7 +68,7 @@ static void test_parse_good(void **state)
     assert_non_null(p->payload);
     assert_memory_equal(p->payload, "\x00\xff\x10\xab", 4);
     assert_true(p->has_tcp);
-    assert_int_equal(p->tcp.flags, MDL_TCP_PSH | MDL_TCP_ACK);
+    assert_int_equal(p->tcp.flags, TRC_TCP_PSH | TRC_TCP_ACK);
     assert_int_equal(p->tcp.seq, 4294967295u);
     assert_int_equal(p->tcp.ack, 7);
     assert_int_equal(p->tcp.window, 512);
@@ -77,7 +77,7 @@ static void test_parse_good(void **state)
     p = &t.pkts[2];
     assert_int_equal(p->payload_length, 0);
     assert_non_null(p->payload);
-    mdl_trace_fini(&t);
+    trc_trace_fini(&t);
     assert_int_equal(t.n, 0);
     assert_null(t.pkts);
 }
@@ -92,13 +92,13 @@ static void test_bare_array_and_defaults(void **state)
         "{\"ts_sec\":1,\"ts_nsec\":3,\"proto\":\"udp\",\"src\":\"1.2.3.4\",\"src_port\":1,"
         "\"dst\":\"5.6.7.8\",\"dst_port\":2,\"payload_length\":12,\"rtp\":{\"payload_type\":0,"
         "\"seq\":1,\"timestamp\":2,\"ssrc\":3}}]";
-    struct mdl_trace t;
+    struct trc_trace t;
     struct fm_err err = {0};
-    mdl_trace_init(&t);
-    if (mdl_trace_parse(text, strlen(text), "bare", &t, &err) != FM_OK)
+    trc_trace_init(&t);
+    if (trc_trace_parse(text, strlen(text), "bare", &t, &err) != FM_OK)
         fail_msg("parse: %s", err.msg);
     assert_int_equal(t.n, 2);
-    assert_int_equal(t.pkts[0].tcp.flags, MDL_TCP_SYN);
+    assert_int_equal(t.pkts[0].tcp.flags, TRC_TCP_SYN);
     assert_int_equal(t.pkts[0].tcp.ack, 0);
     assert_int_equal(t.pkts[0].tcp.window, 65535);
     assert_int_equal(t.pkts[1].rtp.version, 2);
@@ -107,20 +107,20 @@ static void test_bare_array_and_defaults(void **state)
     char *bom = malloc(sizeof(text) + 3);
     assert_non_null(bom);
     snprintf(bom, sizeof(text) + 3, "\xef\xbb\xbf%s", text);
-    if (mdl_trace_parse(bom, strlen(bom), "bom", &t, &err) != FM_OK)
+    if (trc_trace_parse(bom, strlen(bom), "bom", &t, &err) != FM_OK)
         fail_msg("parse with BOM: %s", err.msg);
     assert_int_equal(t.n, 2);
     free(bom);
-    mdl_trace_fini(&t);
+    trc_trace_fini(&t);
 }
 
 /* Parse text and expect FM_EFORMAT with every part in the message; t must be left empty. */
 static void expect_reject(const char *text, const char *part1, const char *part2)
 {
-    struct mdl_trace t;
+    struct trc_trace t;
     struct fm_err err = {0};
-    mdl_trace_init(&t);
-    int rc = mdl_trace_parse(text, strlen(text), "bad.json", &t, &err);
+    trc_trace_init(&t);
+    int rc = trc_trace_parse(text, strlen(text), "bad.json", &t, &err);
     if (rc != FM_EFORMAT)
         fail_msg("expected FM_EFORMAT for %s, got %d (%s)", text, rc, err.msg);
     if (!strstr(err.msg, part1) || (part2 && !strstr(err.msg, part2)))
@@ -223,15 +223,15 @@ static void test_rejects(void **state)
 static void test_print_round_trip(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct mdl_trace u;
+    struct trc_trace t;
+    struct trc_trace u;
     struct fm_err err = {0};
     char *text = NULL;
     char *text2 = NULL;
-    mdl_trace_init(&t);
-    mdl_trace_init(&u);
-    assert_int_equal(mdl_trace_parse(good, strlen(good), "good", &t, &err), FM_OK);
-    assert_int_equal(mdl_trace_print(&t, &text, &err), FM_OK);
+    trc_trace_init(&t);
+    trc_trace_init(&u);
+    assert_int_equal(trc_trace_parse(good, strlen(good), "good", &t, &err), FM_OK);
+    assert_int_equal(trc_trace_print(&t, &text, &err), FM_OK);
     /* One packet per line, payload hex in lower case, flags in canonical order. */
     assert_non_null(strstr(text, "\"payload\":\"00ff10ab\""));
     assert_non_null(strstr(text, "\"flags\":\"PA\""));
@@ -241,12 +241,12 @@ static void test_print_round_trip(void **state)
     for (const char *c = text; *c; c++)
         lines += *c == '\n';
     assert_int_equal(lines, 5 + t.n); /* the file writer adds the last newline */
-    if (mdl_trace_parse(text, strlen(text), "printed", &u, &err) != FM_OK)
+    if (trc_trace_parse(text, strlen(text), "printed", &u, &err) != FM_OK)
         fail_msg("reparse: %s\n%s", err.msg, text);
     assert_int_equal(u.n, t.n);
     for (size_t i = 0; i < t.n; i++) {
-        const struct mdl_trace_pkt *a = &t.pkts[i];
-        const struct mdl_trace_pkt *b = &u.pkts[i];
+        const struct trc_pkt *a = &t.pkts[i];
+        const struct trc_pkt *b = &u.pkts[i];
         assert_int_equal(a->ts_sec, b->ts_sec);
         assert_int_equal(a->ts_nsec, b->ts_nsec);
         assert_int_equal(a->family, b->family);
@@ -265,57 +265,57 @@ static void test_print_round_trip(void **state)
         assert_memory_equal(&a->tcp, &b->tcp, sizeof(a->tcp));
     }
     /* Printing the reloaded trace gives the same text. */
-    assert_int_equal(mdl_trace_print(&u, &text2, &err), FM_OK);
+    assert_int_equal(trc_trace_print(&u, &text2, &err), FM_OK);
     assert_string_equal(text, text2);
     free(text);
     free(text2);
-    mdl_trace_fini(&t);
-    mdl_trace_fini(&u);
+    trc_trace_fini(&t);
+    trc_trace_fini(&u);
 }
 
 static void test_append_save_load(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct mdl_trace u;
+    struct trc_trace t;
+    struct trc_trace u;
     struct fm_err err = {0};
     char path[300];
     test_path(path, sizeof(path), "out.json");
-    mdl_trace_init(&t);
-    mdl_trace_init(&u);
+    trc_trace_init(&t);
+    trc_trace_init(&u);
     /* Built the way the agents build their example packets. */
     uint8_t bytes[3] = {1, 2, 3};
-    struct mdl_trace_pkt p;
+    struct trc_pkt p;
     memset(&p, 0, sizeof(p));
     p.ts_sec = 5;
     p.proto = 17;
     p.ttl = -1;
     p.dscp = -1;
     p.udp_length = -1;
-    assert_int_equal(mdl_trace_addr_parse("198.18.0.9", &p.family, p.src_ip, &err), FM_OK);
-    assert_int_equal(mdl_trace_addr_parse("198.18.0.10", &p.family, p.dst_ip, &err), FM_OK);
+    assert_int_equal(trc_addr_parse("198.18.0.9", &p.family, p.src_ip, &err), FM_OK);
+    assert_int_equal(trc_addr_parse("198.18.0.10", &p.family, p.dst_ip, &err), FM_OK);
     assert_int_equal(p.family, 4);
     p.payload = bytes;
     p.payload_length = 3;
-    assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     bytes[0] = 99; /* the trace holds its own copy */
     p.payload = NULL;
     p.payload_length = 100;
     for (int i = 0; i < 100; i++) {
         p.ts_nsec = (uint32_t)i;
-        assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+        assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     }
     assert_int_not_equal(t.pkts[0].payload[0], bytes[0]);
     assert_int_equal(t.pkts[0].payload[0], 1);
-    assert_int_equal(mdl_trace_save(path, &t, &err), FM_OK);
-    if (mdl_trace_load(path, &u, &err) != FM_OK)
+    assert_int_equal(trc_trace_save(path, &t, &err), FM_OK);
+    if (trc_trace_load(path, &u, &err) != FM_OK)
         fail_msg("load: %s", err.msg);
     assert_int_equal(u.n, 101);
     assert_int_equal(u.pkts[0].payload[2], 3);
     assert_int_equal(u.pkts[100].ts_nsec, 99);
     /* The file is the printed text and a newline. */
     char *text = NULL;
-    assert_int_equal(mdl_trace_print(&t, &text, &err), FM_OK);
+    assert_int_equal(trc_trace_print(&t, &text, &err), FM_OK);
     FILE *rf = fopen(path, "r");
     assert_non_null(rf);
     size_t tlen = strlen(text);
@@ -330,31 +330,31 @@ static void test_append_save_load(void **state)
 
     /* A packet that could not be loaded again is not saved, and the old file stays. */
     t.pkts[7].ts_nsec = 1000000000u;
-    assert_int_equal(mdl_trace_save(path, &t, &err), FM_EINVAL);
+    assert_int_equal(trc_trace_save(path, &t, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "packet 7: ts_nsec"));
     assert_non_null(strstr(err.msg, path));
     t.pkts[7].ts_nsec = 0;
     t.pkts[3].family = 6;
     t.pkts[3].payload_length = 65520;
-    assert_int_equal(mdl_trace_save(path, &t, &err), FM_OK);
+    assert_int_equal(trc_trace_save(path, &t, &err), FM_OK);
     t.pkts[3].family = 4;
-    assert_int_equal(mdl_trace_save(path, &t, &err), FM_EINVAL);
+    assert_int_equal(trc_trace_save(path, &t, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "packet 3: payload_length"));
-    assert_int_equal(mdl_trace_load(path, &u, &err), FM_OK);
+    assert_int_equal(trc_trace_load(path, &u, &err), FM_OK);
     assert_int_equal(u.pkts[3].family, 6);
 
     /* Files: missing, empty; an error leaves the trace empty. */
     char missing[300];
     test_path(missing, sizeof(missing), "none.json");
-    assert_int_equal(mdl_trace_load(missing, &u, &err), FM_EIO);
+    assert_int_equal(trc_trace_load(missing, &u, &err), FM_EIO);
     assert_int_equal(u.n, 0);
     char empty[300];
     test_path(empty, sizeof(empty), "empty.json");
     test_write_text(empty, "");
-    assert_int_equal(mdl_trace_load(empty, &u, &err), FM_EFORMAT);
-    assert_int_equal(mdl_trace_load(test_dir(), &u, &err), FM_EIO);
-    mdl_trace_fini(&t);
-    mdl_trace_fini(&u);
+    assert_int_equal(trc_trace_load(empty, &u, &err), FM_EFORMAT);
+    assert_int_equal(trc_trace_load(test_dir(), &u, &err), FM_EIO);
+    trc_trace_fini(&t);
+    trc_trace_fini(&u);
 }
 
 static void test_addresses(void **state)
@@ -364,15 +364,15 @@ static void test_addresses(void **state)
     uint8_t ip[16];
     char buf[64];
     struct fm_err err = {0};
-    assert_int_equal(mdl_trace_addr_parse("::ffff:1.2.3.4", &fam, ip, &err), FM_OK);
+    assert_int_equal(trc_addr_parse("::ffff:1.2.3.4", &fam, ip, &err), FM_OK);
     assert_int_equal(fam, 6);
-    mdl_trace_addr_format(fam, ip, buf, sizeof(buf));
+    trc_addr_format(fam, ip, buf, sizeof(buf));
     assert_string_equal(buf, "::ffff:1.2.3.4");
-    assert_int_equal(mdl_trace_addr_parse("1.2.3", &fam, ip, &err), FM_EINVAL);
+    assert_int_equal(trc_addr_parse("1.2.3", &fam, ip, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "'1.2.3'"));
-    assert_int_equal(mdl_trace_addr_parse("", &fam, ip, &err), FM_EINVAL);
-    assert_int_equal(mdl_trace_addr_parse("0.0.0.0", &fam, ip, &err), FM_OK);
-    mdl_trace_addr_format(fam, ip, buf, sizeof(buf));
+    assert_int_equal(trc_addr_parse("", &fam, ip, &err), FM_EINVAL);
+    assert_int_equal(trc_addr_parse("0.0.0.0", &fam, ip, &err), FM_OK);
+    trc_addr_format(fam, ip, buf, sizeof(buf));
     assert_string_equal(buf, "0.0.0.0");
 }
 

@@ -1,4 +1,4 @@
-/* models/trace.h - JSON packet traces: a list of packets, readable by people and by LLMs.
+/* trace/trace.h - JSON packet traces: a list of packets, readable by people and by LLMs.
  * The format is written down in docs/trace.md:
  *   { "format": "flowmimic.trace", "version": 1,
  *     "packets": [ { "ts_sec": 1700000000, "ts_nsec": 20000000, "proto": "udp",
@@ -13,28 +13,28 @@
  * A bare array of packets is read too. Timestamps are two integers so that nanoseconds
  * survive a round trip (a JSON number holds only 53 bits). Loading names the packet index
  * and the field of anything missing, of the wrong type, unknown or out of range. */
-#ifndef MODELS_TRACE_H
-#define MODELS_TRACE_H
+#ifndef TRACE_TRACE_H
+#define TRACE_TRACE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
 
-#define MDL_TRACE_FORMAT  "flowmimic.trace"
-#define MDL_TRACE_VERSION 1
+#define TRC_TRACE_FORMAT  "flowmimic.trace"
+#define TRC_TRACE_VERSION 1
 
 /* TCP flag bits, as in the TCP header's flags byte. */
-#define MDL_TCP_FIN 0x01
-#define MDL_TCP_SYN 0x02
-#define MDL_TCP_RST 0x04
-#define MDL_TCP_PSH 0x08
-#define MDL_TCP_ACK 0x10
-#define MDL_TCP_URG 0x20
-#define MDL_TCP_ECE 0x40
-#define MDL_TCP_CWR 0x80
+#define TRC_TCP_FIN 0x01
+#define TRC_TCP_SYN 0x02
+#define TRC_TCP_RST 0x04
+#define TRC_TCP_PSH 0x08
+#define TRC_TCP_ACK 0x10
+#define TRC_TCP_URG 0x20
+#define TRC_TCP_ECE 0x40
+#define TRC_TCP_CWR 0x80
 
-struct mdl_trace_rtp {
+struct trc_rtp {
     uint8_t version;
     uint8_t payload_type;
     uint8_t marker;
@@ -43,14 +43,14 @@ struct mdl_trace_rtp {
     uint32_t ssrc;
 };
 
-struct mdl_trace_tcp {
-    uint8_t flags; /* MDL_TCP_* */
+struct trc_tcp {
+    uint8_t flags; /* TRC_TCP_* */
     uint32_t seq;
     uint32_t ack;
     uint16_t window;
 };
 
-struct mdl_trace_pkt {
+struct trc_pkt {
     int64_t ts_sec;
     uint32_t ts_nsec;   /* 0..999999999 */
     uint8_t proto;      /* 17 (UDP) or 6 (TCP) */
@@ -65,39 +65,39 @@ struct mdl_trace_pkt {
     uint8_t *payload;        /* payload_length bytes, or NULL when only the length is known */
     long udp_length;         /* the UDP length field, or -1 when absent (UDP only) */
     int has_rtp;
-    struct mdl_trace_rtp rtp;
+    struct trc_rtp rtp;
     int has_tcp; /* set for TCP packets */
-    struct mdl_trace_tcp tcp;
+    struct trc_tcp tcp;
 };
 
-struct mdl_trace {
-    struct mdl_trace_pkt *pkts; /* owned, with every payload */
+struct trc_trace {
+    struct trc_pkt *pkts; /* owned, with every payload */
     size_t n;
     size_t cap;
 };
 
-void mdl_trace_init(struct mdl_trace *t);
-/* Frees the packets and their payloads; t may then be reused after mdl_trace_init. */
-void mdl_trace_fini(struct mdl_trace *t);
+void trc_trace_init(struct trc_trace *t);
+/* Frees the packets and their payloads; t may then be reused after trc_trace_init. */
+void trc_trace_fini(struct trc_trace *t);
 
 /* Append a copy of p (its payload is copied too). FM_ENOMEM on failure. */
-int mdl_trace_append(struct mdl_trace *t, const struct mdl_trace_pkt *p, struct fm_err *err);
+int trc_trace_append(struct trc_trace *t, const struct trc_pkt *p, struct fm_err *err);
 
 /* Read a trace from text; what names it in messages ("trace.json"). On failure t is left
  * empty and err names the packet index and field: "trace.json: packet 3: dst_port: 70000 is
  * out of range 0..65535". */
-int mdl_trace_parse(
-    const char *text, size_t len, const char *what, struct mdl_trace *t, struct fm_err *err);
+int trc_trace_parse(
+    const char *text, size_t len, const char *what, struct trc_trace *t, struct fm_err *err);
 /* The same from a file: FM_EIO when it cannot be read, FM_EFORMAT for bad content. */
-int mdl_trace_load(const char *path, struct mdl_trace *t, struct fm_err *err);
+int trc_trace_load(const char *path, struct trc_trace *t, struct fm_err *err);
 
 /* Write a trace as JSON text (malloc'd, NUL-terminated) or to a file, atomically. Every field
  * that is present in a packet is written, so load(save(t)) == t. */
-int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err);
-int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *err);
+int trc_trace_print(const struct trc_trace *t, char **out, struct fm_err *err);
+int trc_trace_save(const char *path, const struct trc_trace *t, struct fm_err *err);
 
 /* Address text <-> bytes for a family (4 or 6): FM_EINVAL naming the text when bad. */
-int mdl_trace_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err);
-void mdl_trace_addr_format(uint8_t family, const uint8_t ip[16], char *buf, size_t len);
+int trc_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err);
+void trc_addr_format(uint8_t family, const uint8_t ip[16], char *buf, size_t len);
 
 #endif

@@ -1,11 +1,13 @@
-/* models/trace.c - JSON packet traces: load, check, save; see models/trace.h and docs/trace.md.
+/* trace/trace.c - JSON packet traces: load, check, save; see trace/trace.h and docs/trace.md.
  * Traces are written by LLM agents as well as by people and by 'flowmimic convert', so
  * loading is strict in the way models/variant.c is: every key is checked against the known
  * ones, every number against its range, and the first problem is named with the packet index
  * and the field ("trace.json: packet 3: dst_port: 70000 is out of range 0..65535"), rather
  * than a bad packet being dropped or guessed at. Writing puts one packet on each line, so a
- * trace stays readable and diffs stay small. */
-#include "models/trace.h"
+ * trace stays readable and diffs stay small. The strict reader's checks (known keys, type
+ * names, the file's format and version) are models/'s, shared with model and variant files,
+ * so that every JSON file flowmimic reads is judged and reported alike. */
+#include "trace/trace.h"
 #include "models/json_int.h"
 #include "models/jsonutil.h"
 
@@ -33,30 +35,30 @@
 /* The order in which flag letters are written: bit 0 (FIN) first, so "SA", "FA", "PA". */
 static const char flag_letters[] = "FSRPAUEC";
 
-void mdl_trace_init(struct mdl_trace *t)
+void trc_trace_init(struct trc_trace *t)
 {
     memset(t, 0, sizeof(*t));
 }
 
-void mdl_trace_fini(struct mdl_trace *t)
+void trc_trace_fini(struct trc_trace *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->pkts[i].payload);
     free(t->pkts);
-    mdl_trace_init(t);
+    trc_trace_init(t);
 }
 
-int mdl_trace_append(struct mdl_trace *t, const struct mdl_trace_pkt *p, struct fm_err *err)
+int trc_trace_append(struct trc_trace *t, const struct trc_pkt *p, struct fm_err *err)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
-        struct mdl_trace_pkt *np = realloc(t->pkts, cap * sizeof(*np));
+        struct trc_pkt *np = realloc(t->pkts, cap * sizeof(*np));
         if (!np)
             return fm_err_set(err, FM_ENOMEM, "trace of %zu packets", t->n + 1);
         t->pkts = np;
         t->cap = cap;
     }
-    struct mdl_trace_pkt *q = &t->pkts[t->n];
+    struct trc_pkt *q = &t->pkts[t->n];
     *q = *p;
     q->payload = NULL;
     if (p->payload) {
@@ -73,7 +75,7 @@ int mdl_trace_append(struct mdl_trace *t, const struct mdl_trace_pkt *p, struct 
 
 /* ---- addresses ---- */
 
-int mdl_trace_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err)
+int trc_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err)
 {
     uint8_t tmp[16];
     memset(tmp, 0, sizeof(tmp));
@@ -90,7 +92,7 @@ int mdl_trace_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct 
     return fm_err_set(err, FM_EINVAL, "'%.64s' is not an IPv4 or IPv6 address", s);
 }
 
-void mdl_trace_addr_format(uint8_t family, const uint8_t ip[16], char *buf, size_t len)
+void trc_addr_format(uint8_t family, const uint8_t ip[16], char *buf, size_t len)
 {
     char tmp[INET6_ADDRSTRLEN];
     if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, tmp, sizeof(tmp)))
@@ -111,7 +113,7 @@ static uint32_t max_payload(uint8_t family, uint8_t proto)
 /* The checks that a struct can fail although each field has the right type; the same for a
  * packet read from JSON and one about to be written, so a saved trace always loads again.
  * On failure field and why say what is wrong; returns 0 or -1. */
-static int check_pkt(const struct mdl_trace_pkt *p, const char **field, char *why, size_t wlen)
+static int check_pkt(const struct trc_pkt *p, const char **field, char *why, size_t wlen)
 {
     *field = NULL;
     if (p->ts_sec < 0 || (double)p->ts_sec > TS_SEC_MAX) {
@@ -281,7 +283,7 @@ static int hex_digit(char ch)
 }
 
 /* "payload" hex into p->payload (a new block), with p->payload_length checked against it. */
-static void get_payload(struct ctx *c, const char *hex, int has_len, struct mdl_trace_pkt *p)
+static void get_payload(struct ctx *c, const char *hex, int has_len, struct trc_pkt *p)
 {
     size_t n = strlen(hex);
     if (n % 2) {
@@ -317,7 +319,7 @@ static void get_payload(struct ctx *c, const char *hex, int has_len, struct mdl_
     p->payload_length = (uint32_t)(n / 2);
 }
 
-static void get_rtp(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
+static void get_rtp(struct ctx *c, const cJSON *o, struct trc_pkt *p)
 {
     static const char *const known[] = {"version",   "payload_type", "marker", "seq",
                                         "timestamp", "ssrc",         NULL};
@@ -363,7 +365,7 @@ static void get_flags(struct ctx *c, const char *s, uint8_t *flags)
     *flags = (uint8_t)f;
 }
 
-static void get_tcp(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
+static void get_tcp(struct ctx *c, const cJSON *o, struct trc_pkt *p)
 {
     static const char *const known[] = {"flags", "seq", "ack", "window", NULL};
     if (!cJSON_IsObject(o)) {
@@ -391,11 +393,11 @@ static void get_addr(struct ctx *c, const cJSON *o, const char *key, uint8_t *fa
     if (!s)
         return;
     struct fm_err e2 = {0};
-    if (mdl_trace_addr_parse(s, family, ip, &e2) < 0)
+    if (trc_addr_parse(s, family, ip, &e2) < 0)
         bad(c, key, "%s", e2.msg);
 }
 
-static void get_pkt(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
+static void get_pkt(struct ctx *c, const cJSON *o, struct trc_pkt *p)
 {
     static const char *const known[] = {
         "ts_sec", "ts_nsec", "proto",          "src",        "src_port", "dst", "dst_port", "ttl",
@@ -459,15 +461,15 @@ static void get_pkt(struct ctx *c, const cJSON *o, struct mdl_trace_pkt *p)
         bad(c, field, "%s", why);
 }
 
-static void get_packets(struct ctx *c, const cJSON *list, struct mdl_trace *t)
+static void get_packets(struct ctx *c, const cJSON *list, struct trc_trace *t)
 {
     const cJSON *o = NULL;
     cJSON_ArrayForEach(o, list)
     {
-        struct mdl_trace_pkt p;
+        struct trc_pkt p;
         get_pkt(c, o, &p);
         if (c->rc >= 0)
-            c->rc = mdl_trace_append(t, &p, c->err);
+            c->rc = trc_trace_append(t, &p, c->err);
         free(p.payload);
         if (c->rc < 0)
             return;
@@ -475,12 +477,12 @@ static void get_packets(struct ctx *c, const cJSON *list, struct mdl_trace *t)
     }
 }
 
-int mdl_trace_parse(
-    const char *text, size_t len, const char *what, struct mdl_trace *t, struct fm_err *err)
+int trc_trace_parse(
+    const char *text, size_t len, const char *what, struct trc_trace *t, struct fm_err *err)
 {
     struct ctx c = {what, -1, err, FM_OK};
-    struct mdl_trace tmp;
-    mdl_trace_init(&tmp);
+    struct trc_trace tmp;
+    trc_trace_init(&tmp);
     const char *end = NULL;
     /* Editors on some systems put a UTF-8 byte order mark in front; JSON has no use for it. */
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
@@ -509,7 +511,7 @@ int mdl_trace_parse(
     if (cJSON_IsObject(root)) {
         static const char *const known[] = {"format", "version", "packets", NULL};
         int version = 0;
-        c.rc = mdl_json_check_header(root, MDL_TRACE_FORMAT, MDL_TRACE_VERSION, "packet trace",
+        c.rc = mdl_json_check_header(root, TRC_TRACE_FORMAT, TRC_TRACE_VERSION, "packet trace",
                                      what, &version, err);
         if (c.rc < 0)
             goto out;
@@ -531,24 +533,24 @@ int mdl_trace_parse(
     get_packets(&c, list, &tmp);
     if (c.rc < 0)
         goto out;
-    mdl_trace_fini(t);
+    trc_trace_fini(t);
     *t = tmp;
-    mdl_trace_init(&tmp);
+    trc_trace_init(&tmp);
 out:
-    mdl_trace_fini(&tmp);
+    trc_trace_fini(&tmp);
     cJSON_Delete(root);
     if (c.rc < 0)
-        mdl_trace_fini(t);
+        trc_trace_fini(t);
     return c.rc;
 }
 
-int mdl_trace_load(const char *path, struct mdl_trace *t, struct fm_err *err)
+int trc_trace_load(const char *path, struct trc_trace *t, struct fm_err *err)
 {
     char *buf = NULL;
     size_t size = 0;
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > MAX_TRACE_BYTES) {
-        mdl_trace_fini(t);
+        trc_trace_fini(t);
         return fm_err_set(err, FM_EFORMAT,
                           "%s: %lld bytes is more than a packet trace may hold (64 MiB); split "
                           "it, or convert one flow of the capture (convert --flow)",
@@ -556,10 +558,10 @@ int mdl_trace_load(const char *path, struct mdl_trace *t, struct fm_err *err)
     }
     int rc = fm_file_read_all(path, MAX_TRACE_BYTES, "packet trace", &buf, &size, err);
     if (rc < 0) {
-        mdl_trace_fini(t);
+        trc_trace_fini(t);
         return rc;
     }
-    rc = mdl_trace_parse(buf, size, path, t, err);
+    rc = trc_trace_parse(buf, size, path, t, err);
     free(buf);
     return rc;
 }
@@ -574,7 +576,7 @@ static int add_int(cJSON *o, const char *key, long long v)
     return cJSON_AddRawToObject(o, key, buf) != NULL;
 }
 
-static cJSON *pkt_to_json(const struct mdl_trace_pkt *p)
+static cJSON *pkt_to_json(const struct trc_pkt *p)
 {
     char addr[64];
     int ok = 1;
@@ -584,10 +586,10 @@ static cJSON *pkt_to_json(const struct mdl_trace_pkt *p)
     ok &= add_int(o, "ts_sec", p->ts_sec);
     ok &= add_int(o, "ts_nsec", p->ts_nsec);
     ok &= cJSON_AddStringToObject(o, "proto", p->proto == 6 ? "tcp" : "udp") != NULL;
-    mdl_trace_addr_format(p->family, p->src_ip, addr, sizeof(addr));
+    trc_addr_format(p->family, p->src_ip, addr, sizeof(addr));
     ok &= cJSON_AddStringToObject(o, "src", addr) != NULL;
     ok &= add_int(o, "src_port", p->src_port);
-    mdl_trace_addr_format(p->family, p->dst_ip, addr, sizeof(addr));
+    trc_addr_format(p->family, p->dst_ip, addr, sizeof(addr));
     ok &= cJSON_AddStringToObject(o, "dst", addr) != NULL;
     ok &= add_int(o, "dst_port", p->dst_port);
     if (p->ttl >= 0)
@@ -667,7 +669,7 @@ static void put(struct sink *b, const char *s)
     b->failed = fm_buf_puts(&b->text, s) < 0;
 }
 
-static int check_all(const struct mdl_trace *t, struct fm_err *err)
+static int check_all(const struct trc_trace *t, struct fm_err *err)
 {
     for (size_t i = 0; i < t->n; i++) {
         const char *field = NULL;
@@ -682,9 +684,9 @@ static int check_all(const struct mdl_trace *t, struct fm_err *err)
 
 /* The whole trace into b: one packet per line, cJSON's unformatted print of each inside a
  * hand-made frame. Returns 0, or -1 when cJSON ran out of memory. */
-static int emit(const struct mdl_trace *t, struct sink *b)
+static int emit(const struct trc_trace *t, struct sink *b)
 {
-    put(b, "{\n  \"format\": \"" MDL_TRACE_FORMAT "\",\n  \"version\": 1,\n  \"packets\": [");
+    put(b, "{\n  \"format\": \"" TRC_TRACE_FORMAT "\",\n  \"version\": 1,\n  \"packets\": [");
     for (size_t i = 0; i < t->n && !b->failed; i++) {
         cJSON *o = pkt_to_json(&t->pkts[i]);
         char *s = o ? cJSON_PrintUnformatted(o) : NULL;
@@ -699,7 +701,7 @@ static int emit(const struct mdl_trace *t, struct sink *b)
     return 0;
 }
 
-int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err)
+int trc_trace_print(const struct trc_trace *t, char **out, struct fm_err *err)
 {
     struct sink b = {{NULL, 0, 0, 0}, NULL, 0};
     int rc = check_all(t, err);
@@ -717,7 +719,7 @@ int mdl_trace_print(const struct mdl_trace *t, char **out, struct fm_err *err)
 /* Saving streams the text to the file: a trace of a large capture would otherwise be held
  * twice, as packets and as text. The file is written as fm_file_write_atomic() writes one
  * (a temporary beside it, flushed, renamed; a final newline), so that save and print agree. */
-int mdl_trace_save(const char *path, const struct mdl_trace *t, struct fm_err *err)
+int trc_trace_save(const char *path, const struct trc_trace *t, struct fm_err *err)
 {
     struct sink b = {{NULL, 0, 0, 0}, NULL, 0};
     struct fm_atomic_file af;

@@ -1,32 +1,32 @@
-/* tests/unit/test_estimator_validate.c - protocol checks of packet traces: one hand-made
+/* tests/unit/test_trace_validate.c - protocol checks of packet traces: one hand-made
  * invalid trace per rule (tests/data/trace/invalid_<rule>.json) and the valid ones, then the
  * edge cases built here: sequence wrap, keep-alives, retransmissions, connections seen from
  * the middle, and --max-errors. */
-#include "estimator/validate.h"
-#include "models/trace.h"
 #include "tests/support/test_util.h"
+#include "trace/trace.h"
+#include "trace/validate.h"
 
 #include <string.h>
 
-static void load(const char *name, struct mdl_trace *t)
+static void load(const char *name, struct trc_trace *t)
 {
     char path[512];
     struct fm_err err = {0};
     const char *dir = getenv("FM_TEST_DATA");
     snprintf(path, sizeof(path), "%s/trace/%s", dir ? dir : "tests/data", name);
-    mdl_trace_init(t);
-    if (mdl_trace_load(path, t, &err) != FM_OK)
+    trc_trace_init(t);
+    if (trc_trace_load(path, t, &err) != FM_OK)
         fail_msg("load %s: %s", path, err.msg);
 }
 
-static enum est_vrule rule_by_name(const char *name)
+static enum trc_vrule rule_by_name(const char *name)
 {
-    for (int r = 0; r < EST_V_NRULES; r++) {
-        if (strcmp(est_validate_rule_name((enum est_vrule)r), name) == 0)
-            return (enum est_vrule)r;
+    for (int r = 0; r < TRC_V_NRULES; r++) {
+        if (strcmp(trc_validate_rule_name((enum trc_vrule)r), name) == 0)
+            return (enum trc_vrule)r;
     }
     fail_msg("no rule '%s'", name);
-    return EST_V_NRULES;
+    return TRC_V_NRULES;
 }
 
 /* Each file breaks its rule at the packet named, and nothing else breaks but what is listed
@@ -63,16 +63,16 @@ static void test_each_rule(void **state)
 {
     (void)state;
     /* Every rule has a file, and every file's name is a rule. */
-    assert_int_equal(sizeof(cases) / sizeof(cases[0]), EST_V_NRULES);
+    assert_int_equal(sizeof(cases) / sizeof(cases[0]), TRC_V_NRULES);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[96];
-        struct mdl_trace t;
-        struct est_validate_report r;
+        struct trc_trace t;
+        struct trc_validate_report r;
         struct fm_err err = {0};
         snprintf(name, sizeof(name), "invalid_%s.json", cases[i].rule);
         load(name, &t);
-        assert_int_equal(est_validate_trace(&t, 0, &r, &err), FM_OK);
-        enum est_vrule rule = rule_by_name(cases[i].rule);
+        assert_int_equal(trc_validate(&t, 0, &r, &err), FM_OK);
+        enum trc_vrule rule = rule_by_name(cases[i].rule);
         if (r.per_rule[rule] != cases[i].count)
             fail_msg("%s: %llu violations of %s, expected %u", name,
                      (unsigned long long)r.per_rule[rule], cases[i].rule, cases[i].count);
@@ -80,7 +80,7 @@ static void test_each_rule(void **state)
         uint64_t allowed = cases[i].also ? r.per_rule[rule_by_name(cases[i].also)] : 0;
         if (others != allowed || (cases[i].also && allowed == 0))
             fail_msg("%s: %llu other violations (first: %s)", name, (unsigned long long)others,
-                     est_validate_rule_name(r.v[0].rule));
+                     trc_validate_rule_name(r.v[0].rule));
         assert_int_equal(r.nv, r.total);
         /* The first violation of the rule: where and what. */
         size_t k = 0;
@@ -90,8 +90,8 @@ static void test_each_rule(void **state)
         if (r.v[k].packet != cases[i].packet || !strstr(r.v[k].got, cases[i].got) ||
             strncmp(r.v[k].expected, "expected ", 9) != 0 || strncmp(r.v[k].got, "got ", 4) != 0)
             fail_msg("%s: packet %zu: %s, %s", name, r.v[k].packet, r.v[k].expected, r.v[k].got);
-        est_validate_report_fini(&r);
-        mdl_trace_fini(&t);
+        trc_validate_report_fini(&r);
+        trc_trace_fini(&t);
     }
 }
 
@@ -100,39 +100,39 @@ static void test_valid_files(void **state)
     (void)state;
     static const char *const names[] = {"valid_tcp_rtp.json", "valid_ipv6_refused.json"};
     for (size_t i = 0; i < 2; i++) {
-        struct mdl_trace t;
-        struct est_validate_report r;
+        struct trc_trace t;
+        struct trc_validate_report r;
         struct fm_err err = {0};
         load(names[i], &t);
-        assert_int_equal(est_validate_trace(&t, 0, &r, &err), FM_OK);
+        assert_int_equal(trc_validate(&t, 0, &r, &err), FM_OK);
         if (r.total)
             fail_msg("%s: packet %zu: %s: %s, %s", names[i], r.v[0].packet,
-                     est_validate_rule_name(r.v[0].rule), r.v[0].expected, r.v[0].got);
+                     trc_validate_rule_name(r.v[0].rule), r.v[0].expected, r.v[0].got);
         assert_int_equal(r.packets, t.n);
         assert_int_equal(r.tcp_conns, 1);
-        est_validate_report_fini(&r);
-        mdl_trace_fini(&t);
+        trc_validate_report_fini(&r);
+        trc_trace_fini(&t);
     }
 }
 
 static void test_rule_names(void **state)
 {
     (void)state;
-    for (int a = 0; a < EST_V_NRULES; a++) {
-        const char *na = est_validate_rule_name((enum est_vrule)a);
+    for (int a = 0; a < TRC_V_NRULES; a++) {
+        const char *na = trc_validate_rule_name((enum trc_vrule)a);
         assert_true(strlen(na) > 2);
-        assert_true(strlen(est_validate_rule_help((enum est_vrule)a)) > 10);
+        assert_true(strlen(trc_validate_rule_help((enum trc_vrule)a)) > 10);
         for (int b = 0; b < a; b++)
-            assert_string_not_equal(na, est_validate_rule_name((enum est_vrule)b));
+            assert_string_not_equal(na, trc_validate_rule_name((enum trc_vrule)b));
     }
-    assert_string_equal(est_validate_rule_name(EST_V_NRULES), "?");
+    assert_string_equal(trc_validate_rule_name(TRC_V_NRULES), "?");
 }
 
 /* ---- traces built here ---- */
 
-static struct mdl_trace_pkt base_pkt(uint8_t proto, int64_t t_ms, int forward)
+static struct trc_pkt base_pkt(uint8_t proto, int64_t t_ms, int forward)
 {
-    struct mdl_trace_pkt p;
+    struct trc_pkt p;
     memset(&p, 0, sizeof(p));
     p.ts_sec = 1700000000 + t_ms / 1000;
     p.ts_nsec = (uint32_t)(t_ms % 1000) * 1000000u;
@@ -150,9 +150,9 @@ static struct mdl_trace_pkt base_pkt(uint8_t proto, int64_t t_ms, int forward)
     return p;
 }
 
-static void add_rtp(struct mdl_trace *t, int64_t t_ms, uint16_t seq, uint32_t ts)
+static void add_rtp(struct trc_trace *t, int64_t t_ms, uint16_t seq, uint32_t ts)
 {
-    struct mdl_trace_pkt p = base_pkt(17, t_ms, 1);
+    struct trc_pkt p = base_pkt(17, t_ms, 1);
     struct fm_err err = {0};
     p.payload_length = 100;
     p.has_rtp = 1;
@@ -161,10 +161,10 @@ static void add_rtp(struct mdl_trace *t, int64_t t_ms, uint16_t seq, uint32_t ts
     p.rtp.seq = seq;
     p.rtp.timestamp = ts;
     p.rtp.ssrc = 42;
-    assert_int_equal(mdl_trace_append(t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(t, &p, &err), FM_OK);
 }
 
-static void add_tcp(struct mdl_trace *t,
+static void add_tcp(struct trc_trace *t,
                     int64_t t_ms,
                     int forward,
                     const char *flags,
@@ -172,7 +172,7 @@ static void add_tcp(struct mdl_trace *t,
                     uint32_t ack,
                     uint32_t len)
 {
-    struct mdl_trace_pkt p = base_pkt(6, t_ms, forward);
+    struct trc_pkt p = base_pkt(6, t_ms, forward);
     struct fm_err err = {0};
     static const char letters[] = "FSRPAUEC";
     p.has_tcp = 1;
@@ -182,21 +182,21 @@ static void add_tcp(struct mdl_trace *t,
     p.tcp.ack = ack;
     p.tcp.window = 1000;
     p.payload_length = len;
-    assert_int_equal(mdl_trace_append(t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(t, &p, &err), FM_OK);
 }
 
-static void validate(const struct mdl_trace *t, size_t keep, struct est_validate_report *r)
+static void validate(const struct trc_trace *t, size_t keep, struct trc_validate_report *r)
 {
     struct fm_err err = {0};
-    assert_int_equal(est_validate_trace(t, keep, r, &err), FM_OK);
+    assert_int_equal(trc_validate(t, keep, r, &err), FM_OK);
 }
 
 static void test_rtp_wrap_and_loss(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct est_validate_report r;
-    mdl_trace_init(&t);
+    struct trc_trace t;
+    struct trc_validate_report r;
+    trc_trace_init(&t);
     /* Sequence numbers and timestamps that wrap are continuous. */
     uint32_t ts = 4294967295u - 1000;
     uint16_t seq = 65530;
@@ -205,7 +205,7 @@ static void test_rtp_wrap_and_loss(void **state)
     validate(&t, 0, &r);
     assert_int_equal(r.total, 0);
     assert_int_equal(r.rtp_streams, 1);
-    est_validate_report_fini(&r);
+    trc_validate_report_fini(&r);
     /* Then 100 lost at once, one duplicate far behind (within the window), one late packet
      * beyond the window (counted as reordering, since it cannot be told from one). */
     seq += 100;
@@ -214,23 +214,23 @@ static void test_rtp_wrap_and_loss(void **state)
     add_rtp(&t, 302, (uint16_t)(seq - 50), 0);
     add_rtp(&t, 303, (uint16_t)(seq - 50), 0);
     validate(&t, 0, &r);
-    assert_int_equal(r.per_rule[EST_V_RTP_SEQ_GAP], 1);
+    assert_int_equal(r.per_rule[TRC_V_RTP_SEQ_GAP], 1);
     assert_non_null(strstr(r.v[0].got, "(100 missing)"));
-    assert_int_equal(r.per_rule[EST_V_RTP_SEQ_ORDER], 2);
-    assert_int_equal(r.per_rule[EST_V_RTP_SEQ_DUP], 1);
-    assert_int_equal(r.per_rule[EST_V_RTP_SEQ_DUP] + r.per_rule[EST_V_RTP_SEQ_ORDER] +
-                         r.per_rule[EST_V_RTP_SEQ_GAP],
+    assert_int_equal(r.per_rule[TRC_V_RTP_SEQ_ORDER], 2);
+    assert_int_equal(r.per_rule[TRC_V_RTP_SEQ_DUP], 1);
+    assert_int_equal(r.per_rule[TRC_V_RTP_SEQ_DUP] + r.per_rule[TRC_V_RTP_SEQ_ORDER] +
+                         r.per_rule[TRC_V_RTP_SEQ_GAP],
                      r.total);
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
+    trc_validate_report_fini(&r);
+    trc_trace_fini(&t);
 }
 
 static void test_max_keep(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct est_validate_report r;
-    mdl_trace_init(&t);
+    struct trc_trace t;
+    struct trc_validate_report r;
+    trc_trace_init(&t);
     /* Every other sequence number: 499 gaps. */
     for (int i = 0; i < 500; i++)
         add_rtp(&t, i, (uint16_t)(2 * i), (uint32_t)i * 10);
@@ -238,20 +238,20 @@ static void test_max_keep(void **state)
     assert_int_equal(r.total, 499);
     assert_int_equal(r.nv, 7);
     assert_int_equal(r.v[6].packet, 7);
-    est_validate_report_fini(&r);
+    trc_validate_report_fini(&r);
     assert_null(r.v);
     validate(&t, 0, &r);
     assert_int_equal(r.nv, 499);
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
+    trc_validate_report_fini(&r);
+    trc_trace_fini(&t);
 }
 
 static void test_tcp_life(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct est_validate_report r;
-    mdl_trace_init(&t);
+    struct trc_trace t;
+    struct trc_validate_report r;
+    trc_trace_init(&t);
     /* A SYN sent twice, a SYN-ACK sent twice, data with a retransmission, keep-alives (with
      * and without a byte), sequence numbers across the wrap, a FIN sent twice. */
     uint32_t c = 4294967290u;
@@ -269,9 +269,9 @@ static void test_tcp_life(void **state)
     add_tcp(&t, 10, 0, "A", s + 1, c + 21, 0);
     validate(&t, 0, &r);
     if (r.total)
-        fail_msg("packet %zu: %s: %s, %s", r.v[0].packet, est_validate_rule_name(r.v[0].rule),
+        fail_msg("packet %zu: %s: %s, %s", r.v[0].packet, trc_validate_rule_name(r.v[0].rule),
                  r.v[0].expected, r.v[0].got);
-    est_validate_report_fini(&r);
+    trc_validate_report_fini(&r);
     /* The same 10 bytes again: a retransmission, reported under tcp-seq. */
     add_tcp(&t, 11, 1, "PA", c + 11, s + 1, 10);
     add_tcp(&t, 12, 1, "FA", c + 21, s + 1, 0);
@@ -280,10 +280,10 @@ static void test_tcp_life(void **state)
     add_tcp(&t, 15, 1, "A", c + 22, s + 2, 0);
     validate(&t, 0, &r);
     assert_int_equal(r.total, 1);
-    assert_int_equal(r.per_rule[EST_V_TCP_SEQ], 1);
+    assert_int_equal(r.per_rule[TRC_V_TCP_SEQ], 1);
     assert_int_equal(r.v[0].packet, 11);
     assert_non_null(strstr(r.v[0].got, "10 bytes sent again"));
-    est_validate_report_fini(&r);
+    trc_validate_report_fini(&r);
     /* A new connection on the same ports after the close. */
     add_tcp(&t, 16, 1, "S", 5, 0, 0);
     add_tcp(&t, 17, 0, "SA", 9, 6, 0);
@@ -291,16 +291,16 @@ static void test_tcp_life(void **state)
     validate(&t, 0, &r);
     assert_int_equal(r.total, 1);
     assert_int_equal(r.tcp_conns, 2);
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
+    trc_validate_report_fini(&r);
+    trc_trace_fini(&t);
 }
 
 static void test_tcp_midstream(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct est_validate_report r;
-    mdl_trace_init(&t);
+    struct trc_trace t;
+    struct trc_validate_report r;
+    trc_trace_init(&t);
     /* A capture that starts with a keep-alive: the peer's ack is one beyond it, which is no
      * violation; the missing handshake is reported once. */
     add_tcp(&t, 0, 1, "A", 999, 50, 0);
@@ -310,47 +310,47 @@ static void test_tcp_midstream(void **state)
     add_tcp(&t, 4, 1, "A", 1020, 55, 0);
     validate(&t, 0, &r);
     assert_int_equal(r.total, 1);
-    assert_int_equal(r.per_rule[EST_V_TCP_HANDSHAKE], 1);
+    assert_int_equal(r.per_rule[TRC_V_TCP_HANDSHAKE], 1);
     assert_int_equal(r.v[0].packet, 0);
-    est_validate_report_fini(&r);
+    trc_validate_report_fini(&r);
     /* Data before the SYN-ACK and acks of bytes never sent. */
-    mdl_trace_fini(&t);
+    trc_trace_fini(&t);
     add_tcp(&t, 0, 1, "S", 1, 0, 0);
     add_tcp(&t, 1, 1, "PA", 2, 0, 10);
     add_tcp(&t, 2, 0, "A", 7, 100, 0);
     validate(&t, 0, &r);
-    assert_int_equal(r.per_rule[EST_V_TCP_HANDSHAKE], 1);
+    assert_int_equal(r.per_rule[TRC_V_TCP_HANDSHAKE], 1);
     assert_non_null(strstr(r.v[0].expected, "SYN-ACK before data"));
-    assert_int_equal(r.per_rule[EST_V_TCP_ACK], 1);
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
+    assert_int_equal(r.per_rule[TRC_V_TCP_ACK], 1);
+    trc_validate_report_fini(&r);
+    trc_trace_fini(&t);
 }
 
 static void test_udp_length(void **state)
 {
     (void)state;
-    struct mdl_trace t;
-    struct est_validate_report r;
+    struct trc_trace t;
+    struct trc_validate_report r;
     struct fm_err err = {0};
-    mdl_trace_init(&t);
-    struct mdl_trace_pkt p = base_pkt(17, 0, 1);
+    trc_trace_init(&t);
+    struct trc_pkt p = base_pkt(17, 0, 1);
     p.payload_length = 1472;
     p.udp_length = 1480; /* right */
-    assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     p.udp_length = 3008; /* a first fragment of a larger datagram */
-    assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     p.udp_length = 100; /* plainly wrong */
-    assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     p.udp_length = -1; /* not given: nothing to check */
-    assert_int_equal(mdl_trace_append(&t, &p, &err), FM_OK);
+    assert_int_equal(trc_trace_append(&t, &p, &err), FM_OK);
     validate(&t, 0, &r);
     assert_int_equal(r.total, 2);
     assert_int_equal(r.v[0].packet, 1);
     assert_non_null(strstr(r.v[0].got, "got 3008 (the first IP fragment"));
     assert_string_equal(r.v[1].got, "got 100");
     assert_string_equal(r.v[1].expected, "expected udp_length 1480 (8 + payload_length)");
-    est_validate_report_fini(&r);
-    mdl_trace_fini(&t);
+    trc_validate_report_fini(&r);
+    trc_trace_fini(&t);
 }
 
 int main(void)

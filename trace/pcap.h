@@ -1,5 +1,5 @@
-/* estimator/trace_pcap.h - JSON packet traces to and from captures.
- * A capture becomes a struct mdl_trace through the estimator's own reader and decoder
+/* trace/pcap.h - JSON packet traces to and from captures.
+ * A capture becomes a struct trc_trace through packet/'s reader and decoder
  * (packet/pcap_in.h, packet/decode.h), so every link type `flows` reads is read here too.
  * A trace becomes a pcap file of link type RAW (LINKTYPE_RAW 101: each frame starts with the
  * IPv4 or IPv6 header, no invented MAC addresses) at nanosecond resolution, with headers
@@ -9,8 +9,8 @@
  * RTP header from the packet's rtp fields followed by zeros. Fields the trace does not hold
  * (IP id, TCP options, IPv6 flow label, link layer) are not kept. Not thread-safe; nothing
  * here keeps state between calls. */
-#ifndef ESTIMATOR_TRACE_PCAP_H
-#define ESTIMATOR_TRACE_PCAP_H
+#ifndef TRACE_PCAP_H
+#define TRACE_PCAP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,12 +18,12 @@
 #include <signal.h>
 
 #include "common/err.h"
-#include "estimator/flow.h"
-#include "models/trace.h"
 #include "packet/decode.h"
+#include "packet/endpoint.h"
+#include "trace/trace.h"
 
 /* What reading a capture into a trace skipped. */
-struct est_trace_read_stats {
+struct trc_read_stats {
     uint64_t frames;                  /* frames read */
     uint64_t kept;                    /* packets put into the trace */
     uint64_t status[PKT_DEC_NSTATUS]; /* frames per decode outcome */
@@ -41,38 +41,25 @@ struct est_trace_read_stats {
  * counts. stop (may be NULL), once set, ends the read with FM_EINTR, also a read that a pipe
  * stalls in. Returns FM_OK, FM_ENOMEM, FM_EINTR, or the FM_EIO / FM_EFORMAT of
  * pkt_pcap_open() and pkt_pcap_next(); on failure t is left empty and *frames untouched. */
-int est_trace_from_pcap(const char *path,
-                        const struct pkt_flow_key *flow,
-                        int with_payload,
-                        struct mdl_trace *t,
-                        struct est_trace_read_stats *stats,
-                        uint64_t **frames,
-                        const volatile sig_atomic_t *stop,
-                        struct fm_err *err);
-
-/* What a file holds, from its first bytes: a pcap or pcapng capture (by magic number), JSON
- * (the first non-blank byte is '{' or '['), or neither. */
-enum est_trace_kind { EST_TRACE_UNKNOWN, EST_TRACE_JSON, EST_TRACE_PCAP };
-
-/* The flow a --flow argument names in the capture at path: a spec as pkt_flow_spec_parse()
- * reads it ("udp A:PORT B:PORT"), or an index as `flowmimic flows` shows it (which reads the
- * capture once). Returns FM_OK and sets *key, FM_EINVAL (a bad spec), FM_ENOTFOUND (no such
- * index), or the errors of reading the capture. */
-int est_trace_flow_select(const char *path,
-                          const char *arg,
-                          struct pkt_flow_key *key,
-                          struct fm_err *err);
+int trc_from_pcap(const char *path,
+                  const struct pkt_flow_key *flow,
+                  int with_payload,
+                  struct trc_trace *t,
+                  struct trc_read_stats *stats,
+                  uint64_t **frames,
+                  const volatile sig_atomic_t *stop,
+                  struct fm_err *err);
 
 /* The frame (IP header onwards) for one packet into buf of cap bytes: the length in *len.
  * Returns FM_OK, or FM_EINVAL when the packet does not fit (cap is too small). */
-int est_trace_frame_build(const struct mdl_trace_pkt *p, uint8_t *buf, size_t cap, size_t *len);
+int trc_frame_build(const struct trc_pkt *p, uint8_t *buf, size_t cap, size_t *len);
 
-/* The largest frame est_trace_frame_build() makes: a full IPv6 payload plus its header. */
-#define EST_TRACE_FRAME_MAX (40 + 65535)
+/* The largest frame trc_frame_build() makes: a full IPv6 payload plus its header. */
+#define TRC_FRAME_MAX (40 + 65535)
 
 /* Write t to path as a pcap file (see above), atomically: through a temporary file beside
  * path, flushed and renamed, so a reader sees the old file or the whole new one. Returns
  * FM_OK, FM_EIO (cannot write) or FM_ENOMEM. */
-int est_trace_to_pcap(const struct mdl_trace *t, const char *path, struct fm_err *err);
+int trc_to_pcap(const struct trc_trace *t, const char *path, struct fm_err *err);
 
 #endif
