@@ -131,23 +131,6 @@ int cli_plot_available(struct fm_err *err);
  * negative FM_E* code. */
 int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err *err);
 
-struct jw;
-struct trx_rstats;
-struct trx_recv_info;
-/* A receiver's report (cli/cmd_receive.c), also printed by replay --listen: the per-stream
- * tables on stdout, the report as a JSON object (a member named key, or a value when key is
- * NULL), and the notes for stderr (no packets, kernel drops, clocks that disagree). */
-void cli_receive_table(struct trx_rstats *rs);
-struct cli_interval;
-/* iv: interval reports to add as "intervals", or NULL. */
-void cli_receive_json(struct jw *w,
-                      const char *key,
-                      struct trx_rstats *rs,
-                      const struct trx_recv_info *info,
-                      int interrupted,
-                      const struct cli_interval *iv);
-void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
-
 /* Subcommands. */
 int cmd_capture(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
