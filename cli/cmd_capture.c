@@ -214,8 +214,8 @@ int cmd_capture(int argc, char **argv)
     int st = cli_parse(&p, opts, argc, argv, take_opt, &o);
     if (st >= 0)
         return st;
-    if (optind < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind]);
+    if (!cli_operands(&doc, argc, argv, 0, "nothing"))
+        return CLI_EXIT_USAGE;
     if (!o.cap.iface)
         return cli_usage_error(doc.name, "name the interface to capture on with -i IF");
     if (!o.cap.write_path)

@@ -143,19 +143,6 @@ bad:
     return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
 }
 
-static int parse_side(const char *s, int *out, struct fm_err *err)
-{
-    if (strcmp(s, "local") == 0)
-        *out = MDL_SIDE_LOCAL;
-    else if (strcmp(s, "remote") == 0)
-        *out = MDL_SIDE_REMOTE;
-    else if (strcmp(s, "both") == 0)
-        *out = TRX_SIDE_BOTH;
-    else
-        return fm_err_set(err, FM_EINVAL, "--side: expected local, remote or both, got '%s'", s);
-    return FM_OK;
-}
-
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
@@ -179,7 +166,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->rp.have_peer_mac = 1;
         return parse_mac(arg, o->rp.peer_mac, err);
     case OPT_SIDE:
-        return parse_side(arg, &o->rp.side, err);
+        return cli_parse_side(arg, &o->rp.side, err);
     case 's':
         o->model_only = "--streams";
         return fm_parse_long(arg, 1, 100000, "--streams", &o->rp.streams, err);
