@@ -25,6 +25,13 @@ struct cli_opt {
     const char *help; /* may hold "\n" for continuation lines */
 };
 
+/* The end of every table: --help (which cli_parse() answers), then the terminator. The
+ * formatter would spread the second initializer over four lines. */
+/* clang-format off */
+#define CLI_OPT_HELP_END \
+    {"help", 'h', no_argument, NULL, "show this help"}, {NULL, 0, 0, NULL, NULL}
+/* clang-format on */
+
 struct cli_cmd_doc {
     const char *name;    /* "estimate" */
     const char *args;    /* "[OPTIONS] CAPTURE" */

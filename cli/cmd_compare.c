@@ -40,8 +40,7 @@ static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "print the comparison as JSON"},
     {"plot", OPT_PLOT, required_argument, "DIR",
      "write PNG plots: CDFs of length and gap per side,\nthroughput over time (gnuplot)"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

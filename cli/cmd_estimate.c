@@ -57,8 +57,7 @@ static const struct cli_opt opts[] = {
     {"plot", OPT_PLOT, required_argument, "DIR",
      "write PNG histograms with the fitted densities (gnuplot)"},
     {"json", OPT_JSON, no_argument, NULL, "print what was written as JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

@@ -17,8 +17,7 @@ enum { OPT_JSON = 256 };
 static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "print the flows as a JSON array"},
     {"top", 'n', required_argument, "N", "list only the N largest flows"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

@@ -60,8 +60,7 @@ static const struct cli_opt opts[] = {
     {"dst-port", OPT_DST_PORT, required_argument, "PORT",
      "destination port (default: the variant's, then the model's)"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

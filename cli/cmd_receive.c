@@ -51,8 +51,7 @@ static const struct cli_opt opts[] = {
     {"read", OPT_READ, required_argument, "FILE",
      "report on a capture file instead (packets to PORTs, or all\nUDP): the same statistics, "
      "to set beside what was received"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

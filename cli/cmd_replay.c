@@ -88,8 +88,7 @@ static const struct cli_opt opts[] = {
      "a report line every SECONDS (packets, Mbit/s, late\npackets, worst lateness), as iperf3 "
      "-i; with --json,\nthe same in \"intervals\""},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
