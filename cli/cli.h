@@ -25,6 +25,13 @@ struct cli_opt {
     const char *help; /* may hold "\n" for continuation lines */
 };
 
+/* The end of every table: --help (which cli_parse() answers), then the terminator. The
+ * formatter would spread the second initializer over four lines. */
+/* clang-format off */
+#define CLI_OPT_HELP_END \
+    {"help", 'h', no_argument, NULL, "show this help"}, {NULL, 0, 0, NULL, NULL}
+/* clang-format on */
+
 struct cli_cmd_doc {
     const char *name;    /* "estimate" */
     const char *args;    /* "[OPTIONS] CAPTURE" */
@@ -58,8 +65,10 @@ int cli_parse(struct cli_parser *p,
               int (*take)(void *o, int c, const char *arg, struct fm_err *err),
               void *o);
 
-/* The one operand after the options, or NULL after printing the usage error ("name WHAT", or
- * "unexpected argument"). */
+/* The n operands after the options (argv + optind), or NULL after printing the usage error
+ * ("name WHAT" for fewer, "unexpected argument '...'" for more). */
+char **cli_operands(const struct cli_cmd_doc *doc, int argc, char **argv, int n, const char *what);
+/* The one operand after the options, or NULL after printing the usage error. */
 const char *cli_one_operand(const struct cli_cmd_doc *doc, int argc, char **argv, const char *what);
 
 /* Print usage for a command to f. */
@@ -78,6 +87,18 @@ int cli_parse_count(const char *arg, const char *what, uint64_t *out, struct fm_
 int cli_parse_int(const char *arg, int lo, int hi, const char *what, int *out, struct fm_err *err);
 int cli_parse_unsigned(
     const char *arg, unsigned lo, unsigned hi, const char *what, unsigned *out, struct fm_err *err);
+
+struct est_selection;
+/* A flow named on the command line: an INDEX as `flows` numbers them, or a SPEC
+ * "udp A:PORT B:PORT"; what names the index in messages ("--flow"). out may be NULL (the
+ * text is only checked). */
+int cli_parse_flow(const char *text,
+                   const char *what,
+                   struct est_selection *out,
+                   struct fm_err *err);
+
+/* --side local|remote|both: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH. */
+int cli_parse_side(const char *arg, int *out, struct fm_err *err);
 
 /* Check an output named on the command line before any work (fm_output_check: not empty,
  * not a directory unless FM_OUTPUT_DIR_OK, its directory there and writable). Returns
@@ -110,8 +131,9 @@ int cli_read_capture(const char *path,
                      struct est_read_stats *st,
                      const char *on_intr);
 /* The frames a read skipped, as a warning (truncated or malformed ones) and at -v the whole
- * count per decode outcome. */
+ * count per decode outcome; cli_read_warn() gives the warning only. */
 void cli_read_report(const char *path, const struct est_read_stats *st);
+void cli_read_warn(const char *path, const struct est_read_stats *st);
 
 struct est_flow;
 struct mdl_model;
@@ -126,27 +148,13 @@ int cli_plot_model(const struct est_flow *f,
 struct est_compare;
 /* FM_OK when gnuplot is on PATH, else FM_EIO with a message that says how to install it. */
 int cli_plot_available(struct fm_err *err);
+/* Before any work for --plot DIR: gnuplot on PATH, and DIR a directory (made when missing).
+ * Returns CLI_EXIT_OK, or CLI_EXIT_RUNTIME after printing the one-line error. */
+int cli_plot_dir(const char *dir);
 /* Plots of a comparison: per side with packets, DIR/compare-<side>-length-cdf.png and
  * -iat-cdf.png (CDFs of A and B) and -throughput.png (kbit/s over time). Returns 0 or a
  * negative FM_E* code. */
 int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err *err);
-
-struct jw;
-struct trx_rstats;
-struct trx_recv_info;
-/* A receiver's report (cli/cmd_receive.c), also printed by replay --listen: the per-stream
- * tables on stdout, the report as a JSON object (a member named key, or a value when key is
- * NULL), and the notes for stderr (no packets, kernel drops, clocks that disagree). */
-void cli_receive_table(struct trx_rstats *rs);
-struct cli_interval;
-/* iv: interval reports to add as "intervals", or NULL. */
-void cli_receive_json(struct jw *w,
-                      const char *key,
-                      struct trx_rstats *rs,
-                      const struct trx_recv_info *info,
-                      int interrupted,
-                      const struct cli_interval *iv);
-void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
 
 /* Subcommands. */
 int cmd_capture(int argc, char **argv);

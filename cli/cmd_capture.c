@@ -44,8 +44,7 @@ static const struct cli_opt opts[] = {
     {"no-promisc", OPT_NO_PROMISC, no_argument, NULL,
      "only traffic to and from this host, not the whole LAN"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON on standard output"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {

@@ -11,12 +11,9 @@
 #include "estimator/compare.h"
 #include "estimator/flow.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum {
     OPT_FLOW = 256,
@@ -43,8 +40,7 @@ static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "print the comparison as JSON"},
     {"plot", OPT_PLOT, required_argument, "DIR",
      "write PNG plots: CDFs of length and gap per side,\nthroughput over time (gnuplot)"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -77,31 +73,17 @@ struct compare_opts {
     int json;
 };
 
-/* A flow selection: an index, or a spec checked here so that a typo is a usage error. */
-static int take_flow(const char *arg, const char **slot, struct fm_err *err)
-{
-    if (!isdigit((unsigned char)arg[0])) {
-        struct pkt_flow_key k;
-        if (pkt_flow_spec_parse(arg, &k, err) < 0)
-            return FM_EINVAL;
-    } else {
-        long idx = 0;
-        if (fm_parse_long(arg, 0, 1000000000L, "flow index", &idx, err) < 0)
-            return FM_EINVAL;
-    }
-    *slot = arg;
-    return FM_OK;
-}
-
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
     struct compare_opts *o = self;
     double ms = 0;
     switch (c) {
-    case OPT_FLOW:
-        return take_flow(arg, &o->est.flow[0], err);
+    case OPT_FLOW: /* checked here too, so that a typo is a usage error */
+        o->est.flow[0] = arg;
+        return cli_parse_flow(arg, "flow index", NULL, err);
     case OPT_FLOW_B:
-        return take_flow(arg, &o->est.flow[1], err);
+        o->est.flow[1] = arg;
+        return cli_parse_flow(arg, "flow index", NULL, err);
     case OPT_SEED:
         return fm_parse_u64(arg, UINT64_MAX, "--seed", &o->est.seed, err);
     case OPT_BURST_GAP:
@@ -400,17 +382,6 @@ static void print_json(const struct est_compare *c)
 
 /* ---- run ---- */
 
-static void warn_skipped(const struct est_compare *c)
-{
-    for (int i = 0; i < 2; i++) {
-        const struct est_read_stats *st = &c->in[i].read;
-        uint64_t bad = st->status[PKT_DEC_TRUNCATED] + st->status[PKT_DEC_MALFORMED];
-        if (!c->in[i].is_model && bad)
-            fm_log_warn("'%s': %llu of %llu frames were truncated or malformed and were skipped",
-                        c->in[i].path, (unsigned long long)bad, (unsigned long long)st->frames);
-    }
-}
-
 static int run(struct compare_opts *o, const char *a, const char *b)
 {
     struct est_compare *c = NULL;
@@ -418,22 +389,8 @@ static int run(struct compare_opts *o, const char *a, const char *b)
     struct cli_progress prog;
     int rc = CLI_EXIT_RUNTIME;
 
-    if (o->plot_dir) {
-        if (cli_plot_available(&err) < 0) {
-            fm_log_error("%s", err.msg);
-            goto out;
-        }
-        struct stat st;
-        if (mkdir(o->plot_dir, 0755) != 0 && errno != EEXIST) {
-            fm_log_error("cannot create directory '%s': %s", o->plot_dir, strerror(errno));
-            goto out;
-        }
-        if (stat(o->plot_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            fm_log_error("--plot: '%s' is not a directory: name a directory for the PNG files",
-                         o->plot_dir);
-            goto out;
-        }
-    }
+    if (o->plot_dir && cli_plot_dir(o->plot_dir) != CLI_EXIT_OK)
+        goto out;
     cli_progress_init(&prog, "inputs");
     cli_signals_install();
     o->est.progress = cli_progress_cb;
@@ -452,7 +409,10 @@ static int run(struct compare_opts *o, const char *a, const char *b)
         }
         goto out;
     }
-    warn_skipped(c);
+    for (int i = 0; i < 2; i++) {
+        if (!c->in[i].is_model)
+            cli_read_warn(c->in[i].path, &c->in[i].read);
+    }
     if (o->plot_dir && cli_plot_compare(c, o->plot_dir, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
@@ -477,11 +437,10 @@ int cmd_compare(int argc, char **argv)
     int rc = cli_parse(&p, opts, argc, argv, take_opt, &o);
     if (rc >= 0)
         return rc;
-    if (optind + 2 > argc)
-        return cli_usage_error(doc.name, "name two inputs A and B (captures, or one model)");
-    if (optind + 2 < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 2]);
+    char **in = cli_operands(&doc, argc, argv, 2, "two inputs A and B (captures, or one model)");
+    if (!in)
+        return CLI_EXIT_USAGE;
     if (o.plot_dir && cli_check_output(o.plot_dir, FM_OUTPUT_DIR_OK) != CLI_EXIT_OK)
         return CLI_EXIT_RUNTIME;
-    return run(&o, argv[optind], argv[optind + 1]);
+    return run(&o, in[0], in[1]);
 }

@@ -57,8 +57,7 @@ static const struct cli_opt opts[] = {
     {"plot", OPT_PLOT, required_argument, "DIR",
      "write PNG histograms with the fitted densities (gnuplot)"},
     {"json", OPT_JSON, no_argument, NULL, "print what was written as JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -91,18 +90,8 @@ static int add_sel(struct estimate_opts *o, const char *text, struct fm_err *err
 {
     if (o->nsel >= MAX_SEL)
         return fm_err_set(err, FM_EINVAL, "too many flows selected (at most %d)", MAX_SEL);
-    struct est_selection *s = &o->sel[o->nsel];
-    memset(s, 0, sizeof(*s));
-    snprintf(s->text, sizeof(s->text), "%s", text);
-    if (isdigit((unsigned char)text[0])) {
-        long idx = 0;
-        if (fm_parse_long(text, 0, 1000000000L, "--flow", &idx, err) < 0)
-            return FM_EINVAL;
-        s->is_index = 1;
-        s->index = (size_t)idx;
-    } else if (pkt_flow_spec_parse(text, &s->key, err) < 0) {
+    if (cli_parse_flow(text, "--flow", &o->sel[o->nsel], err) < 0)
         return FM_EINVAL;
-    }
     o->nsel++;
     return FM_OK;
 }

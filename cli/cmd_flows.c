@@ -17,8 +17,7 @@ enum { OPT_JSON = 256 };
 static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "print the flows as a JSON array"},
     {"top", 'n', required_argument, "N", "list only the N largest flows"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -126,35 +125,37 @@ static void print_table(struct est_flow *const *flows, size_t n)
     }
 }
 
+struct flows_opts {
+    int json;
+    long top;
+};
+
+/* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
+{
+    struct flows_opts *o = self;
+    switch (c) {
+    case 'n':
+        return fm_parse_long(arg, 1, 100000000, "--top", &o->top, err);
+    case OPT_JSON:
+        o->json = 1;
+        return FM_OK;
+    default:
+        return fm_err_set(err, FM_EINVAL, "unhandled option");
+    }
+}
+
 int cmd_flows(int argc, char **argv)
 {
     struct cli_parser p;
-    struct fm_err err = {0};
-    int json = 0;
-    long top = -1;
-    int c;
+    struct flows_opts o = {0, -1};
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            json = 1;
-            break;
-        case 'n':
-            if (fm_parse_long(optarg, 1, 100000000, "--top", &top, &err) < 0)
-                return cli_usage_error(doc.name, "%s", err.msg);
-            break;
-        case 'h':
-            cli_usage(stdout, &doc, opts);
-            return CLI_EXIT_OK;
-        default:
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(doc.name, "name a capture file");
-    if (optind + 1 < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
-    const char *path = argv[optind];
+    int status = cli_parse(&p, opts, argc, argv, take_opt, &o);
+    if (status >= 0)
+        return status;
+    const char *path = cli_one_operand(&doc, argc, argv, "a capture file");
+    if (!path)
+        return CLI_EXIT_USAGE;
 
     struct est_flow_table *t = est_flow_table_new();
     if (!t) {
@@ -173,9 +174,9 @@ int cmd_flows(int argc, char **argv)
         rc = CLI_EXIT_RUNTIME;
         goto out;
     }
-    if (top > 0 && (size_t)top < n)
-        n = (size_t)top;
-    if (json)
+    if (o.top > 0 && (size_t)o.top < n)
+        n = (size_t)o.top;
+    if (o.json)
         print_json(flows, n);
     else if (n == 0)
         fm_log_warn("'%s' holds no UDP or TCP flows (%llu frames read)", path,

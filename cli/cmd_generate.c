@@ -15,6 +15,7 @@
 #include "transceiver/packet.h"
 #include "transceiver/sink.h"
 #include "transceiver/source.h"
+#include "transceiver/source_capture.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -59,8 +60,7 @@ static const struct cli_opt opts[] = {
     {"dst-port", OPT_DST_PORT, required_argument, "PORT",
      "destination port (default: the variant's, then the model's)"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -88,7 +88,7 @@ static const struct cli_cmd_doc doc = {
 
 struct generate_opts {
     const char *output;
-    int side; /* MDL_SIDE_LOCAL, MDL_SIDE_REMOTE, or 2 for both */
+    int side; /* MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH */
     uint64_t count;
     double duration_s; /* 0: the model's */
     unsigned streams;
@@ -102,8 +102,6 @@ struct generate_opts {
     long src_port, dst_port; /* -1: not given */
     int json;
 };
-
-#define SIDE_BOTH 2
 
 static int parse_ip(const char *what, const char *s, uint8_t *out, int *version, struct fm_err *err)
 {
@@ -129,16 +127,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->output = arg;
         return FM_OK;
     case OPT_SIDE:
-        if (strcmp(arg, "local") == 0)
-            o->side = MDL_SIDE_LOCAL;
-        else if (strcmp(arg, "remote") == 0)
-            o->side = MDL_SIDE_REMOTE;
-        else if (strcmp(arg, "both") == 0)
-            o->side = SIDE_BOTH;
-        else
-            return fm_err_set(err, FM_EINVAL, "--side: expected local, remote or both, got '%s'",
-                              arg);
-        return FM_OK;
+        return cli_parse_side(arg, &o->side, err);
     case 'c':
         if (fm_parse_u64(arg, 1000000000000ULL, "--count", &o->count, err) < 0)
             return FM_EINVAL;
@@ -282,7 +271,7 @@ static void print_summary(const struct generate_opts *o, const struct tally *t, 
         jw_str(&w, "seed", seed_text);
     jw_obj_begin(&w, "sides");
     for (int s = 0; s < 2; s++) {
-        if (o->side != SIDE_BOTH && o->side != s)
+        if (o->side != TRX_SIDE_BOTH && o->side != s)
             continue;
         jw_obj_begin(&w, names[s]);
         jw_int(&w, "packets", (long long)t[s].packets);
@@ -328,15 +317,16 @@ static int run(struct generate_opts *o, const char *model_path)
     int default_duration = o->count == 0 && o->duration_s == 0.0;
     if (default_duration) {
         for (int s = 0; s < 2; s++) {
-            if ((o->side == s || o->side == SIDE_BOTH) && m->sides[s].duration_s > o->duration_s)
+            if ((o->side == s || o->side == TRX_SIDE_BOTH) &&
+                m->sides[s].duration_s > o->duration_s)
                 o->duration_s = m->sides[s].duration_s;
         }
     }
     for (int s = 0; s < 2; s++) {
-        if (o->side != SIDE_BOTH && o->side != s)
+        if (o->side != TRX_SIDE_BOTH && o->side != s)
             continue;
         struct trx_model_opts mo;
-        side_opts(o, &variant, s, o->side == SIDE_BOTH && s == MDL_SIDE_REMOTE, &mo);
+        side_opts(o, &variant, s, o->side == TRX_SIDE_BOTH && s == MDL_SIDE_REMOTE, &mo);
         if (trx_source_model_new(m, &mo, &src[s], &err) < 0) {
             fm_log_error("model '%s': %s", model_path, err.msg);
             goto out;

@@ -3,8 +3,7 @@
  * one-way delay from the flowmimic probe, gaps and sizes. The summary is printed when a limit
  * is reached and on Ctrl-C, which then exits 130 like every other command interrupted. */
 #include "cli/cli.h"
-#include "cli/interval.h"
-#include "cli/jw.h"
+#include "cli/report.h"
 
 #include "common/err.h"
 #include "common/log.h"
@@ -17,7 +16,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum {
     OPT_BIND = 256,
@@ -54,8 +52,7 @@ static const struct cli_opt opts[] = {
     {"read", OPT_READ, required_argument, "FILE",
      "report on a capture file instead (packets to PORTs, or all\nUDP): the same statistics, "
      "to set beside what was received"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -181,11 +178,9 @@ static void print_loss_line(struct trx_rstats *rs, const struct trx_recv_info *i
 
 struct status_ctx {
     uint64_t last_bytes;
-    int shown;
-    int tty;
     int64_t start_ns; /* CLOCK_MONOTONIC when the run began */
     struct trx_receiver *r;
-    struct cli_interval iv;
+    struct cli_status st;
 };
 
 static void interval_totals(struct status_ctx *c,
@@ -212,22 +207,18 @@ static void interval_totals(struct status_ctx *c,
 static void on_status(const struct trx_rstats_totals *t, void *arg)
 {
     struct status_ctx *c = arg;
-    if (c->iv.every_ns) {
+    if (c->st.iv.every_ns) {
         struct cli_interval_totals it;
         interval_totals(c, t, &it);
-        if (c->shown && c->iv.text) /* the line goes above the status line */
-            fprintf(stderr, "\r\033[K");
-        cli_interval_tick(&c->iv, &it);
+        cli_status_tick(&c->st, &it);
     }
-    if (!c->tty)
+    if (!c->st.tty)
         return;
     double mbps = (double)(t->bytes - c->last_bytes) * 8.0 / 1e6;
     c->last_bytes = t->bytes;
-    fprintf(stderr, "\r%zu stream%s, %llu packets, %.3f Mbit/s, %llu lost\033[K", t->streams,
-            t->streams == 1 ? "" : "s", (unsigned long long)t->packets, mbps,
-            (unsigned long long)t->lost);
-    fflush(stderr);
-    c->shown = 1;
+    cli_status_show(&c->st, "%zu stream%s, %llu packets, %.3f Mbit/s, %llu lost\033[K", t->streams,
+                    t->streams == 1 ? "" : "s", (unsigned long long)t->packets, mbps,
+                    (unsigned long long)t->lost);
 }
 
 static int run(const struct receive_opts *o)
@@ -238,7 +229,7 @@ static int run(const struct receive_opts *o)
     struct trx_recv_info info;
     int rc = CLI_EXIT_RUNTIME;
     memset(&sc, 0, sizeof(sc));
-    cli_interval_init(&sc.iv, o->interval_ns, o->json ? NULL : stdout, o->json);
+    cli_status_init(&sc.st, o->interval_ns, o->json);
 
     /* Before a socket is bound or a packet received: an output that cannot be written
      * must not end a long run with nothing. */
@@ -255,26 +246,21 @@ static int run(const struct receive_opts *o)
         for (size_t i = 0; i < o->rx.nports; i++)
             fm_log_info("listening on UDP port %u", (unsigned)trx_receiver_port(r, i));
     }
-    sc.tty = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
     sc.r = r;
     sc.start_ns = fm_time_mono_ns();
-    int run_rc =
-        trx_receiver_run(r, sc.tty || sc.iv.every_ns ? on_status : NULL, &sc, &cli_stop, &err);
-    if (sc.shown)
-        fprintf(stderr, "\r\033[K");
-    if (sc.iv.every_ns) {
-        struct trx_rstats_totals tot;
-        struct cli_interval_totals it;
-        trx_rstats_totals(trx_receiver_stats(r), &tot);
-        interval_totals(&sc, &tot, &it);
-        cli_interval_finish(&sc.iv, &it);
-    }
+    int run_rc = trx_receiver_run(r, sc.st.tty || sc.st.iv.every_ns ? on_status : NULL, &sc,
+                                  &cli_stop, &err);
+    struct trx_rstats_totals tot;
+    struct cli_interval_totals it;
+    trx_rstats_totals(trx_receiver_stats(r), &tot);
+    interval_totals(&sc, &tot, &it);
+    cli_status_end(&sc.st, &it);
     trx_receiver_info(r, &info);
     struct trx_rstats *rs = trx_receiver_stats(r);
     /* The summary comes first, even after an error or Ctrl-C: it is what was received. */
     int interrupted = run_rc == FM_EINTR || cli_stop;
     if (o->json) {
-        print_json(rs, &info, interrupted, &sc.iv);
+        print_json(rs, &info, interrupted, &sc.st.iv);
     } else {
         cli_receive_table(rs);
         print_loss_line(rs, &info);
@@ -292,7 +278,7 @@ static int run(const struct receive_opts *o)
     }
     rc = CLI_EXIT_OK;
 out:
-    cli_interval_fini(&sc.iv);
+    cli_interval_fini(&sc.st.iv);
     trx_receiver_free(r);
     return rc;
 }

@@ -12,8 +12,7 @@ enum { OPT_JSON = 256 };
 
 static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "re-emit the model as normalised JSON"},
-    {"help", 'h', no_argument, NULL, "show this help"},
-    {NULL, 0, 0, NULL, NULL},
+    CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
@@ -94,30 +93,28 @@ static void print_side(const struct mdl_model *m, int side)
         print_iat(&s->iat);
 }
 
+/* --json, the table's only option besides --help, into the int at self. */
+static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
+{
+    (void)arg;
+    if (c != OPT_JSON)
+        return fm_err_set(err, FM_EINVAL, "unhandled option");
+    *(int *)self = 1;
+    return FM_OK;
+}
+
 int cmd_show(int argc, char **argv)
 {
     struct cli_parser p;
     struct fm_err err = {0};
     int json = 0;
-    int c;
     cli_parser_init(&p, &doc, opts);
-    while ((c = cli_next(&p, argc, argv)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            json = 1;
-            break;
-        case 'h':
-            cli_usage(stdout, &doc, opts);
-            return CLI_EXIT_OK;
-        default:
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(doc.name, "name a model file");
-    if (optind + 1 < argc)
-        return cli_usage_error(doc.name, "unexpected argument '%s'", argv[optind + 1]);
-    const char *path = argv[optind];
+    int st = cli_parse(&p, opts, argc, argv, take_opt, &json);
+    if (st >= 0)
+        return st;
+    const char *path = cli_one_operand(&doc, argc, argv, "a model file");
+    if (!path)
+        return CLI_EXIT_USAGE;
     struct mdl_model *m = calloc(1, sizeof(*m));
     if (!m) {
         fm_log_error("out of memory");

@@ -33,12 +33,17 @@ int cli_read_capture(const char *path,
     return CLI_EXIT_OK;
 }
 
-void cli_read_report(const char *path, const struct est_read_stats *st)
+void cli_read_warn(const char *path, const struct est_read_stats *st)
 {
     uint64_t bad = st->status[PKT_DEC_TRUNCATED] + st->status[PKT_DEC_MALFORMED];
     if (bad)
         fm_log_warn("'%s': %llu of %llu frames were truncated or malformed and were skipped", path,
                     (unsigned long long)bad, (unsigned long long)st->frames);
+}
+
+void cli_read_report(const char *path, const struct est_read_stats *st)
+{
+    cli_read_warn(path, st);
     fm_log_info("'%s': %llu frames: %llu UDP/TCP, %llu not IP, %llu other protocols, "
                 "%llu non-first fragments, %llu truncated, %llu malformed, %llu unsupported link",
                 path, (unsigned long long)st->frames, (unsigned long long)st->status[PKT_DEC_OK],

@@ -5,7 +5,12 @@
 #include "common/log.h"
 #include "common/num.h"
 #include "common/time.h"
+#include "estimator/run.h"
+#include "models/model.h"
+#include "packet/endpoint.h"
+#include "transceiver/source_capture.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,17 +98,23 @@ int cli_parse(struct cli_parser *p,
     return -1;
 }
 
-const char *cli_one_operand(const struct cli_cmd_doc *doc, int argc, char **argv, const char *what)
+char **cli_operands(const struct cli_cmd_doc *doc, int argc, char **argv, int n, const char *what)
 {
-    if (optind >= argc) {
+    if (argc - optind < n) {
         cli_usage_error(doc->name, "name %s", what);
         return NULL;
     }
-    if (optind + 1 < argc) {
-        cli_usage_error(doc->name, "unexpected argument '%s'", argv[optind + 1]);
+    if (argc - optind > n) {
+        cli_usage_error(doc->name, "unexpected argument '%s'", argv[optind + n]);
         return NULL;
     }
-    return argv[optind];
+    return argv + optind;
+}
+
+const char *cli_one_operand(const struct cli_cmd_doc *doc, int argc, char **argv, const char *what)
+{
+    char **v = cli_operands(doc, argc, argv, 1, what);
+    return v ? v[0] : NULL;
 }
 
 void cli_usage(FILE *f, const struct cli_cmd_doc *doc, const struct cli_opt *opts)
@@ -228,6 +239,42 @@ int cli_parse_unsigned(
     if (fm_parse_long(arg, (long)lo, (long)hi, what, &v, err) < 0)
         return FM_EINVAL;
     *out = (unsigned)v;
+    return FM_OK;
+}
+
+int cli_parse_flow(const char *text,
+                   const char *what,
+                   struct est_selection *out,
+                   struct fm_err *err)
+{
+    struct est_selection s;
+    memset(&s, 0, sizeof(s));
+    snprintf(s.text, sizeof(s.text), "%s", text);
+    /* An index starts with a digit; a spec with its protocol. */
+    if (isdigit((unsigned char)text[0])) {
+        long idx = 0;
+        if (fm_parse_long(text, 0, 1000000000L, what, &idx, err) < 0)
+            return FM_EINVAL;
+        s.is_index = 1;
+        s.index = (size_t)idx;
+    } else if (pkt_flow_spec_parse(text, &s.key, err) < 0) {
+        return FM_EINVAL;
+    }
+    if (out)
+        *out = s;
+    return FM_OK;
+}
+
+int cli_parse_side(const char *arg, int *out, struct fm_err *err)
+{
+    if (strcmp(arg, "local") == 0)
+        *out = MDL_SIDE_LOCAL;
+    else if (strcmp(arg, "remote") == 0)
+        *out = MDL_SIDE_REMOTE;
+    else if (strcmp(arg, "both") == 0)
+        *out = TRX_SIDE_BOTH;
+    else
+        return fm_err_set(err, FM_EINVAL, "--side: expected local, remote or both, got '%s'", arg);
     return FM_OK;
 }
 

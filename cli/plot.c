@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include "common/err.h"
+#include "common/log.h"
 #include "estimator/compare.h"
 #include "estimator/estimate.h"
 #include "models/model.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +231,25 @@ int cli_plot_available(struct fm_err *err)
     return fm_err_set(err, FM_EIO,
                       "--plot needs gnuplot, which is not on PATH: install it "
                       "(apt-get install gnuplot-nox) or drop --plot");
+}
+
+int cli_plot_dir(const char *dir)
+{
+    struct fm_err err = {0};
+    struct stat st;
+    if (cli_plot_available(&err) < 0) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fm_log_error("cannot create directory '%s': %s", dir, strerror(errno));
+        return CLI_EXIT_RUNTIME;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fm_log_error("--plot: '%s' is not a directory: name a directory for the PNG files", dir);
+        return CLI_EXIT_RUNTIME;
+    }
+    return CLI_EXIT_OK;
 }
 
 /* Run a gnuplot script that writes png; the script names the output itself. */

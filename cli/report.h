@@ -1,0 +1,63 @@
+/* cli/report.h - what `receive` and `replay` print while they run and at their end: the
+ * status line on a terminal with the interval lines above it, the receiver's report (a
+ * table per stream, JSON, notes for stderr) and the sender's (the dry run's plan, the
+ * summary, both directions for replay --listen). Data goes to stdout, notes to stderr. */
+#ifndef CLI_REPORT_H
+#define CLI_REPORT_H
+
+#include <stdint.h>
+
+#include "cli/interval.h"
+#include "cli/jw.h"
+#include "common/err.h"
+#include "transceiver/receiver.h"
+#include "transceiver/replay.h"
+
+/* A status line on stderr, shown only on a terminal (and not with -q), rewritten in place;
+ * interval lines go to stdout above it, or into the JSON with json. */
+struct cli_status {
+    int tty;
+    int shown;
+    struct cli_interval iv;
+};
+
+/* every_ns: interval reports (0: none). Release with cli_interval_fini(&s->iv). */
+void cli_status_init(struct cli_status *s, int64_t every_ns, int json);
+/* The intervals that t closes, above the status line (call when s->iv.every_ns). */
+void cli_status_tick(struct cli_status *s, const struct cli_interval_totals *t);
+/* Rewrite the status line with the text fmt makes (which ends it with "\033[K"). */
+void cli_status_show(struct cli_status *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* At the end: clear the status line and close the last interval at t. */
+void cli_status_end(struct cli_status *s, const struct cli_interval_totals *t);
+
+/* A receiver's report, also printed by replay --listen: the per-stream tables on stdout, the
+ * report as a JSON object (a member named key, or a value when key is NULL; iv: interval
+ * reports to add as "intervals", or NULL), and the notes for stderr (no packets, kernel
+ * drops, clocks that disagree). */
+void cli_receive_table(struct trx_rstats *rs);
+void cli_receive_json(struct jw *w,
+                      const char *key,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted,
+                      const struct cli_interval *iv);
+void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
+
+/* A sender's running totals, as interval reports count them. */
+void cli_replay_totals(const struct trx_send_stats *s, struct cli_interval_totals *t);
+/* --dry-run: the plan and the first packets of r's source, on stdout. FM_OK or the source's
+ * error. */
+int cli_replay_plan(const struct trx_replay_opts *o,
+                    const char *path,
+                    struct trx_replay *r,
+                    struct fm_err *err);
+/* After trx_replay_send() returned send_rc: the summary (text, or JSON with json), and with
+ * a listener what it received from the peer, its notes and its error. */
+void cli_replay_report(int json,
+                       const struct trx_replay *r,
+                       const struct trx_send_stats *st,
+                       int send_rc,
+                       const struct cli_interval *iv);
+
+#endif

@@ -1,0 +1,237 @@
+/* tests/unit/test_transceiver_replay.c - `replay` as calls: the defaults, telling a capture
+ * from a model, the dry run's sink, a model's source with its ports and the send loop's
+ * options, the common start's checks, and a short run into a memory sink. */
+#include "models/json.h"
+#include "tests/support/test_util.h"
+#include "transceiver/replay.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A temporary file holding len bytes of data; the caller unlinks it. */
+static void write_temp(char *path, size_t size, const void *data, size_t len)
+{
+    snprintf(path, size, "/tmp/fm_test_replay_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+/* A model whose local side sends 1000-byte packets 1 ms apart, saved into path. */
+static void save_model(char *path, size_t size)
+{
+    struct mdl_model m;
+    memset(&m, 0, sizeof(m));
+    m.version = MDL_VERSION;
+    snprintf(m.proto, sizeof(m.proto), "udp");
+    snprintf(m.local.ip, sizeof(m.local.ip), "198.18.0.1");
+    m.local.port = 5004;
+    snprintf(m.remote.ip, sizeof(m.remote.ip), "198.18.0.2");
+    m.remote.port = 6000;
+    struct mdl_side *s = &m.sides[MDL_SIDE_LOCAL];
+    s->present = 1;
+    s->packets = 1000;
+    s->duration_s = 1;
+    s->has_payload = 1;
+    s->payload.scale = MDL_SCALE_LINEAR;
+    s->payload.min = 1000;
+    s->payload.max = 1000;
+    s->payload.resolution = 1;
+    s->payload.n_atoms = 1;
+    s->payload.atoms[0] = (struct mdl_atom){1000, 1.0};
+    s->has_iat = 1;
+    s->iat.scale = MDL_SCALE_LOG;
+    s->iat.min = 0.001;
+    s->iat.max = 0.001;
+    s->iat.n_atoms = 1;
+    s->iat.atoms[0] = (struct mdl_atom){0.001, 1.0};
+    s->headers = (struct mdl_headers){64, 0, 1, 96, 0.5};
+    m.sides[MDL_SIDE_REMOTE].present = 0;
+    write_temp(path, size, "", 0);
+    struct fm_err err = {0};
+    if (mdl_json_save(&m, path, &err) != FM_OK)
+        fail_msg("mdl_json_save: %s", err.msg);
+}
+
+/* trx_replay_open_source(), failing the test with the message. */
+static void open_source(struct trx_replay *r, const struct trx_replay_opts *o, const char *path)
+{
+    struct fm_err err = {0};
+    if (trx_replay_open_source(r, o, path, TRX_REPLAY_MODEL, &err) != FM_OK)
+        fail_msg("trx_replay_open_source: %s", err.msg);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct trx_replay_opts o;
+    trx_replay_opts_init(&o);
+    assert_int_equal(o.side, TRX_SIDE_DEFAULT);
+    assert_int_equal(o.streams, 1);
+    assert_double_near(o.speed, 1.0, 0);
+    assert_double_near(o.rate_scale, 1.0, 0);
+    assert_int_equal(o.timer, TRX_TIMER_HYBRID);
+    assert_true(o.spin_us < 0);
+    assert_int_equal(o.src_port, -1);
+    assert_int_equal(o.dst_port, -1);
+    assert_null(o.iface);
+}
+
+static void test_input_kind(void **state)
+{
+    (void)state;
+    static const uint8_t pcap[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0};
+    char cap[64], json[64], text[64];
+    write_temp(cap, sizeof(cap), pcap, sizeof(pcap));
+    write_temp(json, sizeof(json), "{\"format\": 1}", 13);
+    write_temp(text, sizeof(text), "hello, world\n", 13);
+    enum trx_replay_input k = TRX_REPLAY_MODEL;
+    struct fm_err err = {0};
+    assert_int_equal(trx_replay_input_kind(cap, &k, &err), FM_OK);
+    assert_int_equal(k, TRX_REPLAY_CAPTURE);
+    assert_int_equal(trx_replay_input_kind(json, &k, &err), FM_OK);
+    assert_int_equal(k, TRX_REPLAY_MODEL);
+    assert_int_equal(trx_replay_input_kind(text, &k, &err), FM_EFORMAT);
+    assert_non_null(strstr(err.msg, "is neither a capture (pcap, pcapng) nor a model (JSON)"));
+    assert_true(trx_replay_input_kind("/nonexistent/x.pcap", &k, &err) < 0);
+    unlink(cap);
+    unlink(json);
+    unlink(text);
+}
+
+static void test_dry_run_sink(void **state)
+{
+    (void)state;
+    struct trx_replay_opts o;
+    trx_replay_opts_init(&o);
+    o.dry_run = 1;
+    struct trx_replay r;
+    memset(&r, 0, sizeof(r));
+    struct fm_err err = {0};
+    /* Without an interface and a peer: nothing is opened, the recorded addresses stay. */
+    assert_int_equal(trx_replay_open_sink(&r, &o, &err), FM_OK);
+    assert_null(r.sink);
+    assert_false(r.have_src_ip);
+    /* With them, the interface must exist; nothing is opened either way. */
+    o.iface = "fmnosuch0";
+    o.have_peer = 1;
+    o.ip_version = 4;
+    assert_int_equal(trx_replay_open_sink(&r, &o, &err), FM_ENOTFOUND);
+    assert_string_equal(err.msg, "no interface 'fmnosuch0' (see `ip link`)");
+    assert_null(r.sink);
+    trx_replay_close(&r);
+}
+
+/* A saved model and a dry run's options over it, for the tests that open its source. */
+struct fixture {
+    char path[64];
+    struct trx_replay_opts o;
+    struct trx_replay r;
+};
+
+static int setup_model(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    save_model(f->path, sizeof(f->path));
+    trx_replay_opts_init(&f->o);
+    f->o.dry_run = 1;
+    *state = f;
+    return 0;
+}
+
+static int teardown_model(void **state)
+{
+    struct fixture *f = *state;
+    trx_replay_close(&f->r);
+    unlink(f->path);
+    free(f);
+    return 0;
+}
+
+static void test_model_source(void **state)
+{
+    struct fixture *f = *state;
+    struct fm_err err = {0};
+    f->o.count = 3;
+    f->o.spin_us = 50;
+    open_source(&f->r, &f->o, f->path);
+    assert_int_equal(f->r.kind, TRX_REPLAY_MODEL);
+    assert_int_equal(f->r.own_port, 5004); /* the local side's port */
+    assert_int_equal(f->r.send.count, 3);
+    assert_int_equal(f->r.send.spin_ns, 50000);
+    trx_replay_close(&f->r);
+
+    /* --src-port moves this side's port; --realtime shortens the spin. */
+    f->o.spin_us = -1;
+    f->o.realtime = 1;
+    f->o.src_port = 7000;
+    open_source(&f->r, &f->o, f->path);
+    assert_int_equal(f->r.own_port, 7000);
+    assert_int_equal(f->r.send.spin_ns, TRX_REPLAY_RT_SPIN_NS);
+    trx_replay_close(&f->r);
+
+    /* The side with no model: the message names the file. */
+    f->o.side = MDL_SIDE_REMOTE;
+    assert_true(trx_replay_open_source(&f->r, &f->o, f->path, TRX_REPLAY_MODEL, &err) < 0);
+    assert_non_null(strstr(err.msg, f->path));
+}
+
+static void test_wait_start(void **state)
+{
+    (void)state;
+    struct trx_replay_opts o;
+    trx_replay_opts_init(&o);
+    struct fm_err err = {0};
+    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    o.have_start = 1;
+    o.start_relative = 1;
+    o.start_at = 0;
+    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    o.start_relative = 0;
+    o.start_at = 1e9; /* 2001: past */
+    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "--start-at is "));
+    assert_non_null(strstr(err.msg, "s in the past"));
+}
+
+static void test_send_to_memory(void **state)
+{
+    struct fixture *f = *state;
+    struct fm_err err = {0};
+    f->o.count = 5;
+    open_source(&f->r, &f->o, f->path);
+    assert_int_equal(trx_sink_mem_new(16, &f->r.sink, &err), FM_OK);
+    assert_int_equal(trx_replay_listen(&f->r, &f->o, &err), FM_OK); /* no --listen: nothing */
+    assert_null(f->r.lis.r);
+    struct trx_send_stats st;
+    volatile sig_atomic_t stop = 0;
+    int rc = trx_replay_send(&f->r, &st, NULL, NULL, &stop, &err);
+    assert_int_equal(rc, FM_OK);
+    assert_int_equal(st.packets, 5);
+    assert_string_equal(trx_replay_state(rc), "complete");
+    assert_string_equal(trx_replay_state(FM_EINTR), "interrupted");
+    assert_string_equal(trx_replay_state(FM_ENET), "failed");
+    st.late = 1;
+    assert_double_near(trx_replay_late_pct(&st), 20.0, 1e-9);
+    st.packets = 0;
+    assert_double_near(trx_replay_late_pct(&st), 0.0, 0);
+    trx_replay_close(&f->r);
+    assert_null(f->r.src);
+    assert_null(f->r.sink);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_input_kind),
+        cmocka_unit_test(test_dry_run_sink),
+        cmocka_unit_test_setup_teardown(test_model_source, setup_model, teardown_model),
+        cmocka_unit_test(test_wait_start),
+        cmocka_unit_test_setup_teardown(test_send_to_memory, setup_model, teardown_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

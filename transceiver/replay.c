@@ -1,0 +1,236 @@
+/* transceiver/replay.c - `replay` as a few calls: input, sink and route, source, listener,
+ * common start, send loop, outcome. */
+#include "transceiver/replay.h"
+
+#include "models/json.h"
+#include "models/model.h"
+#include "models/variant.h"
+#include "packet/sniff.h"
+#include "transceiver/receiver.h"
+#include "transceiver/route.h"
+#include "transceiver/start.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void trx_replay_opts_init(struct trx_replay_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->side = TRX_SIDE_DEFAULT;
+    o->streams = 1;
+    o->speed = 1.0;
+    o->rate_scale = 1.0;
+    o->timer = TRX_TIMER_HYBRID;
+    o->spin_us = -1.0; /* the send loop's default, or TRX_REPLAY_RT_SPIN_NS with realtime */
+    o->src_port = -1;
+    o->dst_port = -1;
+}
+
+int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct fm_err *err)
+{
+    enum pkt_input k = PKT_INPUT_UNKNOWN;
+    int rc = pkt_sniff(path, &k, err);
+    if (rc < 0)
+        return rc;
+    if (k == PKT_INPUT_CAPTURE) {
+        *kind = TRX_REPLAY_CAPTURE;
+        return FM_OK;
+    }
+    if (k == PKT_INPUT_JSON_OBJECT) {
+        *kind = TRX_REPLAY_MODEL;
+        return FM_OK;
+    }
+    return fm_err_set(err, FM_EFORMAT,
+                      "'%s' is neither a capture (pcap, pcapng) nor a model (JSON)", path);
+}
+
+int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err)
+{
+    if (!o->dry_run) {
+        /* Permission and interface first (the sink checks both), then the route: each error
+         * names what to fix, and nothing has been sent yet. */
+        struct trx_libnet_opts lo;
+        memset(&lo, 0, sizeof(lo));
+        lo.iface = o->iface;
+        lo.ip_version = o->ip_version;
+        lo.have_peer_mac = o->have_peer_mac;
+        memcpy(lo.peer_mac, o->peer_mac, 6);
+        int rc = trx_sink_libnet_new(&lo, &r->sink, err);
+        if (rc == FM_OK)
+            rc = trx_route_check(o->iface, o->ip_version, o->peer_ip, r->src_ip, r->via, err);
+        if (rc < 0)
+            return rc;
+        r->have_src_ip = 1;
+    } else if (o->iface && o->have_peer) {
+        /* A dry run sends nothing, but shows the packets as they would leave. */
+        if (if_nametoindex(o->iface) == 0)
+            return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (see `ip link`)", o->iface);
+        int rc = trx_iface_address(o->iface, o->ip_version, NULL, r->src_ip, err);
+        if (rc < 0)
+            return rc;
+        r->have_src_ip = 1;
+    }
+    return FM_OK;
+}
+
+/* Load the model and make its source; r->own_port gets the port this host's side sends from
+ * (stream 0), which is where the peer's side sends to. */
+static int model_source(struct trx_replay *r,
+                        const struct trx_replay_opts *o,
+                        const char *path,
+                        struct fm_err *err)
+{
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    struct trx_model_opts mo;
+    int rc = FM_OK;
+    if (!m)
+        return fm_err_set(err, FM_ENOMEM, "model");
+    rc = mdl_json_load(path, m, err);
+    if (rc < 0)
+        goto out;
+    trx_model_opts_init(&mo);
+    if (o->variant) {
+        rc = mdl_variant_load_spec(o->variant, &mo.variant, err);
+        if (rc < 0)
+            goto out;
+    }
+    mo.side = o->side == MDL_SIDE_REMOTE ? MDL_SIDE_REMOTE : MDL_SIDE_LOCAL;
+    mo.streams = (unsigned)o->streams;
+    mo.count = o->count;
+    mo.duration_ns = (int64_t)(o->duration_s * 1e9);
+    if (o->have_seed)
+        mo.seed = o->seed;
+    mo.rate_scale = o->rate_scale;
+    mo.ip_version = o->ip_version ? o->ip_version : 4;
+    if (r->have_src_ip) {
+        mo.have_src_ip = 1;
+        memcpy(mo.src_ip, r->src_ip, 16);
+    }
+    if (o->have_peer) {
+        mo.have_dst_ip = 1;
+        memcpy(mo.dst_ip, o->peer_ip, 16);
+    }
+    mo.src_port = o->src_port > 0 ? (int)o->src_port : -1;
+    mo.dst_port = o->dst_port > 0 ? (int)o->dst_port : -1;
+    if (mo.src_port > 0)
+        r->own_port = (uint16_t)mo.src_port;
+    else if (mo.variant.src_port > 0)
+        r->own_port = (uint16_t)mo.variant.src_port;
+    else
+        r->own_port = mo.side == MDL_SIDE_REMOTE ? m->remote.port : m->local.port;
+    struct fm_err e2 = {0};
+    rc = trx_source_model_new(m, &mo, &r->src, &e2);
+    if (rc < 0)
+        fm_err_set(err, rc, "model '%s': %s", path, e2.msg);
+out:
+    free(m);
+    return rc;
+}
+
+/* A capture's source: its packets with their recorded timing, addressed to the peer. */
+static int capture_source(struct trx_replay *r,
+                          const struct trx_replay_opts *o,
+                          const char *path,
+                          struct fm_err *err)
+{
+    struct trx_capture_opts co;
+    memset(&co, 0, sizeof(co));
+    co.path = path;
+    co.have_flow = o->have_flow;
+    co.flow = o->flow;
+    co.side = o->side == TRX_SIDE_DEFAULT ? TRX_SIDE_BOTH : o->side;
+    co.speed = o->speed;
+    co.ip_version = o->ip_version ? o->ip_version : 4;
+    co.have_src = r->have_src_ip;
+    memcpy(co.src_ip, r->src_ip, 16);
+    co.have_dst = o->have_peer;
+    memcpy(co.dst_ip, o->peer_ip, 16);
+    return trx_source_capture_new(&co, &r->src, err);
+}
+
+int trx_replay_open_source(struct trx_replay *r,
+                           const struct trx_replay_opts *o,
+                           const char *path,
+                           enum trx_replay_input kind,
+                           struct fm_err *err)
+{
+    r->kind = kind;
+    int rc =
+        kind == TRX_REPLAY_MODEL ? model_source(r, o, path, err) : capture_source(r, o, path, err);
+    if (rc < 0)
+        return rc;
+    trx_send_opts_init(&r->send);
+    r->send.timer = o->timer;
+    /* A SCHED_FIFO task preempts every normal one the moment its timer fires, so it needs a
+     * far shorter spin; and a long spin at short gaps would never sleep, which the kernel's
+     * real-time throttling punishes with 50 ms stalls. */
+    if (o->spin_us >= 0)
+        r->send.spin_ns = (int64_t)(o->spin_us * 1e3);
+    else if (o->realtime)
+        r->send.spin_ns = TRX_REPLAY_RT_SPIN_NS;
+    r->send.count = o->count;
+    r->send.duration_ns = (int64_t)(o->duration_s * 1e9);
+    r->send.max_rate_pps = o->max_rate;
+    return FM_OK;
+}
+
+int trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err)
+{
+    return o->listen ? trx_listener_start(&r->lis, r->own_port, err) : FM_OK;
+}
+
+int trx_replay_wait_start(const struct trx_replay_opts *o,
+                          const volatile sig_atomic_t *stop,
+                          struct fm_err *err)
+{
+    if (!o->have_start)
+        return FM_OK;
+    int64_t target = 0;
+    int rc = trx_start_target(o->start_relative, o->start_at, &target, err);
+    if (rc < 0) {
+        /* The message names the option the user typed. */
+        char msg[FM_ERR_LEN];
+        snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+        return fm_err_set(err, rc, "--start-at %s", msg);
+    }
+    trx_start_wait(target, stop);
+    return FM_OK;
+}
+
+int trx_replay_send(struct trx_replay *r,
+                    struct trx_send_stats *st,
+                    trx_status_fn status,
+                    void *arg,
+                    volatile sig_atomic_t *stop,
+                    struct fm_err *err)
+{
+    struct trx_clock clk;
+    trx_clock_real(&clk);
+    /* The probe's wall-clock stamps follow the clocks as they are now, after any wait. */
+    r->send.probe_clock_offset_ns = trx_realtime_offset_ns();
+    int rc = trx_send_run(r->src, r->sink, &r->send, &clk, st, status, arg, stop, err);
+    trx_listener_stop(&r->lis, rc != FM_EINTR);
+    if (r->kind == TRX_REPLAY_CAPTURE)
+        trx_source_capture_stats(r->src, &r->capture);
+    return rc;
+}
+
+const char *trx_replay_state(int send_rc)
+{
+    return send_rc == FM_EINTR ? "interrupted" : send_rc < 0 ? "failed" : "complete";
+}
+
+double trx_replay_late_pct(const struct trx_send_stats *st)
+{
+    return st->packets ? 100.0 * (double)st->late / (double)st->packets : 0.0;
+}
+
+void trx_replay_close(struct trx_replay *r)
+{
+    trx_listener_stop(&r->lis, 0);
+    trx_receiver_free(r->lis.r);
+    trx_source_free(r->src);
+    trx_sink_close(r->sink, 1, NULL);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,133 @@
+/* transceiver/replay.h - `replay` as a few calls: tell the input apart (a capture or a model),
+ * open what sends (the libnet sink, after the permission, interface and route checks; nothing
+ * for a dry run) and the source (a model's schedule, or a capture with its recorded timing),
+ * wait for a common start, run the send loop with a listener for the peer's side beside it,
+ * and name the outcome. Every check that can fail does so before the first packet leaves.
+ * Nothing here prints: the caller reports, from what each call returns.
+ * A struct trx_replay is zeroed with memset(), filled by the calls below in their order, and
+ * released by trx_replay_close(). Not thread-safe. */
+#ifndef TRANSCEIVER_REPLAY_H
+#define TRANSCEIVER_REPLAY_H
+
+#include <net/if.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "packet/endpoint.h"
+#include "transceiver/listener.h"
+#include "transceiver/sender.h"
+#include "transceiver/sink.h"
+#include "transceiver/source.h"
+#include "transceiver/source_capture.h"
+#include "transceiver/timer.h"
+
+/* --side not given: a model's local side, or both sides of a capture. */
+#define TRX_SIDE_DEFAULT (-2)
+
+/* What a replay is asked to do; trx_replay_opts_init() fills the defaults. */
+struct trx_replay_opts {
+    const char *iface; /* NULL: none (a dry run only) */
+    int have_peer;
+    uint8_t ip_version; /* of the peer (4 or 6); 0 without one */
+    uint8_t peer_ip[16];
+    int have_peer_mac; /* link-layer mode: Ethernet frames to peer_mac */
+    uint8_t peer_mac[6];
+    int side; /* MDL_SIDE_*, TRX_SIDE_BOTH, or TRX_SIDE_DEFAULT */
+    long streams;
+    int have_flow; /* capture: only this flow */
+    struct pkt_flow_key flow;
+    double speed;      /* capture: 2 plays twice as fast (default 1) */
+    uint64_t count;    /* stop after this many packets, 0 = no limit */
+    double duration_s; /* stop after this long, 0 = no limit */
+    double rate_scale; /* model: multiplies the packet rate (default 1) */
+    double max_rate;   /* packets per second at most, 0 = no cap */
+    enum trx_timer_mode timer;
+    double spin_us; /* hybrid timer's spin; < 0: the send loop's default, or
+                     * TRX_REPLAY_RT_SPIN_NS with realtime */
+    int realtime;
+    const char *variant; /* model: FILE[:NAME] of a variant to apply, or NULL */
+    uint64_t seed;
+    int have_seed;
+    long src_port, dst_port; /* model: -1 = the variant's, then the model's */
+    int listen;              /* model: also receive the peer's side on this side's port */
+    int have_start;          /* start at a time (--start-at) */
+    int start_relative;      /* start_at is seconds from now, not a UNIX time */
+    double start_at;
+    int dry_run; /* no sink: the source only */
+};
+
+void trx_replay_opts_init(struct trx_replay_opts *o);
+
+/* The spin before a deadline with realtime (otherwise the send loop's default, 200 us):
+ * wake-ups of a normal task come up to about 100 us late on a busy machine; a SCHED_FIFO one
+ * wakes within tens. */
+#define TRX_REPLAY_RT_SPIN_NS 20000
+
+enum trx_replay_input { TRX_REPLAY_CAPTURE, TRX_REPLAY_MODEL };
+
+struct trx_replay {
+    enum trx_replay_input kind;
+    struct trx_sink *sink;   /* NULL for a dry run */
+    struct trx_source *src;  /* NULL until trx_replay_open_source() */
+    int have_src_ip;         /* src_ip is the interface's: packets are sent from it */
+    uint8_t src_ip[16];      /* from the route to the peer, or the interface's address */
+    char via[IF_NAMESIZE];   /* the interface the route to the peer leaves through, or "" */
+    uint16_t own_port;       /* model: the port this host's side sends from (stream 0) */
+    struct trx_listener lis; /* --listen: lis.r is the receiver once started */
+    struct trx_send_opts send;
+    struct trx_capture_stats capture; /* a capture's counters, after trx_replay_send() */
+};
+
+/* What path holds, told by its first bytes: a capture (pcap, pcapng) or a model (a JSON
+ * object). FM_EFORMAT for anything else, or pkt_sniff()'s errors. */
+int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct fm_err *err);
+
+/* Not a dry run: the libnet sink on o->iface (root or CAP_NET_RAW, an interface that exists)
+ * and the route to the peer (r->src_ip, r->via: when via is another interface, packets still
+ * leave through o->iface; the caller may warn). A dry run with an interface and a peer: the
+ * interface must exist (FM_ENOTFOUND) and has its address taken. Otherwise nothing. Returns
+ * FM_OK or the sink's and the route's errors. */
+int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
+
+/* The source over path of the given kind, with the addresses of trx_replay_open_sink(), and
+ * the send loop's options (r->send). A model is loaded (and its variant), a capture opened.
+ * Returns FM_OK, or the errors of mdl_json_load(), mdl_variant_load_spec(),
+ * trx_source_model_new() (its message after "model 'PATH': "), trx_source_capture_new(). */
+int trx_replay_open_source(struct trx_replay *r,
+                           const struct trx_replay_opts *o,
+                           const char *path,
+                           enum trx_replay_input kind,
+                           struct fm_err *err);
+
+/* --listen: start the receiver on r->own_port in a thread, before the first send so that the
+ * peer's first packets are not missed. FM_OK (also without o->listen) or the listener's
+ * errors. */
+int trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
+
+/* --start-at: refuse a time too far ahead or past (FM_EINVAL, the message naming --start-at),
+ * then wait for it, or until *stop. FM_OK at once without o->have_start. */
+int trx_replay_wait_start(const struct trx_replay_opts *o,
+                          const volatile sig_atomic_t *stop,
+                          struct fm_err *err);
+
+/* Run the send loop to its end (trx_send_run(), whose code it returns), then stop the
+ * listener (gracefully unless stopped) and take the capture's counters. st is filled in
+ * every case; status(arg) is called about once a second. */
+int trx_replay_send(struct trx_replay *r,
+                    struct trx_send_stats *st,
+                    trx_status_fn status,
+                    void *arg,
+                    volatile sig_atomic_t *stop,
+                    struct fm_err *err);
+
+/* The outcome of trx_replay_send()'s code: "complete", "interrupted" or "failed". */
+const char *trx_replay_state(int send_rc);
+
+/* The share of packets sent late, in percent (0 without packets). */
+double trx_replay_late_pct(const struct trx_send_stats *st);
+
+/* Stop and free the listener, the source and the sink; r is then as zeroed. */
+void trx_replay_close(struct trx_replay *r);
+
+#endif
