@@ -60,11 +60,15 @@ static int take(void *arg, int c, const char *val, struct fm_err *err)
 static const char tail[] =
     "\nA flow is an address and port pair in either direction; an RTP stream is a\n"
     "sender, a receiver and an SSRC; a TCP connection starts with a SYN (one seen from\n"
-    "the middle is reported once under tcp-handshake and checked from there on).\n"
-    "Each violation is printed as 'packet N: RULE: expected X, got Y' (N from 0, in\n"
-    "trace order; for a capture N counts its UDP and TCP packets, and ' (frame F)' follows\n"
-    "with Wireshark's frame number), then a summary line. Exit status: 0 valid, 1 invalid\n"
-    "or a runtime error, 2 usage error.\n"
+    "the middle is a warning under tcp-handshake and checked from there on).\n"
+    "Rules marked (w) give warnings: what a network does or a capture of part of one shows\n"
+    "(loss, duplicates, reordering, retransmissions, packets in flight after a RST or FIN),\n"
+    "as does a UDP length that the first IP fragment of a larger datagram explains. The\n"
+    "others are errors: a malformed or impossible packet. Each finding is printed as\n"
+    "'packet N: [warning: ]RULE: expected X, got Y' (N from 0, in trace order; for a capture\n"
+    "N counts its UDP and TCP packets, and ' (frame F)' follows with Wireshark's frame\n"
+    "number), then a summary line. Exit status: 0 valid (warnings or not), 1 invalid (an\n"
+    "error) or a runtime error, 2 usage error.\n"
     "\nExamples:\n"
     "  flowmimic validate example.json\n"
     "  flowmimic validate --flow 0 --max-errors 10 call.pcap\n"
@@ -79,8 +83,9 @@ static void help_text(char *buf, size_t size)
                                 "capture, of which\nevery UDP and TCP packet is checked (or those "
                                 "of --flow). Rules, by their stable\nnames:\n");
     for (int r = 0; r < TRC_V_NRULES && n < size; r++)
-        n += (size_t)snprintf(buf + n, size - n, "  %-14s %s\n",
+        n += (size_t)snprintf(buf + n, size - n, "  %-14s %s%s\n",
                               trc_validate_rule_name((enum trc_vrule)r),
+                              trc_validate_rule_warns((enum trc_vrule)r) ? "(w) " : "",
                               trc_validate_rule_help((enum trc_vrule)r));
     if (n < size)
         snprintf(buf + n, size - n, "%s", tail);
@@ -97,12 +102,21 @@ print_json(const char *path, const struct trc_validate_report *r, const uint64_t
     jw_int(&w, "flows", (long long)r->flows);
     jw_int(&w, "tcp_connections", (long long)r->tcp_conns);
     jw_int(&w, "rtp_streams", (long long)r->rtp_streams);
-    jw_str(&w, "result", r->total ? "invalid" : "valid");
+    jw_str(&w, "result", r->errors ? "invalid" : "valid");
     jw_int(&w, "violations_total", (long long)r->total);
+    jw_int(&w, "errors_total", (long long)r->errors);
+    jw_int(&w, "warnings_total", (long long)r->warnings);
     jw_obj_begin(&w, "by_rule");
     for (int i = 0; i < TRC_V_NRULES; i++) {
         if (r->per_rule[i])
             jw_int(&w, trc_validate_rule_name((enum trc_vrule)i), (long long)r->per_rule[i]);
+    }
+    jw_obj_end(&w);
+    jw_obj_begin(&w, "warnings_by_rule");
+    for (int i = 0; i < TRC_V_NRULES; i++) {
+        if (r->per_rule_warnings[i])
+            jw_int(&w, trc_validate_rule_name((enum trc_vrule)i),
+                   (long long)r->per_rule_warnings[i]);
     }
     jw_obj_end(&w);
     jw_arr_begin(&w, "violations");
@@ -113,6 +127,7 @@ print_json(const char *path, const struct trc_validate_report *r, const uint64_t
         if (frames)
             jw_int(&w, "frame", (long long)frames[v->packet]);
         jw_str(&w, "rule", trc_validate_rule_name(v->rule));
+        jw_str(&w, "severity", v->warning ? "warning" : "error");
         jw_str(&w, "expected", v->expected);
         jw_str(&w, "got", v->got);
         jw_obj_end(&w);
@@ -122,13 +137,27 @@ print_json(const char *path, const struct trc_validate_report *r, const uint64_t
     jw_finish(&w);
 }
 
+/* "rule N, rule M" of the errors (warnings 0) or the warnings (1). */
+static void print_counts(const struct trc_validate_report *r, int warnings)
+{
+    const char *sep = "";
+    for (int i = 0; i < TRC_V_NRULES; i++) {
+        uint64_t n = warnings ? r->per_rule_warnings[i] : r->per_rule[i] - r->per_rule_warnings[i];
+        if (n) {
+            printf("%s%s %llu", sep, trc_validate_rule_name((enum trc_vrule)i),
+                   (unsigned long long)n);
+            sep = ", ";
+        }
+    }
+}
+
 static void
 print_text(const char *path, const struct trc_validate_report *r, const uint64_t *frames)
 {
     for (size_t i = 0; i < r->nv; i++) {
         const struct trc_violation *v = &r->v[i];
-        printf("packet %zu: %s: %s, %s", v->packet, trc_validate_rule_name(v->rule), v->expected,
-               v->got);
+        printf("packet %zu: %s%s: %s, %s", v->packet, v->warning ? "warning: " : "",
+               trc_validate_rule_name(v->rule), v->expected, v->got);
         /* A capture's packets are counted among its UDP/TCP packets; Wireshark counts frames. */
         if (frames)
             printf(" (frame %llu)", (unsigned long long)frames[v->packet]);
@@ -136,20 +165,19 @@ print_text(const char *path, const struct trc_validate_report *r, const uint64_t
     }
     printf("%s: %zu packets, %zu flows, %zu TCP connections, %zu RTP streams: ", path, r->packets,
            r->flows, r->tcp_conns, r->rtp_streams);
-    if (!r->total) {
-        printf("valid\n");
-        return;
+    if (r->errors) {
+        printf("invalid: %llu error%s (", (unsigned long long)r->errors, r->errors == 1 ? "" : "s");
+        print_counts(r, 0);
+        printf(")");
+    } else {
+        printf("valid");
     }
-    printf("invalid: %llu violation%s (", (unsigned long long)r->total, r->total == 1 ? "" : "s");
-    const char *sep = "";
-    for (int i = 0; i < TRC_V_NRULES; i++) {
-        if (r->per_rule[i]) {
-            printf("%s%s %llu", sep, trc_validate_rule_name((enum trc_vrule)i),
-                   (unsigned long long)r->per_rule[i]);
-            sep = ", ";
-        }
+    if (r->warnings) {
+        printf("%s%llu warning%s (", r->errors ? "; " : ", ", (unsigned long long)r->warnings,
+               r->warnings == 1 ? "" : "s");
+        print_counts(r, 1);
+        printf(")");
     }
-    printf(")");
     if (r->nv < r->total)
         printf("; the first %zu shown (--max-errors 0 shows all)", r->nv);
     printf("\n");
@@ -191,7 +219,7 @@ int cmd_validate(int argc, char **argv)
         print_json(path, &r, res.frames);
     else
         print_text(path, &r, res.frames);
-    ex = r.total ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
+    ex = r.errors ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 out:
     free(res.frames);
     trc_validate_report_fini(&r);

@@ -20,6 +20,7 @@ static const struct {
     const char *name;
     const char *help;
 } rules[TRC_V_NRULES] = {
+    /* Errors: the packet itself is malformed or impossible. */
     [TRC_V_TS_ORDER] = {"ts-order", "timestamps never decrease"},
     [TRC_V_IP_TTL] = {"ip-ttl", "TTL (hop limit) is not 0"},
     [TRC_V_IP_SRC] = {"ip-src", "the source is not a multicast or broadcast address"},
@@ -44,6 +45,33 @@ static const struct {
     [TRC_V_TCP_FIN] = {"tcp-fin", "no data, SYN or second FIN from a side after its FIN"},
     [TRC_V_TCP_RST] = {"tcp-rst", "nothing follows a RST in its connection"},
 };
+
+/* Warnings: what a network does or a capture of part of one shows (loss, duplicates and
+ * reordering, retransmissions, a connection seen from its middle, packets in flight after a
+ * RST or FIN, an ack of bytes the capture missed, RTP timestamps that go back as B-frames
+ * make them, an SSRC relayed from a second address). The rules not listed are errors. */
+static int rule_is_warning(enum trc_vrule rule)
+{
+    switch (rule) {
+    case TRC_V_RTP_SSRC:
+    case TRC_V_RTP_SEQ_GAP:
+    case TRC_V_RTP_SEQ_DUP:
+    case TRC_V_RTP_SEQ_ORDER:
+    case TRC_V_RTP_TS:
+    case TRC_V_TCP_SEQ:
+    case TRC_V_TCP_ACK:
+    case TRC_V_TCP_FIN:
+    case TRC_V_TCP_RST:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int trc_validate_rule_warns(enum trc_vrule rule)
+{
+    return (unsigned)rule < TRC_V_NRULES && rule_is_warning(rule);
+}
 
 const char *trc_validate_rule_name(enum trc_vrule rule)
 {
@@ -151,15 +179,22 @@ static void copy_text(char *dst, size_t size, const char *s)
     dst[n] = '\0';
 }
 
-static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void report_as(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-/* fmt gives "expected ...|got ...": the two halves are split at the '|'. */
-static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
+/* One finding, an error or a warning. fmt gives "expected ...|got ...": the two halves are
+ * split at the '|'. */
+static void report_va(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, va_list ap)
 {
     struct trc_validate_report *r = c->r;
     r->total++;
     r->per_rule[rule]++;
+    if (warning) {
+        r->warnings++;
+        r->per_rule_warnings[rule]++;
+    } else {
+        r->errors++;
+    }
     if (c->max_keep && r->nv >= c->max_keep)
         return;
     if (grow((void **)&r->v, r->nv, sizeof(*r->v)) < 0) {
@@ -167,18 +202,36 @@ static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
         return;
     }
     char text[256];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     struct trc_violation *v = &r->v[r->nv++];
     v->packet = c->index;
     v->rule = rule;
+    v->warning = warning;
     char *bar = strchr(text, '|');
     if (bar)
         *bar = '\0';
     copy_text(v->expected, sizeof(v->expected), text);
     copy_text(v->got, sizeof(v->got), bar ? bar + 1 : "");
+}
+
+static void report_as(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report_va(c, rule, warning, fmt, ap);
+    va_end(ap);
+}
+
+static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A finding with its rule's severity. */
+static void report(struct vctx *c, enum trc_vrule rule, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report_va(c, rule, rule_is_warning(rule), fmt, ap);
+    va_end(ap);
 }
 
 static void endpoint_text(const struct trc_pkt *p, int dst, char *buf, size_t len)
@@ -269,13 +322,14 @@ static void check_flow(struct vctx *c, const struct trc_pkt *p)
 
 static void check_udp(struct vctx *c, const struct trc_pkt *p)
 {
-    if (p->udp_length >= 0 && (unsigned long)p->udp_length != 8ul + p->payload_length)
-        report(c, TRC_V_UDP_LENGTH, "expected udp_length %lu (8 + payload_length)|got %ld%s",
-               8ul + p->payload_length, p->udp_length,
-               /* The first fragment of a datagram carries the whole datagram's length. */
-               (unsigned long)p->udp_length > 8ul + p->payload_length
-                   ? " (the first IP fragment of a larger datagram?)"
-                   : "");
+    if (p->udp_length >= 0 && (unsigned long)p->udp_length != 8ul + p->payload_length) {
+        /* The first fragment of a datagram carries the whole datagram's length: what a
+         * capture of a fragmented datagram shows, a warning. */
+        int fragment = (unsigned long)p->udp_length > 8ul + p->payload_length;
+        report_as(c, TRC_V_UDP_LENGTH, fragment,
+                  "expected udp_length %lu (8 + payload_length)|got %ld%s", 8ul + p->payload_length,
+                  p->udp_length, fragment ? " (the first IP fragment of a larger datagram?)" : "");
+    }
 }
 
 /* The RTP header in the payload bytes (when they are known) against the rtp fields. */
@@ -462,7 +516,8 @@ static int tcp_handshake(struct vctx *c, struct tcp_conn *t, int i, const struct
             t->state = TCP_SYN_SENT;
             return 0;
         }
-        report(c, TRC_V_TCP_HANDSHAKE, "expected SYN to open the connection|got %s", fl);
+        /* A connection captured after it opened: a warning. */
+        report_as(c, TRC_V_TCP_HANDSHAKE, 1, "expected SYN to open the connection|got %s", fl);
         t->state = TCP_MIDSTREAM;
         return 1;
     case TCP_SYN_SENT:

@@ -38,10 +38,14 @@ enum trc_vrule {
     TRC_V_NRULES
 };
 
-/* One broken rule: "packet N: RULE: expected X, got Y". */
+/* One broken rule: "packet N: RULE: expected X, got Y". A warning is what a network does or a
+ * capture of part of one shows (loss, reordering, retransmission, a connection seen from its
+ * middle, an IP fragment): the trace is still valid. An error is a malformed or impossible
+ * packet: the trace is invalid. */
 struct trc_violation {
     size_t packet; /* index in the trace, from 0 */
     enum trc_vrule rule;
+    int warning;
     char expected[112];
     char got[112];
 };
@@ -51,14 +55,16 @@ struct trc_validate_report {
     size_t flows;       /* distinct address and port pairs (either direction) */
     size_t tcp_conns;   /* TCP connections (a SYN after a close starts a new one) */
     size_t rtp_streams; /* RTP streams: sender, receiver and SSRC */
-    uint64_t total;     /* violations found */
-    uint64_t per_rule[TRC_V_NRULES];
-    struct trc_violation *v; /* the first nv violations in packet order, owned */
+    uint64_t total;     /* violations found: errors + warnings */
+    uint64_t errors, warnings;
+    uint64_t per_rule[TRC_V_NRULES];          /* both kinds */
+    uint64_t per_rule_warnings[TRC_V_NRULES]; /* of them, warnings */
+    struct trc_violation *v;                  /* the first nv violations in packet order, owned */
     size_t nv;
 };
 
 /* Check t and fill *r (zeroed first) with every violation counted and the first max_keep
- * (0: all) kept in r->v. Returns FM_OK (the trace may still be invalid: r->total > 0) or
+ * (0: all) kept in r->v. Returns FM_OK (the trace may still be invalid: r->errors > 0) or
  * FM_ENOMEM. */
 int trc_validate(const struct trc_trace *t,
                  size_t max_keep,
@@ -66,6 +72,10 @@ int trc_validate(const struct trc_trace *t,
                  struct fm_err *err);
 
 void trc_validate_report_fini(struct trc_validate_report *r);
+
+/* 1 when a rule's findings are warnings (tcp-handshake and udp-length are errors except for
+ * a connection seen from its middle and an IP fragment, which warn). */
+int trc_validate_rule_warns(enum trc_vrule rule);
 
 /* The stable name of a rule ("rtp-seq-gap") and what it checks, in one line. */
 const char *trc_validate_rule_name(enum trc_vrule rule);

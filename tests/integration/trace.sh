@@ -75,7 +75,7 @@ check "validate --help" test "$rc" = 0
 # The rule table of docs/trace.md and --help name the same rules (the backquotes are
 # Markdown's, not the shell's).
 # shellcheck disable=SC2016
-awk '/^\| rule \| checks \|/ {on = 1; next} on && !/^\|/ {exit} on && /^\| `/ {print}' \
+awk '/^\| rule \| w \| checks \|/ {on = 1; next} on && !/^\|/ {exit} on && /^\| `/ {print}' \
     "$src/docs/trace.md" | sed 's/^| `\([a-z-]*\)`.*/\1/' >"$tmp/rules.docs"
 sed -n '/^names:$/,/^$/p' "$tmp/out" | awk 'NF > 1 {print $1}' >"$tmp/rules.help"
 check "docs and --help list the same rules" cmp -s "$tmp/rules.docs" "$tmp/rules.help"
@@ -113,7 +113,10 @@ run "$fm" convert "$tmp/example.2.pcap" "$tmp/example.3.json"
 check "example: second trip identical" cmp -s "$tmp/example.2.json" "$tmp/example.3.json"
 check "example: the payload given survives" grep -q '"payload":"80e0001300016b4c12345678deadbeef"' "$tmp/example.2.json"
 
-# ---- one invalid trace per rule, the valid ones ----
+# ---- one invalid trace per error rule, one valid trace per warning, the valid ones ----
+# Errors are malformed or impossible packets: exit 1. Warnings are what a network does or a
+# capture of part of one shows (issue 11: loss, retransmissions, a connection seen from its
+# middle, an IP fragment): the trace is valid, exit 0.
 for f in "$data"/invalid_*.json; do
     rule=$(basename "$f" .json)
     rule=${rule#invalid_}
@@ -121,18 +124,33 @@ for f in "$data"/invalid_*.json; do
     check "$rule: exit 1" test "$rc" = 1
     check "$rule: reported as 'packet N: $rule: expected X, got Y'" \
         grep -q "^packet [0-9]*: $rule: expected .*, got " "$tmp/out"
-    check "$rule: summary" grep -q "invalid: [0-9]* violations\? (.*$rule [0-9]" "$tmp/out"
+    check "$rule: summary" grep -q "invalid: [0-9]* errors\? (.*$rule [0-9]" "$tmp/out"
 done
+for f in "$data"/warn_*.json; do
+    rule=$(basename "$f" .json)
+    rule=${rule#warn_}
+    run "$fm" validate "$f"
+    check "$rule: a warning, exit 0" test "$rc" = 0
+    check "$rule: reported as 'packet N: warning: $rule: expected X, got Y'" \
+        grep -q "^packet [0-9]*: warning: $rule: expected .*, got " "$tmp/out"
+    check "$rule: summary" grep -q ": valid, [0-9]* warnings\? (.*$rule [0-9]" "$tmp/out"
+done
+check "every rule has an invalid or a warning trace" test \
+    "$(ls "$data"/invalid_*.json "$data"/warn_*.json | sed 's/.*_//; s/.json$//' | sort -u | wc -l)" = \
+    "$("$fm" validate --help | awk '/^names:$/ {on = 1; next} on && /^$/ {exit} on {n++} END {print n}')"
 for f in "$data"/valid_*.json; do
     run "$fm" validate "$f"
     expect "$(basename "$f") is valid" 0
 done
 run "$fm" validate --json "$data/invalid_tcp-flags.json"
 check "--json: exit 1" test "$rc" = 1
-check "--json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"] == "invalid" and d["by_rule"] == {"tcp-flags": 3} and len(d["violations"]) == 3 and d["violations"][0]["packet"] == 4' "$tmp/out"
+check "--json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"] == "invalid" and d["by_rule"] == {"tcp-flags": 3} and d["errors_total"] == 3 and d["warnings_total"] == 0 and len(d["violations"]) == 3 and d["violations"][0]["packet"] == 4 and d["violations"][0]["severity"] == "error"' "$tmp/out"
+run "$fm" validate --json "$data/warn_tcp-seq.json"
+check "--json of a warning: exit 0" test "$rc" = 0
+check "--json of a warning: valid, its severity" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"] == "valid" and d["warnings_total"] == 1 and d["warnings_by_rule"] == {"tcp-seq": 1} and d["violations"][0]["severity"] == "warning"' "$tmp/out"
 run "$fm" validate --max-errors 1 "$data/invalid_tcp-flags.json"
 check "--max-errors 1: one line" test "$(grep -c '^packet' "$tmp/out")" = 1
-check "--max-errors 1: the summary counts all" grep -q "3 violations (tcp-flags 3); the first 1 shown" "$tmp/out"
+check "--max-errors 1: the summary counts all" grep -q "3 errors (tcp-flags 3); the first 1 shown" "$tmp/out"
 run "$fm" validate --max-errors -1 "$data/valid_tcp_rtp.json"
 expect "--max-errors -1" 2 "--max-errors"
 

@@ -1,5 +1,6 @@
 /* tests/unit/test_trace_validate.c - protocol checks of packet traces: one hand-made
- * invalid trace per rule (tests/data/trace/invalid_<rule>.json) and the valid ones, then the
+ * invalid trace per error rule (tests/data/trace/invalid_<rule>.json), one trace with a
+ * warning per warning rule (warn_<rule>.json) and the valid ones, then the
  * edge cases built here: sequence wrap, keep-alives, retransmissions, connections seen from
  * the middle, and --max-errors. */
 #include "tests/support/test_util.h"
@@ -69,10 +70,16 @@ static void test_each_rule(void **state)
         struct trc_trace t;
         struct trc_validate_report r;
         struct fm_err err = {0};
-        snprintf(name, sizeof(name), "invalid_%s.json", cases[i].rule);
+        enum trc_vrule rule = rule_by_name(cases[i].rule);
+        /* An error rule's file is invalid; a warning rule's is valid with warnings. */
+        int warns = trc_validate_rule_warns(rule);
+        snprintf(name, sizeof(name), "%s_%s.json", warns ? "warn" : "invalid", cases[i].rule);
         load(name, &t);
         assert_int_equal(trc_validate(&t, 0, &r, &err), FM_OK);
-        enum trc_vrule rule = rule_by_name(cases[i].rule);
+        if ((warns ? r.warnings : r.errors) != r.total || (warns ? r.errors : r.warnings) != 0)
+            fail_msg("%s: %llu errors and %llu warnings, expected only %s", name,
+                     (unsigned long long)r.errors, (unsigned long long)r.warnings,
+                     warns ? "warnings" : "errors");
         if (r.per_rule[rule] != cases[i].count)
             fail_msg("%s: %llu violations of %s, expected %u", name,
                      (unsigned long long)r.per_rule[rule], cases[i].rule, cases[i].count);
@@ -87,6 +94,7 @@ static void test_each_rule(void **state)
         while (k < r.nv && r.v[k].rule != rule)
             k++;
         assert_true(k < r.nv);
+        assert_int_equal(r.v[k].warning, warns);
         if (r.v[k].packet != cases[i].packet || !strstr(r.v[k].got, cases[i].got) ||
             strncmp(r.v[k].expected, "expected ", 9) != 0 || strncmp(r.v[k].got, "got ", 4) != 0)
             fail_msg("%s: packet %zu: %s, %s", name, r.v[k].packet, r.v[k].expected, r.v[k].got);
@@ -312,8 +320,13 @@ static void test_tcp_midstream(void **state)
     assert_int_equal(r.total, 1);
     assert_int_equal(r.per_rule[TRC_V_TCP_HANDSHAKE], 1);
     assert_int_equal(r.v[0].packet, 0);
+    /* A connection seen from its middle is what a capture shows: a warning (issue 11). */
+    assert_int_equal(r.warnings, 1);
+    assert_int_equal(r.errors, 0);
+    assert_true(r.v[0].warning);
     trc_validate_report_fini(&r);
-    /* Data before the SYN-ACK and acks of bytes never sent. */
+    /* Data before the SYN-ACK (an error) and acks of bytes never sent (a warning: the
+     * capture may have missed them). */
     trc_trace_fini(&t);
     add_tcp(&t, 0, 1, "S", 1, 0, 0);
     add_tcp(&t, 1, 1, "PA", 2, 0, 10);
@@ -321,7 +334,10 @@ static void test_tcp_midstream(void **state)
     validate(&t, 0, &r);
     assert_int_equal(r.per_rule[TRC_V_TCP_HANDSHAKE], 1);
     assert_non_null(strstr(r.v[0].expected, "SYN-ACK before data"));
+    assert_false(r.v[0].warning);
     assert_int_equal(r.per_rule[TRC_V_TCP_ACK], 1);
+    assert_int_equal(r.per_rule_warnings[TRC_V_TCP_ACK], 1);
+    assert_int_equal(r.errors, 1);
     trc_validate_report_fini(&r);
     trc_trace_fini(&t);
 }
@@ -347,7 +363,11 @@ static void test_udp_length(void **state)
     assert_int_equal(r.total, 2);
     assert_int_equal(r.v[0].packet, 1);
     assert_non_null(strstr(r.v[0].got, "got 3008 (the first IP fragment"));
+    assert_true(r.v[0].warning); /* a fragment: a warning */
     assert_string_equal(r.v[1].got, "got 100");
+    assert_false(r.v[1].warning); /* plainly wrong: an error */
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.warnings, 1);
     assert_string_equal(r.v[1].expected, "expected udp_length 1480 (8 + payload_length)");
     trc_validate_report_fini(&r);
     trc_trace_fini(&t);
