@@ -3,6 +3,7 @@
 #ifndef CLI_AGENTS_REPORT_H
 #define CLI_AGENTS_REPORT_H
 
+#include "common/err.h"
 #include <stddef.h>
 
 #include "common/strbuf.h"
@@ -13,10 +14,10 @@
  * the run failed, or that it was not approved, or (unless quiet) what was approved and where
  * it went. Returns the exit status: CLI_EXIT_OK when variants were approved and written,
  * CLI_EXIT_INTR when interrupted, else CLI_EXIT_RUNTIME. */
-int cli_agents_single_report(const struct llm_session *s,
-                             const struct llm_session_result *res,
-                             int json,
-                             int quiet);
+FM_MUST_CHECK int cli_agents_single_report(const struct llm_session *s,
+                                           const struct llm_session_result *res,
+                                           int json,
+                                           int quiet);
 
 /* What a batch study prints as it goes: each run's line of JSON, to stdout at once or kept
  * in lines when output (-o) is set, and when tty the progress line; a warning for a model

@@ -305,6 +305,7 @@ run_single(const struct agents_opts *o, const struct llm_session *s, const struc
     }
     int tty = !o->quiet && isatty(STDERR_FILENO);
     struct llm_agent_live live = {tty ? live_write : NULL, NULL};
+    /* Its result is in res too, which the report reads. */
     (void)llm_session_run(m, s, &live, res);
     int rc = cli_agents_single_report(s, res, o->json, o->quiet);
     free(res);

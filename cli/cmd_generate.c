@@ -404,7 +404,7 @@ static int run(struct generate_opts *o, const char *model_path)
     rc = CLI_EXIT_OK;
 out:
     /* Anything still open here is an error or an interruption: discard the file. */
-    trx_sink_close(sink, 0, NULL);
+    trx_sink_discard(sink);
     trx_source_free(src[0]);
     trx_source_free(src[1]);
     free(buf);

@@ -66,6 +66,7 @@ void cli_interval_finish(struct cli_interval *iv, const struct cli_interval_tota
 void cli_interval_json(const struct cli_interval *iv, struct jw *w);
 
 /* Parse an interval in seconds (0.1 to 3600). */
-int cli_interval_parse(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err);
+FM_MUST_CHECK int
+cli_interval_parse(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err);
 
 #endif

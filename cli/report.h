@@ -48,10 +48,10 @@ void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
 void cli_replay_totals(const struct trx_send_stats *s, struct cli_interval_totals *t);
 /* --dry-run: the plan and the first packets of r's source, on stdout. FM_OK or the source's
  * error. */
-int cli_replay_plan(const struct trx_replay_opts *o,
-                    const char *path,
-                    struct trx_replay *r,
-                    struct fm_err *err);
+FM_MUST_CHECK int cli_replay_plan(const struct trx_replay_opts *o,
+                                  const char *path,
+                                  struct trx_replay *r,
+                                  struct fm_err *err);
 /* After trx_replay_send() returned send_rc: the summary (text, or JSON with json), and with
  * a listener what it received from the peer, its notes and its error. */
 void cli_replay_report(int json,

@@ -10,6 +10,11 @@
 
 #define FM_ERR_LEN 256
 
+/* On a function whose int result says whether it worked (FM_OK or a negative FM_E* code): the
+ * compiler warns when a caller drops it, as curl's WARN_UNUSED_RESULT does. A caller that
+ * may ignore a failure says so by testing the result. */
+#define FM_MUST_CHECK __attribute__((warn_unused_result))
+
 enum fm_status {
     FM_OK = 0,
     FM_EINVAL = -1,  /* bad argument or value */

@@ -15,21 +15,22 @@
  * never past max + 1 bytes. what names it in messages ("model", "variant file"). Returns
  * FM_OK with *out and *len set, FM_EIO (cannot open or read, a directory), FM_EFORMAT (empty,
  * larger than max), FM_ENOMEM. */
-int fm_file_read_all(
+FM_MUST_CHECK int fm_file_read_all(
     const char *path, size_t max, const char *what, char **out, size_t *len, struct fm_err *err);
 
 /* Write len bytes of text and a final newline to path through a temporary file beside it,
  * flushed to disk and renamed over path, with mode 0644: a reader sees the old file or the
  * whole new one, never part of it, and a failure leaves no temporary behind. Returns FM_OK,
  * FM_EIO or FM_ENOMEM. */
-int fm_file_write_atomic(const char *path, const char *text, size_t len, struct fm_err *err);
+FM_MUST_CHECK int
+fm_file_write_atomic(const char *path, const char *text, size_t len, struct fm_err *err);
 
 /* Check an output name before any work is done, so that a run does not fail at its end:
  * refuses an empty name, a directory (unless FM_OUTPUT_DIR_OK: the command writes files into
  * it), and a new file whose directory does not exist. Returns FM_OK, FM_EINVAL or FM_EIO
  * with a one-line message naming path. */
 #define FM_OUTPUT_DIR_OK 1u
-int fm_output_check(const char *path, unsigned flags, struct fm_err *err);
+FM_MUST_CHECK int fm_output_check(const char *path, unsigned flags, struct fm_err *err);
 
 /* An output file written as a stream and seen whole or not at all: fm_atomic_open() creates
  * a temporary beside path (so the rename stays on one file system) with mode 0644;
@@ -53,10 +54,10 @@ struct fm_atomic_file {
 
 /* Returns FM_OK with af->f open for writing, or FM_EIO or FM_ENOMEM with af closed and
  * nothing left behind. */
-int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err);
+FM_MUST_CHECK int fm_atomic_open(struct fm_atomic_file *af, const char *path, struct fm_err *err);
 /* Returns FM_OK, or FM_EIO (a write, flush, sync or rename failed) with the temporary
  * removed. Either way af is closed. */
-int fm_atomic_commit(struct fm_atomic_file *af, struct fm_err *err);
+FM_MUST_CHECK int fm_atomic_commit(struct fm_atomic_file *af, struct fm_err *err);
 void fm_atomic_abort(struct fm_atomic_file *af);
 
 #endif

@@ -46,14 +46,14 @@ void fm_hist_fini(struct fm_hist *h);
 
 /* Add n values v (negative values count as 0). Returns FM_OK, or FM_ENOMEM when a new
  * bucket range cannot be allocated (nothing is then added). */
-int fm_hist_add_n(struct fm_hist *h, int64_t v, uint64_t n);
+FM_MUST_CHECK int fm_hist_add_n(struct fm_hist *h, int64_t v, uint64_t n);
 
 /* Make sure the buckets for v are allocated, so that adding v cannot fail. Returns FM_OK or
  * FM_ENOMEM. */
-int fm_hist_reserve(struct fm_hist *h, int64_t v);
+FM_MUST_CHECK int fm_hist_reserve(struct fm_hist *h, int64_t v);
 
 /* fm_hist_add_n(h, v, 1). */
-int fm_hist_add(struct fm_hist *h, int64_t v);
+FM_MUST_CHECK int fm_hist_add(struct fm_hist *h, int64_t v);
 
 /* The nearest-rank percentile p (0 < p <= 100: the smallest value with at least p% of the
  * values at or below it), within fm_hist_rel_error() of it; 0 when the histogram is empty. */
@@ -61,7 +61,7 @@ int64_t fm_hist_percentile(const struct fm_hist *h, double p);
 
 /* Add every value of src to dst. Returns FM_OK, FM_EINVAL (different sub_bits; dst is
  * unchanged) or FM_ENOMEM (dst unchanged). */
-int fm_hist_merge(struct fm_hist *dst, const struct fm_hist *src, struct fm_err *err);
+FM_MUST_CHECK int fm_hist_merge(struct fm_hist *dst, const struct fm_hist *src, struct fm_err *err);
 
 /* The bound on a percentile's relative error for sub_bits: 2^-(sub_bits + 1). */
 double fm_hist_rel_error(unsigned sub_bits);

@@ -6,6 +6,7 @@
 #ifndef COMMON_MAP_H
 #define COMMON_MAP_H
 
+#include "common/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,7 @@ void fm_map_fini(struct fm_map *m);
 /* The index under key, or FM_MAP_NONE. */
 size_t fm_map_get(const struct fm_map *m, const void *key);
 /* Set key's index (replacing any). 0, or -1 when out of memory (the map is unchanged). */
-int fm_map_put(struct fm_map *m, const void *key, size_t val);
+FM_MUST_CHECK int fm_map_put(struct fm_map *m, const void *key, size_t val);
 /* Bytes the map holds. */
 size_t fm_map_mem_bytes(const struct fm_map *m);
 

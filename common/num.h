@@ -10,16 +10,18 @@
 
 #include "common/err.h"
 
-int fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err);
-int fm_parse_u64(const char *s, uint64_t hi, const char *what, uint64_t *out, struct fm_err *err);
+FM_MUST_CHECK int
+fm_parse_long(const char *s, long lo, long hi, const char *what, long *out, struct fm_err *err);
+FM_MUST_CHECK int
+fm_parse_u64(const char *s, uint64_t hi, const char *what, uint64_t *out, struct fm_err *err);
 /* Rejects nan and inf as well as out-of-range values. */
-int fm_parse_double(
+FM_MUST_CHECK int fm_parse_double(
     const char *s, double lo, double hi, const char *what, double *out, struct fm_err *err);
 
 /* A duration: a decimal number with an optional unit, ns, us, ms, s, m or h ("250ms", "5s",
  * "2m", "1.5h"); a bare number is seconds, as before units were read. The range [lo_s, hi_s]
  * is in seconds and the error names it so; *out_s is seconds. */
-int fm_parse_duration(
+FM_MUST_CHECK int fm_parse_duration(
     const char *s, double lo_s, double hi_s, const char *what, double *out_s, struct fm_err *err);
 
 /* The shortest decimal text that reads back as exactly v ("0.1", "1450", "-3.2188758248682006"),

@@ -6,6 +6,7 @@
 #ifndef COMMON_STRBUF_H
 #define COMMON_STRBUF_H
 
+#include "common/err.h"
 #include <stddef.h>
 
 struct fm_buf {

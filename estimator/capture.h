@@ -47,28 +47,27 @@ void est_capture_opts_init(struct est_capture_opts *o);
 /* The BPF expression for "udp" traffic of a host and/or port ("udp and host 198.18.0.2 and
  * port 5004"). host must be an IPv4 or IPv6 address (a name would make libpcap query DNS),
  * port 1..65535 or 0 for any. FM_EINVAL naming the bad value. */
-int est_capture_filter_build(
-    const char *host, long port, char *buf, size_t size, struct fm_err *err);
+FM_MUST_CHECK int
+est_capture_filter_build(const char *host, long port, char *buf, size_t size, struct fm_err *err);
 
 /* Check a filter's syntax without an interface (and without privileges): FM_EINVAL with
  * libpcap's words and the filter. */
-int est_capture_filter_check(const char *filter, struct fm_err *err);
+FM_MUST_CHECK int est_capture_filter_check(const char *filter, struct fm_err *err);
 
 /* Open the interface, set the filter, then create the output file. Errors: FM_EPERM (not
  * root and no CAP_NET_RAW), FM_ENOTFOUND (no such interface), FM_EINVAL (filter rejected),
  * FM_ENET (the interface is down or cannot capture), FM_EIO (the file cannot be created). */
-int est_capture_open(const struct est_capture_opts *o,
-                     struct est_capture **out,
-                     struct fm_err *err);
+FM_MUST_CHECK int
+est_capture_open(const struct est_capture_opts *o, struct est_capture **out, struct fm_err *err);
 
 /* Capture until a limit, the stop flag or an error. status (may be NULL) is called about
  * once a second. Returns FM_OK at a limit, FM_EINTR when stopped, FM_EIO when the file could
  * not be written (it is then cut back to its last whole record), FM_ENET when the capture
  * failed (the interface went away). In every case the file is complete and valid. */
-int est_capture_run(struct est_capture *c,
-                    void (*status)(const struct est_capture_stats *s, void *arg),
-                    void *arg,
-                    struct fm_err *err);
+FM_MUST_CHECK int est_capture_run(struct est_capture *c,
+                                  void (*status)(const struct est_capture_stats *s, void *arg),
+                                  void *arg,
+                                  struct fm_err *err);
 
 void est_capture_get_stats(const struct est_capture *c, struct est_capture_stats *s);
 
@@ -79,10 +78,10 @@ void est_capture_get_stats(const struct est_capture *c, struct est_capture_stats
  * what was written kept (FM_EINTR). s gets the counts; s->elapsed_ns is the capture's own
  * span. Errors: those of reading the file (pkt_pcap_open/next), FM_EINVAL (the filter),
  * FM_EIO (the output: nothing is left behind). */
-int est_capture_file(const struct est_capture_opts *o,
-                     const char *read_path,
-                     struct est_capture_stats *s,
-                     struct fm_err *err);
+FM_MUST_CHECK int est_capture_file(const struct est_capture_opts *o,
+                                   const char *read_path,
+                                   struct est_capture_stats *s,
+                                   struct fm_err *err);
 
 /* Close the interface and the file (flushing it). NULL is a no-op. */
 void est_capture_free(struct est_capture *c);

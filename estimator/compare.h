@@ -120,11 +120,11 @@ struct est_compare {
  * FM_EFORMAT (not a capture, a truncated capture, a bad model), FM_EINVAL (two models, a flow
  * selection for a model, a bad flow spec), FM_ENOTFOUND (the selected flow is not there, or a
  * capture has no UDP/TCP flow: the message lists what was found), FM_EINTR, FM_ENOMEM. */
-int est_compare_run(const char *path_a,
-                    const char *path_b,
-                    const struct est_cmp_opts *o,
-                    struct est_compare **out,
-                    struct fm_err *err);
+FM_MUST_CHECK int est_compare_run(const char *path_a,
+                                  const char *path_b,
+                                  const struct est_cmp_opts *o,
+                                  struct est_compare **out,
+                                  struct fm_err *err);
 
 void est_compare_free(struct est_compare *c);
 
@@ -141,7 +141,7 @@ void est_compare_throughput(const int64_t *ts_ns,
 
 /* Bursts of n packets whose n - 1 gaps (s, in time order) are iat_s: runs joined by gaps below
  * gap_s. Fills t->bursts, burst_mean, burst_p95 and burst_max. Returns FM_OK or FM_ENOMEM. */
-int est_compare_bursts(
+FM_MUST_CHECK int est_compare_bursts(
     const double *iat_s, size_t n, double gap_s, struct est_cmp_time *t, struct fm_err *err);
 
 #endif

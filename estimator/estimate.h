@@ -25,20 +25,20 @@ void est_opts_init(struct est_opts *o);
  * *reordered gets how many packets had to move. *resolution_s gets the timestamps' apparent
  * tick (1e-9 .. 1, the largest power of ten that divides every timestamp). Returns FM_OK or
  * FM_ENOMEM. */
-int est_side_features(const struct est_series *s,
-                      double **payload,
-                      double **iat_s,
-                      uint64_t *reordered,
-                      double *resolution_s,
-                      struct fm_err *err);
+FM_MUST_CHECK int est_side_features(const struct est_series *s,
+                                    double **payload,
+                                    double **iat_s,
+                                    uint64_t *reordered,
+                                    double *resolution_s,
+                                    struct fm_err *err);
 
 /* Fit a model to a flow that kept its series (est_flow_table_watch). capture names the source
  * in the model. Returns FM_OK and fills *out, FM_EINVAL when the flow has no series, or an
  * error of the fit. */
-int est_model_from_flow(const struct est_flow *f,
-                        const char *capture,
-                        const struct est_opts *o,
-                        struct mdl_model *out,
-                        struct fm_err *err);
+FM_MUST_CHECK int est_model_from_flow(const struct est_flow *f,
+                                      const char *capture,
+                                      const struct est_opts *o,
+                                      struct mdl_model *out,
+                                      struct fm_err *err);
 
 #endif

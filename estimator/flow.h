@@ -55,16 +55,16 @@ void est_flow_table_free(struct est_flow_table *t);
 
 /* Keep series for the flow with this key when it appears (before adding packets), or for every
  * flow when key is NULL. Returns FM_OK or FM_ENOMEM. */
-int est_flow_table_watch(struct est_flow_table *t,
-                         const struct pkt_flow_key *key,
-                         struct fm_err *err);
+FM_MUST_CHECK int
+est_flow_table_watch(struct est_flow_table *t, const struct pkt_flow_key *key, struct fm_err *err);
 
 /* 1 when flows of the table may keep series (est_flow_table_watch() was called), which
  * use the packets' RTP fields; 0 when no packet's RTP fields are ever looked at. */
-int est_flow_table_keeps_series(const struct est_flow_table *t);
+FM_MUST_CHECK int est_flow_table_keeps_series(const struct est_flow_table *t);
 
 /* Account one decoded packet. Returns FM_OK or FM_ENOMEM. */
-int est_flow_table_add(struct est_flow_table *t, const struct pkt_decoded *p, struct fm_err *err);
+FM_MUST_CHECK int
+est_flow_table_add(struct est_flow_table *t, const struct pkt_decoded *p, struct fm_err *err);
 
 /* Packets est_flow_table_add_many() looks ahead over; a good size for a caller's batch. */
 #define EST_FLOW_ADD_BATCH 16
@@ -72,10 +72,10 @@ int est_flow_table_add(struct est_flow_table *t, const struct pkt_decoded *p, st
 /* Account n decoded packets, in order: the same as est_flow_table_add() on each, faster
  * when packets of many flows are interleaved (the table's memory is fetched for several
  * packets at once). Stops at the first error: FM_ENOMEM, the packets before it accounted. */
-int est_flow_table_add_many(struct est_flow_table *t,
-                            const struct pkt_decoded *p,
-                            size_t n,
-                            struct fm_err *err);
+FM_MUST_CHECK int est_flow_table_add_many(struct est_flow_table *t,
+                                          const struct pkt_decoded *p,
+                                          size_t n,
+                                          struct fm_err *err);
 
 size_t est_flow_table_count(const struct est_flow_table *t);
 

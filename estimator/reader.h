@@ -22,12 +22,12 @@ typedef void (*est_progress_fn)(double share, void *arg);
 
 /* Read path into t. Returns FM_OK, or the error of pkt_pcap_open()/pkt_pcap_next(),
  * FM_ENOMEM, FM_EINTR. stats may be NULL; stop may be NULL. */
-int est_read_capture(const char *path,
-                     struct est_flow_table *t,
-                     struct est_read_stats *stats,
-                     est_progress_fn progress,
-                     void *arg,
-                     volatile sig_atomic_t *stop,
-                     struct fm_err *err);
+FM_MUST_CHECK int est_read_capture(const char *path,
+                                   struct est_flow_table *t,
+                                   struct est_read_stats *stats,
+                                   est_progress_fn progress,
+                                   void *arg,
+                                   volatile sig_atomic_t *stop,
+                                   struct fm_err *err);
 
 #endif

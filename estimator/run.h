@@ -58,10 +58,10 @@ struct est_run_result {
  * FM_ENOTFOUND for a selected flow that is not there (naming what to run); the fit's;
  * what a callback returned; FM_EINTR when stopped (while reading: no model was made; later:
  * the models already handed over are whole, no others follow). */
-int est_estimate_run(const char *path,
-                     const struct est_run_opts *o,
-                     const struct est_run_cb *cb,
-                     struct est_run_result *res,
-                     struct fm_err *err);
+FM_MUST_CHECK int est_estimate_run(const char *path,
+                                   const struct est_run_opts *o,
+                                   const struct est_run_cb *cb,
+                                   struct est_run_result *res,
+                                   struct fm_err *err);
 
 #endif

@@ -15,10 +15,10 @@
  * once; stop, when not NULL and once set, ends that read). Returns FM_OK and sets *key,
  * FM_EINVAL (a bad spec), FM_ENOTFOUND (no such index), FM_EINTR, or the errors of reading
  * the capture. Has the shape of trace/input.h's trc_flow_select_fn. */
-int est_flow_select(const char *path,
-                    const char *arg,
-                    volatile sig_atomic_t *stop,
-                    struct pkt_flow_key *key,
-                    struct fm_err *err);
+FM_MUST_CHECK int est_flow_select(const char *path,
+                                  const char *arg,
+                                  volatile sig_atomic_t *stop,
+                                  struct pkt_flow_key *key,
+                                  struct fm_err *err);
 
 #endif

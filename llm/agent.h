@@ -65,14 +65,14 @@ struct llm_agent_result {
  * error (FM_ENET, FM_ETIMEDOUT, FM_EHTTP, FM_ENOTFOUND, FM_EPERM) with its message; a reply
  * the client rejects as malformed or too long (FM_EFORMAT) is fed back instead. *res is
  * filled in every case (stats so far). */
-int llm_agent_run(const struct mdl_model *m,
-                  const struct llm_agent_opts *o,
-                  struct llm_client *gen,
-                  struct llm_client *rev,
-                  const struct llm_agent_live *live,
-                  struct fm_buf *transcript,
-                  struct llm_agent_result *res,
-                  struct fm_err *err);
+FM_MUST_CHECK int llm_agent_run(const struct mdl_model *m,
+                                const struct llm_agent_opts *o,
+                                struct llm_client *gen,
+                                struct llm_client *rev,
+                                const struct llm_agent_live *live,
+                                struct fm_buf *transcript,
+                                struct llm_agent_result *res,
+                                struct fm_err *err);
 
 /* Tokens per second of generation over a run (NAN when the servers gave no counts). */
 double llm_agent_tokens_per_s(const struct llm_agent_stats *st);

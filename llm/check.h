@@ -26,6 +26,7 @@
 #ifndef LLM_CHECK_H
 #define LLM_CHECK_H
 
+#include "common/err.h"
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -101,7 +102,7 @@ size_t llm_proposal_check(const struct mdl_model *m,
 
 /* 1 when s is usable as a variant (or prompt) name: letters, digits, '.', '_' and '-', not
  * empty and not starting with '.' or '-' (so that it survives a command line and FILE:NAME). */
-int llm_name_usable(const char *s);
+FM_MUST_CHECK int llm_name_usable(const char *s);
 
 /* Probability that a draw from m (as mdl_mixture_sample() draws: atoms, and Gaussians
  * truncated to [min, max]) falls in [lo, hi], in the feature's unit. */

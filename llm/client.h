@@ -54,13 +54,14 @@ void llm_config_init(struct llm_config *cfg);
  * As in Ollama, http:// and https:// without a port mean 80 and 443; "::" is reached as
  * [::1]; a trailing slash is dropped and a path kept (for a server behind a prefix). With
  * the OpenAI API, llm_client_new() drops a final "/v1" (the paths it adds start with it). */
-int llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err);
+FM_MUST_CHECK int
+llm_config_set_server(struct llm_config *cfg, const char *url, struct fm_err *err);
 
 /* Check a keep_alive duration as Ollama reads it: a number of seconds, or a number with a unit
  * (ms, s, m, h); negative keeps the model loaded for ever, 0 unloads it at once. It must fit
  * llm_config.keep_alive. FM_EINVAL with a message that starts with what ("--keep-alive")
  * otherwise. */
-int llm_keep_alive_check(const char *dur, const char *what, struct fm_err *err);
+FM_MUST_CHECK int llm_keep_alive_check(const char *dur, const char *what, struct fm_err *err);
 
 struct llm_message {
     const char *role; /* "system", "user" or "assistant" */
@@ -97,7 +98,7 @@ void llm_client_free(struct llm_client *c);
  * `ollama serve`"), POST /api/show (404: FM_ENOTFOUND "model X is not available: run
  * `ollama pull X`"). OpenAI: GET /v1/models (401/403: FM_EPERM naming the key variable;
  * model absent from the list: FM_ENOTFOUND). */
-int llm_client_check(struct llm_client *c, struct fm_err *err);
+FM_MUST_CHECK int llm_client_check(struct llm_client *c, struct fm_err *err);
 
 /* One chat request. schema_json is the JSON schema the reply must follow (text), or NULL.
  * On FM_OK *out holds the reply (free it with llm_reply_fini). Errors, each with a one-line
@@ -107,18 +108,18 @@ int llm_client_check(struct llm_client *c, struct fm_err *err);
  * that does not follow the protocol, or longer than max_reply_bytes), FM_EINTR (stop set).
  * Transient failures (refused while starting, 503 while loading, 429) are retried
  * cfg->retries times with backoff before they are returned. */
-int llm_client_chat(struct llm_client *c,
-                    const struct llm_message *msgs,
-                    size_t n_msgs,
-                    const char *schema_json,
-                    const struct llm_stream_cb *cb,
-                    struct llm_reply *out,
-                    struct fm_err *err);
+FM_MUST_CHECK int llm_client_chat(struct llm_client *c,
+                                  const struct llm_message *msgs,
+                                  size_t n_msgs,
+                                  const char *schema_json,
+                                  const struct llm_stream_cb *cb,
+                                  struct llm_reply *out,
+                                  struct fm_err *err);
 
 void llm_reply_fini(struct llm_reply *r);
 
 /* "ollama" / "openai" <-> enum; FM_EINVAL for anything else. */
-int llm_api_parse(const char *s, enum llm_api *out, struct fm_err *err);
+FM_MUST_CHECK int llm_api_parse(const char *s, enum llm_api *out, struct fm_err *err);
 const char *llm_api_name(enum llm_api api);
 
 #endif

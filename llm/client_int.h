@@ -85,23 +85,23 @@ struct llm_xfer {
 /* One request with retries (body NULL: GET). On FM_OK the status was 200 and, for streams,
  * the server said the reply is complete; on FM_EHTTP x->status holds the status and err a
  * generic message the caller may refine. *attempts counts the tries made. */
-int llm_run(struct llm_client *c,
-            const char *path,
-            const char *body,
-            enum llm_proto proto,
-            const struct llm_stream_cb *cb,
-            struct llm_xfer *x,
-            int *attempts,
-            struct fm_err *err);
+FM_MUST_CHECK int llm_run(struct llm_client *c,
+                          const char *path,
+                          const char *body,
+                          enum llm_proto proto,
+                          const struct llm_stream_cb *cb,
+                          struct llm_xfer *x,
+                          int *attempts,
+                          struct fm_err *err);
 
 /* Helpers for the reply readers. */
-int llm_add_text(struct llm_xfer *x, const char *s, size_t n, int live);
-int llm_error_member(struct llm_xfer *x, const cJSON *root);
+FM_MUST_CHECK int llm_add_text(struct llm_xfer *x, const char *s, size_t n, int live);
+FM_MUST_CHECK int llm_error_member(struct llm_xfer *x, const cJSON *root);
 long llm_json_long(const cJSON *v);
 void llm_set_done_reason(struct llm_xfer *x, const cJSON *v);
 /* The body of a JSON reply (GET /api/version, /v1/models) parsed, or NULL. */
 cJSON *llm_body_json(const struct llm_xfer *x);
 /* 401/403, without the server's text (it often quotes the rejected key). */
-int llm_key_refused(const struct llm_client *c, long status, struct fm_err *err);
+FM_MUST_CHECK int llm_key_refused(const struct llm_client *c, long status, struct fm_err *err);
 
 #endif

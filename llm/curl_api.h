@@ -43,6 +43,6 @@ extern struct llm_curl_api llm_curl;
 
 /* Load libcurl and run curl_global_init() once per process (thread-safe). Returns FM_OK, or
  * FM_ENET with a message that says what to install. */
-int llm_curl_load(struct fm_err *err);
+FM_MUST_CHECK int llm_curl_load(struct fm_err *err);
 
 #endif

@@ -70,7 +70,7 @@ void llm_prompt_reviewer_user(const char *summary,
  * meant for the agent: empty, prose instead of JSON, Python (or other code) instead of JSON,
  * JSON that ends early (truncated; cut says the server stopped at the token cap), broken
  * JSON (with the byte offset) or text after the object. On FM_OK *root holds the tree. */
-int llm_reply_parse(
+FM_MUST_CHECK int llm_reply_parse(
     const char *content, size_t len, int cut, cJSON **root, int *fenced, struct fm_err *err);
 
 #define LLM_MAX_PROBLEMS 16
@@ -85,7 +85,7 @@ struct llm_verdict {
  * the verdict field decides; other members are ignored. An unreadable reply, a missing or
  * other verdict, or problems that are not strings give FM_EFORMAT with err saying why, and
  * *v is then a REVISE holding that reason as its one problem. */
-int llm_verdict_parse(
+FM_MUST_CHECK int llm_verdict_parse(
     const char *content, size_t len, int cut, struct llm_verdict *v, struct fm_err *err);
 
 /* A prompt set for the batch study (prompts/video.json):
@@ -109,8 +109,9 @@ struct llm_prompt_set {
 /* Load a prompt set. FM_EIO when the file cannot be read, FM_EFORMAT naming the file, the
  * prompt and the field for anything else (broken JSON, another format, a newer version, an
  * unknown or missing field, a repeated name, no prompts). *out is written only on success. */
-int llm_prompts_load(const char *path, struct llm_prompt_set *out, struct fm_err *err);
-int llm_prompts_parse(
+FM_MUST_CHECK int
+llm_prompts_load(const char *path, struct llm_prompt_set *out, struct fm_err *err);
+FM_MUST_CHECK int llm_prompts_parse(
     const char *text, size_t len, const char *what, struct llm_prompt_set *out, struct fm_err *err);
 
 #endif

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "common/file.h"
-#include "trace/trace.h"
 #include "models/variant.h"
+#include "trace/trace.h"
 
 int llm_session_stopped(const struct llm_session *s)
 {
@@ -213,7 +213,9 @@ int llm_session_run(const struct mdl_model *m,
         res->outcome = LLM_OUTCOME_ERROR;
         llm_transcript_header(&t, s, &c);
         fm_buf_printf(&t, "\nerror: %s\n", res->err.msg);
-        (void)llm_transcript_save(s->transcript, &t, &res->transcript);
+        if (llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
+            /* why is in the result's transcript error, which the caller reports */
+        }
         fm_buf_fini(&t);
         return res->rc;
     }

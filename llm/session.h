@@ -26,14 +26,14 @@ struct llm_session {
 };
 
 /* Whether the session's stop flag (cfg.stop) is set. */
-int llm_session_stopped(const struct llm_session *s);
+FM_MUST_CHECK int llm_session_stopped(const struct llm_session *s);
 
 /* Check that side `side` of m (loaded from path) is something variants can be made of: the
  * side has packets, the flow is UDP. FM_EINVAL with a message naming the file otherwise. */
-int llm_session_model_check(const struct mdl_model *m,
-                            const char *path,
-                            enum mdl_side_id side,
-                            struct fm_err *err);
+FM_MUST_CHECK int llm_session_model_check(const struct mdl_model *m,
+                                          const char *path,
+                                          enum mdl_side_id side,
+                                          struct fm_err *err);
 
 /* The generator and reviewer clients for one generator model (the same client when the
  * reviewer's model is the generator's), with labels for the transcript. */
@@ -47,10 +47,10 @@ struct llm_clients {
 /* Open the clients of s for the generator model `model` and check each against the server
  * (llm_client_check). Returns FM_OK, or the client's error with its message; *c is then
  * empty (safe to free). */
-int llm_clients_open(const struct llm_session *s,
-                     const char *model,
-                     struct llm_clients *c,
-                     struct fm_err *err);
+FM_MUST_CHECK int llm_clients_open(const struct llm_session *s,
+                                   const char *model,
+                                   struct llm_clients *c,
+                                   struct fm_err *err);
 /* Free both clients (once when they are the same); c is left empty. */
 void llm_clients_free(struct llm_clients *c);
 
@@ -61,19 +61,20 @@ void llm_transcript_header(struct fm_buf *t,
                            const struct llm_clients *c);
 /* Write the transcript t to path (atomically). FM_ENOMEM when t ran out of memory, else
  * fm_file_write_atomic()'s errors. */
-int llm_transcript_save(const char *path, const struct fm_buf *t, struct fm_err *err);
+FM_MUST_CHECK int llm_transcript_save(const char *path, const struct fm_buf *t, struct fm_err *err);
 
 /* Write the variants of an approved proposal as a variant file (mdl_variants_save). */
-int llm_proposal_save_variants(const char *path, const struct llm_proposal *p, struct fm_err *err);
+FM_MUST_CHECK int
+llm_proposal_save_variants(const char *path, const struct llm_proposal *p, struct fm_err *err);
 /* Write the example packets of an approved proposal, one variant after the other, as a JSON
  * trace: timestamps are cumulative gaps from 0 (as in generate), addresses and ports those of
  * side `side` of m as each variant changes them, RTP with a sequence and SSRC per variant.
  * FM_EFORMAT when the model's addresses cannot be read, else trc_trace's errors. */
-int llm_proposal_save_trace(const char *path,
-                            const struct mdl_model *m,
-                            enum mdl_side_id side,
-                            const struct llm_proposal *p,
-                            struct fm_err *err);
+FM_MUST_CHECK int llm_proposal_save_trace(const char *path,
+                                          const struct mdl_model *m,
+                                          enum mdl_side_id side,
+                                          const struct llm_proposal *p,
+                                          struct fm_err *err);
 
 /* How a run ended, for reports. */
 enum llm_outcome {
@@ -102,12 +103,12 @@ struct llm_session_result {
 };
 
 /* One run of s on m with the generator model s->cfg.model: the clients are opened (on failure
- * res->opened is 0 and only the transcript is written, saying why), the loop runs (live: a live view, may be NULL),
- * the transcript is written in every case, and when the loop approved and the transcript was
- * written, the variants go to s->output and then, when they were written and s->trace is
- * set, the example packets to s->trace. Returns FM_OK when all of it went through (approved
- * or not; res->outcome says which), else the code of the first failure, whose message is in
- * res->err, res->transcript or res->save. res is filled in every case. */
+ * res->opened is 0 and only the transcript is written, saying why), the loop runs (live: a live
+ * view, may be NULL), the transcript is written in every case, and when the loop approved and the
+ * transcript was written, the variants go to s->output and then, when they were written and
+ * s->trace is set, the example packets to s->trace. Returns FM_OK when all of it went through
+ * (approved or not; res->outcome says which), else the code of the first failure, whose message is
+ * in res->err, res->transcript or res->save. res is filled in every case. */
 int llm_session_run(const struct mdl_model *m,
                     const struct llm_session *s,
                     const struct llm_agent_live *live,

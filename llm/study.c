@@ -177,7 +177,9 @@ int llm_study_run(const struct mdl_model *m,
         if (open_rc < 0 && open_rc != FM_ENOTFOUND) {
             llm_transcript_header(&t, s, &c);
             fm_buf_printf(&t, "\nerror: %s\n", cerr.msg);
-            (void)llm_transcript_save(s->transcript, &t, &res->transcript);
+            if (llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
+                /* why is in the result's transcript error, which the caller reports */
+            }
             rc = fm_err_set(err, open_rc, "%s", cerr.msg);
             goto out;
         }
@@ -194,7 +196,9 @@ int llm_study_run(const struct mdl_model *m,
             cb->model_failed(cb->arg, mi, &cerr);
         llm_clients_free(&c);
     }
-    (void)llm_transcript_save(s->transcript, &t, &res->transcript);
+    if (llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
+        /* why is in the result's transcript error, which the caller reports */
+    }
 out:
     fm_buf_fini(&t);
     free(set);

@@ -91,10 +91,10 @@ struct llm_study_result {
  * be used at all (unreachable, refused, a bad key: llm_client_check()'s code and message, the
  * transcript written with it). A model the server lacks (FM_ENOTFOUND) fails its runs only.
  * res is filled in every case. */
-int llm_study_run(const struct mdl_model *m,
-                  const struct llm_study *st,
-                  const struct llm_study_cb *cb,
-                  struct llm_study_result *res,
-                  struct fm_err *err);
+FM_MUST_CHECK int llm_study_run(const struct mdl_model *m,
+                                const struct llm_study *st,
+                                const struct llm_study_cb *cb,
+                                struct llm_study_result *res,
+                                struct fm_err *err);
 
 #endif

@@ -38,11 +38,11 @@ void mdl_gmm_opts_init(struct mdl_gmm_opts *o);
 /* Fit to n samples x (any order, finite). Returns FM_OK and fills *out, FM_EINVAL when
  * n < 2 or options are out of range, FM_ENOMEM. With fewer distinct values than k the
  * surplus components are dropped (out->k may be smaller than asked). */
-int mdl_gmm_fit(const double *x,
-                size_t n,
-                const struct mdl_gmm_opts *o,
-                struct mdl_gmm_result *out,
-                struct fm_err *err);
+FM_MUST_CHECK int mdl_gmm_fit(const double *x,
+                              size_t n,
+                              const struct mdl_gmm_opts *o,
+                              struct mdl_gmm_result *out,
+                              struct fm_err *err);
 
 /* Log-density of one point under k components. */
 double mdl_gmm_logpdf(const struct mdl_comp *c, unsigned k, double x);

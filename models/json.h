@@ -9,10 +9,10 @@
 /* Load a model from path. Returns FM_OK and fills *out, FM_EIO when the file cannot be
  * read, FM_EFORMAT for broken JSON, another format, a newer version or a bad field (the
  * message names the file and the field). */
-int mdl_json_load(const char *path, struct mdl_model *out, struct fm_err *err);
+FM_MUST_CHECK int mdl_json_load(const char *path, struct mdl_model *out, struct fm_err *err);
 
 /* Parse a model from text of len bytes; what names it in messages. */
-int mdl_json_parse(
+FM_MUST_CHECK int mdl_json_parse(
     const char *text, size_t len, const char *what, struct mdl_model *out, struct fm_err *err);
 
 /* The model as pretty JSON text; the caller frees it with free(). NULL when out of memory. */
@@ -20,6 +20,6 @@ char *mdl_json_print(const struct mdl_model *m);
 
 /* Write the model to path atomically (a temporary file renamed over it), so a failure never
  * leaves a partial file. Returns FM_OK, FM_EIO or FM_ENOMEM. */
-int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err);
+FM_MUST_CHECK int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err);
 
 #endif

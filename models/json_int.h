@@ -10,12 +10,12 @@
 /* Check a file's "format" (must equal format) and "version" (a positive integer no newer than
  * version). kind names the file type in messages ("model", "variant file"), what names the file.
  * Returns FM_OK and sets *out_version, or FM_EFORMAT with the message in err. */
-int mdl_json_check_header(const cJSON *root,
-                          const char *format,
-                          int version,
-                          const char *kind,
-                          const char *what,
-                          int *out_version,
-                          struct fm_err *err);
+FM_MUST_CHECK int mdl_json_check_header(const cJSON *root,
+                                        const char *format,
+                                        int version,
+                                        const char *kind,
+                                        const char *what,
+                                        int *out_version,
+                                        struct fm_err *err);
 
 #endif

@@ -11,7 +11,7 @@
 
 /* 1 when key is one of known (a NULL-terminated list), 0 otherwise, and for a NULL key (an
  * array element): a strict reader rejects any member for which this is 0. */
-int mdl_json_key_known(const char *key, const char *const *known);
+FM_MUST_CHECK int mdl_json_key_known(const char *key, const char *const *known);
 
 /* The name of v's JSON type with its article, for "must be X, not Y" messages ("a number",
  * "an object", "null"). Never NULL. */
@@ -24,7 +24,7 @@ void mdl_json_error_pos(
 
 /* The one message for text that is not JSON: "WHAT: not valid JSON (near line N)", with
  * FM_EFORMAT in err; returns FM_EFORMAT. */
-int mdl_json_syntax_error(
+FM_MUST_CHECK int mdl_json_syntax_error(
     const char *text, size_t len, const char *end, const char *what, struct fm_err *err);
 
 #endif

@@ -64,15 +64,15 @@ void mdl_fit_opts_init(struct mdl_fit_opts *o);
  * zeros become an atom at 0 whatever their share). Finds atoms, then fits Gaussians with EM
  * to the rest. On success fills *out and returns FM_OK; returns FM_EINVAL for n == 0, a
  * negative or non-finite sample, or bad options, FM_ENOMEM when out of memory. */
-int mdl_mixture_fit(const double *x,
-                    size_t n,
-                    const struct mdl_fit_opts *o,
-                    struct mdl_mixture *out,
-                    struct fm_err *err);
+FM_MUST_CHECK int mdl_mixture_fit(const double *x,
+                                  size_t n,
+                                  const struct mdl_fit_opts *o,
+                                  struct mdl_mixture *out,
+                                  struct fm_err *err);
 
 /* Check that a mixture is usable (weights sum to 1 within 1e-6, sds > 0, min <= max, counts
  * in range). Returns FM_OK or FM_EFORMAT with a message naming the first problem. */
-int mdl_mixture_check(const struct mdl_mixture *m, struct fm_err *err);
+FM_MUST_CHECK int mdl_mixture_check(const struct mdl_mixture *m, struct fm_err *err);
 
 /* One draw in the feature's unit, truncated to [min, max] and rounded to resolution. */
 double mdl_mixture_sample(const struct mdl_mixture *m, struct fm_rng *r);

@@ -7,6 +7,7 @@
 #ifndef MODELS_STATS_H
 #define MODELS_STATS_H
 
+#include "common/err.h"
 #include <stddef.h>
 
 /* Two-sample KS statistic sup |F_a - F_b|, ties handled exactly. Returns NAN when either
@@ -19,7 +20,7 @@ double mdl_stats_w1(const double *a, size_t na, const double *b, size_t nb);
 
 /* Sort n finite values ascending in place (radix sort, O(n); -0.0 becomes 0.0). Returns
  * FM_OK, or FM_ENOMEM with x unchanged. */
-int mdl_stats_sort(double *x, size_t n);
+FM_MUST_CHECK int mdl_stats_sort(double *x, size_t n);
 
 /* Quantile q in [0, 1] of n sorted values (linear interpolation). n > 0. */
 double mdl_stats_quantile_sorted(const double *sorted, size_t n, double q);

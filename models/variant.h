@@ -41,25 +41,27 @@ void mdl_variant_init(struct mdl_variant *v);
 /* Load every variant of a file into vs (at most max). Returns FM_OK and sets *n, FM_EIO when
  * the file cannot be read, FM_EFORMAT (names the file, the variant and the field) for broken
  * JSON, another format, a newer version, an unknown field or a value out of range. */
-int mdl_variants_load(
+FM_MUST_CHECK int mdl_variants_load(
     const char *path, struct mdl_variant *vs, size_t max, size_t *n, struct fm_err *err);
 /* The same from text; what names it in messages. */
-int mdl_variants_parse(const char *text,
-                       size_t len,
-                       const char *what,
-                       struct mdl_variant *vs,
-                       size_t max,
-                       size_t *n,
-                       struct fm_err *err);
+FM_MUST_CHECK int mdl_variants_parse(const char *text,
+                                     size_t len,
+                                     const char *what,
+                                     struct mdl_variant *vs,
+                                     size_t max,
+                                     size_t *n,
+                                     struct fm_err *err);
 
 /* Check one variant's ranges; FM_OK or FM_EINVAL naming the field. */
-int mdl_variant_check(const struct mdl_variant *v, struct fm_err *err);
+FM_MUST_CHECK int mdl_variant_check(const struct mdl_variant *v, struct fm_err *err);
 
 /* Load "FILE" or "FILE:NAME" (the first variant when no name is given). */
-int mdl_variant_load_spec(const char *spec, struct mdl_variant *out, struct fm_err *err);
+FM_MUST_CHECK int
+mdl_variant_load_spec(const char *spec, struct mdl_variant *out, struct fm_err *err);
 
 /* Write variants as a variant file, atomically (temporary file + rename). */
-int mdl_variants_save(const char *path, const struct mdl_variant *vs, size_t n, struct fm_err *err);
+FM_MUST_CHECK int
+mdl_variants_save(const char *path, const struct mdl_variant *vs, size_t n, struct fm_err *err);
 
 /* The payload length a variant makes of a drawn length x. */
 unsigned mdl_variant_payload(const struct mdl_variant *v, double x);
@@ -71,10 +73,10 @@ long mdl_max_udp_payload(const struct mdl_model *m, int mtu);
 /* Whether v keeps the side's largest payload within an MTU: FM_OK, or FM_EINVAL saying the
  * variant, the scale and shift, the sizes and the MTU (what a send would refuse as "Message
  * too long", or a capture show as fragments). A side with no length model passes. */
-int mdl_variant_mtu_check(const struct mdl_model *m,
-                          enum mdl_side_id side,
-                          const struct mdl_variant *v,
-                          int mtu,
-                          struct fm_err *err);
+FM_MUST_CHECK int mdl_variant_mtu_check(const struct mdl_model *m,
+                                        enum mdl_side_id side,
+                                        const struct mdl_variant *v,
+                                        int mtu,
+                                        struct fm_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef PACKET_DECODE_H
 #define PACKET_DECODE_H
 
+#include "common/err.h"
 #include <stdint.h>
 
 enum pkt_decode_status {
@@ -67,6 +68,6 @@ const char *pkt_decode_status_str(enum pkt_decode_status s);
 #define PKT_LINKTYPE_NAMES "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP"
 
 /* 1 when the link type is one pkt_decode() handles. */
-int pkt_linktype_supported(int linktype);
+FM_MUST_CHECK int pkt_linktype_supported(int linktype);
 
 #endif

@@ -32,7 +32,7 @@ void pkt_flow_key_make(struct pkt_flow_key *k,
                        const struct pkt_endpoint *y);
 
 /* 1 when two canonical keys name the same flow. */
-int pkt_flow_key_equal(const struct pkt_flow_key *x, const struct pkt_flow_key *y);
+FM_MUST_CHECK int pkt_flow_key_equal(const struct pkt_flow_key *x, const struct pkt_flow_key *y);
 
 /* Endpoint as text: "192.0.2.1:5004" or "[2001:db8::1]:5004" into buf (>= 64 bytes). */
 void pkt_endpoint_format(uint8_t ip_version, const struct pkt_endpoint *e, char *buf, size_t size);
@@ -47,6 +47,7 @@ const char *pkt_proto_name(uint8_t proto);
 
 /* Parse a flow spec "udp A:PORT B:PORT" (IPv6 as [addr]:port) into a canonical key.
  * Returns FM_OK or FM_EINVAL with a message naming the spec. */
-int pkt_flow_spec_parse(const char *spec, struct pkt_flow_key *out, struct fm_err *err);
+FM_MUST_CHECK int
+pkt_flow_spec_parse(const char *spec, struct pkt_flow_key *out, struct fm_err *err);
 
 #endif

@@ -30,10 +30,11 @@ struct pkt_live {
 /* Open and activate. FM_OK with *out filled, or FM_ENOTFOUND (no interface), FM_EPERM (root
  * or CAP_NET_RAW needed), FM_EINVAL (filter rejected), FM_EFORMAT (link type not decodable,
  * with decodable), FM_ENET (anything else); nothing is left open on failure. */
-int pkt_live_open(const struct pkt_live_opts *o, struct pkt_live *out, struct fm_err *err);
+FM_MUST_CHECK int
+pkt_live_open(const struct pkt_live_opts *o, struct pkt_live *out, struct fm_err *err);
 void pkt_live_close(struct pkt_live *l);
 
 /* Compile filter without an interface: FM_OK or FM_EINVAL naming it. NULL or "" is fine. */
-int pkt_filter_check(const char *filter, struct fm_err *err);
+FM_MUST_CHECK int pkt_filter_check(const char *filter, struct fm_err *err);
 
 #endif

@@ -21,12 +21,12 @@ struct pkt_raw {
 /* Open a capture file. Returns FM_OK, or FM_EIO (cannot open/read: missing, a directory,
  * no permission) or FM_EFORMAT (empty, not a capture, unsupported link type); the message
  * names the file and says what to do. */
-int pkt_pcap_open(const char *path, struct pkt_pcap_in **out, struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_open(const char *path, struct pkt_pcap_in **out, struct fm_err *err);
 
 /* Next packet: returns 1 and fills *pkt, 0 at the end of the file, or FM_EFORMAT when the
  * file is corrupt (message names the file and the packet number). A file that ends inside a
  * packet ends at its last whole packet, with one warning on stderr, as tcpdump reads it. */
-int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *err);
 
 /* Hand up to max (> 0) packets, in file order, to fn, one call each; the packet is
  * borrowed until fn returns. The same packets as pkt_pcap_next() gives, with one call into
@@ -34,21 +34,21 @@ int pkt_pcap_next(struct pkt_pcap_in *in, struct pkt_raw *pkt, struct fm_err *er
  * go on, nonzero to stop after that packet (then close the input: it is not meant to be
  * read further). Returns the number of packets handed to fn, 0 at the end of the file, or
  * the errors of pkt_pcap_next() (after fn has had every packet before the bad one). */
-int pkt_pcap_each(struct pkt_pcap_in *in,
-                  int max,
-                  int (*fn)(void *arg, const struct pkt_raw *pkt),
-                  void *arg,
-                  struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_each(struct pkt_pcap_in *in,
+                                int max,
+                                int (*fn)(void *arg, const struct pkt_raw *pkt),
+                                void *arg,
+                                struct fm_err *err);
 
 /* Keep only the packets a BPF filter (pcap-filter(7)) accepts, from the next one on, as
  * tcpdump -r FILE EXPR does. FM_OK or FM_EINVAL with libpcap's words and the filter. */
-int pkt_pcap_set_filter(struct pkt_pcap_in *in, const char *expr, struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_set_filter(struct pkt_pcap_in *in, const char *expr, struct fm_err *err);
 
 /* The snapshot length the file was captured with. */
-int pkt_pcap_snaplen(const struct pkt_pcap_in *in);
+FM_MUST_CHECK int pkt_pcap_snaplen(const struct pkt_pcap_in *in);
 
 /* libpcap's DLT_ link type of the file. */
-int pkt_pcap_linktype(const struct pkt_pcap_in *in);
+FM_MUST_CHECK int pkt_pcap_linktype(const struct pkt_pcap_in *in);
 
 /* Share of the file read so far, 0..1 (0 when unknown). */
 double pkt_pcap_progress(const struct pkt_pcap_in *in);

@@ -23,20 +23,20 @@ struct pkt_pcap_out {
 
 /* Open path for frames of linktype (DLT_*), cut at snaplen. FM_OK, FM_EIO (cannot write;
  * nothing left behind) or FM_ENOMEM. */
-int pkt_pcap_out_open(
+FM_MUST_CHECK int pkt_pcap_out_open(
     struct pkt_pcap_out *o, const char *path, int linktype, int snaplen, struct fm_err *err);
 
 /* One frame: its time (ns since the epoch, >= 0), its captured bytes (cut at the snap
  * length here) and its length on the wire. FM_OK or FM_EIO when the stream failed. */
-int pkt_pcap_out_write(struct pkt_pcap_out *o,
-                       int64_t ts_ns,
-                       const uint8_t *data,
-                       uint32_t caplen,
-                       uint32_t wirelen,
-                       struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_out_write(struct pkt_pcap_out *o,
+                                     int64_t ts_ns,
+                                     const uint8_t *data,
+                                     uint32_t caplen,
+                                     uint32_t wirelen,
+                                     struct fm_err *err);
 
 /* Push what is buffered to the file (a long run does this a few times a second). */
-int pkt_pcap_out_flush(struct pkt_pcap_out *o, struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_out_flush(struct pkt_pcap_out *o, struct fm_err *err);
 
 /* 1 between a successful open and the commit or abort. */
 static inline int pkt_pcap_out_is_open(const struct pkt_pcap_out *o)
@@ -46,7 +46,7 @@ static inline int pkt_pcap_out_is_open(const struct pkt_pcap_out *o)
 
 /* Put the file in place (FM_OK or FM_EIO), or throw it away; either way o is closed. Abort
  * after commit, or on a zeroed struct, does nothing. */
-int pkt_pcap_out_commit(struct pkt_pcap_out *o, struct fm_err *err);
+FM_MUST_CHECK int pkt_pcap_out_commit(struct pkt_pcap_out *o, struct fm_err *err);
 void pkt_pcap_out_abort(struct pkt_pcap_out *o);
 
 #endif

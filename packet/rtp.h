@@ -6,6 +6,7 @@
 #ifndef PACKET_RTP_H
 #define PACKET_RTP_H
 
+#include "common/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,13 +24,13 @@ uint32_t pkt_rtp_clock_rate(uint8_t pt);
 
 /* 1 when RFC 3551 assigns pt a clock (static types); 0 for dynamic and unassigned ones,
  * whose clock is the session's choice (pkt_rtp_clock_rate() guesses 90 kHz for them). */
-int pkt_rtp_clock_fixed(uint8_t pt);
+FM_MUST_CHECK int pkt_rtp_clock_fixed(uint8_t pt);
 
 /* Write a fixed RTP header (version 2, no padding, extension or CSRC) at buf (12 bytes). */
 void pkt_rtp_write(uint8_t *buf, uint8_t pt, int marker, uint16_t seq, uint32_t ts, uint32_t ssrc);
 
 /* 1 when a payload of this length carries a probe (RTP header + probe fit). */
-int pkt_payload_has_probe(uint32_t payload_len);
+FM_MUST_CHECK int pkt_payload_has_probe(uint32_t payload_len);
 
 /* Write a probe with send time 0 after the RTP header of payload (which has room for it). */
 void pkt_probe_write(uint8_t *payload, uint16_t stream, uint32_t seq);
@@ -46,6 +47,6 @@ struct pkt_probe {
 };
 
 /* Decode the probe in a received UDP payload: 1 when present and valid, 0 otherwise. */
-int pkt_probe_decode(const uint8_t *payload, size_t len, struct pkt_probe *out);
+FM_MUST_CHECK int pkt_probe_decode(const uint8_t *payload, size_t len, struct pkt_probe *out);
 
 #endif

@@ -24,9 +24,9 @@ enum pkt_input pkt_sniff_bytes(const uint8_t *b, size_t n);
 
 /* The kind of path: FM_OK with *kind (PKT_INPUT_UNKNOWN when the bytes say nothing we
  * know), FM_EIO (cannot open or read it, a directory), FM_EFORMAT (an empty file). */
-int pkt_sniff(const char *path, enum pkt_input *kind, struct fm_err *err);
+FM_MUST_CHECK int pkt_sniff(const char *path, enum pkt_input *kind, struct fm_err *err);
 
 /* 1 when path can be read more than once (a regular file), 0 otherwise ("-", a pipe). */
-int pkt_input_rereadable(const char *path);
+FM_MUST_CHECK int pkt_input_rereadable(const char *path);
 
 #endif

@@ -24,12 +24,12 @@ enum trc_kind { TRC_KIND_UNKNOWN, TRC_KIND_JSON, TRC_KIND_PCAP };
 
 /* What path holds, by packet/sniff.h's one rule (a pipe is a capture). Returns FM_OK and sets
  * *kind (TRC_KIND_UNKNOWN for neither), or FM_EIO when path cannot be looked at. */
-int trc_kind_sniff(const char *path, enum trc_kind *kind, struct fm_err *err);
+FM_MUST_CHECK int trc_kind_sniff(const char *path, enum trc_kind *kind, struct fm_err *err);
 
 /* The kind a file name asks for by its extension (any case): TRC_KIND_JSON for .json,
  * TRC_KIND_PCAP for .pcap and .cap, TRC_KIND_UNKNOWN for any other or none, and -1 for
  * .pcapng, which is read but not written. */
-int trc_kind_of_name(const char *name);
+FM_MUST_CHECK int trc_kind_of_name(const char *name);
 
 /* "json" for TRC_KIND_JSON, "pcap" for the others. */
 const char *trc_kind_name(enum trc_kind kind);
@@ -74,10 +74,10 @@ struct trc_input_result {
  * for a flow that does not apply or is not a flow, and without it for a flow named in a
  * capture that cannot be read twice (a pipe); FM_EINTR when stopped; the errors of
  * trc_trace_load(), in->select and trc_from_pcap(). */
-int trc_input_read(const struct trc_input *in,
-                   struct trc_trace *t,
-                   struct trc_input_result *res,
-                   struct fm_err *err);
+FM_MUST_CHECK int trc_input_read(const struct trc_input *in,
+                                 struct trc_trace *t,
+                                 struct trc_input_result *res,
+                                 struct fm_err *err);
 
 /* What `convert` did. */
 struct trc_convert_result {
@@ -90,19 +90,19 @@ struct trc_convert_result {
  * trace as pcap (trc_to_pcap()), a capture as a JSON trace (trc_trace_save()), atomically.
  * The caller checks out and the direction first. Returns FM_OK; the errors of the read; then
  * FM_EINTR (res->interrupted) when stop was set by the end of the read; the write's errors. */
-int trc_convert(const struct trc_input *in,
-                const char *out,
-                struct trc_convert_result *res,
-                struct fm_err *err);
+FM_MUST_CHECK int trc_convert(const struct trc_input *in,
+                              const char *out,
+                              struct trc_convert_result *res,
+                              struct fm_err *err);
 
 /* Read in (as trc_input_read() does) and check its packets (trc_validate(), keeping the first
  * max_keep violations, 0: all) into *r, which the caller releases with
  * trc_validate_report_fini(). Returns FM_OK (the trace may still be invalid: r->total > 0);
  * the errors of the read; FM_EINTR when stop was set by the end of the read; FM_ENOMEM. */
-int trc_validate_input(const struct trc_input *in,
-                       size_t max_keep,
-                       struct trc_validate_report *r,
-                       struct trc_input_result *res,
-                       struct fm_err *err);
+FM_MUST_CHECK int trc_validate_input(const struct trc_input *in,
+                                     size_t max_keep,
+                                     struct trc_validate_report *r,
+                                     struct trc_input_result *res,
+                                     struct fm_err *err);
 
 #endif

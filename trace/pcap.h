@@ -41,18 +41,18 @@ struct trc_read_stats {
  * counts. stop (may be NULL), once set, ends the read with FM_EINTR, also a read that a pipe
  * stalls in. Returns FM_OK, FM_ENOMEM, FM_EINTR, or the FM_EIO / FM_EFORMAT of
  * pkt_pcap_open() and pkt_pcap_next(); on failure t is left empty and *frames untouched. */
-int trc_from_pcap(const char *path,
-                  const struct pkt_flow_key *flow,
-                  int with_payload,
-                  struct trc_trace *t,
-                  struct trc_read_stats *stats,
-                  uint64_t **frames,
-                  const volatile sig_atomic_t *stop,
-                  struct fm_err *err);
+FM_MUST_CHECK int trc_from_pcap(const char *path,
+                                const struct pkt_flow_key *flow,
+                                int with_payload,
+                                struct trc_trace *t,
+                                struct trc_read_stats *stats,
+                                uint64_t **frames,
+                                const volatile sig_atomic_t *stop,
+                                struct fm_err *err);
 
 /* The frame (IP header onwards) for one packet into buf of cap bytes: the length in *len.
  * Returns FM_OK, or FM_EINVAL when the packet does not fit (cap is too small). */
-int trc_frame_build(const struct trc_pkt *p, uint8_t *buf, size_t cap, size_t *len);
+FM_MUST_CHECK int trc_frame_build(const struct trc_pkt *p, uint8_t *buf, size_t cap, size_t *len);
 
 /* The largest frame trc_frame_build() makes: a full IPv6 payload plus its header. */
 #define TRC_FRAME_MAX (40 + 65535)
@@ -60,6 +60,6 @@ int trc_frame_build(const struct trc_pkt *p, uint8_t *buf, size_t cap, size_t *l
 /* Write t to path as a pcap file (see above), atomically: through a temporary file beside
  * path, flushed and renamed, so a reader sees the old file or the whole new one. Returns
  * FM_OK, FM_EIO (cannot write) or FM_ENOMEM. */
-int trc_to_pcap(const struct trc_trace *t, const char *path, struct fm_err *err);
+FM_MUST_CHECK int trc_to_pcap(const struct trc_trace *t, const char *path, struct fm_err *err);
 
 #endif

@@ -81,23 +81,25 @@ void trc_trace_init(struct trc_trace *t);
 void trc_trace_fini(struct trc_trace *t);
 
 /* Append a copy of p (its payload is copied too). FM_ENOMEM on failure. */
-int trc_trace_append(struct trc_trace *t, const struct trc_pkt *p, struct fm_err *err);
+FM_MUST_CHECK int
+trc_trace_append(struct trc_trace *t, const struct trc_pkt *p, struct fm_err *err);
 
 /* Read a trace from text; what names it in messages ("trace.json"). On failure t is left
  * empty and err names the packet index and field: "trace.json: packet 3: dst_port: 70000 is
  * out of range 0..65535". */
-int trc_trace_parse(
+FM_MUST_CHECK int trc_trace_parse(
     const char *text, size_t len, const char *what, struct trc_trace *t, struct fm_err *err);
 /* The same from a file: FM_EIO when it cannot be read, FM_EFORMAT for bad content. */
-int trc_trace_load(const char *path, struct trc_trace *t, struct fm_err *err);
+FM_MUST_CHECK int trc_trace_load(const char *path, struct trc_trace *t, struct fm_err *err);
 
 /* Write a trace as JSON text (malloc'd, NUL-terminated) or to a file, atomically. Every field
  * that is present in a packet is written, so load(save(t)) == t. */
-int trc_trace_print(const struct trc_trace *t, char **out, struct fm_err *err);
-int trc_trace_save(const char *path, const struct trc_trace *t, struct fm_err *err);
+FM_MUST_CHECK int trc_trace_print(const struct trc_trace *t, char **out, struct fm_err *err);
+FM_MUST_CHECK int trc_trace_save(const char *path, const struct trc_trace *t, struct fm_err *err);
 
 /* Address text <-> bytes for a family (4 or 6): FM_EINVAL naming the text when bad. */
-int trc_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err);
+FM_MUST_CHECK int
+trc_addr_parse(const char *s, uint8_t *family, uint8_t ip[16], struct fm_err *err);
 void trc_addr_format(uint8_t family, const uint8_t ip[16], char *buf, size_t len);
 
 #endif

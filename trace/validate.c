@@ -182,6 +182,9 @@ static void copy_text(char *dst, size_t size, const char *s)
 static void report_as(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+static void report_va(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 /* One finding, an error or a warning. fmt gives "expected ...|got ...": the two halves are
  * split at the '|'. */
 static void report_va(struct vctx *c, enum trc_vrule rule, int warning, const char *fmt, va_list ap)

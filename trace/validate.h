@@ -66,16 +66,16 @@ struct trc_validate_report {
 /* Check t and fill *r (zeroed first) with every violation counted and the first max_keep
  * (0: all) kept in r->v. Returns FM_OK (the trace may still be invalid: r->errors > 0) or
  * FM_ENOMEM. */
-int trc_validate(const struct trc_trace *t,
-                 size_t max_keep,
-                 struct trc_validate_report *r,
-                 struct fm_err *err);
+FM_MUST_CHECK int trc_validate(const struct trc_trace *t,
+                               size_t max_keep,
+                               struct trc_validate_report *r,
+                               struct fm_err *err);
 
 void trc_validate_report_fini(struct trc_validate_report *r);
 
 /* 1 when a rule's findings are warnings (tcp-handshake and udp-length are errors except for
  * a connection seen from its middle and an IP fragment, which warn). */
-int trc_validate_rule_warns(enum trc_vrule rule);
+FM_MUST_CHECK int trc_validate_rule_warns(enum trc_vrule rule);
 
 /* The stable name of a rule ("rtp-seq-gap") and what it checks, in one line. */
 const char *trc_validate_rule_name(enum trc_vrule rule);

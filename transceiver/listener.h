@@ -26,7 +26,7 @@ struct trx_listener {
 
 /* Open a receiver on UDP port and run it in a new thread. FM_OK, or the receiver's errors,
  * or FM_ENOMEM when the thread cannot start. */
-int trx_listener_start(struct trx_listener *l, uint16_t port, struct fm_err *err);
+FM_MUST_CHECK int trx_listener_start(struct trx_listener *l, uint16_t port, struct fm_err *err);
 
 /* Stop (after TRX_LISTEN_GRACE_NS when graceful) and join; does nothing when not running. */
 void trx_listener_stop(struct trx_listener *l, int graceful);

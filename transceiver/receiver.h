@@ -59,7 +59,8 @@ struct trx_receiver;
  * *out. Errors: FM_EINVAL (no port in socket mode, bad bind address), FM_ENET (a port in
  * use, socket errors; the message names the port), FM_EPERM (capture not permitted),
  * FM_ENOTFOUND (no such interface), FM_EIO (the output file), FM_ENOMEM. */
-int trx_receiver_new(const struct trx_recv_opts *o, struct trx_receiver **out, struct fm_err *err);
+FM_MUST_CHECK int
+trx_receiver_new(const struct trx_recv_opts *o, struct trx_receiver **out, struct fm_err *err);
 
 /* Receive until the duration, count or idle time is reached, or *stop becomes nonzero (from a
  * signal handler or another thread; seen within 100 ms). status, when not NULL, is called
@@ -67,11 +68,11 @@ int trx_receiver_new(const struct trx_recv_opts *o, struct trx_receiver **out, s
  * it is flushed as packets come and renamed into place when this returns, whatever the
  * reason. Returns FM_OK (a limit was reached), FM_EINTR (stopped), or FM_ENET / FM_EIO on a
  * receive or write error (the statistics so far stay readable). Call once. */
-int trx_receiver_run(struct trx_receiver *r,
-                     void (*status)(const struct trx_rstats_totals *t, void *arg),
-                     void *arg,
-                     const volatile sig_atomic_t *stop,
-                     struct fm_err *err);
+FM_MUST_CHECK int trx_receiver_run(struct trx_receiver *r,
+                                   void (*status)(const struct trx_rstats_totals *t, void *arg),
+                                   void *arg,
+                                   const volatile sig_atomic_t *stop,
+                                   struct fm_err *err);
 
 /* The receiver's engine (borrowed; valid until trx_receiver_free()). */
 struct trx_rstats *trx_receiver_stats(struct trx_receiver *r);

@@ -5,6 +5,7 @@
 #ifndef TRANSCEIVER_RECEIVER_INT_H
 #define TRANSCEIVER_RECEIVER_INT_H
 
+#include "common/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,13 +19,13 @@
  * UDP payload starts in frame) and *len (the payload's length from the UDP header, which may
  * exceed what was captured). Returns 0 for anything else: other protocols, fragments,
  * truncated headers, a UDP length beyond what the IP header carries. */
-int trx_recv_decode(int dlt,
-                    const uint8_t *frame,
-                    size_t caplen,
-                    size_t wirelen,
-                    struct trx_addr *a,
-                    size_t *payload_off,
-                    size_t *len);
+FM_MUST_CHECK int trx_recv_decode(int dlt,
+                                  const uint8_t *frame,
+                                  size_t caplen,
+                                  size_t wirelen,
+                                  struct trx_addr *a,
+                                  size_t *payload_off,
+                                  size_t *len);
 
 /* Write an IPv4 (20 bytes, TTL 64, header checksum) or IPv6 (40 bytes, hop limit 64) header
  * and a UDP header for a datagram of len payload bytes from a to hdr (at least

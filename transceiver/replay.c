@@ -231,6 +231,6 @@ void trx_replay_close(struct trx_replay *r)
     trx_listener_stop(&r->lis, 0);
     trx_receiver_free(r->lis.r);
     trx_source_free(r->src);
-    trx_sink_close(r->sink, 1, NULL);
+    trx_sink_discard(r->sink); /* libnet: nothing to commit */
     memset(r, 0, sizeof(*r));
 }

@@ -81,45 +81,48 @@ struct trx_replay {
 
 /* What path holds, told by its first bytes: a capture (pcap, pcapng) or a model (a JSON
  * object). FM_EFORMAT for anything else, or pkt_sniff()'s errors. */
-int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct fm_err *err);
+FM_MUST_CHECK int
+trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct fm_err *err);
 
 /* Not a dry run: the libnet sink on o->iface (root or CAP_NET_RAW, an interface that exists)
  * and the route to the peer (r->src_ip, r->via: when via is another interface, packets still
  * leave through o->iface; the caller may warn). A dry run with an interface and a peer: the
  * interface must exist (FM_ENOTFOUND) and has its address taken. Otherwise nothing. Returns
  * FM_OK or the sink's and the route's errors. */
-int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
+FM_MUST_CHECK int
+trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
 
 /* The source over path of the given kind, with the addresses of trx_replay_open_sink(), and
  * the send loop's options (r->send). A model is loaded (and its variant), a capture opened.
  * Returns FM_OK, or the errors of mdl_json_load(), mdl_variant_load_spec(),
  * trx_source_model_new() (its message after "model 'PATH': "), trx_source_capture_new(). */
-int trx_replay_open_source(struct trx_replay *r,
-                           const struct trx_replay_opts *o,
-                           const char *path,
-                           enum trx_replay_input kind,
-                           struct fm_err *err);
+FM_MUST_CHECK int trx_replay_open_source(struct trx_replay *r,
+                                         const struct trx_replay_opts *o,
+                                         const char *path,
+                                         enum trx_replay_input kind,
+                                         struct fm_err *err);
 
 /* --listen: start the receiver on r->own_port in a thread, before the first send so that the
  * peer's first packets are not missed. FM_OK (also without o->listen) or the listener's
  * errors. */
-int trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
+FM_MUST_CHECK int
+trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
 
 /* --start-at: refuse a time too far ahead or past (FM_EINVAL, the message naming --start-at),
  * then wait for it, or until *stop. FM_OK at once without o->have_start. */
-int trx_replay_wait_start(const struct trx_replay_opts *o,
-                          const volatile sig_atomic_t *stop,
-                          struct fm_err *err);
+FM_MUST_CHECK int trx_replay_wait_start(const struct trx_replay_opts *o,
+                                        const volatile sig_atomic_t *stop,
+                                        struct fm_err *err);
 
 /* Run the send loop to its end (trx_send_run(), whose code it returns), then stop the
  * listener (gracefully unless stopped) and take the capture's counters. st is filled in
  * every case; status(arg) is called about once a second. */
-int trx_replay_send(struct trx_replay *r,
-                    struct trx_send_stats *st,
-                    trx_status_fn status,
-                    void *arg,
-                    volatile sig_atomic_t *stop,
-                    struct fm_err *err);
+FM_MUST_CHECK int trx_replay_send(struct trx_replay *r,
+                                  struct trx_send_stats *st,
+                                  trx_status_fn status,
+                                  void *arg,
+                                  volatile sig_atomic_t *stop,
+                                  struct fm_err *err);
 
 /* The outcome of trx_replay_send()'s code: "complete", "interrupted" or "failed". */
 const char *trx_replay_state(int send_rc);

@@ -11,18 +11,18 @@
 /* The address of iface in the given IP version into out (16 bytes, IPv4 in the first 4);
  * prefers want (may be NULL) when iface holds it, and avoids IPv6 link-local addresses when
  * it can. Returns FM_OK, FM_ENOTFOUND (no such address) or FM_ENET. */
-int trx_iface_address(
+FM_MUST_CHECK int trx_iface_address(
     const char *iface, uint8_t version, const uint8_t *want, uint8_t out[16], struct fm_err *err);
 
 /* The route to peer_ip: FM_ENET "no route to peer X" when there is none. On FM_OK, src is
  * the address to send from (the route's when iface holds it, else iface's own), and via the
  * interface the kernel's route leaves through ("" when unknown): when it is not iface, the
  * raw socket bound to iface still sends there, but the peer may not be reachable. */
-int trx_route_check(const char *iface,
-                    uint8_t ip_version,
-                    const uint8_t peer_ip[16],
-                    uint8_t src[16],
-                    char via[IF_NAMESIZE],
-                    struct fm_err *err);
+FM_MUST_CHECK int trx_route_check(const char *iface,
+                                  uint8_t ip_version,
+                                  const uint8_t peer_ip[16],
+                                  uint8_t src[16],
+                                  char via[IF_NAMESIZE],
+                                  struct fm_err *err);
 
 #endif

@@ -103,10 +103,10 @@ struct rstream {
     int64_t prev_rtp_arrival;
     uint32_t prev_rtp_ts;
     struct jit jit[N_CLOCKS];
-    uint64_t jit_steps;   /* packets the jitter stepped on */
-    uint64_t jit_counted; /* of them, those in its mean and largest value */
-    int prev_cn;          /* the previous packet was comfort noise (payload type 13) */
-    int64_t ts_advance;       /* sum of the timestamp steps, the short way round */
+    uint64_t jit_steps;        /* packets the jitter stepped on */
+    uint64_t jit_counted;      /* of them, those in its mean and largest value */
+    int prev_cn;               /* the previous packet was comfort noise (payload type 13) */
+    int64_t ts_advance;        /* sum of the timestamp steps, the short way round */
     int64_t first_rtp_arrival; /* and the time they span */
 
     /* The same on the probes' send times (ns), and one-way delay. */
@@ -543,9 +543,8 @@ int trx_rstats_add(struct trx_rstats *rs,
     if ((s->packets > 0 && fm_hist_reserve(&s->iat, gap) < 0) ||
         fm_hist_reserve(&s->len, len32) < 0)
         return fm_err_set(err, FM_ENOMEM, "receive statistics: out of memory");
-    if (s->packets > 0)
-        (void)fm_hist_add(&s->iat, gap);
-    (void)fm_hist_add(&s->len, len32);
+    if ((s->packets > 0 && fm_hist_add(&s->iat, gap) < 0) || fm_hist_add(&s->len, len32) < 0)
+        return fm_err_set(err, FM_ENOMEM, "receive statistics: out of memory"); /* reserved */
 
     if (s->packets == 0) {
         s->first_ns = arrival_ns;
@@ -575,9 +574,9 @@ int trx_rstats_add(struct trx_rstats *rs,
         /* The clock is the first packet's: comfort noise (PT 13) interleaved with a codec's
          * packets runs at the codec's clock and must not restart the jitter. */
         if (!s->have_prev_rtp && s->jit_steps == 0)
-            s->clock_hz = rs->o.clock_rate_hz       ? rs->o.clock_rate_hz
+            s->clock_hz = rs->o.clock_rate_hz          ? rs->o.clock_rate_hz
                           : pkt_rtp_clock_fixed(s->pt) ? pkt_rtp_clock_rate(s->pt)
-                                                      : 0;
+                                                       : 0;
         /* Marker on audio: the first packet of a talkspurt (RFC 3551 4.1). */
         int talkspurt = (b1 & 0x80) && s->clock_hz != 0 && s->clock_hz < 90000;
         int dup = seq_update(s, seq, probe ? &pr : NULL, arrival_ns, talkspurt);
@@ -650,9 +649,8 @@ static void stream_loss(const struct rstream *s, uint64_t *expected, uint64_t *l
 }
 
 /* The clock of the stream's jitter and the jitter in it, in ms. */
-static void stream_jitter(const struct trx_rstats *rs,
-                          const struct rstream *s,
-                          struct trx_stream_stats *out)
+static void
+stream_jitter(const struct trx_rstats *rs, const struct rstream *s, struct trx_stream_stats *out)
 {
     out->jitter_ms = out->jitter_mean_ms = out->jitter_max_ms = (double)NAN;
     out->clock_measured_hz = (double)NAN;
@@ -677,8 +675,7 @@ static void stream_jitter(const struct trx_rstats *rs,
     out->clock_rate_hz = hz;
     out->jitter_ms = t->j / (double)hz * 1e3;
     out->jitter_max_ms = t->max / (double)hz * 1e3;
-    out->jitter_mean_ms =
-        s->jit_counted ? t->sum / (double)s->jit_counted / (double)hz * 1e3 : 0.0;
+    out->jitter_mean_ms = s->jit_counted ? t->sum / (double)s->jit_counted / (double)hz * 1e3 : 0.0;
 }
 
 void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out)

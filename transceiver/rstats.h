@@ -143,13 +143,13 @@ void trx_rstats_free(struct trx_rstats *rs);
  * for RTP and the probe) and arrival time (CLOCK_REALTIME ns; a negative one counts as 0).
  * Packets should come in arrival order; a time earlier than the stream's last counts as a
  * gap of 0. Returns FM_OK, or FM_ENOMEM (the packet is then not counted). */
-int trx_rstats_add(struct trx_rstats *rs,
-                   const struct trx_addr *a,
-                   const uint8_t *payload,
-                   size_t cap,
-                   size_t len,
-                   int64_t arrival_ns,
-                   struct fm_err *err);
+FM_MUST_CHECK int trx_rstats_add(struct trx_rstats *rs,
+                                 const struct trx_addr *a,
+                                 const uint8_t *payload,
+                                 size_t cap,
+                                 size_t len,
+                                 int64_t arrival_ns,
+                                 struct fm_err *err);
 
 /* Account the UDP datagrams of a capture file (pcap or pcapng, any link type the receiver
  * decodes) sent to one of ports (all UDP when nports is 0), with their capture timestamps as
@@ -157,11 +157,11 @@ int trx_rstats_add(struct trx_rstats *rs,
  * can stand side by side. Returns FM_OK, FM_EIO (cannot open), FM_EFORMAT (not a capture, a
  * link type the receiver cannot decode, truncated, a timestamp past year 2262: the message
  * names the file and, for a packet, its number), FM_ENOMEM. */
-int trx_rstats_read_pcap(struct trx_rstats *rs,
-                         const char *path,
-                         const uint16_t *ports,
-                         size_t nports,
-                         struct fm_err *err);
+FM_MUST_CHECK int trx_rstats_read_pcap(struct trx_rstats *rs,
+                                       const char *path,
+                                       const uint16_t *ports,
+                                       size_t nports,
+                                       struct fm_err *err);
 
 /* Number of streams, in order of first arrival. */
 size_t trx_rstats_count(const struct trx_rstats *rs);

@@ -47,7 +47,7 @@ struct trx_send_stats {
 /* Most packets late, or cut short by the clock: the rate asked for was not reached. A run
  * of fewer than TRX_BEHIND_MIN_PACKETS is judged by cut_short alone. */
 #define TRX_BEHIND_MIN_PACKETS 20
-int trx_send_behind(const struct trx_send_stats *s);
+FM_MUST_CHECK int trx_send_behind(const struct trx_send_stats *s);
 
 /* Called from the loop about once a second, between packets (for a status line). */
 typedef void (*trx_status_fn)(const struct trx_send_stats *s, void *arg);
@@ -58,14 +58,14 @@ typedef void (*trx_status_fn)(const struct trx_send_stats *s, void *arg);
  * still due (st->cut_short). Fills *st in every case.
  * Returns FM_OK, FM_EINTR (stopped), or an error from the source or sink (send failures
  * are counted, not fatal, unless every send fails: then FM_ENET after 100). */
-int trx_send_run(struct trx_source *src,
-                 struct trx_sink *sink,
-                 const struct trx_send_opts *o,
-                 const struct trx_clock *clk,
-                 struct trx_send_stats *st,
-                 trx_status_fn status,
-                 void *arg,
-                 volatile sig_atomic_t *stop,
-                 struct fm_err *err);
+FM_MUST_CHECK int trx_send_run(struct trx_source *src,
+                               struct trx_sink *sink,
+                               const struct trx_send_opts *o,
+                               const struct trx_clock *clk,
+                               struct trx_send_stats *st,
+                               trx_status_fn status,
+                               void *arg,
+                               volatile sig_atomic_t *stop,
+                               struct fm_err *err);
 
 #endif

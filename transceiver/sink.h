@@ -60,11 +60,15 @@ static inline int trx_sink_send(struct trx_sink *s,
 }
 
 /* Close and free (NULL allowed). Returns FM_OK or the first error. */
-int trx_sink_close(struct trx_sink *s, int commit, struct fm_err *err);
+FM_MUST_CHECK int trx_sink_close(struct trx_sink *s, int commit, struct fm_err *err);
+
+/* Close and free without committing (NULL allowed), on a path that has failed already or
+ * for a sink whose close has nothing to report (an interface): a pcap file is thrown away. */
+void trx_sink_discard(struct trx_sink *s);
 
 /* Ethernet/IPv4|IPv6/UDP frames into a pcap file with nanosecond timestamps (libpcap's
  * dumper), written to a temporary file renamed over path on a committed close. */
-int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *err);
+FM_MUST_CHECK int trx_sink_pcap_new(const char *path, struct trx_sink **out, struct fm_err *err);
 
 /* Packets on an interface through libnet. Raw IP mode (the kernel resolves the next hop and
  * builds the link header) unless peer_mac is set (link-layer mode, frames built here). Checks
@@ -75,7 +79,8 @@ struct trx_libnet_opts {
     int have_peer_mac;
     uint8_t peer_mac[6];
 };
-int trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out, struct fm_err *err);
+FM_MUST_CHECK int
+trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out, struct fm_err *err);
 
 /* Memory: keeps the first cap packets (pkt, payload copy, ts) for tests. */
 struct trx_mem_rec {
@@ -84,7 +89,7 @@ struct trx_mem_rec {
     size_t len;
     int64_t ts_ns;
 };
-int trx_sink_mem_new(size_t cap, struct trx_sink **out, struct fm_err *err);
+FM_MUST_CHECK int trx_sink_mem_new(size_t cap, struct trx_sink **out, struct fm_err *err);
 /* The records a memory sink holds (borrowed; valid until close). */
 const struct trx_mem_rec *trx_sink_mem_records(const struct trx_sink *s, size_t *n);
 

@@ -58,9 +58,9 @@ void trx_model_opts_init(struct trx_model_opts *o);
  * heap of next deadlines. Each stream has its own SSRC, sequence numbers and probe sequence.
  * Returns FM_OK, FM_EINVAL (the side has no model, bad options; the message says which),
  * FM_ENOMEM. With neither count nor duration the source never ends. */
-int trx_source_model_new(const struct mdl_model *m,
-                         const struct trx_model_opts *o,
-                         struct trx_source **out,
-                         struct fm_err *err);
+FM_MUST_CHECK int trx_source_model_new(const struct mdl_model *m,
+                                       const struct trx_model_opts *o,
+                                       struct trx_source **out,
+                                       struct fm_err *err);
 
 #endif

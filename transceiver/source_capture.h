@@ -40,9 +40,9 @@ struct trx_capture_stats {
 
 /* Open path and make a source over it. Returns FM_OK, the errors of pkt_pcap_open()
  * (FM_EIO, FM_EFORMAT), FM_EINVAL (speed) or FM_ENOMEM. */
-int trx_source_capture_new(const struct trx_capture_opts *o,
-                           struct trx_source **out,
-                           struct fm_err *err);
+FM_MUST_CHECK int trx_source_capture_new(const struct trx_capture_opts *o,
+                                         struct trx_source **out,
+                                         struct fm_err *err);
 
 /* Counters of a source made by trx_source_capture_new(). */
 void trx_source_capture_stats(const struct trx_source *s, struct trx_capture_stats *out);

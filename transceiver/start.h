@@ -15,7 +15,8 @@
 /* The start as CLOCK_REALTIME nanoseconds: seconds from now (relative) or a UNIX time.
  * FM_EINVAL, with a message that reads after the option's name ("is 3.0 s in the past"),
  * for a time more than a second past or more than TRX_START_MAX_AHEAD_S ahead. */
-int trx_start_target(int relative, double seconds, int64_t *target_ns, struct fm_err *err);
+FM_MUST_CHECK int
+trx_start_target(int relative, double seconds, int64_t *target_ns, struct fm_err *err);
 
 /* Sleep on the wall clock until target_ns, in slices of at most 100 ms so that *stop is seen;
  * returns at once when target_ns has passed. */

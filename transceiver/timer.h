@@ -24,10 +24,10 @@ struct trx_clock {
 void trx_clock_real(struct trx_clock *c);
 
 /* Parse "sleep", "spin", "hybrid". Returns FM_OK or FM_EINVAL. */
-int trx_timer_mode_parse(const char *s, enum trx_timer_mode *out, struct fm_err *err);
+FM_MUST_CHECK int trx_timer_mode_parse(const char *s, enum trx_timer_mode *out, struct fm_err *err);
 
 /* Timer slack 1 ns; with realtime, SCHED_FIFO and mlockall (FM_EPERM when not permitted). */
-int trx_timer_setup(int realtime, struct fm_err *err);
+FM_MUST_CHECK int trx_timer_setup(int realtime, struct fm_err *err);
 
 /* Wait until deadline_ns (or *stop). Returns the clock's time at wake-up. */
 int64_t trx_timer_wait(const struct trx_clock *c,

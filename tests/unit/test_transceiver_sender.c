@@ -180,7 +180,7 @@ static void test_deadlines_exact(void **state)
     assert_int_equal(st.late_p99_ns, 0);
     assert_int_equal(st.elapsed_ns, 49 * 100000);
     assert_double_near(st.mean_pps, 50 / 4.9e-3, 1e-6);
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 }
 
 /* Every wake-up is up to 30 us late; after 1e5 packets at 100 us the error is still bounded
@@ -277,7 +277,7 @@ static void test_streams_interleaved(void **state)
         assert_int_equal(r[i].ts_ns, start + (int64_t)i * 100000);
         assert_int_equal(r[i].pkt.rtp_seq, i / 3);
     }
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 }
 
 static void test_count_duration_rate(void **state)
@@ -302,7 +302,7 @@ static void test_count_duration_rate(void **state)
     trx_sink_mem_records(sink, &n);
     assert_int_equal(n, 10);
     assert_int_equal(st.packets, 10);
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 
     /* duration: packets at 0, 1, ..., 5 ms fall before 5.5 ms */
     fake_clock(&f, &clk);
@@ -314,7 +314,7 @@ static void test_count_duration_rate(void **state)
     assert_int_equal(trx_send_run(&src, sink, &o, &clk, &st, NULL, NULL, NULL, NULL), FM_OK);
     trx_sink_mem_records(sink, &n);
     assert_int_equal(n, 6);
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 
     /* rate cap: a burst (all offsets 0 ... every 1 us) spaced to 1 ms at 1000 pps */
     fake_clock(&f, &clk);
@@ -330,7 +330,7 @@ static void test_count_duration_rate(void **state)
     for (size_t i = 0; i < n; i++)
         assert_int_equal(r[i].ts_ns, start + (int64_t)i * 1000000);
     assert_int_equal(st.late_max_ns, 0); /* lateness is measured against the capped deadline */
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 }
 
 static void test_stop_flag(void **state)
@@ -462,7 +462,7 @@ static void test_probe_stamped_at_send(void **state)
         assert_int_equal(pr.send_time_ns, r[i].ts_ns + 1000);
         assert_int_equal(pr.seq, i);
     }
-    trx_sink_close(sink, 1, NULL);
+    assert_int_equal(trx_sink_close(sink, 1, NULL), FM_OK);
 }
 
 static void test_histogram_quantiles(void **state)
