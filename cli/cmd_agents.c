@@ -71,8 +71,8 @@ static const struct cli_opt opts[] = {
     {"side", OPT_SIDE, required_argument, "local|remote", "the model side to vary (default local)"},
     {"mtu", OPT_MTU, required_argument, "BYTES",
      "link MTU payloads must fit, 576..65535 (default 1500)"},
-    {"timeout", OPT_TIMEOUT, required_argument, "S",
-     "per request, connection included (default 120)"},
+    {"timeout", OPT_TIMEOUT, required_argument, "TIME",
+     "per request, connection included (default 120s)"},
     {"temperature", OPT_TEMPERATURE, required_argument, "T",
      "sampling temperature, 0..2 (default: the server's)"},
     {"seed", OPT_SEED, required_argument, "N",
@@ -220,7 +220,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->agent.check.mtu = (int)v;
         return FM_OK;
     case OPT_TIMEOUT:
-        return fm_parse_double(arg, 0.1, 86400, "--timeout", &o->timeout_s, err);
+        return fm_parse_duration(arg, 0.1, 86400, "--timeout", &o->timeout_s, err);
     case OPT_TEMPERATURE:
         return fm_parse_double(arg, 0, 2, "--temperature", &o->temperature, err);
     case OPT_SEED:

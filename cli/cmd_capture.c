@@ -37,7 +37,7 @@ static const struct cli_opt opts[] = {
     {"filter", OPT_FILTER, required_argument, "EXPR",
      "a whole BPF filter instead (pcap-filter(7)), e.g.\n'udp and net 198.18.0.0/15'"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
-    {"duration", 'd', required_argument, "S", "stop after S seconds"},
+    {"duration", 'd', required_argument, "TIME", "stop after TIME (30s, 5m; a number is seconds)"},
     {"snaplen", OPT_SNAPLEN, required_argument, "N", "bytes kept per packet (default 262144)"},
     {"buffer-size", OPT_BUFFER, required_argument, "MIB",
      "kernel capture buffer in MiB (default 32); raise it\nwhen the summary reports drops"},

@@ -42,7 +42,8 @@ static const struct cli_opt opts[] = {
     {"side", OPT_SIDE, required_argument, "local|remote|both",
      "which side of the model sends (default local); both\nmerges the two sides in time order"},
     {"count", 'c', required_argument, "N", "stop after N packets in all"},
-    {"duration", 'd', required_argument, "S", "no packet at or after S seconds"},
+    {"duration", 'd', required_argument, "TIME",
+     "no packet at or after TIME (90s, 1.5m; a number is\nseconds)"},
     {"streams", OPT_STREAMS, required_argument, "N",
      "independent streams per side, 1..4096 (default 1); stream s\nsends from source port + s "
      "with its own SSRC"},
@@ -135,7 +136,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
             return fm_err_set(err, FM_EINVAL, "--count: expected 1 or more, got '%s'", arg);
         return FM_OK;
     case 'd':
-        if (fm_parse_double(arg, 0, 1e8, "--duration", &o->duration_s, err) < 0)
+        if (fm_parse_duration(arg, 0, 1e8, "--duration", &o->duration_s, err) < 0)
             return FM_EINVAL;
         if (!(o->duration_s > 0.0))
             return fm_err_set(err, FM_EINVAL, "--duration: expected more than 0 s, got '%s'", arg);

@@ -35,10 +35,9 @@ static const struct cli_opt opts[] = {
      "all UDP without ports)"},
     {"bind", OPT_BIND, required_argument, "ADDR",
      "socket address to bind (default: any, IPv6 and IPv4)"},
-    {"duration", 'd', required_argument, "S", "stop after S seconds"},
+    {"duration", 'd', required_argument, "TIME", "stop after TIME (30s, 5m; a number is seconds)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
-    {"idle", OPT_IDLE, required_argument, "S",
-     "stop S seconds after the last packet, once one came"},
+    {"idle", OPT_IDLE, required_argument, "TIME", "stop TIME after the last packet, once one came"},
     {"write", 'w', required_argument, "FILE", "write the received packets to a pcap file"},
     {"rtp-clock", OPT_RTP_CLOCK, required_argument, "HZ",
      "RTP clock rate for jitter of every stream (default: the\npayload type's; a dynamic type's is "

@@ -60,7 +60,8 @@ static const struct cli_opt opts[] = {
      "capture: only the flow 'udp A:PORT B:PORT' (default: all UDP)"},
     {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
-    {"duration", 'd', required_argument, "SECONDS", "stop after this long"},
+    {"duration", 'd', required_argument, "TIME",
+     "stop after TIME (30s, 5m, 250ms; a number is seconds)"},
     {"rate-scale", OPT_RATE_SCALE, required_argument, "X",
      "model: multiply the packet rate by X (default 1)"},
     {"max-rate", OPT_MAX_RATE, required_argument, "PPS", "never send faster than PPS packets/s"},
@@ -80,7 +81,8 @@ static const struct cli_opt opts[] = {
     {"listen", OPT_LISTEN, no_argument, NULL,
      "model: also receive the peer's side on this side's own\nport, and report both directions"},
     {"start-at", OPT_START_AT, required_argument, "TIME",
-     "start sending at TIME: +SECONDS from now, or a UNIX time in\nseconds: two hosts given the "
+     "start sending at TIME: +DURATION from now (+5s), or a UNIX\ntime in seconds: two hosts given "
+     "the "
      "same time start together\n(with synchronised clocks)"},
     {"dry-run", OPT_DRY_RUN, no_argument, NULL,
      "print the plan and the first packets, send nothing"},
@@ -179,7 +181,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case 'c':
         return fm_parse_u64(arg, UINT64_MAX, "--count", &o->rp.count, err);
     case 'd':
-        return fm_parse_double(arg, 1e-6, 1e7, "--duration", &o->rp.duration_s, err);
+        return fm_parse_duration(arg, 1e-6, 1e7, "--duration", &o->rp.duration_s, err);
     case OPT_RATE_SCALE:
         o->model_only = "--rate-scale";
         return fm_parse_double(arg, 1e-6, 1e6, "--rate-scale", &o->rp.rate_scale, err);
@@ -216,7 +218,8 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->rp.have_start = 1;
         o->rp.start_relative = arg[0] == '+';
         if (o->rp.start_relative)
-            return fm_parse_double(arg + 1, 0, 86400, "--start-at +SECONDS", &o->rp.start_at, err);
+            return fm_parse_duration(arg + 1, 0, 86400, "--start-at +DURATION", &o->rp.start_at,
+                                     err);
         /* From 2001 to 5138: a UNIX time, not a mistyped relative one. */
         return fm_parse_double(arg, 1e9, 1e11, "--start-at (UNIX seconds, or +SECONDS)",
                                &o->rp.start_at, err);

@@ -147,7 +147,7 @@ void cli_interval_json(const struct cli_interval *iv, struct jw *w)
 int cli_interval_parse(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err)
 {
     double s = 0;
-    if (fm_parse_double(arg, 0.1, 3600, what, &s, err) < 0)
+    if (fm_parse_duration(arg, 0.1, 3600, what, &s, err) < 0)
         return FM_EINVAL;
     *out_ns = (int64_t)(s * 1e9);
     return FM_OK;

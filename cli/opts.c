@@ -206,7 +206,7 @@ void cli_progress_done(struct cli_progress *p)
 int cli_parse_seconds_ns(const char *arg, const char *what, int64_t *out_ns, struct fm_err *err)
 {
     double s = 0;
-    if (fm_parse_double(arg, 0.001, 365.0 * 86400, what, &s, err) < 0)
+    if (fm_parse_duration(arg, 0.001, 365.0 * 86400, what, &s, err) < 0)
         return FM_EINVAL;
     *out_ns = (int64_t)(s * 1e9);
     return FM_OK;

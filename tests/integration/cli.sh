@@ -248,8 +248,20 @@ run "$fm" estimate --flows-file "$tmp/nul.txt" "$g729"
 expect "--flows-file with a NUL byte" 2 "NUL"
 # Numbers: hexadecimal is not a duration.
 run "$fm" generate --duration 0x10 -o "$tmp/h.pcap" "$tmp/target.json"
-expect "--duration 0x10" 2 "decimal number"
+expect "--duration 0x10" 2 "expected a duration such as 250ms, 5s, 2m or 1h, got '0x10'"
 check "--duration 0x10: no file" test ! -e "$tmp/h.pcap"
+# Durations take units, as tcpreplay's and iperf3's users type them (issue 11): 1.5s, 1500ms
+# and 1.5 are the same time.
+run "$fm" generate --duration 1.5 --seed 3 -o "$tmp/d1.pcap" "$tmp/target.json"
+expect "--duration 1.5" 0
+run "$fm" generate --duration 1500ms --seed 3 -o "$tmp/d2.pcap" "$tmp/target.json"
+expect "--duration 1500ms" 0
+run "$fm" generate --duration 0.025m --seed 3 -o "$tmp/d3.pcap" "$tmp/target.json"
+expect "--duration 0.025m" 0
+check "1.5, 1500ms and 0.025m write the same packets" cmp -s "$tmp/d1.pcap" "$tmp/d2.pcap"
+check "1.5 and 0.025m write the same packets" cmp -s "$tmp/d1.pcap" "$tmp/d3.pcap"
+run "$fm" generate --duration 2sec -o "$tmp/d4.pcap" "$tmp/target.json"
+expect "--duration 2sec" 2 "expected a duration such as 250ms, 5s, 2m or 1h, got '2sec'"
 
 # ---- bad models ----
 printf '{"format": "flowmimic.model", "version": 1, "flow": ' >"$tmp/broken.json"
