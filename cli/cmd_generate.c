@@ -326,6 +326,10 @@ static int run(struct generate_opts *o, const char *model_path)
     for (int s = 0; s < 2; s++) {
         if (o->side != TRX_SIDE_BOTH && o->side != s)
             continue;
+        if (mdl_variant_mtu_check(m, s, &variant, 1500, &err) < 0) { /* fragments, else */
+            fm_log_error("%s", err.msg);
+            goto out;
+        }
         struct trx_model_opts mo;
         side_opts(o, &variant, s, o->side == TRX_SIDE_BOTH && s == MDL_SIDE_REMOTE, &mo);
         if (trx_source_model_new(m, &mo, &src[s], &err) < 0) {

@@ -286,9 +286,13 @@ static int outcome(int send_rc,
         fm_log_error("%s", err->msg);
         return CLI_EXIT_RUNTIME;
     }
-    if (st->errors)
-        fm_log_warn("%llu sends failed; the first: %s", (unsigned long long)st->errors,
-                    st->first_error);
+    /* A packet the kernel refused (too long for the link, no route) was not sent: the run
+     * failed, whatever else went out (issue 11). */
+    if (st->errors) {
+        fm_log_error("%llu of %llu sends failed; the first: %s", (unsigned long long)st->errors,
+                     (unsigned long long)(st->packets + st->errors), st->first_error);
+        return CLI_EXIT_RUNTIME;
+    }
     if (!trx_send_behind(st))
         return CLI_EXIT_OK;
     fm_log_warn("the schedule was not kept: %.0f%% of packets went out more than %.0f us "

@@ -455,7 +455,7 @@ void cli_replay_report(int json,
                        int send_rc,
                        const struct cli_interval *iv)
 {
-    const char *state = trx_replay_state(send_rc);
+    const char *state = trx_replay_state(send_rc, st);
     if (!r->lis.r) {
         replay_summary(json, st, r->kind == TRX_REPLAY_CAPTURE ? &r->capture : NULL, state, iv,
                        NULL);

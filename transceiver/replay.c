@@ -89,13 +89,32 @@ static int model_source(struct trx_replay *r,
     rc = mdl_json_load(path, m, err);
     if (rc < 0)
         goto out;
+    /* replay sends UDP: a TCP flow's model played as UDP would be another flow (issue 11). */
+    if (strcmp(m->proto, "udp") != 0) {
+        rc = fm_err_set(err, FM_EINVAL,
+                        "model '%s' is of a %s flow: replay sends UDP only (replay the capture "
+                        "itself to send its packets)",
+                        path, m->proto);
+        goto out;
+    }
     trx_model_opts_init(&mo);
+    mo.side = o->side == MDL_SIDE_REMOTE ? MDL_SIDE_REMOTE : MDL_SIDE_LOCAL;
     if (o->variant) {
         rc = mdl_variant_load_spec(o->variant, &mo.variant, err);
         if (rc < 0)
             goto out;
+        /* A variant whose largest payload does not fit the interface's MTU would be refused
+         * by the kernel packet by packet ("Message too long"): refuse it before the start. */
+        int mtu = 1500;
+        if (o->iface && !o->dry_run) {
+            rc = trx_iface_mtu(o->iface, &mtu, err);
+            if (rc < 0)
+                goto out;
+        }
+        rc = mdl_variant_mtu_check(m, mo.side, &mo.variant, mtu, err);
+        if (rc < 0)
+            goto out;
     }
-    mo.side = o->side == MDL_SIDE_REMOTE ? MDL_SIDE_REMOTE : MDL_SIDE_LOCAL;
     mo.streams = (unsigned)o->streams;
     mo.count = o->count;
     mo.duration_ns = (int64_t)(o->duration_s * 1e9);
@@ -216,9 +235,11 @@ int trx_replay_send(struct trx_replay *r,
     return rc;
 }
 
-const char *trx_replay_state(int send_rc)
+const char *trx_replay_state(int send_rc, const struct trx_send_stats *st)
 {
-    return send_rc == FM_EINTR ? "interrupted" : send_rc < 0 ? "failed" : "complete";
+    if (send_rc == FM_EINTR)
+        return "interrupted";
+    return send_rc < 0 || st->errors ? "failed" : "complete";
 }
 
 double trx_replay_late_pct(const struct trx_send_stats *st)

@@ -124,8 +124,10 @@ FM_MUST_CHECK int trx_replay_send(struct trx_replay *r,
                                   volatile sig_atomic_t *stop,
                                   struct fm_err *err);
 
-/* The outcome of trx_replay_send()'s code: "complete", "interrupted" or "failed". */
-const char *trx_replay_state(int send_rc);
+/* The outcome of trx_replay_send()'s code and stats: "interrupted", "failed" (the loop's
+ * error, or sends that failed: a packet the kernel refused is not a packet sent), or
+ * "complete". */
+const char *trx_replay_state(int send_rc, const struct trx_send_stats *st);
 
 /* The share of packets sent late, in percent (0 without packets). */
 double trx_replay_late_pct(const struct trx_send_stats *st);

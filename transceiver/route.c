@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -131,4 +132,25 @@ int trx_route_check(const char *iface,
 out:
     close(fd);
     return rc;
+}
+
+int trx_iface_mtu(const char *iface, int *mtu, struct fm_err *err)
+{
+    struct ifreq ifr;
+    if (strlen(iface) >= sizeof(ifr.ifr_name))
+        return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (see `ip link`)", iface);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return fm_err_errno(err, FM_ENET, errno, "cannot ask the MTU of '%s'", iface);
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, iface, strlen(iface) + 1);
+    int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+    int e = errno;
+    close(fd);
+    if (rc < 0)
+        return e == ENODEV
+                   ? fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (see `ip link`)", iface)
+                   : fm_err_errno(err, FM_ENET, e, "cannot ask the MTU of '%s'", iface);
+    *mtu = ifr.ifr_mtu;
+    return FM_OK;
 }

@@ -14,6 +14,10 @@
 FM_MUST_CHECK int trx_iface_address(
     const char *iface, uint8_t version, const uint8_t *want, uint8_t out[16], struct fm_err *err);
 
+/* The MTU of iface (SIOCGIFMTU) into *mtu. FM_OK, FM_ENOTFOUND (no such interface) or
+ * FM_ENET. */
+FM_MUST_CHECK int trx_iface_mtu(const char *iface, int *mtu, struct fm_err *err);
+
 /* The route to peer_ip: FM_ENET "no route to peer X" when there is none. On FM_OK, src is
  * the address to send from (the route's when iface holds it, else iface's own), and via the
  * interface the kernel's route leaves through ("" when unknown): when it is not iface, the

@@ -100,6 +100,17 @@ expect "neither model nor capture" 1 "neither a capture"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --variant "$tmp/missing.json" --count 5 \
     "$tmp/video.json"
 expect "missing variant file" 1 "missing.json"
+# A variant too big for the link is refused before the start; sends the kernel refuses fail
+# the run (issue 11: it used to end "replay complete", exit 0, with half the packets lost).
+printf '{"format": "flowmimic.variants", "version": 1, "variants": [{"name": "huge", "changes": {"payload_scale": 3}}]}' >"$tmp/huge.json"
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --variant "$tmp/huge.json" --count 5 "$tmp/video.json"
+expect "a variant over the MTU" 1 "variant 'huge': payload_scale 3"
+in_a ip link set dev "$IF_A" mtu 600
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --count 50 --rate-scale 4 "$tmp/video.json"
+in_a ip link set dev "$IF_A" mtu 1500
+check "sends refused by the kernel: exit 1" test "$rc" = 1
+check "sends refused: one error line that counts them" grep -q "sends failed; the first: .*Message too long" "$tmp/err"
+check "sends refused: the summary says failed" grep -q "failed" "$tmp/out"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --start-at soon --count 5 "$tmp/video.json"
 expect "--start-at not a time" 2 "--start-at"
 run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --start-at 1000000000 --count 5 "$tmp/video.json"
