@@ -43,6 +43,7 @@ enum {
     OPT_START_AT,
     OPT_JSON,
     OPT_INTERVAL,
+    OPT_LOOP,
 };
 
 static const struct cli_opt opts[] = {
@@ -61,7 +62,11 @@ static const struct cli_opt opts[] = {
     {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
     {"duration", 'd', required_argument, "TIME",
-     "stop after TIME (30s, 5m, 250ms; a number is seconds)"},
+     "stop after TIME (30s, 5m, 250ms; a number is seconds);\n0: no limit (default: a model's "
+     "side plays its own\nduration, a capture itself, --loop times)"},
+    {"loop", OPT_LOOP, required_argument, "N",
+     "play the model's duration or the capture N times\n(default 1; 0: until Ctrl-C), as "
+     "tcpreplay --loop"},
     {"rate-scale", OPT_RATE_SCALE, required_argument, "X",
      "model: multiply the packet rate by X (default 1)"},
     {"max-rate", OPT_MAX_RATE, required_argument, "PPS", "never send faster than PPS packets/s"},
@@ -102,6 +107,8 @@ static const struct cli_cmd_doc doc = {
     "does not accumulate). A capture is anchored to its first selected packet; its source\n"
     "address becomes the interface's and its destination the peer, ports are kept.\n"
     "Raw sockets need root or CAP_NET_RAW. --dry-run needs neither, nor --iface/--peer.\n"
+    "A model's side plays its own duration and a capture itself, --loop times, unless\n"
+    "--count or --duration says otherwise (--duration 0 or --loop 0: until Ctrl-C).\n"
     "On a terminal a status line is shown once a second; a summary follows at the end and\n"
     "on Ctrl-C (exit 130). --duration bounds the clock as well as the schedule: a sender\n"
     "that falls behind stops when the time is up. When most packets go out more than\n"
@@ -181,7 +188,15 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case 'c':
         return fm_parse_u64(arg, UINT64_MAX, "--count", &o->rp.count, err);
     case 'd':
-        return fm_parse_duration(arg, 1e-6, 1e7, "--duration", &o->rp.duration_s, err);
+        o->rp.have_duration = 1;
+        return fm_parse_duration(arg, 0, 1e7, "--duration", &o->rp.duration_s, err);
+    case OPT_LOOP: {
+        long n = 0;
+        if (fm_parse_long(arg, 0, 1000000, "--loop", &n, err) < 0)
+            return FM_EINVAL;
+        o->rp.loops = (unsigned)n;
+        return FM_OK;
+    }
     case OPT_RATE_SCALE:
         o->model_only = "--rate-scale";
         return fm_parse_double(arg, 1e-6, 1e6, "--rate-scale", &o->rp.rate_scale, err);

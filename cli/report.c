@@ -420,8 +420,12 @@ int cli_replay_plan(const struct trx_replay_opts *o,
            o->timer == TRX_TIMER_SLEEP  ? "sleep"
            : o->timer == TRX_TIMER_SPIN ? "spin"
                                         : "hybrid");
-    const char *end = model ? "only on Ctrl-C" : "at the end of the capture";
+    const char *end = o->loops == 0 || o->have_duration ? "only on Ctrl-C"
+                      : model                           ? "after the side's own duration"
+                                                        : "at the end of the capture";
     printf("      stop: %s", o->count || o->duration_s > 0 ? "" : end);
+    if (o->loops > 1 && !o->have_duration && !o->count)
+        printf(", %u times", o->loops);
     if (o->count)
         printf("after %llu packets ", (unsigned long long)o->count);
     if (o->duration_s > 0)

@@ -10,6 +10,8 @@
 #include "transceiver/route.h"
 #include "transceiver/start.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ void trx_replay_opts_init(struct trx_replay_opts *o)
     o->spin_us = -1.0; /* the send loop's default, or TRX_REPLAY_RT_SPIN_NS with realtime */
     o->src_port = -1;
     o->dst_port = -1;
+    o->loops = 1;
 }
 
 int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct fm_err *err)
@@ -118,6 +121,10 @@ static int model_source(struct trx_replay *r,
     mo.streams = (unsigned)o->streams;
     mo.count = o->count;
     mo.duration_ns = (int64_t)(o->duration_s * 1e9);
+    /* Neither --count nor --duration: the side's own duration, loops times, as generate
+     * does (issue 11: replay used to run until Ctrl-C). */
+    if (!o->have_duration && o->count == 0 && o->loops != 0)
+        mo.duration_ns = (int64_t)llround(m->sides[mo.side].duration_s * 1e9 * o->loops);
     if (o->have_seed)
         mo.seed = o->seed;
     mo.rate_scale = o->rate_scale;
@@ -160,6 +167,7 @@ static int capture_source(struct trx_replay *r,
     co.flow = o->flow;
     co.side = o->side == TRX_SIDE_DEFAULT ? TRX_SIDE_BOTH : o->side;
     co.speed = o->speed;
+    co.loops = o->loops == 0 ? UINT_MAX : o->loops;
     co.ip_version = o->ip_version ? o->ip_version : 4;
     co.have_src = r->have_src_ip;
     memcpy(co.src_ip, r->src_ip, 16);
@@ -189,7 +197,7 @@ int trx_replay_open_source(struct trx_replay *r,
     else if (o->realtime)
         r->send.spin_ns = TRX_REPLAY_RT_SPIN_NS;
     r->send.count = o->count;
-    r->send.duration_ns = (int64_t)(o->duration_s * 1e9);
+    r->send.duration_ns = o->have_duration ? (int64_t)(o->duration_s * 1e9) : 0;
     r->send.max_rate_pps = o->max_rate;
     return FM_OK;
 }

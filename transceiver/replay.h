@@ -39,7 +39,10 @@ struct trx_replay_opts {
     struct pkt_flow_key flow;
     double speed;      /* capture: 2 plays twice as fast (default 1) */
     uint64_t count;    /* stop after this many packets, 0 = no limit */
-    double duration_s; /* stop after this long, 0 = no limit */
+    double duration_s; /* with have_duration: stop after this long, 0 = no limit */
+    int have_duration; /* without it or count: a model plays its side's duration, a capture
+                        * itself, loops times */
+    unsigned loops;    /* passes (default 1); 0: until stopped, as tcpreplay --loop=0 */
     double rate_scale; /* model: multiplies the packet rate (default 1) */
     double max_rate;   /* packets per second at most, 0 = no cap */
     enum trx_timer_mode timer;

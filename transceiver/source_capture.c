@@ -5,6 +5,7 @@
  * Timestamps that go backwards (merged captures) are held at the latest offset. */
 #include "transceiver/source_capture.h"
 
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "models/model.h"
 #include "packet/decode.h"
 #include "packet/pcap_in.h"
+#include "packet/sniff.h"
 
 struct capsrc {
     struct pkt_pcap_in *in;
@@ -21,6 +23,8 @@ struct capsrc {
     int have_first;
     int64_t first_ts_ns;
     int64_t last_off_ns;
+    int64_t pass_base_ns;   /* offset of this pass's first packet */
+    uint64_t pass_selected; /* packets selected in this pass */
     int have_local;
     struct pkt_endpoint local; /* with a flow: the sender of its first packet */
     struct trx_capture_stats st;
@@ -58,6 +62,28 @@ static int selected(struct capsrc *cs, const struct pkt_decoded *d)
     return 1;
 }
 
+/* The end of a pass: start the next one (1), or say the end (0). The next pass begins one
+ * mean gap of this one after its last packet, as tcpreplay --loop plays a file again. */
+static int next_pass(struct capsrc *cs, struct fm_err *err)
+{
+    if (cs->o.loops != UINT_MAX && cs->st.passes >= (cs->o.loops ? cs->o.loops : 1))
+        return 0;
+    if (cs->pass_selected == 0)
+        return 0; /* nothing selected: another pass would select nothing again */
+    int64_t span = cs->last_off_ns - cs->pass_base_ns;
+    int64_t gap = cs->pass_selected > 1 ? span / (int64_t)(cs->pass_selected - 1) : 0;
+    pkt_pcap_close(cs->in);
+    cs->in = NULL;
+    int rc = pkt_pcap_open(cs->o.path, &cs->in, err);
+    if (rc < 0)
+        return rc;
+    cs->st.passes++;
+    cs->pass_base_ns = cs->last_off_ns + gap;
+    cs->pass_selected = 0;
+    cs->have_first = 0;
+    return 1;
+}
+
 static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, struct fm_err *err)
 {
     struct capsrc *cs = self;
@@ -65,8 +91,14 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
     struct pkt_decoded d;
     for (;;) {
         int r = pkt_pcap_next(cs->in, &raw, err);
-        if (r <= 0)
+        if (r < 0)
             return r;
+        if (r == 0) {
+            r = next_pass(cs, err);
+            if (r <= 0)
+                return r;
+            continue;
+        }
         cs->st.frames++;
         if (pkt_decode(cs->linktype, raw.data, raw.caplen, raw.wirelen, &d) != PKT_DEC_OK ||
             d.proto != IPPROTO_UDP) {
@@ -87,7 +119,9 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
         cs->first_ts_ns = raw.ts_ns;
         cs->have_first = 1;
     }
-    int64_t off = (int64_t)llround((double)(raw.ts_ns - cs->first_ts_ns) / cs->o.speed);
+    cs->pass_selected++;
+    int64_t off =
+        cs->pass_base_ns + (int64_t)llround((double)(raw.ts_ns - cs->first_ts_ns) / cs->o.speed);
     if (off < cs->last_off_ns)
         off = cs->last_off_ns;
     cs->last_off_ns = off;
@@ -149,9 +183,17 @@ int trx_source_capture_new(const struct trx_capture_opts *o,
         goto out;
     }
     cs->o = *o;
+    if (o->loops != 0 && o->loops != 1 && !pkt_input_rereadable(o->path)) {
+        rc = fm_err_set(err, FM_EINVAL,
+                        "--loop: '%s' cannot be read twice (a pipe): save it to "
+                        "a file first",
+                        o->path);
+        goto out;
+    }
     rc = pkt_pcap_open(o->path, &cs->in, err);
     if (rc < 0)
         goto out;
+    cs->st.passes = 1;
     cs->linktype = pkt_pcap_linktype(cs->in);
     src->ops = &capsrc_ops;
     src->self = cs;

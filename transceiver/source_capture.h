@@ -23,6 +23,10 @@ struct trx_capture_opts {
     int side;                 /* with have_flow: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH
                                * ("local" sent the flow's first packet) */
     double speed;             /* > 0: 2 plays twice as fast */
+    unsigned loops;           /* passes over the file: 0 or 1 once, N N times (the next pass
+                               * starts one mean gap after the last packet); UINT_MAX: until
+                               * the sender stops. A file that cannot be read twice (a pipe)
+                               * takes 1 only: FM_EINVAL */
     uint8_t ip_version;       /* only packets of this IP version are replayed */
     int have_src, have_dst;   /* rewrite the source / destination address */
     uint8_t src_ip[16], dst_ip[16];
@@ -30,7 +34,8 @@ struct trx_capture_opts {
 
 /* What the source skipped, for the summary. */
 struct trx_capture_stats {
-    uint64_t frames;        /* read from the file */
+    uint64_t frames;        /* read from the file, every pass */
+    unsigned passes;        /* passes begun over the file */
     uint64_t selected;      /* handed to the sender */
     uint64_t not_udp;       /* not IP, not UDP, fragments, malformed */
     uint64_t other_version; /* UDP over the other IP version than the peer's */
@@ -39,7 +44,7 @@ struct trx_capture_stats {
 };
 
 /* Open path and make a source over it. Returns FM_OK, the errors of pkt_pcap_open()
- * (FM_EIO, FM_EFORMAT), FM_EINVAL (speed) or FM_ENOMEM. */
+ * (FM_EIO, FM_EFORMAT), FM_EINVAL (speed, loops of a pipe) or FM_ENOMEM. */
 FM_MUST_CHECK int trx_source_capture_new(const struct trx_capture_opts *o,
                                          struct trx_source **out,
                                          struct fm_err *err);

@@ -2,8 +2,12 @@
  * from a model, the dry run's sink, a model's source with its ports and the send loop's
  * options, the common start's checks, and a short run into a memory sink. */
 #include "models/json.h"
+#include "packet/hdr.h"
+#include "packet/pcap_out.h"
 #include "tests/support/test_util.h"
 #include "transceiver/replay.h"
+
+#include <limits.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -228,6 +232,106 @@ static void test_wait_start(void **state)
     assert_non_null(strstr(err.msg, "s in the past"));
 }
 
+/* Packets a source gives before its end (at most max), and the last one's offset. */
+static unsigned drain(struct trx_source *src, unsigned max, int64_t *last)
+{
+    struct trx_pkt p;
+    const uint8_t *orig = NULL;
+    struct fm_err err = {0};
+    unsigned n = 0;
+    *last = -1;
+    while (n < max && trx_source_next(src, &p, &orig, &err) == 1) {
+        *last = p.offset_ns;
+        n++;
+    }
+    return n;
+}
+
+/* Without --count or --duration a model plays its side's own duration (1 s of 1 ms gaps
+ * here), --loop times, as generate does; --duration 0 and --loop 0 do not end (issue 11). */
+static void test_model_default_duration(void **state)
+{
+    struct fixture *f = *state;
+    int64_t last = 0;
+    open_source(&f->r, &f->o, f->path);
+    unsigned n = drain(f->r.src, 100000, &last);
+    assert_in_range(n, 990, 1001);
+    assert_true(last < 1000000000);
+    trx_replay_close(&f->r);
+    f->o.loops = 3;
+    open_source(&f->r, &f->o, f->path);
+    n = drain(f->r.src, 100000, &last);
+    assert_in_range(n, 2990, 3001);
+    assert_true(last >= 2900000000 && last < 3000000000);
+    trx_replay_close(&f->r);
+    f->o.loops = 0;
+    open_source(&f->r, &f->o, f->path);
+    assert_int_equal(drain(f->r.src, 5000, &last), 5000);
+    trx_replay_close(&f->r);
+    f->o.loops = 1;
+    f->o.have_duration = 1; /* --duration 0 */
+    open_source(&f->r, &f->o, f->path);
+    assert_int_equal(drain(f->r.src, 5000, &last), 5000);
+    trx_replay_close(&f->r);
+}
+
+/* A capture of three UDP packets 10 ms apart, at path. */
+static void write_capture(char *path, size_t size)
+{
+    static const uint8_t a[4] = {198, 18, 0, 1}, b[4] = {198, 18, 0, 2};
+    uint8_t frame[14 + 20 + 8 + 20];
+    memset(frame, 0, sizeof(frame));
+    frame[12] = 0x08; /* EtherType IPv4 */
+    struct pkt_ip_fields ip = {4, a, b, 17, 0, 64, 1};
+    uint32_t pseudo = 0;
+    assert_int_equal(pkt_ip_write(&ip, 8 + 20, frame + 14, &pseudo), 20);
+    pkt_udp_write(frame + 34, 5004, 6000, 28, frame + 42, 20, pseudo, 1);
+    write_temp(path, size, "", 0);
+    struct pkt_pcap_out out;
+    struct fm_err err = {0};
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(pkt_pcap_out_open(&out, path, 1, 65535, &err), FM_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pkt_pcap_out_write(&out, 1700000000000000000 + i * 10000000LL, frame,
+                                            sizeof(frame), sizeof(frame), &err),
+                         FM_OK);
+    assert_int_equal(pkt_pcap_out_commit(&out, &err), FM_OK);
+}
+
+/* --loop N plays a capture N times, each pass one mean gap after the last; --loop 0 plays it
+ * until stopped; a pipe cannot be played twice (issue 11, as tcpreplay --loop). */
+static void test_capture_loops(void **state)
+{
+    (void)state;
+    char cap[64];
+    write_capture(cap, sizeof(cap));
+    struct trx_replay_opts o;
+    struct trx_replay r;
+    struct fm_err err = {0};
+    trx_replay_opts_init(&o);
+    o.loops = 2;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(trx_replay_open_source(&r, &o, cap, TRX_REPLAY_CAPTURE, &err), FM_OK);
+    struct trx_pkt p;
+    const uint8_t *orig = NULL;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(trx_source_next(r.src, &p, &orig, &err), 1);
+        assert_true(p.offset_ns == i * 10000000LL);
+    }
+    assert_int_equal(trx_source_next(r.src, &p, &orig, &err), 0);
+    trx_replay_close(&r);
+    int64_t last = 0;
+    o.loops = 0;
+    assert_int_equal(trx_replay_open_source(&r, &o, cap, TRX_REPLAY_CAPTURE, &err), FM_OK);
+    assert_int_equal(drain(r.src, 300, &last), 300);
+    assert_true(last == 299 * 10000000LL);
+    trx_replay_close(&r);
+    o.loops = 2;
+    assert_int_equal(trx_replay_open_source(&r, &o, "-", TRX_REPLAY_CAPTURE, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "cannot be read twice"));
+    unlink(cap);
+}
+
 static void test_send_to_memory(void **state)
 {
     struct fixture *f = *state;
@@ -266,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_dry_run_sink),
         cmocka_unit_test_setup_teardown(test_model_source, setup_model, teardown_model),
         cmocka_unit_test_setup_teardown(test_model_refusals, setup_model, teardown_model),
+        cmocka_unit_test_setup_teardown(test_model_default_duration, setup_model, teardown_model),
+        cmocka_unit_test(test_capture_loops),
         cmocka_unit_test(test_wait_start),
         cmocka_unit_test_setup_teardown(test_send_to_memory, setup_model, teardown_model),
     };
