@@ -410,8 +410,12 @@ static int run(struct compare_opts *o, const char *a, const char *b)
         goto out;
     }
     for (int i = 0; i < 2; i++) {
-        if (!c->in[i].is_model)
-            cli_read_warn(c->in[i].path, &c->in[i].read);
+        if (c->in[i].is_model)
+            continue;
+        cli_read_warn(c->in[i].path, &c->in[i].read);
+        if (c->in[i].flow_from_model < 0)
+            fm_log_warn("the model's flow '%s' is not in '%s': comparing its largest, '%s'",
+                        c->in[!i].flow_spec, c->in[i].path, c->in[i].flow_spec);
     }
     if (o->plot_dir && cli_plot_compare(c, o->plot_dir, &err) < 0) {
         fm_log_error("%s", err.msg);

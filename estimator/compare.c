@@ -562,17 +562,32 @@ int est_compare_run(const char *path_a,
         model_at = i;
         c->in[i].is_model = 1;
     }
+    if (model_at >= 0) {
+        rc = mdl_json_load(paths[model_at], model, err);
+        if (rc < 0)
+            goto out;
+        snprintf(c->in[model_at].flow_spec, sizeof(c->in[model_at].flow_spec), "%s",
+                 model->flow_spec);
+    }
     for (int i = 0; i < 2; i++) {
-        if (c->in[i].is_model) {
-            rc = mdl_json_load(paths[i], model, err);
-            if (rc < 0)
+        if (c->in[i].is_model)
+            continue;
+        /* Beside a model, the flow it names, unless one was asked for (issue 11: the
+         * largest flow of a call may be another medium than the model's). */
+        if (model_at >= 0 && !o->flow[i] && model->flow_spec[0]) {
+            struct fm_err e2 = {0};
+            rc = load_capture(&c->in[i], i, model->flow_spec, o, &t[i], &f[i], &e2);
+            c->in[i].flow_from_model = rc == FM_OK ? 1 : -1;
+            if (rc == FM_OK)
+                continue;
+            if (rc != FM_ENOTFOUND) {
+                fm_err_set(err, rc, "%s", e2.msg);
                 goto out;
-            snprintf(c->in[i].flow_spec, sizeof(c->in[i].flow_spec), "%s", model->flow_spec);
-        } else {
-            rc = load_capture(&c->in[i], i, o->flow[i], o, &t[i], &f[i], err);
-            if (rc < 0)
-                goto out;
+            }
         }
+        rc = load_capture(&c->in[i], i, o->flow[i], o, &t[i], &f[i], err);
+        if (rc < 0)
+            goto out;
     }
 
     /* Captures first: a model side draws as many packets as the capture side has. */

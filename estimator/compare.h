@@ -102,6 +102,9 @@ struct est_cmp_input {
     int is_model;
     char flow_spec[200];        /* the selected flow, local endpoint first */
     long flow_index;            /* its index in `flows` order; -1 for a model */
+    int flow_from_model;        /* a capture beside a model, no flow asked: 1 when the
+                                   model's flow was found and selected, -1 when it is not
+                                   in the capture (its largest flow was), 0 otherwise */
     struct est_read_stats read; /* what the reader skipped (captures) */
     struct est_cmp_trace trace;
 };
@@ -116,10 +119,12 @@ struct est_compare {
 };
 
 /* Compare path_a with path_b. Each is a pcap/pcapng capture or a model file (JSON; at most
- * one of them). On success stores a new result in *out. Errors: FM_EIO (cannot read a file),
- * FM_EFORMAT (not a capture, a truncated capture, a bad model), FM_EINVAL (two models, a flow
- * selection for a model, a bad flow spec), FM_ENOTFOUND (the selected flow is not there, or a
- * capture has no UDP/TCP flow: the message lists what was found), FM_EINTR, FM_ENOMEM. */
+ * one of them). A capture beside a model compares the flow the model names unless its flow is
+ * given (flow_from_model says whether it was there). On success stores a new result in *out.
+ * Errors: FM_EIO (cannot read a file), FM_EFORMAT (not a capture, a truncated capture, a bad
+ * model), FM_EINVAL (two models, a flow selection for a model, a bad flow spec), FM_ENOTFOUND (the
+ * selected flow is not there, or a capture has no UDP/TCP flow: the message lists what was found),
+ * FM_EINTR, FM_ENOMEM. */
 FM_MUST_CHECK int est_compare_run(const char *path_a,
                                   const char *path_b,
                                   const struct est_cmp_opts *o,

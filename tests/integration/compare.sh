@@ -103,6 +103,22 @@ run "$fm" compare --json "$tmp/${g729##*/}.json" "$g729"
 check "model as A" jqe '.a.kind == "model" and .sides.remote.packets_a == .sides.remote.packets_b' \
     "$tmp/out"
 
+# Beside a model, a capture's flow is the one the model names, not its largest (issue 11: the
+# Linphone call's largest flow is its Opus audio; a model of its VP8 video was compared with
+# the audio, KS 0.96). When the model's flow is not in the capture, a warning says so.
+linphone=$dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
+run "$fm" estimate --flow 1 -o "$tmp/vp8.json" "$linphone"
+check "the VP8 model is of flow 1" grep -q '9078' "$tmp/out"
+run "$fm" compare --json "$linphone" "$tmp/vp8.json"
+expect "a capture beside its VP8 model" 0
+check "the model's flow is compared, not the largest" \
+    jqe '.a.flow_index == 1 and .a.flow == .b.flow' "$tmp/out"
+check "no warning when the model's flow is there" test ! -s "$tmp/err"
+run "$fm" compare --json "$g729" "$tmp/vp8.json"
+expect "a capture without the model's flow" 0
+check "a warning names the model's flow and what was compared" \
+    grep -q "the model's flow 'udp 192.168.1.11:9078 192.168.1.5:9078' is not in '.*rtp_g729.*': comparing its largest" "$tmp/err"
+
 # ---- flow selection ----
 run "$fm" compare --json --flow 0 --flow-b 'udp 22.0.0.6:10000 21.0.0.2:10000' "$g729" "$g729"
 check "--flow INDEX and --flow-b SPEC (reversed)" jqe '.a.flow == .b.flow and .b.flow_index == 0' \
