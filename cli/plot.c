@@ -1,8 +1,10 @@
 /* cli/plot.c - PNG plots of a model against its data, rendered by gnuplot.
- * Each plot shows the share of packets per bin (bars), the fitted mixture integrated over the
- * same bins (line) and the atoms (impulses of their weight), so that all three are on one
- * scale. IAT is binned on ln(seconds) and drawn on a log axis; zero gaps cannot sit on a log
- * axis and are given in the title instead. */
+ * Each plot shows the share of packets per bin (bars) and the model's share of the same bins
+ * (its Gaussian components integrated over the bin plus the atoms in it: the model's total,
+ * so that a peak of the capture and of the model compare bin by bin). IAT is binned on
+ * ln(seconds) and drawn on a log axis; zero gaps cannot sit on a log axis and are given, the
+ * capture's and the model's, in the title instead. The legend sits below the plot, where it
+ * covers no bar. Names are quoted for gnuplot, so any file name can be drawn. */
 #include "cli/cli.h"
 
 #include "common/err.h"
@@ -27,6 +29,51 @@ struct plot {
     const char *xlabel;
     int logx;
 };
+
+/* s as a gnuplot single-quoted string into buf: a quote is doubled, which is how gnuplot
+ * writes one inside such a string; a newline (no place in a file name worth drawing) becomes
+ * '?'. Cut short at size. */
+static const char *gp_quote(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size < 3)
+        return "''";
+    buf[n++] = '\'';
+    for (; *s && n + 3 < size; s++) {
+        if (*s == '\'')
+            buf[n++] = '\'';
+        buf[n++] = *s;
+        if (*s == '\n')
+            buf[n - 1] = '?';
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* s as a gnuplot double-quoted string into buf: backslash and quote escaped, a newline as
+ * \n (a line break in a title). Cut short at size. */
+static const char *gp_dquote(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size < 3)
+        return "\"\"";
+    buf[n++] = '"';
+    for (; *s && n + 4 < size; s++) {
+        if (*s == '\\' || *s == '"') {
+            buf[n++] = '\\';
+            buf[n++] = *s;
+        } else if (*s == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = 'n';
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}
 
 /* Mass of the mixture's Gaussian components between x0 and x1 (feature units). */
 static double comps_mass(const struct mdl_mixture *m, double x0, double x1)
@@ -82,44 +129,56 @@ static int write_data(
         fprintf(f, "%.9g %.9g\n", logx ? exp(c) : c, counts[b] / (double)n);
     }
     fprintf(f, "\n\n");
-    /* The continuous part integrated over the same bins (CDF differences), so that a component
-     * narrower than a bin is neither missed nor drawn taller than its mass. */
+    /* The model's share of each bin: the continuous part integrated over the bin (CDF
+     * differences, so that a component narrower than a bin is neither missed nor drawn taller
+     * than its mass) plus the atoms that fall in it. */
     for (int b = 0; b < NBINS; b++) {
         double u0 = lo + b * w, u1 = u0 + w;
         double share = comps_mass(m, logx ? exp(u0) : u0, logx ? exp(u1) : u1);
+        for (size_t i = 0; i < m->n_atoms; i++) {
+            double v = m->atoms[i].value;
+            if (logx && v <= 0)
+                continue;
+            double u = logx ? log(v) : v;
+            size_t ab = u <= lo ? 0 : (size_t)((u - lo) / w);
+            if ((ab < NBINS ? (int)ab : NBINS - 1) == b)
+                share += m->atoms[i].weight;
+        }
         double c = lo + (b + 0.5) * w;
         fprintf(f, "%.9g %.9g\n", logx ? exp(c) : c, share);
     }
-    fprintf(f, "\n\n");
-    int natoms = 0;
-    for (size_t i = 0; i < m->n_atoms; i++) {
-        if (logx && m->atoms[i].value <= 0)
-            continue;
-        fprintf(f, "%.9g %.9g\n", m->atoms[i].value, m->atoms[i].weight);
-        natoms++;
-    }
-    if (!natoms)
-        fprintf(f, "nan nan\n");
     return 0;
+}
+
+/* The model's share of zero values (its atom at 0). */
+static double model_zero_share(const struct mdl_mixture *m)
+{
+    double z = 0;
+    for (size_t i = 0; i < m->n_atoms; i++)
+        if (m->atoms[i].value <= 0)
+            z += m->atoms[i].weight;
+    return z;
 }
 
 static int render(const char *dat, const char *png, const struct plot *p, struct fm_err *err)
 {
+    char qpng[2600], qtitle[1300], qdat[2600];
     FILE *g = popen("gnuplot 2>&1", "w");
     if (!g)
         return fm_err_errno(err, FM_EIO, errno, "cannot run gnuplot");
     fprintf(g,
-            "set terminal pngcairo size 900,540 noenhanced\n"
-            "set output '%s'\n"
-            "set title \"%s\"\n"
+            "set terminal pngcairo size 900,580 noenhanced\n"
+            "set output %s\n"
+            "set title %s\n"
             "set xlabel '%s'\nset ylabel 'share of packets per bin'\n"
-            "set key top right\nset grid\nset format x '%%g'\n%s"
+            "set key below\nset grid\nset format x '%%g'\n%s"
             "set style fill solid 0.35 noborder\n"
-            "plot '%s' index 0 using 1:2 with %s lc rgb '#4477aa' title 'capture', "
-            "'' index 1 using 1:2 with %s lw 2 lc rgb '#cc3311' title 'model (Gaussians)', "
-            "'' index 2 using 1:2 with impulses lw 3 lc rgb '#228833' title 'model (atoms)'\n",
-            png, p->title, p->xlabel, p->logx ? "set logscale x\n" : "", dat,
-            p->logx ? "histeps" : "boxes", "histeps");
+            "plot %s index 0 using 1:2 with %s lc rgb '#4477aa' title 'capture', "
+            "'' index 1 using 1:2 with histeps lw 2 lc rgb '#cc3311' title "
+            "'model (Gaussians + atoms, per bin)'\n",
+            gp_quote(png, qpng, sizeof(qpng)), gp_dquote(p->title, qtitle, sizeof(qtitle)),
+            p->xlabel, p->logx ? "set logscale x\n" : "", gp_quote(dat, qdat, sizeof(qdat)),
+            p->logx ? "histeps" : "boxes");
     int st = pclose(g);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
@@ -140,7 +199,7 @@ static int plot_feature(const double *x,
                         int logx,
                         struct fm_err *err)
 {
-    char dat[1200], png[1200], tmp[1300], title[600];
+    char dat[1200], png[1200], tmp[1300], title[700];
     snprintf(dat, sizeof(dat), "%s/.%s-%s-%s.dat", dir, stem, side, feature);
     snprintf(png, sizeof(png), "%s/%s-%s-%s.png", dir, stem, side, feature);
     snprintf(tmp, sizeof(tmp), "%s.tmp.png", png);
@@ -158,8 +217,10 @@ static int plot_feature(const double *x,
     if (drawn < 0)
         goto out; /* every gap was zero: nothing on a log axis */
     if (logx)
-        snprintf(title, sizeof(title), "%s: %s side, inter-arrival time (%zu gaps, %.1f%% zero)",
-                 stem, side, n, zero_share * 100.0);
+        snprintf(title, sizeof(title),
+                 "%s: %s side, inter-arrival time (%zu gaps)\nzero gaps, not on the log axis: "
+                 "capture %.1f%%, model %.1f%%",
+                 stem, side, n, zero_share * 100.0, model_zero_share(m) * 100.0);
     else
         snprintf(title, sizeof(title), "%s: %s side, payload length (%zu packets)", stem, side, n);
     struct plot p = {title, logx ? "gap (s)" : "payload length (bytes)", logx};
@@ -180,12 +241,6 @@ int cli_plot_model(const struct est_flow *f,
 {
     static const char *const names[2] = {"local", "remote"};
     int rc = FM_OK;
-    /* Names go into a gnuplot script between quotes. */
-    if (strpbrk(dir, "'\"\\\n") || strpbrk(stem, "'\"\\\n"))
-        return fm_err_set(err, FM_EINVAL,
-                          "--plot: names with quotes or backslashes are not "
-                          "supported ('%s')",
-                          dir);
     for (int s = 0; s < 2 && rc == FM_OK; s++) {
         const struct mdl_side *side = &m->sides[s];
         if (!side->present || !f->series[s] || (!side->has_payload && !side->has_iat))
@@ -309,6 +364,7 @@ static void write_rate(FILE *f, const struct est_cmp_data *d, int64_t bin_ns)
 /* One compare plot: the data file is written by fill(), then drawn, renamed into place. */
 struct cmp_plot {
     const char *dir;
+    const char *pair; /* file name part: "A-vs-B", the inputs' names */
     const char *side;
     const char *what; /* file name part: "length-cdf" */
     const char *title, *xlabel, *ylabel;
@@ -324,10 +380,13 @@ static int draw_cmp(const struct cmp_plot *p,
                     int s,
                     struct fm_err *err)
 {
-    char dat[1200], png[1200], tmp[1300];
+    char dat[1600], png[1600], tmp[1700];
+    char qtmp[3500], qtitle[500], qdat[3300], qlabel[2][900];
     char *script = NULL;
-    snprintf(dat, sizeof(dat), "%s/.compare-%s-%s.dat", p->dir, p->side, p->what);
-    snprintf(png, sizeof(png), "%s/compare-%s-%s.png", p->dir, p->side, p->what);
+    /* Named for both inputs, so that a second comparison into the same directory does not
+     * overwrite the first (issue 11). */
+    snprintf(dat, sizeof(dat), "%s/.compare-%s-%s-%s.dat", p->dir, p->pair, p->side, p->what);
+    snprintf(png, sizeof(png), "%s/compare-%s-%s-%s.png", p->dir, p->pair, p->side, p->what);
     snprintf(tmp, sizeof(tmp), "%s.tmp.png", png);
     int rc = FM_OK;
     FILE *f = fopen(dat, "w");
@@ -339,27 +398,30 @@ static int draw_cmp(const struct cmp_plot *p,
         rc = fm_err_set(err, FM_EIO, "cannot write '%s'", dat);
         goto out;
     }
-    size_t size = 4096 + 2 * strlen(dat) + strlen(tmp);
+    size_t size = 4096 + sizeof(qtmp) + 2 * sizeof(qdat) + 2 * sizeof(qlabel[0]);
     script = malloc(size);
     if (!script) {
         rc = fm_err_set(err, FM_ENOMEM, "gnuplot script");
         goto out;
     }
-    int used = snprintf(script, size,
-                        "set terminal pngcairo size 900,540 noenhanced\n"
-                        "set output '%s'\nset title \"%s\"\n"
-                        "set xlabel '%s'\nset ylabel '%s'\n"
-                        "set key below\nset grid\nset format x '%%g'\n%s"
-                        "plot ",
-                        tmp, p->title, p->xlabel, p->ylabel, p->logx ? "set logscale x\n" : "");
+    int used =
+        snprintf(script, size,
+                 "set terminal pngcairo size 900,540 noenhanced\n"
+                 "set output %s\nset title %s\n"
+                 "set xlabel '%s'\nset ylabel '%s'\n"
+                 "set key below\nset grid\nset format x '%%g'\n%s"
+                 "plot ",
+                 gp_quote(tmp, qtmp, sizeof(qtmp)), gp_dquote(p->title, qtitle, sizeof(qtitle)),
+                 p->xlabel, p->ylabel, p->logx ? "set logscale x\n" : "");
     static const char *const colour[2] = {"#4477aa", "#cc3311"};
     int first = 1;
     for (int i = 0; i < 2 && used > 0 && (size_t)used < size; i++) {
         if (!p->has[i])
             continue;
         used += snprintf(script + used, size - (size_t)used,
-                         "%s'%s' index %d using 1:2 with %s lw 2 lc rgb '%s' title '%s'",
-                         first ? "" : ", ", dat, i, p->style, colour[i], p->label[i]);
+                         "%s%s index %d using 1:2 with %s lw 2 lc rgb '%s' title %s",
+                         first ? "" : ", ", gp_quote(dat, qdat, sizeof(qdat)), i, p->style,
+                         colour[i], gp_quote(p->label[i], qlabel[i], sizeof(qlabel[i])));
         first = 0;
     }
     if (used > 0 && (size_t)used + 2 < size)
@@ -406,25 +468,38 @@ static void fill_rate(FILE *f, const struct est_compare *c, int s, int which)
     write_rate(f, &c->side[s].in[which], rate_bin_ns(c, s));
 }
 
-/* A file name as a plot label: quotes and backslashes would end gnuplot's string. */
+/* A file's name without its folder. */
+static const char *base_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
+
+/* An input as a plot label: "A: call.pcap (capture)". */
 static void label_of(const struct est_cmp_input *in, const char *tag, char *buf, size_t size)
 {
-    const char *base = strrchr(in->path, '/');
-    snprintf(buf, size, "%s: %.200s (%s)", tag, base ? base + 1 : in->path,
+    snprintf(buf, size, "%s: %.200s (%s)", tag, base_name(in->path),
              in->is_model ? "model" : "capture");
-    for (char *q = buf; *q; q++) {
-        if (*q == '\'' || *q == '"' || *q == '\\' || *q == '\n')
-            *q = '_';
+}
+
+/* The inputs' names without folder and extension, "A-vs-B", for the file names. */
+static void pair_of(const struct est_compare *c, char *buf, size_t size)
+{
+    char stem[2][210];
+    for (int i = 0; i < 2; i++) {
+        snprintf(stem[i], sizeof(stem[i]), "%.200s", base_name(c->in[i].path));
+        char *dot = strrchr(stem[i], '.');
+        if (dot && dot != stem[i])
+            *dot = '\0';
     }
+    snprintf(buf, size, "%s-vs-%s", stem[0], stem[1]);
 }
 
 int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err *err)
 {
     static const char *const names[2] = {"local", "remote"};
-    if (strpbrk(dir, "'\"\\\n"))
-        return fm_err_set(err, FM_EINVAL,
-                          "--plot: names with quotes or backslashes are not supported ('%s')", dir);
-    char la[400], lb[400];
+    char la[400], lb[400], pair[430];
+    pair_of(c, pair, sizeof(pair));
     label_of(&c->in[0], "A", la, sizeof(la));
     label_of(&c->in[1], "B", lb, sizeof(lb));
     int rc = FM_OK;
@@ -436,6 +511,7 @@ int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err
         snprintf(title, sizeof(title), "%s side: payload length CDF (A %zu, B %zu packets)",
                  names[s], a->n, b->n);
         struct cmp_plot p = {dir,
+                             pair,
                              names[s],
                              "length-cdf",
                              title,

@@ -170,6 +170,13 @@ run "$fm" estimate --plot "$tmp/plots" -o "$tmp/p.json" "$g729"
 check "--plot exit 0" test "$rc" = 0
 check "--plot: four PNGs" test "$(ls "$tmp/plots"/*.png 2>/dev/null | wc -l)" = 4
 check "--plot: real PNG" test "$(head -c 4 "$tmp/plots/rtp_g729_voice_bidir_vad__trex-0-local-payload.png" | od -An -c | tr -d ' ')" = "211PNG"
+# A quote in the capture's name or the directory is drawn, not refused after the model was
+# written (issue 11).
+mkdir -p "$tmp/pl'ots"
+cp "$g729" "$tmp/pl'ots/o'clock.pcap"
+run "$fm" estimate --plot "$tmp/pl'ots" -o "$tmp/pl'ots/m.json" "$tmp/pl'ots/o'clock.pcap"
+check "--plot with quotes in names: exit 0" test "$rc" = 0
+check "--plot with quotes in names: four PNGs" test "$(ls "$tmp/pl'ots"/*.png 2>/dev/null | wc -l)" = 4
 
 # ---- outputs that are not regular files: written through, never replaced ----
 # Private device nodes made with mknod (root only; never /dev itself): a copy of /dev/null

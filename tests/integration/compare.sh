@@ -138,9 +138,19 @@ if command -v gnuplot >/dev/null; then
     check "--plot exit 0" test "$rc" = 0
     pngs=("$tmp"/plots/compare-*.png)
     check "--plot: six PNGs (two sides x length, gap, throughput)" test "${#pngs[@]}" = 6
-    check "--plot: real PNG files" \
-        test "$(head -c 4 "$tmp/plots/compare-local-iat-cdf.png" | od -An -c | tr -d ' ')" = '211PNG'
+    pair=rtp_g729_voice_bidir_vad__trex-vs-rtp_g729_voice_bidir_vad__trex.pcap
+    check "--plot: real PNG files named for both inputs" \
+        test "$(head -c 4 "$tmp/plots/compare-$pair-local-iat-cdf.png" | od -An -c | tr -d ' ')" = '211PNG'
     check "--plot: nothing else left behind" test "$(find "$tmp/plots" -mindepth 1 | wc -l)" = 6
+    # A second comparison into the same directory adds its own files (issue 11: the names
+    # were fixed, so it overwrote the first); quotes in names are drawn, not refused.
+    cp "$g729" "$tmp/it's \"cut\".pcap"
+    run "$fm" compare --plot "$tmp/plots" "$tmp/it's \"cut\".pcap" "$g729"
+    check "--plot with quotes in a name: exit 0" test "$rc" = 0
+    check "--plot: the second comparison's six PNGs beside the first's" \
+        test "$(find "$tmp/plots" -name '*.png' | wc -l)" = 12
+    check "--plot: named for its inputs" \
+        test -s "$tmp/plots/compare-it's \"cut\"-vs-rtp_g729_voice_bidir_vad__trex-remote-throughput.png"
 fi
 run env PATH=/nonexistent "$fm" compare --plot "$tmp/p2" "$g729" "$g729"
 expect "--plot without gnuplot" 1 "gnuplot"
