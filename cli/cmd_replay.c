@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "estimator/select.h"
 #include "models/model.h"
 #include "packet/endpoint.h"
 #include "transceiver/replay.h"
@@ -57,8 +58,9 @@ static const struct cli_opt opts[] = {
      "the side of the model this host plays (default local);\nfor a capture with --flow, the "
      "side replayed (default both)"},
     {"streams", 's', required_argument, "N", "independent streams of the model (default 1)"},
-    {"flow", OPT_FLOW, required_argument, "SPEC",
-     "capture: only the flow 'udp A:PORT B:PORT' (default: all UDP)"},
+    {"flow", OPT_FLOW, required_argument, "INDEX|SPEC",
+     "capture: only this flow, by its index in `flows` or as\n'udp A:PORT B:PORT' (default: all "
+     "UDP)"},
     {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
     {"duration", 'd', required_argument, "TIME",
@@ -130,6 +132,7 @@ struct replay_opts {
     /* Options that apply to one kind of input only, to refuse them for the other. */
     const char *model_only;
     const char *capture_only;
+    const char *flow_index; /* --flow INDEX: resolved once the input is known a capture */
 };
 
 static int parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
@@ -181,6 +184,10 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_FLOW:
         o->capture_only = "--flow";
         o->rp.have_flow = 1;
+        if (arg[0] >= '0' && arg[0] <= '9') {
+            o->flow_index = arg; /* as `flows` numbers them: the capture tells which */
+            return FM_OK;
+        }
         return pkt_flow_spec_parse(arg, &o->rp.flow, err);
     case OPT_SPEED:
         o->capture_only = "--speed";
@@ -318,7 +325,7 @@ static int outcome(int send_rc,
     return CLI_EXIT_BEHIND;
 }
 
-static int run(const struct replay_opts *o, const char *path)
+static int run(struct replay_opts *o, const char *path)
 {
     struct trx_replay r;
     struct cli_status status;
@@ -336,6 +343,10 @@ static int run(const struct replay_opts *o, const char *path)
     if (rc != CLI_EXIT_OK)
         goto out;
     rc = CLI_EXIT_RUNTIME;
+    if (o->flow_index && est_flow_select(path, o->flow_index, &cli_stop, &o->rp.flow, &err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
     if (o->rp.dry_run && o->rp.iface && o->rp.have_peer && if_nametoindex(o->rp.iface) == 0) {
         /* Before trx_replay_open_sink(), whose message would cut a long name short. */
         fm_log_error("no interface '%s' (see `ip link`)", o->rp.iface);

@@ -341,6 +341,15 @@ run "$fm" capture -r "$tmp/missing.pcap" -w "$tmp/r3.pcap"
 expect "capture -r of a missing file" 1 "missing.pcap"
 check "capture -r: nothing written after an error" test ! -e "$tmp/r3.pcap"
 
+# replay --flow takes an index as `flows` numbers them, as every other command does (issue 11).
+run "$fm" replay --dry-run --count 5 --flow 0 "$g729"
+expect "replay --flow INDEX" 0
+cp "$tmp/out" "$tmp/by_index"
+run "$fm" replay --dry-run --count 5 --flow 'udp 21.0.0.2:10000 22.0.0.6:10000' "$g729"
+check "replay --flow 0 is the spec of flow 0" cmp -s "$tmp/by_index" "$tmp/out"
+run "$fm" replay --dry-run --count 5 --flow 3 "$g729"
+expect "replay --flow past the last index" 1 "flow 3 is not in"
+
 # An IPv6 endpoint widens its column instead of pushing the rest of its row out of line
 # (issue 11): every row of the table has the same length.
 linphone=$src/../shared/traffic_dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
