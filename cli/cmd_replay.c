@@ -45,6 +45,7 @@ enum {
     OPT_JSON,
     OPT_INTERVAL,
     OPT_LOOP,
+    OPT_MULTIPLIER,
 };
 
 static const struct cli_opt opts[] = {
@@ -62,6 +63,8 @@ static const struct cli_opt opts[] = {
      "capture: only this flow, by its index in `flows` or as\n'udp A:PORT B:PORT' (default: all "
      "UDP)"},
     {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
+    {"multiplier", OPT_MULTIPLIER, required_argument, "X",
+     "X times as fast: --speed for a capture, --rate-scale for\na model (tcpreplay's name)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
     {"duration", 'd', required_argument, "TIME",
      "stop after TIME (30s, 5m, 250ms; a number is seconds);\n0: no limit (default: a model's "
@@ -207,6 +210,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_RATE_SCALE:
         o->model_only = "--rate-scale";
         return fm_parse_double(arg, 1e-6, 1e6, "--rate-scale", &o->rp.rate_scale, err);
+    case OPT_MULTIPLIER:
+        if (fm_parse_double(arg, 1e-6, 1e6, "--multiplier", &o->rp.speed, err) < 0)
+            return FM_EINVAL;
+        o->rp.rate_scale = o->rp.speed;
+        return FM_OK;
     case OPT_MAX_RATE:
         return fm_parse_double(arg, 1e-3, 1e9, "--max-rate", &o->rp.max_rate, err);
     case OPT_TIMER:

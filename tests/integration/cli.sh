@@ -350,6 +350,16 @@ check "replay --flow 0 is the spec of flow 0" cmp -s "$tmp/by_index" "$tmp/out"
 run "$fm" replay --dry-run --count 5 --flow 3 "$g729"
 expect "replay --flow past the last index" 1 "flow 3 is not in"
 
+# --multiplier, tcpreplay's name: --speed for a capture, --rate-scale for a model.
+run "$fm" replay --dry-run --count 5 --multiplier 2 "$g729"
+cp "$tmp/out" "$tmp/mult"
+run "$fm" replay --dry-run --count 5 --speed 2 "$g729"
+check "replay --multiplier 2 is --speed 2 for a capture" cmp -s "$tmp/mult" "$tmp/out"
+run "$fm" replay --dry-run --count 5 --multiplier 3 "$tmp/target.json"
+sed 's/rate x[0-9.]*//' "$tmp/out" >"$tmp/mult"
+run "$fm" replay --dry-run --count 5 --rate-scale 3 "$tmp/target.json"
+check "replay --multiplier 3 is --rate-scale 3 for a model" cmp -s "$tmp/mult" <(sed 's/rate x[0-9.]*//' "$tmp/out")
+
 # An IPv6 endpoint widens its column instead of pushing the rest of its row out of line
 # (issue 11): every row of the table has the same length.
 linphone=$src/../shared/traffic_dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
