@@ -16,14 +16,14 @@ enum { OPT_JSON = 256 };
 
 static const struct cli_opt opts[] = {
     {"json", OPT_JSON, no_argument, NULL, "print the flows as a JSON array"},
-    {"top", 'n', required_argument, "N", "list only the N largest flows"},
+    {"top", 'n', required_argument, "N", "list only the first N flows (most packets)"},
     CLI_OPT_HELP_END,
 };
 
 static const struct cli_cmd_doc doc = {
     "flows",
     "[OPTIONS] CAPTURE",
-    "List the flows of a pcap or pcapng capture, largest first.",
+    "List the flows of a pcap or pcapng capture, most packets first.",
     "A flow is a bidirectional UDP or TCP 5-tuple. Its local side is the endpoint that\n"
     "sent its first packet. Columns: index (for estimate --flow), protocol, both endpoints,\n"
     "packets and payload bytes sent by each side, duration, mean payload (bytes) and mean\n"
