@@ -42,6 +42,11 @@ count() {
 cap_bg() {
     local o=$1 e=$2
     shift 2
+    # Emptied here, not only by the background job's redirection, which may come after the
+    # wait below has read a previous run's "capturing on" from the same file (the flake of
+    # the SIGTERM case: packets sent before the capture had started).
+    : >"$o"
+    : >"$e"
     ip netns exec "$NS_B" "$fm" -v capture -i "$IF_B" "$@" >"$o" 2>"$e" &
     bg=$!
     for _ in $(seq 1 50); do
