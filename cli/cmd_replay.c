@@ -46,6 +46,8 @@ enum {
     OPT_INTERVAL,
     OPT_LOOP,
     OPT_MULTIPLIER,
+    OPT_PPS,
+    OPT_MBPS,
 };
 
 static const struct cli_opt opts[] = {
@@ -63,6 +65,9 @@ static const struct cli_opt opts[] = {
      "capture: only this flow, by its index in `flows` or as\n'udp A:PORT B:PORT' (default: all "
      "UDP)"},
     {"speed", OPT_SPEED, required_argument, "X", "capture: play X times as fast (default 1)"},
+    {"pps", OPT_PPS, required_argument, "N",
+     "N packets/s in all: a capture's at a constant rate, a\nmodel's mean (tcpreplay --pps)"},
+    {"mbps", OPT_MBPS, required_argument, "N", "N Mbit/s of payload in all, as --pps (--mbps)"},
     {"multiplier", OPT_MULTIPLIER, required_argument, "X",
      "X times as fast: --speed for a capture, --rate-scale for\na model (tcpreplay's name)"},
     {"count", 'c', required_argument, "N", "stop after N packets"},
@@ -210,6 +215,10 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_RATE_SCALE:
         o->model_only = "--rate-scale";
         return fm_parse_double(arg, 1e-6, 1e6, "--rate-scale", &o->rp.rate_scale, err);
+    case OPT_PPS:
+        return fm_parse_double(arg, 1e-3, 1e9, "--pps", &o->rp.pps, err);
+    case OPT_MBPS:
+        return fm_parse_double(arg, 1e-6, 1e6, "--mbps", &o->rp.mbps, err);
     case OPT_MULTIPLIER:
         if (fm_parse_double(arg, 1e-6, 1e6, "--multiplier", &o->rp.speed, err) < 0)
             return FM_EINVAL;
@@ -283,6 +292,9 @@ static int check_input(const struct replay_opts *o, enum trx_replay_input kind, 
                                          "side of a model");
     if (kind == TRX_REPLAY_CAPTURE && o->rp.side != TRX_SIDE_DEFAULT && !o->rp.have_flow)
         return cli_usage_error(doc.name, "--side needs --flow for a capture (which flow's side?)");
+    if ((o->rp.pps > 0) + (o->rp.mbps > 0) + (o->rp.speed != 1.0 || o->rp.rate_scale != 1.0) > 1)
+        return cli_usage_error(doc.name, "one of --pps, --mbps and --speed, --rate-scale or "
+                                         "--multiplier: each sets the rate");
     return CLI_EXIT_OK;
 }
 

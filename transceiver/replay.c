@@ -77,6 +77,34 @@ int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, 
     return FM_OK;
 }
 
+/* The mean payload of a side's length model, bytes (the truncation to its range aside). */
+static double payload_mean(const struct mdl_mixture *x)
+{
+    double mean = 0;
+    for (size_t i = 0; i < x->n_atoms; i++)
+        mean += x->atoms[i].weight * x->atoms[i].value;
+    for (unsigned i = 0; i < x->k; i++)
+        mean += x->comps[i].weight * x->comps[i].mean;
+    return mean;
+}
+
+/* --pps or --mbps for a model: the rate scale that brings its streams' mean rate to it.
+ * FM_EINVAL when the side has no rate to scale. */
+static int rate_for(const struct mdl_side *s,
+                    const struct trx_replay_opts *o,
+                    double *scale,
+                    struct fm_err *err)
+{
+    double pps = s->duration_s > 0 && s->packets > 1 ? (double)(s->packets - 1) / s->duration_s : 0;
+    double bps = pps * 8.0 * (s->has_payload ? payload_mean(&s->payload) : 0);
+    double have = o->pps > 0 ? pps : bps;
+    if (!(have > 0))
+        return fm_err_set(err, FM_EINVAL, "%s: the model's side has no %s to scale",
+                          o->pps > 0 ? "--pps" : "--mbps", o->pps > 0 ? "packet rate" : "bit rate");
+    *scale = (o->pps > 0 ? o->pps : o->mbps * 1e6) / (have * (double)o->streams);
+    return FM_OK;
+}
+
 /* Load the model and make its source; r->own_port gets the port this host's side sends from
  * (stream 0), which is where the peer's side sends to. */
 static int model_source(struct trx_replay *r,
@@ -128,6 +156,11 @@ static int model_source(struct trx_replay *r,
     if (o->have_seed)
         mo.seed = o->seed;
     mo.rate_scale = o->rate_scale;
+    if (o->pps > 0 || o->mbps > 0) {
+        rc = rate_for(&m->sides[mo.side], o, &mo.rate_scale, err);
+        if (rc < 0)
+            goto out;
+    }
     mo.ip_version = o->ip_version ? o->ip_version : 4;
     if (r->have_src_ip) {
         mo.have_src_ip = 1;
@@ -168,6 +201,8 @@ static int capture_source(struct trx_replay *r,
     co.side = o->side == TRX_SIDE_DEFAULT ? TRX_SIDE_BOTH : o->side;
     co.speed = o->speed;
     co.loops = o->loops == 0 ? UINT_MAX : o->loops;
+    co.pps = o->pps;
+    co.mbps = o->mbps;
     co.ip_version = o->ip_version ? o->ip_version : 4;
     co.have_src = r->have_src_ip;
     memcpy(co.src_ip, r->src_ip, 16);

@@ -44,6 +44,9 @@ struct trx_replay_opts {
                         * itself, loops times */
     unsigned loops;    /* passes (default 1); 0: until stopped, as tcpreplay --loop=0 */
     double rate_scale; /* model: multiplies the packet rate (default 1) */
+    double pps, mbps;  /* > 0: a total rate instead (one of them), as tcpreplay --pps and
+                        * --mbps: a capture's packets are paced at it, a model's rate is
+                        * scaled so that its streams' mean comes to it (payload bits) */
     double max_rate;   /* packets per second at most, 0 = no cap */
     enum trx_timer_mode timer;
     double spin_us; /* hybrid timer's spin; < 0: the send loop's default, or

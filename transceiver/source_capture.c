@@ -25,6 +25,8 @@ struct capsrc {
     int64_t last_off_ns;
     int64_t pass_base_ns;   /* offset of this pass's first packet */
     uint64_t pass_selected; /* packets selected in this pass */
+    uint64_t paced;         /* with pps or mbps: packets handed over so far */
+    double paced_bits;      /* with mbps: payload bits handed over so far */
     int have_local;
     struct pkt_endpoint local; /* with a flow: the sender of its first packet */
     struct trx_capture_stats st;
@@ -122,6 +124,13 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
     cs->pass_selected++;
     int64_t off =
         cs->pass_base_ns + (int64_t)llround((double)(raw.ts_ns - cs->first_ts_ns) / cs->o.speed);
+    /* A rate instead of the recorded timing: the packet goes when the ones before it have
+     * taken 1/pps each, or their payload bits at mbps. */
+    if (cs->o.pps > 0)
+        off = (int64_t)llround((double)cs->paced * 1e9 / cs->o.pps);
+    else if (cs->o.mbps > 0)
+        off = (int64_t)llround(cs->paced_bits / (cs->o.mbps * 1e6) * 1e9);
+    cs->paced++;
     if (off < cs->last_off_ns)
         off = cs->last_off_ns;
     cs->last_off_ns = off;
@@ -142,6 +151,7 @@ static int capsrc_next(void *self, struct trx_pkt *p, const uint8_t **original, 
         cs->st.short_payload++;
     }
     cs->st.selected++;
+    cs->paced_bits += 8.0 * (double)plen;
 
     memset(p, 0, sizeof(*p));
     p->offset_ns = off;
@@ -176,6 +186,8 @@ int trx_source_capture_new(const struct trx_capture_opts *o,
     int rc = FM_OK;
     if (!(o->speed > 0.0) || !isfinite(o->speed))
         return fm_err_set(err, FM_EINVAL, "--speed must be above 0");
+    if (!(o->pps >= 0.0) || !(o->mbps >= 0.0) || (o->pps > 0 && o->mbps > 0))
+        return fm_err_set(err, FM_EINVAL, "--pps and --mbps: one rate, above 0");
     cs = calloc(1, sizeof(*cs));
     src = calloc(1, sizeof(*src));
     if (!cs || !src) {

@@ -23,6 +23,10 @@ struct trx_capture_opts {
     int side;                 /* with have_flow: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH
                                * ("local" sent the flow's first packet) */
     double speed;             /* > 0: 2 plays twice as fast */
+    double pps;               /* > 0: a constant rate instead of the recorded timing, as
+                               * tcpreplay --pps (speed is then not used) */
+    double mbps;              /* > 0: each packet when the payload bytes before it take
+                               * this rate, as tcpreplay --mbps */
     unsigned loops;           /* passes over the file: 0 or 1 once, N N times (the next pass
                                * starts one mean gap after the last packet); UINT_MAX: until
                                * the sender stops. A file that cannot be read twice (a pipe)

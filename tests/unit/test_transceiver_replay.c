@@ -268,7 +268,21 @@ static void test_model_default_duration(void **state)
     open_source(&f->r, &f->o, f->path);
     assert_int_equal(drain(f->r.src, 5000, &last), 5000);
     trx_replay_close(&f->r);
+    /* --pps on a model: the rate scale that brings 999 packets/s (1000 over 1 s) to 1998
+     * with one stream, and to 999 per stream with two (the total is what is asked). */
     f->o.loops = 1;
+    f->o.pps = 1998;
+    open_source(&f->r, &f->o, f->path);
+    n = drain(f->r.src, 100000, &last);
+    assert_in_range(n, 1990, 2001);
+    trx_replay_close(&f->r);
+    f->o.pps = 0;
+    f->o.mbps = 0.016; /* 1000-byte packets: 2 per second */
+    open_source(&f->r, &f->o, f->path);
+    n = drain(f->r.src, 100000, &last);
+    assert_in_range(n, 1, 3);
+    trx_replay_close(&f->r);
+    f->o.mbps = 0;
     f->o.have_duration = 1; /* --duration 0 */
     open_source(&f->r, &f->o, f->path);
     assert_int_equal(drain(f->r.src, 5000, &last), 5000);
@@ -326,6 +340,24 @@ static void test_capture_loops(void **state)
     assert_int_equal(drain(r.src, 300, &last), 300);
     assert_true(last == 299 * 10000000LL);
     trx_replay_close(&r);
+    /* --pps and --mbps: a constant rate instead of the recorded one (tcpreplay's). */
+    o.loops = 1;
+    o.pps = 50;
+    assert_int_equal(trx_replay_open_source(&r, &o, cap, TRX_REPLAY_CAPTURE, &err), FM_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(trx_source_next(r.src, &p, &orig, &err), 1);
+        assert_true(p.offset_ns == i * 20000000LL);
+    }
+    trx_replay_close(&r);
+    o.pps = 0;
+    o.mbps = 0.008; /* 20 bytes of payload = 160 bits: one packet every 20 ms */
+    assert_int_equal(trx_replay_open_source(&r, &o, cap, TRX_REPLAY_CAPTURE, &err), FM_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(trx_source_next(r.src, &p, &orig, &err), 1);
+        assert_true(p.offset_ns == i * 20000000LL);
+    }
+    trx_replay_close(&r);
+    o.mbps = 0;
     o.loops = 2;
     assert_int_equal(trx_replay_open_source(&r, &o, "-", TRX_REPLAY_CAPTURE, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "cannot be read twice"));
