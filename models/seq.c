@@ -137,12 +137,12 @@ void mdl_seq_gen_init(struct mdl_seq_gen *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* The next latent score of an AR(1) with stationary N(0, 1) marginals. */
-static double ar1(double *z, uint8_t *seen, double rho, struct fm_rng *r)
+/* The next latent score, rho times the last one plus independent noise, as a uniform: its
+ * marginal stays standard normal whatever the states' coefficients. */
+static double ar1(double *z, int seen, double rho, struct fm_rng *r)
 {
     double e = fm_rng_gauss(r);
-    *z = *seen ? rho * *z + sqrt(1.0 - rho * rho) * e : e;
-    *seen = 1;
+    *z = seen ? rho * *z + sqrt(1.0 - rho * rho) * e : e;
     double u = 0.5 * erfc(-*z / sqrt(2.0));
     return u < U_EPS ? U_EPS : u > 1.0 - U_EPS ? 1.0 - U_EPS : u;
 }
@@ -194,11 +194,9 @@ void mdl_seq_draw(const struct mdl_seq *s,
         g->hist[g->nhist++] = (uint8_t)st;
     }
     const struct mdl_seq_state *x = &s->states[st];
-    uint8_t seen = g->seen[st];
-    double ul = ar1(&g->z_len[st], &seen, x->rho_len, r);
-    seen = g->seen[st];
-    double ug = ar1(&g->z_gap[st], &seen, x->rho_gap, r);
-    g->seen[st] = 1;
+    double ul = ar1(&g->z_len, g->seen, x->rho_len, r);
+    double ug = ar1(&g->z_gap, g->seen, x->rho_gap, r);
+    g->seen = 1;
     *state = st;
     *len = draw_value(&x->len, ul, 1.0);
     *gap_ns = draw_value(&x->gap, ug, s->tick_ns);

@@ -3,9 +3,11 @@
  * the RTP marker bit on video sides). The next state is drawn from the longest stored history
  * of up to `order` states that matches the last ones drawn (a variable-order chain that backs
  * off to shorter histories, down to the states' own shares). Inside a state, length and gap
- * come from the state's empirical distributions (exact atoms plus equal-mass pieces), and a
- * Gaussian-copula AR(1) on each feature's normal score carries the persistence between one
- * visit of a state and the next (rho = lag-1 correlation of the within-state normal scores).
+ * come from the state's empirical distributions (exact atoms plus equal-mass pieces) through
+ * a Gaussian copula: one latent normal score per feature runs through the whole sequence as
+ * an AR(1) whose coefficient is the current state's (rho = the capture's lag-1 correlation of
+ * within-state normal scores, over the packets of that state), so that a level persists
+ * across state changes while every state keeps its exact marginal distribution.
  *
  * A struct mdl_seq is a plain value (fixed arrays, no pointers): copy it freely. It holds no
  * per-packet data: at most MDL_SEQ_MAX_STATES states of MDL_SEQ_MAX_PIECES pieces per feature
@@ -79,13 +81,13 @@ int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err);
  * (shorter first, then by states, oldest first). */
 void mdl_seq_sort_ctx(struct mdl_seq *s);
 
-/* The state of one drawn sequence: the last states and each state's latent normal scores. */
+/* The state of one drawn sequence: the last states and the latent normal scores. */
 struct mdl_seq_gen {
     unsigned nhist;
     uint8_t hist[MDL_SEQ_MAX_ORDER]; /* oldest first */
-    uint8_t seen[MDL_SEQ_MAX_STATES];
-    double z_len[MDL_SEQ_MAX_STATES];
-    double z_gap[MDL_SEQ_MAX_STATES];
+    int seen;                        /* 0 before the first packet */
+    double z_len;                    /* the last packet's latent normal scores */
+    double z_gap;
 };
 
 void mdl_seq_gen_init(struct mdl_seq_gen *g);

@@ -477,35 +477,45 @@ static size_t lower(const double *v, size_t n, double x)
     return lo;
 }
 
-/* Lag-1 correlation of the mid-rank normal scores of x[0..n) (a state's values in visiting
- * order); sorted is the same values sorted. */
-static double copula_rho(const double *x, const double *sorted, size_t n)
+/* The mid-rank normal score of each of the n values x (a state's, in visiting order) into
+ * z; sorted is the same values sorted. */
+static void normal_scores(const double *x, const double *sorted, size_t n, double *z)
 {
-    if (n < 10)
-        return 0.0;
-    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, prev = 0;
     for (size_t i = 0; i < n; i++) {
         size_t lo = lower(sorted, n, x[i]);
         size_t hi = lo;
         while (hi < n && sorted[hi] == x[i])
             hi++;
         double u = ((double)(lo + hi - 1) / 2.0 + 1.0) / ((double)n + 1.0);
-        double z = gsl_cdf_ugaussian_Pinv(u);
-        if (i > 0) {
-            sa += prev;
-            sb += z;
-            saa += prev * prev;
-            sbb += z * z;
-            sab += prev * z;
-        }
-        prev = z;
+        z[i] = gsl_cdf_ugaussian_Pinv(u);
     }
-    double m = (double)(n - 1);
-    double va = saa / m - (sa / m) * (sa / m), vb = sbb / m - (sb / m) * (sb / m);
-    if (!(va > 1e-12 && vb > 1e-12))
-        return 0.0;
-    double rho = (sab / m - (sa / m) * (sb / m)) / sqrt(va * vb);
-    return rho > RHO_MAX ? RHO_MAX : rho < -RHO_MAX ? -RHO_MAX : rho;
+}
+
+/* Each state's coefficient: the correlation of a packet's within-state score with the score
+ * of the packet before it (within that packet's own state), over the packets of the state. */
+static void state_rho(const double *z, const uint8_t *lab, size_t n, struct mdl_seq *s, int gap)
+{
+    for (unsigned st = 0; st < s->k; st++) {
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, m = 0;
+        for (size_t t = 1; t < n; t++) {
+            if (lab[t] != st)
+                continue;
+            sa += z[t - 1];
+            sb += z[t];
+            saa += z[t - 1] * z[t - 1];
+            sbb += z[t] * z[t];
+            sab += z[t - 1] * z[t];
+            m += 1.0;
+        }
+        double rho = 0.0;
+        if (m >= 10.0) {
+            double va = saa / m - (sa / m) * (sa / m), vb = sbb / m - (sb / m) * (sb / m);
+            if (va > 1e-12 && vb > 1e-12)
+                rho = (sab / m - (sa / m) * (sb / m)) / sqrt(va * vb);
+        }
+        rho = rho > RHO_MAX ? RHO_MAX : rho < -RHO_MAX ? -RHO_MAX : rho;
+        *(gap ? &s->states[st].rho_gap : &s->states[st].rho_len) = rho;
+    }
 }
 
 /* Distributions and rho of every state, from the labelled packets. */
@@ -518,13 +528,15 @@ static int fit_states(const double *len,
 {
     double *a = malloc(n * sizeof(*a));
     double *b = malloc(n * sizeof(*b));
+    double *za = malloc(n * sizeof(*za));
+    double *z = malloc(n * sizeof(*z));
     int rc = FM_OK;
-    if (!a || !b) {
+    if (!a || !b || !za || !z) {
         rc = fm_err_set(err, FM_ENOMEM, "sequence: states of %zu packets", n);
         goto out;
     }
-    for (unsigned st = 0; st < s->k; st++) {
-        for (int feat = 0; feat < 2; feat++) {
+    for (int feat = 0; feat < 2; feat++) {
+        for (unsigned st = 0; st < s->k; st++) {
             size_t m = 0;
             for (size_t i = 0; i < n; i++) {
                 if (lab[i] == st)
@@ -539,12 +551,21 @@ static int fit_states(const double *len,
             struct mdl_seq_state *x = &s->states[st];
             x->n = m;
             build_dist(b, m, feat ? &x->gap : &x->len);
-            *(feat ? &x->rho_gap : &x->rho_len) = copula_rho(a, b, m);
+            normal_scores(a, b, m, za);
+            /* Put the scores back in packet order. */
+            size_t j = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (lab[i] == st)
+                    z[i] = za[j++];
+            }
         }
+        state_rho(z, lab, n, s, feat);
     }
 out:
     free(a);
     free(b);
+    free(za);
+    free(z);
     return rc;
 }
 
