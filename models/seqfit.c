@@ -456,7 +456,7 @@ static void build_dist(const double *v, size_t n, struct mdl_seq_dist *d)
         }
         i = j;
     }
-    double p[MDL_SEQ_MAX_PIECES];
+    double p[MDL_SEQ_MAX_PIECES] = {0};
     for (unsigned i = 0; i < d->n; i++)
         p[i] = d->pieces[i].p / (double)n;
     round_probs(p, d->n);
@@ -477,15 +477,27 @@ static size_t lower(const double *v, size_t n, double x)
     return lo;
 }
 
+/* Index of the first of n sorted values above x. */
+static size_t upper(const double *v, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (v[m] <= x)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
 /* The mid-rank normal score of each of the n values x (a state's, in visiting order) into
  * z; sorted is the same values sorted. */
 static void normal_scores(const double *x, const double *sorted, size_t n, double *z)
 {
     for (size_t i = 0; i < n; i++) {
         size_t lo = lower(sorted, n, x[i]);
-        size_t hi = lo;
-        while (hi < n && sorted[hi] == x[i])
-            hi++;
+        size_t hi = upper(sorted, n, x[i]);
         double u = ((double)(lo + hi - 1) / 2.0 + 1.0) / ((double)n + 1.0);
         z[i] = gsl_cdf_ugaussian_Pinv(u);
     }

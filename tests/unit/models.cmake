@@ -1,7 +1,9 @@
-# tests/unit/models.cmake - models/: statistics, EM, mixtures, model and variant JSON, traces.
+# tests/unit/models.cmake - models/: statistics, EM, mixtures, model and variant JSON, the
+# sequence model, traces.
 fm_add_unit_test(models stats LIBS fm_models)
 fm_add_unit_test(models gmm LIBS fm_models)
 fm_add_unit_test(models mixture LIBS fm_models)
 fm_add_unit_test(models json LIBS fm_models)
+fm_add_unit_test(models seq LIBS fm_models)
 fm_add_unit_test(models variant LIBS fm_models)
 fm_add_unit_test(models trace LIBS fm_models)
