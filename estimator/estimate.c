@@ -189,8 +189,10 @@ static int fit_sequence(const struct est_series *s,
     int64_t *gap = NULL;
     uint8_t *mk = NULL;
     uint64_t moved = 0;
-    size_t n = s->n - 1;
+    size_t n = s->n > 1 ? s->n - 1 : 0;
     int rc = FM_OK;
+    if (n < 2)
+        return FM_OK; /* nothing to chain: the side is drawn from its mixtures */
     len = malloc(n * sizeof(*len));
     gap = malloc(n * sizeof(*gap));
     mk = malloc(n);

@@ -723,7 +723,7 @@ static void get_seq(struct ctx *c, const cJSON *o, const char *path, struct mdl_
             return;
         }
         struct mdl_seq_ctx *x = &s->ctx[s->n_ctx++];
-        double h[MDL_SEQ_MAX_ORDER];
+        double h[MDL_SEQ_MAX_ORDER] = {0};
         snprintf(f2, sizeof(f2), "%s.history", cp);
         const cJSON *ha = cJSON_GetObjectItemCaseSensitive(e, "history");
         if (cJSON_IsArray(ha) && cJSON_GetArraySize(ha) == 0)

@@ -96,7 +96,7 @@ static double normalise(double *lp, unsigned k)
     }
     for (unsigned j = 0; j < k; j++)
         lp[j] /= s;
-    return mx + log(s);
+    return mx + log(fmax(s, 1.0)); /* s >= 1 anyway: the largest term is exp(0) */
 }
 
 /* k-means++ seeds for the means; covariances start at the data's, shrunk by k. */
@@ -112,7 +112,7 @@ static void em_init(const double *x,
     g[0].mx = x[first];
     g[0].my = y[first];
     for (size_t i = 0; i < n; i++)
-        d2[i] = INFINITY;
+        d2[i] = HUGE_VAL;
     for (unsigned j = 1; j < k; j++) {
         double tot = 0.0;
         for (size_t i = 0; i < n; i++) {
@@ -151,7 +151,7 @@ static double em_fit(const double *x,
                      struct g2 *g)
 {
     em_init(x, y, n, k, r, scratch, g);
-    double prev = -INFINITY, ll = -INFINITY;
+    double prev = -HUGE_VAL, ll = -HUGE_VAL;
     for (unsigned it = 0; it < EM_MAX_ITER; it++) {
         double acc[MAX_CLUSTERS][6];
         memset(acc, 0, sizeof(acc));
@@ -203,7 +203,7 @@ static void select_k(const double *x,
                      struct g2 *best,
                      unsigned *kbest)
 {
-    double best_bic = INFINITY, last = INFINITY;
+    double best_bic = HUGE_VAL, last = HUGE_VAL;
     unsigned rises = 0;
     *kbest = 0;
     for (unsigned k = 1; k <= max_k && (size_t)k <= n; k++) {
@@ -301,7 +301,7 @@ int mdl_seq_fit_chain(const uint8_t *labels,
     }
     /* BIC on the packets from max_order on, the same for every order: recount those. */
     unsigned best = 0;
-    double best_bic = INFINITY;
+    double best_bic = HUGE_VAL;
     for (unsigned o = 0; o <= max_order; o++) {
         size_t nctx = ipow(k, o);
         uint64_t *c = calloc(nctx * k, sizeof(uint64_t));
@@ -379,8 +379,14 @@ int mdl_seq_fit_chain(const uint8_t *labels,
             x->hist[a] = x->hist[b - 1];
             x->hist[b - 1] = t;
         }
+        const uint64_t *row = cnt[x->order];
+        if (!row) { /* not reached: every order up to max_order was counted */
+            rc = fm_err_set(err, FM_EINVAL, "sequence: history of order %u", x->order);
+            goto out;
+        }
+        row += cand[i].code * k;
         for (unsigned j = 0; j < k; j++)
-            x->p[j] = (double)cnt[x->order][cand[i].code * k + j] / (double)cand[i].n;
+            x->p[j] = (double)row[j] / (double)cand[i].n;
         round_probs(x->p, k);
     }
     mdl_seq_sort_ctx(s);
@@ -541,7 +547,7 @@ static int fit_states(const double *len,
     double *a = malloc(n * sizeof(*a));
     double *b = malloc(n * sizeof(*b));
     double *za = malloc(n * sizeof(*za));
-    double *z = malloc(n * sizeof(*z));
+    double *z = calloc(n, sizeof(*z)); /* every packet's score is set: labels are below k */
     int rc = FM_OK;
     if (!a || !b || !za || !z) {
         rc = fm_err_set(err, FM_ENOMEM, "sequence: states of %zu packets", n);
@@ -644,7 +650,7 @@ static void label_points(const double *x,
                          uint8_t *lab)
 {
     for (size_t i = 0; i < n; i++) {
-        double best = -INFINITY;
+        double best = -HUGE_VAL;
         unsigned bj = 0;
         for (unsigned j = 0; j < k; j++) {
             if (!alive[j])
@@ -670,8 +676,8 @@ static int cluster(const double *len,
                    unsigned *kout,
                    struct fm_err *err)
 {
-    double *x = malloc(n * sizeof(*x));
-    double *y = malloc(n * sizeof(*y));
+    double *x = calloc(n, sizeof(*x));
+    double *y = calloc(n, sizeof(*y));
     size_t ns = n < o->subsample ? n : o->subsample;
     double *sx = malloc(ns * sizeof(*sx));
     double *sy = malloc(ns * sizeof(*sy));
@@ -691,6 +697,7 @@ static int cluster(const double *len,
         sy[i] = y[at];
     }
     struct g2 g[MAX_CLUSTERS];
+    memset(g, 0, sizeof(g));
     unsigned k = 0;
     select_k(sx, sy, ns, max_k, o->seed, scratch, g, &k);
     if (k == 0) {
@@ -719,7 +726,7 @@ static int cluster(const double *len,
         alive[worst] = 0;
     }
     /* Renumber the clusters that are left by mean length. */
-    struct clus c[MAX_CLUSTERS];
+    struct clus c[MAX_CLUSTERS] = {{0}};
     unsigned m = 0;
     for (unsigned j = 0; j < k; j++) {
         if (!alive[j])
@@ -764,13 +771,13 @@ static void split_markers(uint8_t *lab,
         lab[i] = (uint8_t)(2 * lab[i] + (marker && marker[i] ? 1 : 0));
         cnt[lab[i]]++;
     }
-    uint8_t to[2 * MAX_CLUSTERS];
+    uint8_t to[2 * MAX_CLUSTERS] = {0};
     for (unsigned j = 0; j < 2 * k; j++) {
         unsigned sib = j ^ 1u;
         to[j] = (uint8_t)(cnt[j] < min_state && cnt[j] < cnt[sib] ? sib : j);
     }
     unsigned next = 0;
-    int num[2 * MAX_CLUSTERS];
+    int num[2 * MAX_CLUSTERS] = {0};
     for (unsigned j = 0; j < 2 * k; j++)
         num[j] = -1;
     for (unsigned j = 0; j < 2 * k; j++) {

@@ -127,7 +127,7 @@ static void test_states_recovered(void **state)
     for (size_t i = 0; i < n; i++) {
         /* chain() moves to (last + 1) % 2 when it follows its rule: flip it into a stay. */
         y[i] = i > 0 && y[i] != y[i - 1] && fm_rng_uniform(r) < 0.8 ? y[i - 1] : y[i];
-        len[i] = y[i] ? 1000 + fm_rng_below(r, 200) : 100 + fm_rng_below(r, 20);
+        len[i] = (double)(y[i] ? 1000 + fm_rng_below(r, 200) : 100 + fm_rng_below(r, 20));
         gap[i] = y[i] ? 30000000 + (int64_t)fm_rng_below(r, 5000) * 1000
                       : 1000000 + (int64_t)fm_rng_below(r, 100) * 1000;
     }
@@ -244,7 +244,7 @@ static void test_atoms_and_markers(void **state)
     for (size_t i = 0; i < n; i++) {
         /* Frames of three packets: 1200, 1200, then a shorter last one with the marker. */
         int last = i % 3 == 2;
-        len[i] = last ? 300 + fm_rng_below(r, 600) : 1200;
+        len[i] = last ? (double)(300 + fm_rng_below(r, 600)) : 1200;
         gap[i] = i % 3 == 0 ? 33000000 : fm_rng_uniform(r) < 0.5 ? 0 : 1000000;
         mk[i] = (uint8_t)last;
     }
@@ -324,7 +324,7 @@ static void test_json_bound(void **state)
     int64_t *gap = malloc(n * sizeof(*gap));
     struct fm_rng *r = fm_rng_new(13);
     for (size_t i = 0; i < n; i++) {
-        len[i] = fm_rng_below(r, 1400);
+        len[i] = (double)fm_rng_below(r, 1400);
         gap[i] = (int64_t)(1e3 * exp(12 * fm_rng_uniform(r)));
     }
     struct mdl_seq_fit_opts o;
