@@ -255,7 +255,7 @@ static void test_atoms_and_markers(void **state)
     assert_int_equal(s->frames, 1);
     struct mdl_seq_gen g;
     mdl_seq_gen_init(&g);
-    size_t zeros = 0, full = 0, marked = 0, m = 300000, bad_marker = 0;
+    size_t zeros = 0, full = 0, marked = 0, m = 100000, bad_marker = 0;
     for (size_t i = 0; i < m; i++) {
         unsigned st = 0;
         double l = 0, gp = 0;
@@ -318,8 +318,8 @@ static void test_json_bound(void **state)
     assert_true(s->n_ctx >= 1);
     free(s);
 
-    /* 300000 packets of noise: many states and histories, still within the bound. */
-    size_t n = 300000;
+    /* 100000 packets of noise: many states and histories, still within the bound. */
+    size_t n = 100000;
     double *len = malloc(n * sizeof(*len));
     int64_t *gap = malloc(n * sizeof(*gap));
     struct fm_rng *r = fm_rng_new(13);
