@@ -31,6 +31,7 @@ enum {
     OPT_TRIM,
     OPT_MIN_SAMPLES,
     OPT_SEED,
+    OPT_SEQUENCE,
     OPT_PLOT,
     OPT_JSON,
 };
@@ -43,7 +44,7 @@ static const struct cli_opt opts[] = {
     {"flows-file", OPT_FLOWS_FILE, required_argument, "FILE",
      "flows listed in FILE, one INDEX or SPEC a line (# comments)"},
     {"k", 'k', required_argument, "auto|N", "Gaussian components per feature (default auto: BIC)"},
-    {"max-k", OPT_MAX_K, required_argument, "N", "largest K tried by -k auto, 1..10 (default 5)"},
+    {"max-k", OPT_MAX_K, required_argument, "N", "largest K tried by -k auto, 1..10 (default 10)"},
     {"restarts", OPT_RESTARTS, required_argument, "N", "EM runs per K, best kept (default 3)"},
     {"iat-scale", OPT_IAT_SCALE, required_argument, "log|linear",
      "fit gaps on ln(seconds) (default) or on seconds"},
@@ -52,6 +53,9 @@ static const struct cli_opt opts[] = {
     {"min-samples", OPT_MIN_SAMPLES, required_argument, "N",
      "fewer packets on a side: a note, no model (default 100)"},
     {"seed", OPT_SEED, required_argument, "N", "seed for EM restarts (default 1)"},
+    {"sequence", OPT_SEQUENCE, required_argument, "on|off",
+     "fit the sequence model (states, chain, persistence; file version 2),\nor only the "
+     "independent mixtures (version 1) (default on)"},
     {"output", 'o', required_argument, "PATH",
      "model file (one flow) or directory (default\nmodels/<capture>-<index>.json)"},
     {"plot", OPT_PLOT, required_argument, "DIR",
@@ -206,6 +210,14 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         return FM_OK;
     case OPT_SEED:
         return fm_parse_u64(arg, UINT64_MAX, "--seed", &fo->seed, err);
+    case OPT_SEQUENCE:
+        if (strcmp(arg, "on") == 0)
+            o->est.sequence = 1;
+        else if (strcmp(arg, "off") == 0)
+            o->est.sequence = 0;
+        else
+            return fm_err_set(err, FM_EINVAL, "--sequence: expected on or off, got '%s'", arg);
+        return FM_OK;
     case 'o':
         o->output = arg;
         return FM_OK;

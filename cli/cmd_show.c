@@ -19,10 +19,14 @@ static const struct cli_cmd_doc doc = {
     "show",
     "[OPTIONS] MODEL.json",
     "Print a model: per side and feature its atoms and Gaussian components, K, BIC, packets\n"
-    "and header fields.",
+    "and header fields; with a sequence model (version 2) its states, chain and persistence.",
     "Weights are shares of all packets of the side. Payload components are in bytes. IAT\n"
     "components on the log scale are Gaussians on ln(seconds): mean and sd are in ln units,\n"
     "and the ms column is exp(mean), the component's median gap.\n"
+    "\nSequence states: share of packets, marker, median and range of length and gap, and rho,\n"
+    "the persistence of each feature (lag-1 correlation of within-state normal scores). The\n"
+    "transition table gives P(next state | last state) for the histories of one state (- : the\n"
+    "history is not stored and the shorter one is used).\n"
     "\nExample: flowmimic show models/call-0.json\n",
 };
 
@@ -59,6 +63,63 @@ static void print_iat(const struct mdl_mixture *m)
     }
 }
 
+/* The value below which half of a state's feature lies. */
+static double dist_median(const struct mdl_seq_dist *d)
+{
+    double cum = 0.0;
+    for (unsigned i = 0; i < d->n; i++) {
+        const struct mdl_seq_piece *p = &d->pieces[i];
+        if (cum + p->p >= 0.5 && p->p > 0.0)
+            return p->lo + (p->hi - p->lo) * (0.5 - cum) / p->p;
+        cum += p->p;
+    }
+    return d->pieces[d->n - 1].hi;
+}
+
+static void print_seq(const struct mdl_seq *q)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < q->k; i++)
+        total += q->states[i].n;
+    printf("  sequence: %u states from %u clusters, chain order %u (BIC", q->k, q->clusters,
+           q->order);
+    for (unsigned o = 0; o <= MDL_SEQ_MAX_ORDER; o++)
+        printf(" %.1f", q->bic[o]);
+    printf("), %u histories, tick %.0f ns%s\n", q->n_ctx, q->tick_ns,
+           q->frames ? ", frames end at marked states" : "");
+    printf("    %5s %7s %6s %8s %13s %10s %19s %7s %7s\n", "state", "share", "marker", "len",
+           "len range", "gap ms", "gap range ms", "rho len", "rho gap");
+    for (unsigned i = 0; i < q->k; i++) {
+        const struct mdl_seq_state *x = &q->states[i];
+        printf("    %5u %7.4f %6s %8.0f %6.0f-%-6.0f %10.3f %9.3f-%-9.3f %7.3f %7.3f\n", i,
+               total ? (double)x->n / (double)total : 0.0, x->marker ? "yes" : "-",
+               dist_median(&x->len), x->len.pieces[0].lo, x->len.pieces[x->len.n - 1].hi,
+               dist_median(&x->gap) / 1e6, x->gap.pieces[0].lo / 1e6,
+               x->gap.pieces[x->gap.n - 1].hi / 1e6, x->rho_len, x->rho_gap);
+    }
+    printf("    %-8s", "after");
+    for (unsigned j = 0; j < q->k; j++)
+        printf(" %6u", j);
+    printf("\n");
+    for (int h = -1; h < (int)q->k; h++) {
+        uint8_t hist = (uint8_t)(h < 0 ? 0 : h);
+        const struct mdl_seq_ctx *c = mdl_seq_find_ctx(q, &hist, h < 0 ? 0 : 1);
+        if (h >= 0 && q->order == 0)
+            break;
+        if (h < 0)
+            printf("    %-8s", "(any)");
+        else
+            printf("    %-8d", h);
+        for (unsigned j = 0; j < q->k; j++) {
+            if (c && (h < 0 || c->order == 1))
+                printf(" %6.3f", c->p[j]);
+            else
+                printf(" %6s", "-");
+        }
+        printf("\n");
+    }
+}
+
 static void print_side(const struct mdl_model *m, int side)
 {
     static const char *const names[2] = {"local", "remote"};
@@ -91,6 +152,8 @@ static void print_side(const struct mdl_model *m, int side)
         print_payload(&s->payload);
     if (s->has_iat)
         print_iat(&s->iat);
+    if (s->has_seq)
+        print_seq(&s->seq);
 }
 
 /* --json, the table's only option besides --help, into the int at self. */

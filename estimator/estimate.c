@@ -2,11 +2,13 @@
  * Real captures have timestamps that go backwards (several capture queues, clock steps) and
  * timestamps rounded to a tick (1 ms on some Windows captures, 1 us in classic pcap). Both
  * are handled here, once, so that no negative gap ever reaches a fit and zero gaps are kept
- * as data: the IAT mixture models them as an atom at 0. */
+ * as data: the IAT mixture models them as an atom at 0. The sequence model gets the gaps as
+ * whole nanoseconds, subtracted from the capture's integer timestamps. */
 #include "estimator/estimate.h"
 
 #include "common/time.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,11 @@
 void est_opts_init(struct est_opts *o)
 {
     mdl_fit_opts_init(&o->fit);
+    o->fit.max_k = MDL_MAX_K;
     o->iat_scale = MDL_SCALE_LOG;
     o->min_samples = 100;
+    o->sequence = 1;
+    mdl_seq_fit_opts_init(&o->seq);
 }
 
 struct order_item {
@@ -51,6 +56,44 @@ static int64_t timestamp_tick_ns(const int64_t *ts, size_t n)
     return tick;
 }
 
+/* The packets of s in time order: *ord gets a new array of their indexes (freed with free()),
+ * or NULL when the file order already is the time order; *moved gets how many packets arrived
+ * with a timestamp below one already seen. Returns FM_OK or FM_ENOMEM. */
+static int time_order(const struct est_series *s, size_t **ord, uint64_t *moved)
+{
+    size_t n = s->n;
+    uint64_t late = 0;
+    *ord = NULL;
+    /* Most captures are in order and skip the sort. */
+    int64_t high = n ? s->ts_ns[0] : 0;
+    for (size_t i = 1; i < n; i++) {
+        if (s->ts_ns[i] < high)
+            late++;
+        else
+            high = s->ts_ns[i];
+    }
+    *moved = late;
+    if (!late)
+        return FM_OK;
+    struct order_item *it = malloc(n * sizeof(*it));
+    size_t *idx = malloc(n * sizeof(*idx));
+    if (!it || !idx) {
+        free(it);
+        free(idx);
+        return FM_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        it[i].ts = s->ts_ns[i];
+        it[i].idx = i;
+    }
+    qsort(it, n, sizeof(*it), order_cmp);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = it[i].idx;
+    free(it);
+    *ord = idx;
+    return FM_OK;
+}
+
 int est_side_features(const struct est_series *s,
                       double **payload,
                       double **iat_s,
@@ -60,7 +103,7 @@ int est_side_features(const struct est_series *s,
 {
     double *pl = NULL;
     double *iat = NULL;
-    struct order_item *ord = NULL;
+    size_t *ord = NULL;
     int rc = FM_OK;
     size_t n = s->n;
     uint64_t moved = 0;
@@ -75,35 +118,12 @@ int est_side_features(const struct est_series *s,
         if (!iat)
             goto nomem;
     }
-
-    /* Count packets that arrive with a timestamp below one already seen: those are what
-     * the sort moves. Most captures are in order and skip the sort. */
-    int64_t high = n ? s->ts_ns[0] : 0;
-    for (size_t i = 1; i < n; i++) {
-        if (s->ts_ns[i] < high)
-            moved++;
-        else
-            high = s->ts_ns[i];
-    }
-    if (moved) {
-        ord = malloc(n * sizeof(*ord));
-        if (!ord)
-            goto nomem;
-        for (size_t i = 0; i < n; i++) {
-            ord[i].ts = s->ts_ns[i];
-            ord[i].idx = i;
-        }
-        qsort(ord, n, sizeof(*ord), order_cmp);
-        for (size_t i = 0; i < n; i++)
-            pl[i] = (double)s->payload_len[ord[i].idx];
-        for (size_t i = 1; i < n; i++)
-            iat[i - 1] = span_s(ord[i].ts, ord[i - 1].ts);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            pl[i] = (double)s->payload_len[i];
-        for (size_t i = 1; i < n; i++)
-            iat[i - 1] = span_s(s->ts_ns[i], s->ts_ns[i - 1]);
-    }
+    if (time_order(s, &ord, &moved) < 0)
+        goto nomem;
+    for (size_t i = 0; i < n; i++)
+        pl[i] = (double)s->payload_len[ord ? ord[i] : i];
+    for (size_t i = 1; i < n; i++)
+        iat[i - 1] = span_s(s->ts_ns[ord ? ord[i] : i], s->ts_ns[ord ? ord[i - 1] : i - 1]);
 
     *payload = pl;
     *iat_s = iat;
@@ -150,6 +170,59 @@ static void side_headers(const struct est_series *s, struct mdl_headers *h)
         h->rtp_payload_type = hist_mode(s->rtp_pt_hist, 128);
         h->rtp_marker_ratio = (double)s->rtp_marker / (double)s->rtp_valid;
     }
+}
+
+/* A side marks its frames (video) when it is RTP and more than this share of its packets
+ * carry the marker; transceiver/source_model.c follows the same rule. */
+#define FRAME_MARKER_MIN 0.05
+
+/* The sequence model of a side: packets 2..n in time order, each with the whole ns since the
+ * one before and, on a video side whose packets all parsed as RTP, its marker bit. */
+static int fit_sequence(const struct est_series *s,
+                        const struct est_opts *o,
+                        double tick_s,
+                        struct mdl_side *out,
+                        struct fm_err *err)
+{
+    size_t *ord = NULL;
+    double *len = NULL;
+    int64_t *gap = NULL;
+    uint8_t *mk = NULL;
+    uint64_t moved = 0;
+    size_t n = s->n > 1 ? s->n - 1 : 0;
+    int rc = FM_OK;
+    if (n < 2)
+        return FM_OK; /* nothing to chain: the side is drawn from its mixtures */
+    len = malloc(n * sizeof(*len));
+    gap = malloc(n * sizeof(*gap));
+    mk = malloc(n);
+    if (!len || !gap || !mk || time_order(s, &ord, &moved) < 0) {
+        rc = fm_err_set(err, FM_ENOMEM, "sequence of %zu packets", s->n);
+        goto out;
+    }
+    int frames = out->headers.rtp && out->headers.rtp_marker_ratio > FRAME_MARKER_MIN;
+    for (size_t i = 1; i <= n; i++) {
+        size_t at = ord ? ord[i] : i;
+        size_t before = ord ? ord[i - 1] : i - 1;
+        len[i - 1] = (double)s->payload_len[at];
+        gap[i - 1] = s->ts_ns[at] - s->ts_ns[before];
+        mk[i - 1] = (s->rtp_flags[at] & EST_RTP_MARKER) != 0;
+        frames &= (s->rtp_flags[at] & EST_RTP_VALID) != 0;
+    }
+    struct mdl_seq_fit_opts so = o->seq;
+    so.seed = o->fit.seed;
+    double tick_ns = tick_s * (double)FM_NS_PER_SEC;
+    rc = mdl_seq_fit(len, gap, frames ? mk : NULL, n, tick_ns < 1.0 ? 1.0 : round(tick_ns), &so,
+                     &out->seq, err);
+    if (rc < 0)
+        goto out;
+    out->has_seq = 1;
+out:
+    free(ord);
+    free(len);
+    free(gap);
+    free(mk);
+    return rc;
 }
 
 static int fit_side(const struct est_flow *f,
@@ -213,6 +286,8 @@ static int fit_side(const struct est_flow *f,
     if (rc < 0)
         goto out;
     out->has_iat = 1;
+    if (o->sequence)
+        rc = fit_sequence(s, o, tick_s, out, err);
 out:
     free(pl);
     free(iat);
@@ -235,7 +310,7 @@ int est_model_from_flow(const struct est_flow *f,
     m = calloc(1, sizeof(*m));
     if (!m)
         return fm_err_set(err, FM_ENOMEM, "model");
-    m->version = MDL_VERSION;
+    m->version = o->sequence ? MDL_VERSION : MDL_VERSION_INDEPENDENT;
     const char *base = strrchr(capture, '/');
     snprintf(m->capture, sizeof(m->capture), "%s", base ? base + 1 : capture);
     est_flow_format_spec(f, m->flow_spec, sizeof(m->flow_spec));

@@ -10,13 +10,17 @@
 #include "common/err.h"
 #include "estimator/flow.h"
 #include "models/model.h"
+#include "models/seqfit.h"
 
 struct est_opts {
-    struct mdl_fit_opts fit;  /* k, max_k, restarts, trim, seed: shared by both features */
-    enum mdl_scale iat_scale; /* MDL_SCALE_LOG (default) or MDL_SCALE_LINEAR */
-    uint64_t min_samples;     /* fewer packets on a side than this: a note, no model (100) */
+    struct mdl_fit_opts fit;     /* k, max_k, restarts, trim, seed: shared by both features */
+    enum mdl_scale iat_scale;    /* MDL_SCALE_LOG (default) or MDL_SCALE_LINEAR */
+    uint64_t min_samples;        /* fewer packets on a side than this: a note, no model (100) */
+    int sequence;                /* 1: fit the sequence model too (default); 0: version 1 only */
+    struct mdl_seq_fit_opts seq; /* its options; the seed comes from fit.seed */
 };
 
+/* The defaults: BIC chooses up to MDL_MAX_K components, log-scale gaps, the sequence model. */
 void est_opts_init(struct est_opts *o);
 
 /* The features of one side, in time order: *payload gets s->n payload lengths (bytes) and

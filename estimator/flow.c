@@ -91,6 +91,7 @@ static void series_free(struct est_series *s)
         return;
     free(s->ts_ns);
     free(s->payload_len);
+    free(s->rtp_flags);
     free(s);
 }
 
@@ -278,10 +279,16 @@ static int series_append(struct est_series *s, const struct pkt_decoded *p)
         if (!len)
             return -1;
         s->payload_len = len;
+        uint8_t *fl = realloc(s->rtp_flags, cap);
+        if (!fl)
+            return -1;
+        s->rtp_flags = fl;
         s->cap = cap;
     }
     s->ts_ns[s->n] = p->ts_ns;
     s->payload_len[s->n] = p->payload_len;
+    uint8_t *flags = &s->rtp_flags[s->n];
+    *flags = 0;
     s->n++;
     s->ttl_hist[p->ttl]++;
     s->dscp_hist[p->dscp & 0x3fu]++;
@@ -289,6 +296,9 @@ static int series_append(struct est_series *s, const struct pkt_decoded *p)
         const struct pkt_rtp *r = &p->rtp;
         s->rtp_valid++;
         s->rtp_pt_hist[r->payload_type & 0x7fu]++;
+        *flags = (uint8_t)(EST_RTP_VALID | (r->marker ? EST_RTP_MARKER : 0u) |
+                           (s->rtp_seen && r->timestamp == s->rtp_last_ts ? EST_RTP_SAME_TS : 0u));
+        s->rtp_last_ts = r->timestamp;
         if (r->marker)
             s->rtp_marker++;
         if (!s->rtp_seen) {

@@ -13,11 +13,18 @@
 #include "packet/decode.h"
 #include "packet/endpoint.h"
 
+/* Bits of est_series.rtp_flags: the packet parsed as RTP, carried the marker, carried the
+ * same RTP timestamp as the side's previous RTP packet. */
+#define EST_RTP_VALID   1u
+#define EST_RTP_MARKER  2u
+#define EST_RTP_SAME_TS 4u
+
 /* Per-side series of one flow, kept in file order; filled only when the flow keeps series. */
 struct est_series {
     size_t n, cap;
     int64_t *ts_ns;
     uint32_t *payload_len;
+    uint8_t *rtp_flags; /* EST_RTP_* per packet */
     uint64_t ttl_hist[256];
     uint64_t dscp_hist[64];
     uint64_t rtp_pt_hist[128];
@@ -26,6 +33,7 @@ struct est_series {
     uint64_t rtp_ssrc_match; /* RTP packets whose SSRC equals the side's first SSRC */
     uint64_t rtp_seq_next;   /* RTP packets whose seq is the previous one's + 1 */
     uint32_t rtp_first_ssrc;
+    uint32_t rtp_last_ts;
     uint16_t rtp_last_seq;
     int rtp_seen;
 };

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,103 @@ fail:
     return NULL;
 }
 
+/* An array of raw numbers, printed as add_num() prints them. */
+static cJSON *num_array(const double *v, size_t n, size_t stride)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        char buf[40];
+        double x = v[i * stride];
+        cJSON *e =
+            isfinite(x) ? cJSON_CreateRaw(fm_fmt_double(buf, sizeof(buf), x)) : cJSON_CreateNull();
+        if (!e || !cJSON_AddItemToArray(a, e)) {
+            cJSON_Delete(e);
+            cJSON_Delete(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
+/* Add item to obj under key, or free it; returns 0 when it could not be added. */
+static int add_item(cJSON *obj, const char *key, cJSON *item)
+{
+    if (item && cJSON_AddItemToObject(obj, key, item))
+        return 1;
+    cJSON_Delete(item);
+    return 0;
+}
+
+/* A distribution as [[lo, hi, p], ...]. */
+static cJSON *dist_to_json(const struct mdl_seq_dist *d)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (unsigned i = 0; a && i < d->n; i++) {
+        const double v[3] = {d->pieces[i].lo, d->pieces[i].hi, d->pieces[i].p};
+        cJSON *e = num_array(v, 3, 1);
+        if (!e || !cJSON_AddItemToArray(a, e)) {
+            cJSON_Delete(e);
+            cJSON_Delete(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
+static cJSON *seq_to_json(const struct mdl_seq *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    add_num(o, "clusters", s->clusters);
+    add_num(o, "order", s->order);
+    cJSON_AddBoolToObject(o, "frames", s->frames);
+    add_num(o, "tick_ns", s->tick_ns);
+    cJSON *states = NULL;
+    cJSON *ctx = NULL;
+    if (!add_item(o, "bic", num_array(s->bic, MDL_SEQ_MAX_ORDER + 1, 1)))
+        goto fail;
+    states = cJSON_AddArrayToObject(o, "states");
+    for (unsigned i = 0; states && i < s->k; i++) {
+        const struct mdl_seq_state *st = &s->states[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !cJSON_AddItemToArray(states, e)) {
+            cJSON_Delete(e);
+            goto fail;
+        }
+        add_num(e, "n", (double)st->n);
+        add_num(e, "marker", st->marker);
+        add_num(e, "rho_length", st->rho_len);
+        add_num(e, "rho_gap", st->rho_gap);
+        if (!add_item(e, "length", dist_to_json(&st->len)) ||
+            !add_item(e, "gap_ns", dist_to_json(&st->gap)))
+            goto fail;
+    }
+    ctx = cJSON_AddArrayToObject(o, "contexts");
+    for (unsigned i = 0; ctx && i < s->n_ctx; i++) {
+        const struct mdl_seq_ctx *c = &s->ctx[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !cJSON_AddItemToArray(ctx, e)) {
+            cJSON_Delete(e);
+            goto fail;
+        }
+        double h[MDL_SEQ_MAX_ORDER];
+        for (unsigned j = 0; j < c->order; j++)
+            h[j] = c->hist[j];
+        if (!add_item(e, "history", c->order ? num_array(h, c->order, 1) : cJSON_CreateArray()))
+            goto fail;
+        add_num(e, "n", (double)c->n);
+        if (!add_item(e, "next", num_array(c->p, s->k, 1)))
+            goto fail;
+    }
+    if (!states || !ctx)
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
 static cJSON *endpoint_to_json(const struct mdl_endpoint *e)
 {
     cJSON *o = cJSON_CreateObject();
@@ -133,6 +231,8 @@ static cJSON *side_to_json(const struct mdl_side *s)
     } else {
         cJSON_AddNullToObject(h, "rtp");
     }
+    if (s->has_seq && !add_item(o, "sequence", seq_to_json(&s->seq)))
+        goto fail;
     if (s->note[0])
         cJSON_AddStringToObject(o, "note", s->note);
     return o;
@@ -147,7 +247,9 @@ static cJSON *model_to_json(const struct mdl_model *m)
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "format", MDL_FORMAT);
-    add_num(root, "version", MDL_VERSION);
+    /* A model without sequences is the version-1 layout: older readers keep reading it. */
+    int seq = m->sides[0].has_seq || m->sides[1].has_seq;
+    add_num(root, "version", seq ? MDL_VERSION : MDL_VERSION_INDEPENDENT);
     cJSON *src = cJSON_AddObjectToObject(root, "source");
     cJSON *flow = cJSON_AddObjectToObject(root, "flow");
     cJSON *sides = NULL;
@@ -185,9 +287,9 @@ fail:
     return NULL;
 }
 
-char *mdl_json_print(const struct mdl_model *m)
+/* root as the pretty text mdl_json_print() gives; root is freed. */
+static char *print_tree(cJSON *root)
 {
-    cJSON *root = model_to_json(m);
     if (!root)
         return NULL;
     char *text = cJSON_Print(root);
@@ -217,6 +319,28 @@ char *mdl_json_print(const struct mdl_model *m)
     return out;
 }
 
+char *mdl_json_print(const struct mdl_model *m)
+{
+    return print_tree(model_to_json(m));
+}
+
+size_t mdl_json_seq_bytes(const struct mdl_seq *s)
+{
+    /* Nested as deep as in a model file (sides.local.sequence), so that the indentation
+     * counts; the wrapper adds a few bytes, never fewer. */
+    cJSON *root = cJSON_CreateObject();
+    cJSON *sides = root ? cJSON_AddObjectToObject(root, "sides") : NULL;
+    cJSON *side = sides ? cJSON_AddObjectToObject(sides, "remote") : NULL;
+    if (!side || !add_item(side, "sequence", seq_to_json(s))) {
+        cJSON_Delete(root);
+        return SIZE_MAX;
+    }
+    char *text = print_tree(root);
+    size_t n = text ? strlen(text) : SIZE_MAX;
+    free(text);
+    return n;
+}
+
 int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err)
 {
     char *text = mdl_json_print(m);
@@ -236,6 +360,7 @@ struct ctx {
     const char *what;
     struct fm_err *err;
     int rc;
+    int version; /* of the file, once its header is read */
 };
 
 static int bad(struct ctx *c, const char *field, const char *why)
@@ -454,6 +579,172 @@ static void get_headers(struct ctx *c, const cJSON *h, const char *sub, struct m
     hd->rtp = 1;
 }
 
+/* An array of 1..max numbers in [lo, hi] at field into out; returns how many (0 on error). */
+static unsigned get_nums(struct ctx *c,
+                         const cJSON *a,
+                         const char *field,
+                         unsigned min,
+                         unsigned max,
+                         double lo,
+                         double hi,
+                         double *out)
+{
+    if (c->rc < 0)
+        return 0;
+    if (!cJSON_IsArray(a)) {
+        bad(c, field, "must be an array");
+        return 0;
+    }
+    int size = cJSON_GetArraySize(a);
+    if (size < (int)min || size > (int)max) {
+        char why[64];
+        snprintf(why, sizeof(why), "must hold %u to %u numbers", min, max);
+        bad(c, field, why);
+        return 0;
+    }
+    unsigned n = 0;
+    const cJSON *v = NULL;
+    cJSON_ArrayForEach(v, a)
+    {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+            v->valuedouble > hi) {
+            char why[96];
+            snprintf(why, sizeof(why), "must hold numbers from %g to %g", lo, hi);
+            bad(c, field, why);
+            return 0;
+        }
+        out[n++] = v->valuedouble;
+    }
+    return n;
+}
+
+/* A distribution [[lo, hi, p], ...] at path+key. */
+static void get_dist(struct ctx *c,
+                     const cJSON *o,
+                     const char *path,
+                     const char *key,
+                     double max_value,
+                     struct mdl_seq_dist *d)
+{
+    char field[160];
+    snprintf(field, sizeof(field), "%s%s", path, key);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (c->rc < 0)
+        return;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1 ||
+        cJSON_GetArraySize(a) > MDL_SEQ_MAX_PIECES) {
+        bad(c, field, "must be an array of 1 to 32 [lo, hi, p] pieces");
+        return;
+    }
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, a)
+    {
+        char ef[192];
+        snprintf(ef, sizeof(ef), "%s[%u]", field, d->n);
+        double v[3];
+        if (get_nums(c, e, ef, 3, 3, 0, max_value, v) != 3)
+            return;
+        if (v[2] > 1.0) {
+            bad(c, ef, "has a mass above 1");
+            return;
+        }
+        d->pieces[d->n++] = (struct mdl_seq_piece){v[0], v[1], v[2]};
+    }
+}
+
+/* A side's "sequence" object (format version 2). */
+static void get_seq(struct ctx *c, const cJSON *o, const char *path, struct mdl_seq *s)
+{
+    char sub[160];
+    char fp[192];
+    memset(s, 0, sizeof(*s));
+    if (!cJSON_IsObject(o)) {
+        bad(c, path, "must be an object or null");
+        return;
+    }
+    snprintf(sub, sizeof(sub), "%s.", path);
+    s->clusters = (unsigned)get_num(c, o, sub, "clusters", 0, MDL_SEQ_MAX_STATES, &zero);
+    s->order = (unsigned)get_num(c, o, sub, "order", 0, MDL_SEQ_MAX_ORDER, NULL);
+    s->tick_ns = get_num(c, o, sub, "tick_ns", 1, 1e9, NULL);
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(o, "frames");
+    s->frames = cJSON_IsTrue(fr);
+    if (c->rc >= 0 && fr && !cJSON_IsBool(fr)) {
+        snprintf(fp, sizeof(fp), "%sframes", sub);
+        bad(c, fp, "must be true or false");
+    }
+    const cJSON *bic = cJSON_GetObjectItemCaseSensitive(o, "bic");
+    if (bic && !cJSON_IsNull(bic)) {
+        snprintf(fp, sizeof(fp), "%sbic", sub);
+        get_nums(c, bic, fp, 0, MDL_SEQ_MAX_ORDER + 1, -1e300, 1e300, s->bic);
+    }
+    const cJSON *states = cJSON_GetObjectItemCaseSensitive(o, "states");
+    snprintf(fp, sizeof(fp), "%sstates", sub);
+    if (c->rc < 0)
+        return;
+    if (!cJSON_IsArray(states) || cJSON_GetArraySize(states) < 1 ||
+        cJSON_GetArraySize(states) > MDL_SEQ_MAX_STATES) {
+        bad(c, fp, "must be an array of 1 to 16 states");
+        return;
+    }
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, states)
+    {
+        char sp[192];
+        snprintf(sp, sizeof(sp), "%sstates[%u]", sub, s->k);
+        if (!cJSON_IsObject(e)) {
+            bad(c, sp, "must be an object");
+            return;
+        }
+        snprintf(sp, sizeof(sp), "%sstates[%u].", sub, s->k);
+        struct mdl_seq_state *st = &s->states[s->k++];
+        st->n = (uint64_t)get_num(c, e, sp, "n", 0, 1e18, &zero);
+        st->marker = (int)get_num(c, e, sp, "marker", 0, 1, &zero);
+        st->rho_len = get_num(c, e, sp, "rho_length", -0.999999, 0.999999, &zero);
+        st->rho_gap = get_num(c, e, sp, "rho_gap", -0.999999, 0.999999, &zero);
+        get_dist(c, e, sp, "length", MDL_MAX_VALUE, &st->len);
+        get_dist(c, e, sp, "gap_ns", MDL_MAX_VALUE * 1e9, &st->gap);
+    }
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(o, "contexts");
+    snprintf(fp, sizeof(fp), "%scontexts", sub);
+    if (c->rc < 0)
+        return;
+    if (!cJSON_IsArray(ctx) || cJSON_GetArraySize(ctx) < 1 ||
+        cJSON_GetArraySize(ctx) > MDL_SEQ_MAX_CTX) {
+        bad(c, fp, "must be an array of 1 to 192 histories");
+        return;
+    }
+    cJSON_ArrayForEach(e, ctx)
+    {
+        char cp[192];
+        char f2[224];
+        snprintf(cp, sizeof(cp), "%scontexts[%u]", sub, s->n_ctx);
+        if (!cJSON_IsObject(e)) {
+            bad(c, cp, "must be an object");
+            return;
+        }
+        struct mdl_seq_ctx *x = &s->ctx[s->n_ctx++];
+        double h[MDL_SEQ_MAX_ORDER] = {0};
+        snprintf(f2, sizeof(f2), "%s.history", cp);
+        const cJSON *ha = cJSON_GetObjectItemCaseSensitive(e, "history");
+        if (cJSON_IsArray(ha) && cJSON_GetArraySize(ha) == 0)
+            x->order = 0;
+        else
+            x->order = get_nums(c, ha, f2, 1, MDL_SEQ_MAX_ORDER, 0, s->k - 1, h);
+        for (unsigned j = 0; j < x->order; j++)
+            x->hist[j] = (uint8_t)h[j];
+        snprintf(f2, sizeof(f2), "%s.", cp);
+        x->n = (uint64_t)get_num(c, e, f2, "n", 0, 1e18, &zero);
+        snprintf(f2, sizeof(f2), "%s.next", cp);
+        get_nums(c, cJSON_GetObjectItemCaseSensitive(e, "next"), f2, s->k, s->k, 0, 1, x->p);
+        if (c->rc < 0)
+            return;
+    }
+    mdl_seq_sort_ctx(s);
+    struct fm_err e2 = {0};
+    if (mdl_seq_check(s, &e2) < 0)
+        c->rc = fm_err_set(c->err, FM_EFORMAT, "%s: %s.%s", c->what, path, e2.msg);
+}
+
 static void get_side(struct ctx *c, const cJSON *o, const char *path, struct mdl_side *s)
 {
     char sub[64];
@@ -480,6 +771,13 @@ static void get_side(struct ctx *c, const cJSON *o, const char *path, struct mdl
         s->has_iat = 1;
     }
     get_headers(c, cJSON_GetObjectItemCaseSensitive(o, "headers"), sub, &s->headers);
+    /* Version 1 has no sequences: a member of that name in an old file is not ours to read. */
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "sequence");
+    if (c->version >= 2 && seq && !cJSON_IsNull(seq) && c->rc >= 0) {
+        snprintf(fp, sizeof(fp), "%ssequence", sub);
+        get_seq(c, seq, fp, &s->seq);
+        s->has_seq = c->rc >= 0;
+    }
     const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
     if (cJSON_IsString(note) && note->valuestring)
         snprintf(s->note, sizeof(s->note), "%s", note->valuestring);
@@ -491,6 +789,7 @@ static void get_model(struct ctx *c, const cJSON *root, struct mdl_model *m)
         mdl_json_check_header(root, MDL_FORMAT, MDL_VERSION, "model", c->what, &m->version, c->err);
     if (c->rc < 0)
         return;
+    c->version = m->version;
 
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
     if (cJSON_IsObject(src)) {
@@ -559,7 +858,7 @@ int mdl_json_check_header(const cJSON *root,
 int mdl_json_parse(
     const char *text, size_t len, const char *what, struct mdl_model *out, struct fm_err *err)
 {
-    struct ctx c = {what, err, FM_OK};
+    struct ctx c = {what, err, FM_OK, 0};
     struct mdl_model *m = NULL;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);

@@ -22,4 +22,8 @@ char *mdl_json_print(const struct mdl_model *m);
  * leaves a partial file. Returns FM_OK, FM_EIO or FM_ENOMEM. */
 FM_MUST_CHECK int mdl_json_save(const struct mdl_model *m, const char *path, struct fm_err *err);
 
+/* Bytes of a side's "sequence" object as the model file prints it (indentation included),
+ * or SIZE_MAX when out of memory. */
+size_t mdl_json_seq_bytes(const struct mdl_seq *s);
+
 #endif

@@ -1,15 +1,19 @@
-/* models/model.h - the flow model: per side, payload length and IAT mixtures plus header fields.
+/* models/model.h - the flow model: per side, payload length and IAT mixtures, the sequence
+ * model (format version 2) and header fields.
  * A struct mdl_model is a plain value (no pointers) filled by the estimator or by
- * mdl_json_load(); copy it freely. The JSON form is laid out in DESIGN.md ("Model file"). */
+ * mdl_json_load(); copy it freely (it is about 100 KiB: allocate it rather than put it on a
+ * small stack). The JSON form is laid out in DESIGN.md ("Model file"). */
 #ifndef MODELS_MODEL_H
 #define MODELS_MODEL_H
 
 #include <stdint.h>
 
 #include "models/mixture.h"
+#include "models/seq.h"
 
-#define MDL_FORMAT  "flowmimic.model"
-#define MDL_VERSION 1
+#define MDL_FORMAT              "flowmimic.model"
+#define MDL_VERSION             2 /* the newest this flowmimic reads and writes */
+#define MDL_VERSION_INDEPENDENT 1 /* no side has a sequence model: written as version 1 */
 
 /* What a model file may hold, so that a hostile one cannot ask for absurd draws: a feature's
  * values (payload bytes, gap seconds) up to MDL_MAX_VALUE, a side's duration up to
@@ -42,11 +46,13 @@ struct mdl_side {
     int has_iat;
     struct mdl_mixture iat; /* seconds; scale log or linear */
     struct mdl_headers headers;
+    int has_seq; /* 1: draw packets as a sequence (version 2); 0: independently */
+    struct mdl_seq seq;
     char note[160]; /* why a feature has no model, or "" */
 };
 
 struct mdl_model {
-    int version;
+    int version;         /* of the file it was read from, or MDL_VERSION */
     char capture[256];   /* file name of the source capture */
     char flow_spec[200]; /* "udp 192.168.0.101:5018 85.17.186.6:53134" (local first) */
     uint64_t packets;    /* packets of the flow, both sides */

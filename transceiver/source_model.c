@@ -14,6 +14,14 @@
  * it, which is how video behaves; voice, which marks only the start of a talk spurt (a few
  * per cent of its packets), gets no markers.
  *
+ * A side with a sequence model (format version 2) draws its packets as a sequence
+ * (models/seq.h): each stream has its own chain history and copula scores, and a packet's
+ * gap is the one drawn with the packet after it. When the states carry the capture's RTP
+ * markers (video), a frame is the run of packets up to and including a marked one: its
+ * packets share the timestamp of the frame's first packet, so the timestamp advances per
+ * frame at the payload type's clock and the marker sits on each frame's last packet. A side
+ * without a sequence model is drawn exactly as before, packet by packet.
+ *
  * A payload is never shorter than an RTP header (PKT_RTP_HDR_LEN = 12 bytes): a model whose
  * lengths go lower, or a variant that shifts them lower, is clamped there so that every
  * packet still decodes as RTP. */
@@ -47,6 +55,12 @@ struct stream {
     int64_t head_ns;
     uint32_t head_len;
     int64_t gap_after_ns;
+    /* Sequence models only: the chain's state, the head's marker, and the packet after the
+     * head (drawn with the gap before it, which is the head's gap_after_ns). */
+    struct mdl_seq_gen gen;
+    int head_marker;
+    uint32_t next_len;
+    int next_marker;
 };
 
 struct model_src {
@@ -54,6 +68,8 @@ struct model_src {
     struct mdl_variant variant;
     double rate_scale; /* variant's times the options' */
     int video;         /* 1: marker on the last packet of each burst */
+    int seq;           /* 1: draw from the side's sequence model */
+    int frames;        /* 1: frames end at the sequence's marked packets */
     uint8_t ttl, dscp, pt;
     struct trx_addr addr; /* sport is stream 0's */
     uint64_t count;
@@ -138,14 +154,40 @@ static int64_t draw_gap_ns(struct model_src *m, struct stream *s)
     return (int64_t)llround(g * 1e9);
 }
 
-static uint32_t draw_len(struct model_src *m, struct stream *s)
+/* A drawn length through the variant's mapping, clamped to what a packet can carry. */
+static uint32_t fit_len(const struct model_src *m, double v)
 {
-    unsigned len = mdl_variant_payload(&m->variant, mdl_mixture_sample(&m->side.payload, s->rng));
+    unsigned len = mdl_variant_payload(&m->variant, v);
     if (len < PKT_RTP_HDR_LEN)
         len = PKT_RTP_HDR_LEN;
     if (len > TRX_MAX_PAYLOAD)
         len = TRX_MAX_PAYLOAD;
     return len;
+}
+
+static uint32_t draw_len(struct model_src *m, struct stream *s)
+{
+    return fit_len(m, mdl_mixture_sample(&m->side.payload, s->rng));
+}
+
+/* The packet after the head from the sequence model: its length and marker, and the gap
+ * before it as the head's gap_after_ns (divided by the rate scale). */
+static void draw_next(struct model_src *m, struct stream *s)
+{
+    unsigned state = 0;
+    double len = 0, gap = 0;
+    mdl_seq_draw(&m->side.seq, &s->gen, s->rng, &state, &len, &gap, &s->next_marker);
+    s->next_len = fit_len(m, len);
+    gap /= m->rate_scale;
+    /* As draw_gap_ns(): a gap of ten years is a broken model; keep the arithmetic finite. */
+    s->gap_after_ns = gap > 3.0e17 ? (int64_t)3e17 : gap > 0.0 ? (int64_t)llround(gap) : 0;
+}
+
+/* Does the head end a frame (burst)? Sequence frames end at marked packets; otherwise a
+ * burst ends before a gap of BURST_GAP_NS or more. */
+static int head_ends_frame(const struct model_src *m, const struct stream *s)
+{
+    return m->frames ? s->head_marker : s->gap_after_ns >= BURST_GAP_NS;
 }
 
 static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, struct fm_err *err)
@@ -172,7 +214,7 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
     p->dscp = m->dscp;
     p->rtp = 1;
     p->rtp_pt = m->pt;
-    p->rtp_marker = (uint8_t)(m->video && s->gap_after_ns >= BURST_GAP_NS);
+    p->rtp_marker = (uint8_t)(m->video && head_ends_frame(m, s));
     p->rtp_seq = s->rtp_seq++;
     /* The payload type's RTP clock (RFC 3551: 8 kHz for G.711 and G.729, 90 kHz for video and
      * dynamic types): floor(ns * rate / 1e9), split into whole and part seconds so that no
@@ -187,14 +229,20 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
     m->taken++;
 
     /* Draw the stream's next packet and put the stream back in its place. */
-    s->new_burst = s->gap_after_ns >= BURST_GAP_NS;
+    s->new_burst = head_ends_frame(m, s);
     /* Saturate rather than overflow: only an absurd model with no limit gets this far. */
     if (s->gap_after_ns > INT64_MAX - s->head_ns)
         s->head_ns = INT64_MAX;
     else
         s->head_ns += s->gap_after_ns;
-    s->head_len = draw_len(m, s);
-    s->gap_after_ns = draw_gap_ns(m, s);
+    if (m->seq) {
+        s->head_len = s->next_len;
+        s->head_marker = s->next_marker;
+        draw_next(m, s);
+    } else {
+        s->head_len = draw_len(m, s);
+        s->gap_after_ns = draw_gap_ns(m, s);
+    }
     sift_down(m, 0);
     return 1;
 }
@@ -363,8 +411,17 @@ static int init_streams(struct model_src *m,
         s->head_ns = s->first_ns;
         s->burst_start_ns = s->first_ns;
         s->new_burst = 1;
-        s->head_len = draw_len(m, s);
-        s->gap_after_ns = draw_gap_ns(m, s);
+        if (m->seq) {
+            /* The first packet's own gap means nothing: only its length and marker count. */
+            mdl_seq_gen_init(&s->gen);
+            draw_next(m, s);
+            s->head_len = s->next_len;
+            s->head_marker = s->next_marker;
+            draw_next(m, s);
+        } else {
+            s->head_len = draw_len(m, s);
+            s->gap_after_ns = draw_gap_ns(m, s);
+        }
         m->heap[i] = i;
     }
     /* Staggered starts are already in heap order; the loop keeps ties and stagger 0 right. */
@@ -394,6 +451,8 @@ int trx_source_model_new(const struct mdl_model *md,
     m->rate_scale = o->variant.rate_scale * o->rate_scale;
     const struct mdl_headers *h = &m->side.headers;
     m->video = h->rtp && h->rtp_marker_ratio > MARKER_MIN_RATIO;
+    m->seq = m->side.has_seq;
+    m->frames = m->seq && m->video && m->side.seq.frames;
     m->ttl = (uint8_t)(o->variant.ttl >= 0 ? o->variant.ttl : h->ttl > 0 ? h->ttl : DEFAULT_TTL);
     m->dscp = (uint8_t)(o->variant.dscp >= 0 ? o->variant.dscp : h->dscp >= 0 ? h->dscp : 0);
     m->pt = (uint8_t)(o->variant.rtp_payload_type >= 0 ? o->variant.rtp_payload_type

@@ -274,7 +274,7 @@ expect "--duration 2sec" 2 "expected a duration such as 250ms, 5s, 2m or 1h, got
 printf '{"format": "flowmimic.model", "version": 1, "flow": ' >"$tmp/broken.json"
 run "$fm" show "$tmp/broken.json"
 expect "broken JSON" 1 "broken.json"
-sed 's/"version": 1/"version": 99/' "$tmp/norm.json" >"$tmp/newer.json"
+sed -E 's/"version": [0-9]+/"version": 99/' "$tmp/norm.json" >"$tmp/newer.json"
 run "$fm" show "$tmp/newer.json"
 expect "newer model" 1 "newer than this flowmimic reads"
 run "$fm" show "$tmp/missing.json"

@@ -7,7 +7,9 @@ target_link_libraries(mkpcap PRIVATE PkgConfig::PCAP)
 add_executable(test_integration_dumps ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_dumps.c)
 target_link_libraries(test_integration_dumps PRIVATE fm_estimator PkgConfig::CMOCKA)
 add_test(NAME integration.dumps COMMAND test_integration_dumps)
-set_tests_properties(integration.dumps PROPERTIES LABELS "integration;dumps" TIMEOUT 300
+# Fitting every shared capture with the defaults (--max-k 10 and the sequence model) takes
+# about 4 minutes in a Debug build and more than 5 under the sanitizers.
+set_tests_properties(integration.dumps PROPERTIES LABELS "integration;dumps" TIMEOUT 900
                      ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
 
 add_test(NAME integration.cli
@@ -37,14 +39,14 @@ include(${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile.cmake)
 add_test(NAME integration.golden
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/golden/golden.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR})
-set_tests_properties(integration.golden PROPERTIES LABELS "integration;dumps" TIMEOUT 600
+set_tests_properties(integration.golden PROPERTIES LABELS "integration;dumps" TIMEOUT 1200
                      SKIP_RETURN_CODE 77)
 
 # ---- per command ----
 add_test(NAME integration.compare
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/compare.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR})
-set_tests_properties(integration.compare PROPERTIES LABELS "integration;cli;dumps" TIMEOUT 300
+set_tests_properties(integration.compare PROPERTIES LABELS "integration;cli;dumps" TIMEOUT 900
                      SKIP_RETURN_CODE 77
                      ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
 

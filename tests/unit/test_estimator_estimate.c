@@ -1,7 +1,8 @@
 /* tests/unit/test_estimator_estimate.c - est_model_from_flow() on flows whose timestamps a
  * hostile capture chose (found by tests/fuzz/fuzz_pcap): decades between packets and
  * timestamps at both ends of int64 give a one-line error, never a model that cannot be loaded
- * again, and an ordinary flow still gives one that loads. */
+ * again, and an ordinary flow still gives one that loads, with a sequence model by default
+ * and without one (version 1) when asked. */
 #include "common/time.h"
 #include "estimator/estimate.h"
 #include "estimator/run.h"
@@ -35,7 +36,8 @@ static struct est_flow_table *one_flow(const int64_t *ts, size_t n)
     return t;
 }
 
-static int fit(const int64_t *ts, size_t n, struct mdl_model *m, struct fm_err *err)
+static int
+fit_seq(const int64_t *ts, size_t n, int sequence, struct mdl_model *m, struct fm_err *err)
 {
     struct est_flow_table *t = one_flow(ts, n);
     size_t nf = 0;
@@ -45,9 +47,15 @@ static int fit(const int64_t *ts, size_t n, struct mdl_model *m, struct fm_err *
     est_opts_init(&o);
     o.min_samples = 2;
     o.fit.max_k = 2;
+    o.sequence = sequence;
     int rc = est_model_from_flow(flows[0], "t.pcap", &o, m, err);
     est_flow_table_free(t);
     return rc;
+}
+
+static int fit(const int64_t *ts, size_t n, struct mdl_model *m, struct fm_err *err)
+{
+    return fit_seq(ts, n, 1, m, err);
 }
 
 static void assert_loads(const struct mdl_model *m)
@@ -73,6 +81,34 @@ static void test_ordinary_flow_loads(void **state)
     assert_int_equal(m.sides[0].has_iat, 1);
     assert_double_near(m.sides[0].duration_s, 0.78, 1e-9);
     assert_loads(&m);
+}
+
+/* By default a side gets a sequence model (file version 2); --sequence off writes version 1
+ * with the same mixtures. */
+static void test_sequence_on_off(void **state)
+{
+    (void)state;
+    int64_t ts[400];
+    for (size_t i = 0; i < 400; i++)
+        ts[i] = 1700000000 * FM_NS_PER_SEC + (int64_t)i * 20000000 + (int64_t)(i % 3) * 1000;
+    struct mdl_model *m = calloc(2, sizeof(*m));
+    struct fm_err err = {0};
+    assert_non_null(m);
+    assert_int_equal(fit_seq(ts, 400, 1, &m[0], &err), FM_OK);
+    assert_int_equal(m[0].version, MDL_VERSION);
+    assert_true(m[0].sides[0].has_seq && !m[0].sides[1].present);
+    assert_int_equal(mdl_seq_check(&m[0].sides[0].seq, &err), FM_OK);
+    assert_true(m[0].sides[0].seq.tick_ns == 1000);
+    assert_loads(&m[0]);
+    assert_int_equal(fit_seq(ts, 400, 0, &m[1], &err), FM_OK);
+    assert_int_equal(m[1].version, 1);
+    assert_false(m[1].sides[0].has_seq);
+    char *text = mdl_json_print(&m[1]);
+    assert_non_null(strstr(text, "\"version\": 1,"));
+    free(text);
+    assert_memory_equal(&m[0].sides[0].payload, &m[1].sides[0].payload,
+                        sizeof(m[0].sides[0].payload));
+    free(m);
 }
 
 static void test_decades_apart_refused(void **state)
@@ -197,6 +233,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordinary_flow_loads),
+        cmocka_unit_test(test_sequence_on_off),
         cmocka_unit_test(test_decades_apart_refused),
         cmocka_unit_test(test_int64_ends),
         cmocka_unit_test(test_run),

@@ -1,4 +1,6 @@
-/* tests/unit/test_models_json.c - model files: round trip, and rejection of bad or newer ones. */
+/* tests/unit/test_models_json.c - model files: round trip (version 1 without sequences,
+ * version 2 with them), version-1 files loading unchanged, and rejection of bad or newer
+ * ones, each naming its field. */
 #include "models/json.h"
 #include "tests/support/test_util.h"
 
@@ -111,7 +113,8 @@ static void test_rejects(void **state)
     expect_reject("{\"format\": \"flowmimic.model\", \"version\": 1,", "not valid JSON");
     expect_reject("[1, 2, 3]", "expected a JSON object");
     expect_reject("{\"format\": \"pcap\", \"version\": 1}", "not a flowmimic model");
-    expect_reject("{\"format\": \"flowmimic.model\", \"version\": 2, \"flow\": {}}",
+    /* Version 2 is the sequence model's: 3 is the first this flowmimic does not read. */
+    expect_reject("{\"format\": \"flowmimic.model\", \"version\": 3, \"flow\": {}}",
                   "newer than this flowmimic reads");
     expect_reject("{\"format\": \"flowmimic.model\", \"version\": \"1\"}", "version");
 
@@ -138,6 +141,115 @@ static void test_rejects(void **state)
         expect_reject(buf, edits[i].msg);
     }
     free(good);
+}
+
+/* A sequence model on the local side: two states, the second marked, an order-1 chain. */
+static void add_seq(struct mdl_model *m)
+{
+    struct mdl_seq *q = &m->sides[0].seq;
+    m->sides[0].has_seq = 1;
+    memset(q, 0, sizeof(*q));
+    q->k = 2;
+    q->order = 1;
+    q->clusters = 2;
+    q->frames = 1;
+    q->tick_ns = 1000;
+    q->bic[0] = 1234.5;
+    q->bic[1] = 1000.25;
+    q->states[0] = (struct mdl_seq_state){
+        2000, 0, 0.75, -0.125, {2, {{100, 100, 0.4}, {120, 180, 0.6}}}, {1, {{0, 0, 1}}}};
+    q->states[1] = (struct mdl_seq_state){
+        1000, 1, 0, 0.5, {1, {{1400, 1400, 1}}}, {2, {{20000, 30000, 0.5}, {31000, 40000, 0.5}}}};
+    q->n_ctx = 3;
+    q->ctx[0] = (struct mdl_seq_ctx){0, {0}, 3000, {0.666667, 0.333333}};
+    q->ctx[1] = (struct mdl_seq_ctx){1, {0}, 2000, {0.5, 0.5}};
+    q->ctx[2] = (struct mdl_seq_ctx){1, {1}, 999, {1, 0}};
+}
+
+static void test_seq_round_trip(void **state)
+{
+    (void)state;
+    struct mdl_model *m = calloc(2, sizeof(*m));
+    struct fm_err err = {0};
+    assert_non_null(m);
+    sample_model(&m[0]);
+    /* Without sequences the file is the version-1 layout. */
+    char *v1 = mdl_json_print(&m[0]);
+    assert_non_null(strstr(v1, "\"version\": 1,"));
+    assert_null(strstr(v1, "sequence"));
+    add_seq(&m[0]);
+    struct fm_err e2 = {0};
+    if (mdl_seq_check(&m[0].sides[0].seq, &e2) < 0)
+        fail_msg("%s", e2.msg);
+    char *v2 = mdl_json_print(&m[0]);
+    assert_non_null(strstr(v2, "\"version\": 2,"));
+    assert_int_equal(mdl_json_parse(v2, strlen(v2), "m", &m[1], &err), FM_OK);
+    assert_int_equal(m[1].version, 2);
+    assert_true(m[1].sides[0].has_seq && !m[1].sides[1].has_seq);
+    const struct mdl_seq *a = &m[0].sides[0].seq, *b = &m[1].sides[0].seq;
+    assert_int_equal(b->k, 2);
+    assert_int_equal(b->order, 1);
+    assert_int_equal(b->frames, 1);
+    assert_true(b->tick_ns == 1000 && b->bic[1] == 1000.25);
+    assert_memory_equal(a->states, b->states, sizeof(a->states));
+    assert_memory_equal(a->ctx, b->ctx, sizeof(a->ctx));
+    char *again = mdl_json_print(&m[1]);
+    assert_string_equal(v2, again);
+    free(again);
+
+    /* A version-1 file is read as before: a "sequence" member in it is not looked at. */
+    char buf[16384];
+    const char *at = strstr(v2, "\"version\": 2");
+    snprintf(buf, sizeof(buf), "%.*s\"version\": 1%s", (int)(at - v2), v2, at + 12);
+    assert_int_equal(mdl_json_parse(buf, strlen(buf), "m", &m[1], &err), FM_OK);
+    assert_int_equal(m[1].version, 1);
+    assert_false(m[1].sides[0].has_seq);
+    assert_int_equal(mdl_json_parse(v1, strlen(v1), "m", &m[1], &err), FM_OK);
+    assert_false(m[1].sides[0].has_seq);
+    free(v1);
+    free(v2);
+    free(m);
+}
+
+static void test_seq_rejects(void **state)
+{
+    (void)state;
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    sample_model(m);
+    add_seq(m);
+    char *good = mdl_json_print(m);
+    assert_non_null(good);
+    struct {
+        const char *from, *to, *msg;
+    } edits[] = {
+        {"\"order\": 1", "\"order\": 7", "sides.local.sequence.order"},
+        {"\"tick_ns\": 1000", "\"tick_ns\": 0", "sides.local.sequence.tick_ns"},
+        {"\"frames\": true", "\"frames\": 1", "sides.local.sequence.frames"},
+        {"[100, 100, 0.4]", "[100, 100, 1.4]", "sides.local.sequence.states[0].length[0]"},
+        {"[100, 100, 0.4]", "[100, 100]", "sides.local.sequence.states[0].length[0]"},
+        {"[100, 100, 0.4]", "[100, 100, 0.3]", "states[0].length: masses sum"},
+        {"[120, 180, 0.6]", "[90, 180, 0.6]", "states[0].length.pieces[1]"},
+        {"\"rho_length\": 0.75", "\"rho_length\": 1.5",
+         "sides.local.sequence.states[0].rho_length"},
+        {"\"marker\": 1", "\"marker\": 2", "sides.local.sequence.states[1].marker"},
+        {"[0.5, 0.5]", "[0.5, 0.6]", "contexts[1].next"},
+        {"[0.5, 0.5]", "[0.5]", "sides.local.sequence.contexts[1].next"},
+        {"\"history\": [1]", "\"history\": [2]", "sides.local.sequence.contexts[2].history"},
+        {"\"history\": [1]", "\"history\": [0]", "repeated"},
+        {"\"states\": [", "\"states\": 3, \"x\": [", "sides.local.sequence.states"},
+    };
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        const char *at = strstr(good, edits[i].from);
+        if (!at)
+            fail_msg("'%s' not in %s", edits[i].from, good);
+        char buf[16384];
+        snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good), good, edits[i].to,
+                 at + strlen(edits[i].from));
+        expect_reject(buf, edits[i].msg);
+    }
+    free(good);
+    free(m);
 }
 
 static void test_io_errors(void **state)
@@ -179,10 +291,9 @@ static void test_save_replaces_atomically(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_io_errors),
-        cmocka_unit_test(test_save_replaces_atomically),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_seq_round_trip), cmocka_unit_test(test_seq_rejects),
+        cmocka_unit_test(test_io_errors),      cmocka_unit_test(test_save_replaces_atomically),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

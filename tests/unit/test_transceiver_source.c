@@ -1,6 +1,6 @@
 /* tests/unit/test_transceiver_source.c - the model source: time order, limits, streams,
- * rate scaling, fidelity of the drawn lengths, RTP fields, headers and addresses, and
- * determinism for a seed. */
+ * rate scaling, fidelity of the drawn lengths, RTP fields (bursts, and frames of a sequence
+ * model), headers and addresses, and determinism for a seed. */
 #include "models/stats.h"
 #include "tests/support/test_util.h"
 #include "transceiver/source.h"
@@ -372,6 +372,112 @@ static void test_rtp_bursts(void **state)
     free(p);
 }
 
+/* Paced video frames from a sequence model: a 40 ms gap starts a frame (state 0, 1000 bytes),
+ * 1200-byte packets follow 5 ms apart (state 1, repeated half the time), and a 300-byte packet
+ * with the marker ends it (state 2). The frame is not a burst: only the markers tell. */
+static void frame_model(struct mdl_model *m)
+{
+    sample_model(m);
+    struct mdl_side *sd = &m->sides[MDL_SIDE_LOCAL];
+    struct mdl_seq *q = &sd->seq;
+    sd->has_seq = 1;
+    memset(q, 0, sizeof(*q));
+    q->k = 3;
+    q->order = 1;
+    q->frames = 1;
+    q->tick_ns = 1000;
+    const double len[3] = {1000, 1200, 300}, gap[3] = {40e6, 5e6, 5e6};
+    for (unsigned i = 0; i < 3; i++) {
+        q->states[i].n = 100;
+        q->states[i].marker = i == 2;
+        q->states[i].len = (struct mdl_seq_dist){1, {{len[i], len[i], 1}}};
+        q->states[i].gap = (struct mdl_seq_dist){1, {{gap[i], gap[i], 1}}};
+    }
+    q->n_ctx = 4;
+    q->ctx[0] = (struct mdl_seq_ctx){0, {0}, 300, {0.25, 0.5, 0.25}};
+    q->ctx[1] = (struct mdl_seq_ctx){1, {0}, 100, {0, 1, 0}};
+    q->ctx[2] = (struct mdl_seq_ctx){1, {1}, 100, {0, 0.5, 0.5}};
+    q->ctx[3] = (struct mdl_seq_ctx){1, {2}, 100, {1, 0, 0}};
+    sd->headers.rtp_marker_ratio = 0.25;
+    sd->headers.rtp_payload_type = 96;
+}
+
+static void test_rtp_frames(void **state)
+{
+    (void)state;
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    frame_model(m);
+    struct fm_err err = {0};
+    if (mdl_seq_check(&m->sides[0].seq, &err) < 0)
+        fail_msg("%s", err.msg);
+    struct trx_model_opts o;
+    trx_model_opts_init(&o);
+    o.count = 5000;
+    struct trx_source *s = new_src(m, &o);
+    size_t n = 0;
+    struct trx_pkt *p = take(s, 5000, &n);
+    trx_source_free(s);
+    assert_int_equal(n, 5000);
+    size_t frames = 0, same_ts = 0;
+    int64_t frame_start = p[0].offset_ns;
+    for (size_t i = 0; i + 1 < n; i++) {
+        int64_t gap = p[i + 1].offset_ns - p[i].offset_ns;
+        /* The marker sits on each frame's last (300-byte) packet, and the next one starts the
+         * frame after a 40 ms gap. */
+        assert_int_equal(p[i].rtp_marker, p[i].payload_len == 300);
+        assert_int_equal(p[i + 1].payload_len == 1000, p[i].rtp_marker);
+        assert_int_equal(gap, p[i].rtp_marker ? 40000000 : 5000000);
+        if (!p[i].rtp_marker) {
+            /* Inside a frame every packet carries the frame's timestamp. */
+            assert_int_equal(p[i + 1].rtp_ts, p[i].rtp_ts);
+            same_ts++;
+        } else {
+            /* A new frame: the timestamp moves by the time since the last frame at 90 kHz. */
+            uint32_t dts = p[i + 1].rtp_ts - p[i].rtp_ts;
+            double want = (double)(p[i + 1].offset_ns - frame_start) * 9e-5;
+            assert_double_near((double)dts, want, 1.0);
+            frame_start = p[i + 1].offset_ns;
+            frames++;
+        }
+    }
+    /* Frames of 4 packets on average (1 + 2 + 1): a quarter marked, three quarters sharing. */
+    assert_double_near((double)frames / n, 0.25, 0.02);
+    assert_double_near((double)same_ts / n, 0.75, 0.02);
+    free(p);
+    free(m);
+}
+
+/* Any number of packets from a sequence model, many streams: in time order, and the same
+ * packets for the same seed. */
+static void test_sequence_long(void **state)
+{
+    (void)state;
+    struct mdl_model *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    frame_model(m);
+    struct trx_model_opts o;
+    trx_model_opts_init(&o);
+    o.count = 200000;
+    o.streams = 7;
+    struct trx_source *s = new_src(m, &o);
+    size_t n = 0;
+    struct trx_pkt *p = take(s, 200000, &n);
+    trx_source_free(s);
+    assert_int_equal(n, 200000);
+    for (size_t i = 1; i < n; i++)
+        assert_true(p[i].offset_ns >= p[i - 1].offset_ns);
+    s = new_src(m, &o);
+    size_t n2 = 0;
+    struct trx_pkt *q = take(s, 200000, &n2);
+    trx_source_free(s);
+    assert_int_equal(n2, n);
+    assert_memory_equal(p, q, n * sizeof(*p));
+    free(p);
+    free(q);
+    free(m);
+}
+
 static void test_headers(void **state)
 {
     (void)state;
@@ -560,6 +666,8 @@ int main(void)
         cmocka_unit_test(test_lengths_follow_model),
         cmocka_unit_test(test_payload_at_least_rtp_header),
         cmocka_unit_test(test_rtp_bursts),
+        cmocka_unit_test(test_rtp_frames),
+        cmocka_unit_test(test_sequence_long),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_rejects),
