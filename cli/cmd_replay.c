@@ -89,7 +89,7 @@ static const struct cli_opt opts[] = {
      "wake-up, so a short spin suffices.\nA sender that never sleeps (gaps shorter than "
      "--spin-us)\nis throttled by the kernel for 50 ms each second\n(kernel.sched_rt_runtime_us)"},
     {"variant", OPT_VARIANT, required_argument, "FILE[:NAME]", "model: apply a variant"},
-    {"seed", OPT_SEED, required_argument, "N", "model: random seed (default 1)"},
+    {"seed", OPT_SEED, required_argument, "N", "model: seed of the draws (default random, shown)"},
     {"src-port", OPT_SRC_PORT, required_argument, "PORT",
      "model: source port of stream 0 (stream s: PORT+s)"},
     {"dst-port", OPT_DST_PORT, required_argument, "PORT", "model: destination port"},

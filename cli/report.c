@@ -410,8 +410,9 @@ int cli_replay_plan(const struct trx_replay_opts *o,
     int model = r->kind == TRX_REPLAY_MODEL;
     printf("plan: replay %s %s", model ? "model" : "capture", path);
     if (model)
-        printf(", side %s, %ld stream%s, rate x%g", o->side == MDL_SIDE_REMOTE ? "remote" : "local",
-               o->streams, o->streams == 1 ? "" : "s", o->rate_scale);
+        printf(", side %s, %ld stream%s, rate x%g, seed %llu",
+               o->side == MDL_SIDE_REMOTE ? "remote" : "local", o->streams,
+               o->streams == 1 ? "" : "s", o->rate_scale, (unsigned long long)r->seed);
     else
         printf(", %s, speed x%g", o->have_flow ? "one flow" : "all UDP", o->speed);
     printf("\n      on %s to %s (%s), timer %s\n", o->iface ? o->iface : "(no interface)",

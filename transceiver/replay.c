@@ -2,6 +2,7 @@
  * common start, send loop, outcome. */
 #include "transceiver/replay.h"
 
+#include "common/time.h"
 #include "models/json.h"
 #include "models/model.h"
 #include "models/variant.h"
@@ -15,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 void trx_replay_opts_init(struct trx_replay_opts *o)
 {
@@ -153,8 +157,26 @@ static int model_source(struct trx_replay *r,
      * does (issue 11: replay used to run until Ctrl-C). */
     if (!o->have_duration && o->count == 0 && o->loops != 0)
         mo.duration_ns = (int64_t)llround(m->sides[mo.side].duration_s * 1e9 * o->loops);
-    if (o->have_seed)
+    /* Without --seed, a random one: two replays of one model (two hosts, two runs) must not
+     * send the same SSRCs and sequence numbers (issue 11). It is reported, to repeat a run. */
+    if (o->have_seed) {
         mo.seed = o->seed;
+    } else {
+        uint64_t seed = 0;
+        if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+            seed = (uint64_t)fm_time_mono_ns() ^ ((uint64_t)getpid() << 32);
+        mo.seed = seed & ((1ULL << 53) - 1); /* a JSON number reads it back exactly */
+    }
+    r->seed = mo.seed;
+    /* The peer plays the other side for as long: listen to the end of the longer one. */
+    r->listen_ns = mo.duration_ns;
+    if (!o->have_duration && o->count == 0 && o->loops != 0) {
+        for (int s = 0; s < 2; s++) {
+            int64_t d = (int64_t)llround(m->sides[s].duration_s * 1e9 * o->loops);
+            if (d > r->listen_ns)
+                r->listen_ns = d;
+        }
+    }
     mo.rate_scale = o->rate_scale;
     if (o->pps > 0 || o->mbps > 0) {
         rc = rate_for(&m->sides[mo.side], o, &mo.rate_scale, err);
@@ -271,7 +293,14 @@ int trx_replay_send(struct trx_replay *r,
     trx_clock_real(&clk);
     /* The probe's wall-clock stamps follow the clocks as they are now, after any wait. */
     r->send.probe_clock_offset_ns = trx_realtime_offset_ns();
+    int64_t t0 = fm_time_mono_ns();
     int rc = trx_send_run(r->src, r->sink, &r->send, &clk, st, status, arg, stop, err);
+    /* This side may have sent its last packet before the run's end while the peer still
+     * sends: the listener stays up to the end, then the grace for packets in flight. */
+    while (r->lis.r && rc == FM_OK && !(stop && *stop) && fm_time_mono_ns() - t0 < r->listen_ns) {
+        struct timespec nap = {0, 20000000};
+        nanosleep(&nap, NULL);
+    }
     trx_listener_stop(&r->lis, rc != FM_EINTR);
     if (r->kind == TRX_REPLAY_CAPTURE)
         trx_source_capture_stats(r->src, &r->capture);

@@ -80,6 +80,10 @@ struct trx_replay {
     uint8_t src_ip[16];      /* from the route to the peer, or the interface's address */
     char via[IF_NAMESIZE];   /* the interface the route to the peer leaves through, or "" */
     uint16_t own_port;       /* model: the port this host's side sends from (stream 0) */
+    int64_t listen_ns;       /* --listen: listen this long from the start at least (the
+                              * run's duration: the peer may send until its end) */
+    uint64_t seed;           /* model: the seed its draws (lengths, gaps, SSRC, first
+                              * sequence number) came from: --seed, or a random one */
     struct trx_listener lis; /* --listen: lis.r is the receiver once started */
     struct trx_send_opts send;
     struct trx_capture_stats capture; /* a capture's counters, after trx_replay_send() */

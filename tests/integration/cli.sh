@@ -355,10 +355,21 @@ run "$fm" replay --dry-run --count 5 --multiplier 2 "$g729"
 cp "$tmp/out" "$tmp/mult"
 run "$fm" replay --dry-run --count 5 --speed 2 "$g729"
 check "replay --multiplier 2 is --speed 2 for a capture" cmp -s "$tmp/mult" "$tmp/out"
-run "$fm" replay --dry-run --count 5 --multiplier 3 "$tmp/target.json"
-sed 's/rate x[0-9.]*//' "$tmp/out" >"$tmp/mult"
-run "$fm" replay --dry-run --count 5 --rate-scale 3 "$tmp/target.json"
+run "$fm" replay --dry-run --count 5 --seed 1 --multiplier 3 "$tmp/target.json"
+sed "s/rate x[0-9.]*//" "$tmp/out" >"$tmp/mult"
+run "$fm" replay --dry-run --count 5 --seed 1 --rate-scale 3 "$tmp/target.json"
 check "replay --multiplier 3 is --rate-scale 3 for a model" cmp -s "$tmp/mult" <(sed 's/rate x[0-9.]*//' "$tmp/out")
+
+# Without --seed a replay draws from a random seed, shown in the plan, so that two runs (two
+# hosts) do not send the same SSRCs and sequence numbers (issue 11); --seed repeats a run.
+run "$fm" replay --dry-run --count 20 "$tmp/target.json"
+cp "$tmp/out" "$tmp/r1"
+run "$fm" replay --dry-run --count 20 "$tmp/target.json"
+check "replay without --seed: another seed each run" \
+    test "$(grep -o 'seed [0-9]*' "$tmp/r1")" != "$(grep -o 'seed [0-9]*' "$tmp/out")"
+seed=$(grep -o 'seed [0-9]*' "$tmp/r1" | cut -d' ' -f2)
+run "$fm" replay --dry-run --count 20 --seed "$seed" "$tmp/target.json"
+check "replay --seed with the seed shown repeats the run" cmp -s "$tmp/r1" "$tmp/out"
 
 # An IPv6 endpoint widens its column instead of pushing the rest of its row out of line
 # (issue 11): every row of the table has the same length.
