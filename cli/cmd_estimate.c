@@ -68,7 +68,8 @@ static const struct cli_cmd_doc doc = {
     "estimate",
     "[OPTIONS] CAPTURE",
     "Fit a model of payload length and inter-arrival time for each side of the selected flows.",
-    "Default: the largest flow. Payload length is modelled as atoms (exact sizes holding a\n"
+    "Default: flow 0, the most packets. Payload length is modelled as atoms (exact sizes holding "
+    "a\n"
     "large share: codec frames, MTU-size fragments) plus a Gaussian mixture for the rest;\n"
     "inter-arrival time as a Gaussian mixture on ln(seconds), with zero gaps as an atom.\n"
     "Prints one line per model written: PATH<TAB>FLOW.\n"

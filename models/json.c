@@ -4,7 +4,6 @@
  * walks the tree with checked getters and names the first bad field; it never trusts the
  * file. */
 #include "models/json.h"
-#include "models/json_int.h"
 #include "models/jsonutil.h"
 
 #include "common/file.h"
@@ -292,30 +291,8 @@ static char *print_tree(cJSON *root)
 {
     if (!root)
         return NULL;
-    char *text = cJSON_Print(root);
+    char *out = mdl_json_pretty(root);
     cJSON_Delete(root);
-    if (!text)
-        return NULL;
-    /* cJSON indents with tabs and puts a tab after each colon. It escapes tabs inside strings,
-     * so every raw tab is layout: make it the two-space indent and ": " people expect. The
-     * copy is also memory the caller releases with plain free(). */
-    size_t len = strlen(text);
-    char *out = malloc(2 * len + 1);
-    if (out) {
-        char *o = out;
-        for (const char *p = text; *p; p++) {
-            if (*p != '\t') {
-                *o++ = *p;
-            } else if (p > text && p[-1] == ':') {
-                *o++ = ' ';
-            } else {
-                *o++ = ' ';
-                *o++ = ' ';
-            }
-        }
-        *o = '\0';
-    }
-    cJSON_free(text);
     return out;
 }
 
@@ -829,30 +806,6 @@ static void get_model(struct ctx *c, const cJSON *root, struct mdl_model *m)
     }
     if (c->rc >= 0 && !m->sides[0].present && !m->sides[1].present)
         bad(c, "sides", "has neither a local nor a remote side");
-}
-
-int mdl_json_check_header(const cJSON *root,
-                          const char *format,
-                          int version,
-                          const char *kind,
-                          const char *what,
-                          int *out_version,
-                          struct fm_err *err)
-{
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, format) != 0)
-        return fm_err_set(err, FM_EFORMAT, "%s: not a flowmimic %s (\"format\" is not \"%s\")",
-                          what, kind, format);
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble))
-        return fm_err_set(err, FM_EFORMAT, "%s: field 'version' must be a positive integer", what);
-    if (ver->valuedouble > version)
-        return fm_err_set(err, FM_EFORMAT,
-                          "%s: %s version %.0f is newer than this flowmimic reads (%d): "
-                          "upgrade flowmimic",
-                          what, kind, ver->valuedouble, version);
-    *out_version = (int)ver->valuedouble;
-    return FM_OK;
 }
 
 int mdl_json_parse(

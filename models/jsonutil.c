@@ -1,6 +1,9 @@
 /* models/jsonutil.c - small checks shared by the strict cJSON readers (see jsonutil.h). */
 #include "models/jsonutil.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mdl_json_key_known(const char *key, const char *const *known)
@@ -55,4 +58,56 @@ int mdl_json_syntax_error(
     unsigned line = 0, col = 0;
     mdl_json_error_pos(text, len, end, &line, &col);
     return fm_err_set(err, FM_EFORMAT, "%s: not valid JSON (near line %u)", what, line);
+}
+
+int mdl_json_check_header(const cJSON *root,
+                          const char *format,
+                          int version,
+                          const char *kind,
+                          const char *what,
+                          int *out_version,
+                          struct fm_err *err)
+{
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, format) != 0)
+        return fm_err_set(err, FM_EFORMAT, "%s: not a flowmimic %s (\"format\" is not \"%s\")",
+                          what, kind, format);
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble))
+        return fm_err_set(err, FM_EFORMAT, "%s: field 'version' must be a positive integer", what);
+    if (ver->valuedouble > version)
+        return fm_err_set(err, FM_EFORMAT,
+                          "%s: %s version %.0f is newer than this flowmimic reads (%d): "
+                          "upgrade flowmimic",
+                          what, kind, ver->valuedouble, version);
+    *out_version = (int)ver->valuedouble;
+    return FM_OK;
+}
+
+char *mdl_json_pretty(const cJSON *root)
+{
+    char *text = cJSON_Print(root);
+    if (!text)
+        return NULL;
+    /* cJSON indents with tabs and puts a tab after each colon. It escapes tabs inside strings,
+     * so every raw tab is layout: make it the two-space indent and ": " people expect. The
+     * copy is also memory the caller releases with plain free(). */
+    size_t len = strlen(text);
+    char *out = malloc(2 * len + 1);
+    if (out) {
+        char *o = out;
+        for (const char *p = text; *p; p++) {
+            if (*p != '\t') {
+                *o++ = *p;
+            } else if (p > text && p[-1] == ':') {
+                *o++ = ' ';
+            } else {
+                *o++ = ' ';
+                *o++ = ' ';
+            }
+        }
+        *o = '\0';
+    }
+    cJSON_free(text);
+    return out;
 }

@@ -27,4 +27,20 @@ void mdl_json_error_pos(
 FM_MUST_CHECK int mdl_json_syntax_error(
     const char *text, size_t len, const char *end, const char *what, struct fm_err *err);
 
+/* Check a file's "format" (must equal format) and "version" (a positive integer no newer than
+ * version). kind names the file type in messages ("model", "variant file", "packet trace"),
+ * what names the file. Returns FM_OK and sets *out_version, or FM_EFORMAT with the message in
+ * err. */
+FM_MUST_CHECK int mdl_json_check_header(const cJSON *root,
+                                        const char *format,
+                                        int version,
+                                        const char *kind,
+                                        const char *what,
+                                        int *out_version,
+                                        struct fm_err *err);
+
+/* root as pretty text with two-space indents and ": " (cJSON_Print() lays it out with tabs),
+ * in memory the caller releases with free(); NULL when out of memory. */
+char *mdl_json_pretty(const cJSON *root);
+
 #endif

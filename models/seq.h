@@ -75,7 +75,7 @@ struct mdl_seq {
  * ordered with masses summing to 1 (within 1e-6), every context's probabilities likewise,
  * histories naming existing states, no history twice, the order-0 history present. Returns
  * FM_OK or FM_EFORMAT with a message naming the first problem ("states[2].len.pieces[3]"). */
-int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err);
+FM_MUST_CHECK int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err);
 
 /* Sort the stored histories into the order mdl_seq_check() and mdl_seq_find_ctx() want
  * (shorter first, then by states, oldest first). */

@@ -29,28 +29,28 @@ void mdl_seq_fit_opts_init(struct mdl_seq_fit_opts *o);
  * previous packet (>= 0), marker[i] the RTP marker bit or marker NULL (then no state carries
  * one). tick_ns is the timestamps' tick (1 .. 1e9). Returns FM_OK and fills *out; FM_EINVAL for
  * n < 2, a negative gap or bad options; FM_ENOMEM. */
-int mdl_seq_fit(const double *len,
-                const int64_t *gap_ns,
-                const uint8_t *marker,
-                size_t n,
-                double tick_ns,
-                const struct mdl_seq_fit_opts *o,
-                struct mdl_seq *out,
-                struct fm_err *err);
+FM_MUST_CHECK int mdl_seq_fit(const double *len,
+                              const int64_t *gap_ns,
+                              const uint8_t *marker,
+                              size_t n,
+                              double tick_ns,
+                              const struct mdl_seq_fit_opts *o,
+                              struct mdl_seq *out,
+                              struct fm_err *err);
 
 /* The chain part alone, on n labels in 0..k-1 (k <= MDL_SEQ_MAX_STATES): chooses the order in
  * 0..max_order by BIC, fills s->order, s->bic, s->n_ctx and s->ctx (histories seen at least
  * min_ctx times, pruned to MDL_SEQ_MAX_CTX, sorted). s->k must be set. Returns FM_OK,
  * FM_EINVAL or FM_ENOMEM. */
-int mdl_seq_fit_chain(const uint8_t *labels,
-                      size_t n,
-                      unsigned max_order,
-                      uint64_t min_ctx,
-                      struct mdl_seq *s,
-                      struct fm_err *err);
+FM_MUST_CHECK int mdl_seq_fit_chain(const uint8_t *labels,
+                                    size_t n,
+                                    unsigned max_order,
+                                    uint64_t min_ctx,
+                                    struct mdl_seq *s,
+                                    struct fm_err *err);
 
 /* Drop the least-seen histories (longest first among equals, never the empty one) until the
  * side's "sequence" prints to at most MDL_SEQ_MAX_JSON bytes. Returns FM_OK or FM_ENOMEM. */
-int mdl_seq_fit_bound(struct mdl_seq *s, struct fm_err *err);
+FM_MUST_CHECK int mdl_seq_fit_bound(struct mdl_seq *s, struct fm_err *err);
 
 #endif

@@ -4,7 +4,6 @@
  * the first unknown or bad field is named with its variant, rather than silently ignored
  * (a misspelt "dcsp" must not produce an unmarked flow that looks like a success). */
 #include "models/variant.h"
-#include "models/json_int.h"
 #include "models/jsonutil.h"
 
 #include "common/file.h"
@@ -474,7 +473,6 @@ fail:
 /* The file as pretty JSON text with two-space indents; the caller frees it with free(). */
 static char *variants_print(const struct mdl_variant *vs, size_t n)
 {
-    char *text = NULL;
     char *out = NULL;
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -491,28 +489,8 @@ static char *variants_print(const struct mdl_variant *vs, size_t n)
             goto out;
         }
     }
-    text = cJSON_Print(root);
-    if (!text)
-        goto out;
-    /* cJSON escapes tabs inside strings, so every raw tab is layout (see models/json.c). */
-    size_t len = strlen(text);
-    out = malloc(2 * len + 1);
-    if (out) {
-        char *o = out;
-        for (const char *p = text; *p; p++) {
-            if (*p != '\t') {
-                *o++ = *p;
-            } else if (p > text && p[-1] == ':') {
-                *o++ = ' ';
-            } else {
-                *o++ = ' ';
-                *o++ = ' ';
-            }
-        }
-        *o = '\0';
-    }
+    out = mdl_json_pretty(root);
 out:
-    cJSON_free(text);
     cJSON_Delete(root);
     return out;
 }

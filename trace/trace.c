@@ -8,7 +8,6 @@
  * names, the file's format and version) are models/'s, shared with model and variant files,
  * so that every JSON file flowmimic reads is judged and reported alike. */
 #include "trace/trace.h"
-#include "models/json_int.h"
 #include "models/jsonutil.h"
 
 #include "common/file.h"
