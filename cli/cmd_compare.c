@@ -28,8 +28,7 @@ enum {
 
 static const struct cli_opt opts[] = {
     {"flow", OPT_FLOW, required_argument, "INDEX|SPEC",
-     "the flow of A: its index in `flows`, or 'udp A:PORT B:PORT'\n(default: flow 0, the most "
-     "packets)"},
+     "the flow of A: its index in `flows`, or 'udp A:PORT B:PORT'\n(default: flow 0)"},
     {"flow-b", OPT_FLOW_B, required_argument, "INDEX|SPEC",
      "the flow of B (default: flow 0; a model has one)"},
     {"seed", OPT_SEED, required_argument, "N", "seed for the draws from a model (default 1)"},
