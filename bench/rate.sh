@@ -43,7 +43,7 @@ tools=()
 for t in $TOOLS; do
     case $t in
     flowmimic | flowmimic-l2)
-        if ! "$FM" replay --help 2>/dev/null | grep -q -- --peer; then
+        if ! grep -q -- --peer <<<"$("$FM" replay --help 2>/dev/null)"; then
             echo "skipping flowmimic: 'flowmimic replay' is not implemented in this build" >&2
             continue
         fi

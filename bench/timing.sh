@@ -48,7 +48,7 @@ for t in $TOOLS; do
     case $t in
     flowmimic | flowmimic-rt)
         # A placeholder subcommand prints nothing; a real one prints its usage.
-        if ! "$FM" replay --help 2>/dev/null | grep -q -- --peer; then
+        if ! grep -q -- --peer <<<"$("$FM" replay --help 2>/dev/null)"; then
             echo "skipping flowmimic: 'flowmimic replay' is not implemented in this build" >&2
             continue
         fi

@@ -46,7 +46,7 @@ NETNS_WORK_DIR=$work
 netns_up
 
 have_replay=0
-"$FM" replay --help 2>/dev/null | grep -q -- --peer && have_replay=1
+grep -q -- --peer <<<"$("$FM" replay --help 2>/dev/null)" && have_replay=1
 tools=()
 for t in $TOOLS; do
     case $t in
@@ -64,7 +64,7 @@ for t in $TOOLS; do
         }
         ;;
     generate)
-        if ! "$FM" generate --help 2>/dev/null | grep -q -- --count; then
+        if ! grep -q -- --count <<<"$("$FM" generate --help 2>/dev/null)"; then
             echo "skipping generate: 'flowmimic generate' is not in this build" >&2
             continue
         fi
