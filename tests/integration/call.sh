@@ -32,13 +32,14 @@ rport=$(jq -r .flow.remote.port "$tmp/call.json")
 
 # ---- both ends at once, each listening for the other ----
 # One wall-clock start time for both (--start-at): each receiver is up before either sends,
-# so each direction must arrive whole.
+# so each direction must arrive whole. Seeded: without --seed each run draws anew, and a
+# voice model's silences may then leave fewer packets in 3 s than the counts below assume.
 start=$(($(date +%s) + 2))
 in_b "$fm" replay --iface "$IF_B" --peer "$IP_A" --side remote --duration 3 --listen --json \
-    --start-at "$start" "$tmp/call.json" >"$tmp/b.json" 2>"$tmp/b.err" &
+    --seed 2 --start-at "$start" "$tmp/call.json" >"$tmp/b.json" 2>"$tmp/b.err" &
 pid_b=$!
 in_a "$fm" replay --iface "$IF_A" --peer "$IP_B" --side local --duration 3 --listen --json \
-    --start-at "$start" "$tmp/call.json" >"$tmp/a.json" 2>"$tmp/a.err"
+    --seed 1 --start-at "$start" "$tmp/call.json" >"$tmp/a.json" 2>"$tmp/a.err"
 rc_a=$?
 wait $pid_b
 rc_b=$?
