@@ -573,7 +573,7 @@ int trx_rstats_add(struct trx_rstats *rs,
         s->pt = b1 & 0x7f;
         /* The clock is the first packet's: comfort noise (PT 13) interleaved with a codec's
          * packets runs at the codec's clock and must not restart the jitter. */
-        if (!s->have_prev_rtp && s->jit_steps == 0)
+        if (!s->have_prev_rtp)
             s->clock_hz = rs->o.clock_rate_hz          ? rs->o.clock_rate_hz
                           : pkt_rtp_clock_fixed(s->pt) ? pkt_rtp_clock_rate(s->pt)
                                                        : 0;
