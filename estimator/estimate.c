@@ -9,6 +9,7 @@
 #include "common/time.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,23 @@ out:
     return rc;
 }
 
+/* One mixture fit, run on a thread of its own beside the side's other fits. */
+struct fit_job {
+    const double *x;
+    size_t n;
+    struct mdl_fit_opts fo;
+    struct mdl_mixture *out;
+    struct fm_err err;
+    int rc;
+};
+
+static void *fit_job_run(void *arg)
+{
+    struct fit_job *j = arg;
+    j->rc = mdl_mixture_fit(j->x, j->n, &j->fo, j->out, &j->err);
+    return NULL;
+}
+
 static int fit_side(const struct est_flow *f,
                     int side,
                     const struct est_opts *o,
@@ -271,23 +289,35 @@ static int fit_side(const struct est_flow *f,
         goto out;
     }
 
-    struct mdl_fit_opts fo = o->fit;
-    fo.scale = MDL_SCALE_LINEAR;
-    fo.resolution = 1.0; /* payload lengths are whole bytes */
-    rc = mdl_mixture_fit(pl, s->n, &fo, &out->payload, err);
-    if (rc < 0)
-        goto out;
-    out->has_payload = 1;
+    /* The payload mixture is fitted on a second thread while this one fits the gaps and the
+     * sequence: the three fits share nothing but their read-only inputs, and each result is
+     * what a serial fit gives (every fit seeds its own generator). Without a thread (creation
+     * refused) the payload is fitted here first. */
+    struct fit_job pj = {.x = pl, .n = s->n, .fo = o->fit, .out = &out->payload};
+    pj.fo.scale = MDL_SCALE_LINEAR;
+    pj.fo.resolution = 1.0; /* payload lengths are whole bytes */
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, fit_job_run, &pj) == 0;
+    if (!threaded)
+        fit_job_run(&pj);
 
-    fo = o->fit;
+    struct mdl_fit_opts fo = o->fit;
     fo.scale = o->iat_scale;
     fo.resolution = tick_s;
     rc = mdl_mixture_fit(iat, s->n - 1, &fo, &out->iat, err);
-    if (rc < 0)
-        goto out;
-    out->has_iat = 1;
-    if (o->sequence)
-        rc = fit_sequence(s, o, tick_s, out, err);
+    if (rc == FM_OK) {
+        out->has_iat = 1;
+        if (o->sequence)
+            rc = fit_sequence(s, o, tick_s, out, err);
+    }
+    if (threaded)
+        pthread_join(th, NULL);
+    if (rc == FM_OK && pj.rc < 0) {
+        if (err)
+            *err = pj.err;
+        rc = pj.rc;
+    }
+    out->has_payload = pj.rc == FM_OK;
 out:
     free(pl);
     free(iat);

@@ -36,6 +36,7 @@
 #define KM_SEEDINGS 5  /* k-means++ seedings per random start, best kept */
 #define KM_ITERS    30 /* Lloyd iterations per seeding */
 
+static const double EXP_CUT = -40.0;
 static const double LOG_2PI = 1.8378770664093454836;
 
 struct bin {
@@ -202,15 +203,16 @@ static double estep(const struct level *lv, const struct gmm *g, struct acc *a)
             if (t[j] > mx)
                 mx = t[j];
         }
-        /* The largest term is exp(0) = 1, so sum >= 1 and its log is safe. Terms that would
-         * underflow are 0: skipping exp() there avoids libm's slow underflow path, which far
-         * components hit on most bins. */
+        /* The largest term is exp(0) = 1, so sum >= 1 and its log is safe. A term below
+         * exp(-40) = 4e-18 cannot change that sum (it is under half an ulp of 1) and its
+         * responsibility is as good as 0: it is set to 0 without calling exp(), which far
+         * components would otherwise cost on most bins (libm's exp is most of EM's time). */
         double e0 = t[0] - mx;
-        t[0] = e0 < -700.0 ? 0.0 : exp(e0);
+        t[0] = e0 < EXP_CUT ? 0.0 : exp(e0);
         double sum = t[0];
         for (unsigned j = 1; j < k; j++) {
             double e = t[j] - mx;
-            t[j] = e < -700.0 ? 0.0 : exp(e);
+            t[j] = e < EXP_CUT ? 0.0 : exp(e);
             sum += t[j];
         }
         ll += b->c * (mx + log(sum));
