@@ -185,7 +185,8 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     int rc = 1;
 
-    if (argc < 2 || argc > 5)
+    /* "--help" (or any option) is not a file to write over. */
+    if (argc < 2 || argc > 5 || argv[1][0] == '-')
         return usage();
     if ((argc > 2 && fm_parse_u64(argv[2], UINT64_C(1) << 40, "PACKETS", &packets, &err) < 0) ||
         (argc > 3 && fm_parse_u64(argv[3], MAX_FLOWS, "FLOWS", &nflows, &err) < 0) ||
