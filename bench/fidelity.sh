@@ -6,7 +6,10 @@
 # For each *.pcap / *.pcapng: bench/fidelity fits the main flow with est_model_from_flow
 # defaults and scores its draws (one JSON line per side and feature, values dumped to a
 # temporary directory); fidelity_sklearn.py fits sklearn's GaussianMixture to the same raw
-# values; report.py prints the table and the verdict.
+# values; report.py prints the table and the verdict. Then time_structure.py puts the time
+# structure of `flowmimic generate` (issue 10: lag-1 autocorrelation, 100 ms throughput CV,
+# bursts, RTP frames; the sequence model beside the independent one) next to each capture's,
+# read with tshark (TIME_JSON=file keeps its rows).
 set -euo pipefail
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -16,7 +19,7 @@ SEED=${SEED:-1}
 MIN_PACKETS=${MIN_PACKETS:-100}
 
 need_python
-bench_build fidelity
+bench_build fidelity flowmimic
 FID=$BUILD_DIR/bench/fidelity
 
 work=$(mktemp -d)
@@ -47,3 +50,10 @@ done
 echo "captures: $DUMPS_DIR (${#captures[@]} files), main flow of each, seed $SEED"
 echo
 "$PY" "$BENCH_DIR/report.py" fidelity "$work/merged.jsonl"
+
+if command -v tshark >/dev/null; then
+    "$PY" "$BENCH_DIR/time_structure.py" "$BUILD_DIR/cli/flowmimic" "$DUMPS_DIR" --seed "$SEED" \
+        ${TIME_JSON:+--json "$TIME_JSON"}
+else
+    echo "time structure: skipped, tshark is not installed (scripts/install-deps.sh --bench)"
+fi
