@@ -13,7 +13,9 @@ fields are parsed as text, never as floating epoch seconds). The figures of issu
   throughput CV in 100 ms bins (within 20%); mean burst size, gaps under 2 ms (within 15%);
   RTP video sides (the capture's packets share timestamps): marker share and same-timestamp
   share (within 0.05), frames per second (within 10%).
-Prints a Markdown table per model kind and a count of the sides within every bound.
+Prints a Markdown table per model kind and a count of the sides within every bound, and the
+same for the capture's first half against its second: how far the data itself is from
+stationary, the floor no model of the whole capture can be asked to beat.
 Needs tshark and numpy (Debian: tshark, python3-numpy)."""
 import argparse
 import json
@@ -175,6 +177,12 @@ def main():
             c = figures(cap, tick)
             side = "local" if (local["ip"], int(local["port"])) == (k[0], k[1]) else "remote"
             row = {"capture": name, "side": side, "n": c["n"], "tick_ns": tick, "capture_fig": c}
+            # The floor: the capture's first half against its second, judged by the same
+            # bounds (their n is half the capture's, so the KS bound is wider).
+            h = len(cap["t"]) // 2
+            first = {k: v[:h] for k, v in cap.items()}
+            second = {k: v[h:] for k, v in cap.items()}
+            row["halves"] = judge(figures(first, tick), figures(second, tick), tick)
             for kind, model in models.items():
                 out = os.path.join(work, f"{kind}.pcap")
                 run([a.flowmimic, "generate", model, "--side", side, "--count", str(10 * c["n"]),
@@ -194,8 +202,10 @@ def main():
 
 
 def report(rows):
-    for kind in ("sequence", "independent"):
-        print(f"\n{kind} model (capture / drawn; * outside the bound)\n")
+    for kind in ("sequence", "independent", "halves"):
+        what = ("the capture's halves (first / second; the data's own floor)" if kind == "halves"
+                else f"{kind} model (capture / drawn)")
+        print(f"\n{what}; * outside the bound\n")
         print("| capture | side | n | KS len | KS gap | bound | acf1 len | acf1 gap | CV 100 ms "
               "| burst | marker | same ts | frames/s |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
