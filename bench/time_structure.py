@@ -2,6 +2,7 @@
 """bench/time_structure.py - the time structure of `flowmimic generate` against each capture.
 
 Usage: time_structure.py FLOWMIMIC DUMPS_DIR [--seed S] [--min-packets N] [--json FILE]
+                         [--kinds sequence,independent,halves]
 
 For the main UDP flow (most packets) of every capture in DUMPS_DIR, each side with at least
 N packets (default 300): fit a model with `flowmimic estimate` twice (the sequence model, and
@@ -145,7 +146,12 @@ def main():
     ap.add_argument("--seed", default="1")
     ap.add_argument("--min-packets", type=int, default=300)
     ap.add_argument("--json")
+    ap.add_argument("--kinds", default="sequence,independent,halves",
+                    help="which tables (default all three)")
     a = ap.parse_args()
+    kinds = a.kinds.split(",")
+    if not kinds or set(kinds) - {"sequence", "independent", "halves"}:
+        ap.error(f"--kinds {a.kinds}: name sequence, independent and/or halves")
     work = tempfile.mkdtemp(prefix="fm-timestruct-")
     rows = []
     for name in sorted(os.listdir(a.dumps)):
@@ -167,10 +173,12 @@ def main():
             continue
         models = {}
         for kind, extra in (("sequence", []), ("independent", ["--sequence", "off"])):
+            if kind not in kinds and kind != "sequence":  # its flow names the local side
+                continue
             models[kind] = os.path.join(work, f"{kind}.json")
             run([a.flowmimic, "estimate", pcap, "--flow", spec, "--seed", a.seed,
                  "-o", models[kind]] + extra)
-        local = json.load(open(models["sequence"]))["flow"]["local"]
+        local = json.load(open(next(iter(models.values()))))["flow"]["local"]
         for k in sides:
             cap = flows[k]
             tick = tick_ns(cap["t"])
@@ -179,11 +187,13 @@ def main():
             row = {"capture": name, "side": side, "n": c["n"], "tick_ns": tick, "capture_fig": c}
             # The floor: the capture's first half against its second, judged by the same
             # bounds (their n is half the capture's, so the KS bound is wider).
-            h = len(cap["t"]) // 2
-            first = {k: v[:h] for k, v in cap.items()}
-            second = {k: v[h:] for k, v in cap.items()}
-            row["halves"] = judge(figures(first, tick), figures(second, tick), tick)
-            for kind, model in models.items():
+            if "halves" in kinds:
+                h = len(cap["t"]) // 2
+                first = {f: v[:h] for f, v in cap.items()}
+                second = {f: v[h:] for f, v in cap.items()}
+                row["halves"] = judge(figures(first, tick), figures(second, tick), tick)
+            for kind in (x for x in ("sequence", "independent") if x in kinds):
+                model = models[kind]
                 out = os.path.join(work, f"{kind}.pcap")
                 run([a.flowmimic, "generate", model, "--side", side, "--count", str(10 * c["n"]),
                      "--seed", a.seed, "-o", out])
@@ -192,7 +202,7 @@ def main():
                 row[kind] = judge(c, figures(gen, tick), tick)
             rows.append(row)
             print(f"time_structure: {name} {side} done", file=sys.stderr)
-    report(rows)
+    report(rows, kinds)
     if a.json:
         with open(a.json, "w") as f:
             for r in rows:
@@ -201,8 +211,8 @@ def main():
                 f.write("\n")
 
 
-def report(rows):
-    for kind in ("sequence", "independent", "halves"):
+def report(rows, kinds):
+    for kind in kinds:
         what = ("the capture's halves (first / second; the data's own floor)" if kind == "halves"
                 else f"{kind} model (capture / drawn)")
         print(f"\n{what}; * outside the bound\n")

@@ -34,6 +34,14 @@ set_tests_properties(integration.capture PROPERTIES LABELS "integration;netns" T
                      SKIP_RETURN_CODE 77)
 include(${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile.cmake)
 
+# The sequence model's time structure on the shared captures, measured from outside with
+# tshark (bench/time_structure.py): about 1 minute in a Debug build.
+add_test(NAME integration.timestruct
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/timestruct.sh
+                 $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.timestruct PROPERTIES LABELS "integration;dumps" TIMEOUT 900
+                     SKIP_RETURN_CODE 77)
+
 # Every output on the shared captures, hashed, against tests/golden/expected.txt: a
 # refactoring keeps them to the byte (tests/golden/golden.sh --update after a meant change).
 add_test(NAME integration.golden
