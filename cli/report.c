@@ -336,7 +336,8 @@ static void replay_summary(int json,
                            const struct trx_capture_stats *cs,
                            const char *status,
                            const struct cli_interval *iv,
-                           struct jw *outer)
+                           struct jw *outer,
+                           const struct trx_replay_ranks *rk)
 {
     if (json) {
         struct jw own;
@@ -373,6 +374,7 @@ static void replay_summary(int json,
             jw_obj_end(wp);
         }
         cli_interval_json(iv, wp);
+        cli_replay_ranks_json(wp, rk);
         jw_obj_end(wp);
         if (!outer)
             jw_finish(&own);
@@ -399,6 +401,7 @@ static void replay_summary(int json,
                    (unsigned long long)cs->frames, (unsigned long long)cs->selected,
                    (unsigned long long)cs->not_udp, (unsigned long long)cs->other_version,
                    (unsigned long long)cs->other_flow);
+        cli_replay_ranks_text(rk);
     }
     fflush(stdout);
 }
@@ -458,12 +461,13 @@ void cli_replay_report(int json,
                        const struct trx_replay *r,
                        const struct trx_send_stats *st,
                        int send_rc,
-                       const struct cli_interval *iv)
+                       const struct cli_interval *iv,
+                       const struct trx_replay_ranks *rk)
 {
     const char *state = trx_replay_state(send_rc, st);
     if (!r->lis.r) {
         replay_summary(json, st, r->kind == TRX_REPLAY_CAPTURE ? &r->capture : NULL, state, iv,
-                       NULL);
+                       NULL, rk);
         return;
     }
     /* Both directions: one JSON object, or the send line and the receiver's tables. */
@@ -474,12 +478,12 @@ void cli_replay_report(int json,
         struct jw w;
         jw_init(&w, stdout);
         jw_obj_begin(&w, NULL);
-        replay_summary(json, st, NULL, state, iv, &w);
+        replay_summary(json, st, NULL, state, iv, &w, NULL);
         cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR, NULL);
         jw_obj_end(&w);
         jw_finish(&w);
     } else {
-        replay_summary(json, st, NULL, state, iv, NULL);
+        replay_summary(json, st, NULL, state, iv, NULL, NULL);
         printf("\nreceived from the peer on UDP port %u:\n", (unsigned)r->own_port);
         cli_receive_table(rs);
     }

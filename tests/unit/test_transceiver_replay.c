@@ -218,16 +218,19 @@ static void test_wait_start(void **state)
 {
     (void)state;
     struct trx_replay_opts o;
+    struct trx_replay r;
+    memset(&r, 0, sizeof(r));
     trx_replay_opts_init(&o);
     struct fm_err err = {0};
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_OK);
+    assert_int_equal(r.agreed, 1); /* one rank: the check passes at once */
     o.have_start = 1;
     o.start_relative = 1;
     o.start_at = 0;
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_OK);
     o.start_relative = 0;
     o.start_at = 1e9; /* 2001: past */
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_EINVAL);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "--start-at is "));
     assert_non_null(strstr(err.msg, "s in the past"));
 }
