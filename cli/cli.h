@@ -108,7 +108,7 @@ FM_MUST_CHECK int cli_parse_mac(const char *s, uint8_t mac[6], struct fm_err *er
  * CLI_EXIT_OK, or CLI_EXIT_RUNTIME after printing the one-line error. */
 FM_MUST_CHECK int cli_check_output(const char *path, unsigned flags);
 
-/* Set by SIGINT/SIGTERM once cli_signals_install() ran. */
+/* Set by SIGINT, SIGTERM or SIGUSR1 once cli_signals_install() ran. */
 extern volatile sig_atomic_t cli_stop;
 void cli_signals_install(void);
 

@@ -174,6 +174,9 @@ void cli_signals_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* mpirun forwards SIGUSR1 to every rank and keeps their output flowing, where its
+     * Ctrl-C aborts the job (docs/SCALING.md): `kill -USR1 MPIRUN` stops a run cleanly. */
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 void cli_progress_init(struct cli_progress *p, const char *label)
