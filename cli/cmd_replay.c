@@ -273,6 +273,8 @@ static int check_input(const struct replay_opts *o, enum trx_replay_input kind, 
                                          "side of a model");
     if (kind == TRX_REPLAY_CAPTURE && o->rp.side != TRX_SIDE_DEFAULT && !o->rp.have_flow)
         return cli_usage_error(doc.name, "--side needs --flow for a capture (which flow's side?)");
+    if (o->interval_ns && fm_par_size() > 1)
+        return cli_usage_error(doc.name, "--interval reports one rank's sends: not under mpirun");
     if ((o->rp.pps > 0) + (o->rp.mbps > 0) + (o->rp.speed != 1.0 || o->rp.rate_scale != 1.0) > 1)
         return cli_usage_error(doc.name, "one of --pps, --mbps and --speed, --rate-scale or "
                                          "--multiplier: each sets the rate");
@@ -297,8 +299,8 @@ static void on_status(const struct trx_send_stats *s, void *arg)
                         trx_send_behind(s) ? "  BEHIND SCHEDULE" : "");
 }
 
-/* The exit status after the send loop: its error, Ctrl-C, or a schedule that was not kept.
- * Under mpirun every rank has the merged figures, and rank 0 alone says why (talk). */
+/* The exit status after the send loop: its error, Ctrl-C, or a schedule not kept (talk: say
+ * why; under mpirun every rank has the merged figures, and rank 0 alone talks). */
 static int outcome(int send_rc,
                    const struct trx_replay *r,
                    const struct trx_send_stats *st,
@@ -349,10 +351,6 @@ static int run(struct replay_opts *o, const char *path)
     if (rc != CLI_EXIT_OK)
         goto out;
     rc = CLI_EXIT_RUNTIME;
-    if (o->interval_ns && fm_par_size() > 1) {
-        rc = cli_usage_error(doc.name, "--interval reports one rank's sends: not under mpirun");
-        goto out;
-    }
     if (trx_replay_shard(&o->rp, kind, fm_par_rank(), fm_par_size(), &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,13 +71,23 @@ static double loss_pct(const struct trx_stream_stats *s)
 
 void cli_receive_table(struct trx_rstats *rs)
 {
-    size_t n = trx_rstats_count(rs);
+    size_t n = 0;
+    struct trx_stream_stats *ss = trx_rstats_streams(rs, &n);
+    if (!ss && n) {
+        fm_log_error("the receive table: out of memory");
+        return;
+    }
+    cli_receive_table_of(ss, n);
+    free(ss);
+}
+
+void cli_receive_table_of(const struct trx_stream_stats *ss, size_t n)
+{
     printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %8s %8s %9s\n", "#", "source",
            "dport", "ssrc", "pt", "packets", "bytes", "lost", "loss%", "reord", "dup", "jitter_ms",
            "jit_mean", "jit_max", "owd_ms");
     for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
+        struct trx_stream_stats s = ss[i];
         char src[64];
         char ssrc[16];
         char pt[8];
@@ -121,8 +132,7 @@ void cli_receive_table(struct trx_rstats *rs)
            "gap_p99_ms", "gap_max_ms", "len_mean", "len_p50", "len_p90", "len_p99", "len_max",
            "duration_s");
     for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
+        struct trx_stream_stats s = ss[i];
         /* One packet has no gap: dashes rather than zeros that look measured. */
         int gaps = s.packets > 1;
         char g[4][16];
@@ -241,31 +251,46 @@ void cli_receive_json(struct jw *w,
                       int interrupted,
                       const struct cli_interval *iv)
 {
-    struct trx_rstats_totals t;
-    trx_rstats_totals(rs, &t);
+    struct trx_rstats_merged m;
+    memset(&m, 0, sizeof(m));
+    trx_rstats_totals(rs, &m.t);
+    m.s = trx_rstats_streams(rs, &m.n);
+    if (!m.s && m.n) {
+        fm_log_error("the receive report: out of memory");
+        return;
+    }
+    cli_receive_json_of(w, key, &m, info, interrupted, iv);
+    free(m.s);
+}
+
+void cli_receive_json_of(struct jw *w,
+                         const char *key,
+                         const struct trx_rstats_merged *m,
+                         const struct trx_recv_info *info,
+                         int interrupted,
+                         const struct cli_interval *iv)
+{
+    const struct trx_rstats_totals *t = &m->t;
     jw_obj_begin(w, key);
     jw_str(w, "mode", info->pcap_mode ? "pcap" : "socket");
     jw_int(w, "interrupted", interrupted);
     jw_num(w, "elapsed_s", (double)info->elapsed_ns / 1e9);
-    jw_int(w, "packets", (long long)t.packets);
-    jw_int(w, "bytes", (long long)t.bytes);
-    jw_int(w, "lost", (long long)t.lost);
+    jw_int(w, "packets", (long long)t->packets);
+    jw_int(w, "bytes", (long long)t->bytes);
+    jw_int(w, "lost", (long long)t->lost);
     jw_int(w, "kernel_drops", (long long)info->kernel_drops);
-    jw_int(w, "rtcp", (long long)t.rtcp);
+    jw_int(w, "rtcp", (long long)t->rtcp);
     jw_int(w, "skipped", (long long)info->skipped);
     jw_int(w, "truncated", (long long)info->truncated);
-    jw_int(w, "over_stream_cap", (long long)t.over_cap);
+    jw_int(w, "over_stream_cap", (long long)t->over_cap);
     jw_int(w, "written", (long long)info->written);
     jw_arr_begin(w, "streams");
-    size_t n = trx_rstats_count(rs);
-    for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
-        json_stream(w, i, &s);
-    }
+    for (size_t i = 0; i < m->n; i++)
+        json_stream(w, i, &m->s[i]);
     jw_arr_end(w);
     if (iv)
         cli_interval_json(iv, w);
+    cli_receive_ranks_json(w, m);
     jw_obj_end(w);
 }
 

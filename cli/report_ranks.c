@@ -1,8 +1,10 @@
-/* cli/report_ranks.c - what replay adds to its summary for a run of several MPI ranks: how
- * many ranks, how far apart they started, and with -v each rank's own share. */
+/* cli/report_ranks.c - runs of several MPI ranks: what replay adds to its merged summary (how
+ * many ranks, how far apart they started, with -v each rank's own share), and receive's one
+ * report of every rank's streams. */
 #include "cli/report.h"
 
 #include "common/log.h"
+#include "common/par.h"
 
 #include <stdio.h>
 
@@ -69,4 +71,79 @@ void cli_replay_ranks_json(struct jw *w, const struct trx_replay_ranks *rk)
         jw_obj_end(w);
     }
     jw_arr_end(w);
+}
+
+void cli_receive_ranks_json(struct jw *w, const struct trx_rstats_merged *m)
+{
+    if (!m || m->size <= 1 || !m->rank)
+        return;
+    jw_int(w, "ranks", m->size);
+    if (!verbose())
+        return;
+    jw_arr_begin(w, "per_rank");
+    for (int i = 0; i < m->size; i++) {
+        const struct trx_rstats_rank *k = &m->rank[i];
+        jw_obj_begin(w, NULL);
+        jw_int(w, "rank", k->rank);
+        jw_str(w, "host", k->host);
+        jw_int(w, "streams", (long long)k->t.streams);
+        jw_int(w, "packets", (long long)k->t.packets);
+        jw_int(w, "bytes", (long long)k->t.bytes);
+        jw_int(w, "lost", (long long)k->t.lost);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+int cli_receive_ranks(int json,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted)
+{
+    struct fm_err err = {0};
+    struct trx_rstats_merged m;
+    /* The receivers' own counters: summed, and the longest run. */
+    struct trx_recv_info all = *info;
+    uint64_t sums[5] = {info->kernel_drops, info->skipped, info->truncated, info->no_kernel_ts,
+                        info->written};
+    int64_t most[2] = {info->elapsed_ns, interrupted};
+    int rc = trx_rstats_gather(rs, &m, &err);
+    if (rc == FM_OK)
+        rc = fm_par_sum_u64(sums, 5, &err);
+    if (rc == FM_OK)
+        rc = fm_par_max_i64(most, 2, &err);
+    if (rc < 0) {
+        fm_log_error("%s: each rank reports its own streams", err.msg);
+        return -1;
+    }
+    if (fm_par_rank() != 0)
+        return 1;
+    all.kernel_drops = sums[0];
+    all.skipped = sums[1];
+    all.truncated = sums[2];
+    all.no_kernel_ts = sums[3];
+    all.written = sums[4];
+    all.elapsed_ns = most[0];
+    if (json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_receive_json_of(&w, NULL, &m, &all, (int)most[1], NULL);
+        jw_finish(&w);
+    } else {
+        cli_receive_table_of(m.s, m.n);
+        if (m.t.streams)
+            printf("\ntotal: %llu packets, %llu lost by RTP sequence, %llu dropped by the kernel\n",
+                   (unsigned long long)m.t.packets, (unsigned long long)m.t.lost,
+                   (unsigned long long)all.kernel_drops);
+        printf("ranks: %d, each receiving what is addressed to it\n", m.size);
+        for (int i = 0; verbose() && i < m.size; i++) {
+            const struct trx_rstats_rank *k = &m.rank[i];
+            printf("  rank %d on %s: %zu streams, %llu packets, %llu bytes, %llu lost\n", k->rank,
+                   k->host, k->t.streams, (unsigned long long)k->t.packets,
+                   (unsigned long long)k->t.bytes, (unsigned long long)k->t.lost);
+        }
+    }
+    fflush(stdout);
+    trx_rstats_merged_free(&m);
+    return 0;
 }

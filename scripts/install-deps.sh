@@ -4,7 +4,9 @@
 #   (none)   build and run: compiler, CMake, libpcap, libnet, GSL, libcurl, cJSON, gnuplot
 #   --test   also what the tests and CI checks need: cmocka, clang, clang-format, clang-tidy,
 #            cppcheck, tshark and tcpdump (cross-checks), iproute2 (network namespaces),
-#            python3 (the stub LLM server), man-db and groff-base (the installed man pages)
+#            python3 (the stub LLM server), man-db and groff-base (the installed man pages),
+#            openmpi-bin and libopenmpi-dev (replay and receive across mpirun's ranks; without
+#            them flowmimic builds as one rank and integration.mpi is not built)
 #   --bench  also the peer tools the benchmarks compare against: tcpdump, tshark, tcpreplay,
 #            python3-sklearn, hyperfine
 set -euo pipefail
@@ -14,7 +16,7 @@ pkgs=(build-essential cmake pkg-config libpcap-dev libnet1-dev libgsl-dev
 for a in "$@"; do
     case "$a" in
     --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark tcpdump
-                   python3 man-db groff-base) ;;
+                   python3 man-db groff-base openmpi-bin libopenmpi-dev) ;;
     --bench) pkgs+=(tcpdump tshark tcpreplay python3-sklearn python3-numpy hyperfine iproute2) ;;
     *) echo "install-deps.sh: unknown option '$a' (use --test and/or --bench)" >&2; exit 2 ;;
     esac
