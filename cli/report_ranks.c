@@ -26,19 +26,21 @@ void cli_replay_ranks_text(const struct trx_replay_ranks *rk)
 {
     if (!rk || rk->size <= 1 || !rk->rank)
         return;
-    printf("ranks: %d, started within %.1f us of each other (their wall clocks)\n", rk->size,
+    printf("ranks: %d, started within %.1f us of each other (on rank 0's clock)\n", rk->size,
            (double)rk->start_spread_ns / 1e3);
     if (!verbose())
         return;
     for (int i = 0; i < rk->size; i++) {
         const struct trx_replay_rank *k = &rk->rank[i];
         printf("  rank %d on %s: streams %u-%u, %llu packets, %llu bytes, lateness p50 %.1f us, "
-               "p99 %.1f us, max %.1f us, %llu late, %llu errors, start +%.1f us\n",
+               "p99 %.1f us, max %.1f us, %llu late, %llu errors, start +%.1f us (clock %+.1f "
+               "us from rank 0's, over a %.1f us round trip)\n",
                k->rank, k->host, k->first_stream, k->first_stream + k->streams - 1,
                (unsigned long long)k->packets, (unsigned long long)k->bytes,
                (double)k->late_p50_ns / 1e3, (double)k->late_p99_ns / 1e3,
                (double)k->late_max_ns / 1e3, (unsigned long long)k->late,
-               (unsigned long long)k->errors, start_after_us(rk, i));
+               (unsigned long long)k->errors, start_after_us(rk, i),
+               (double)-k->clock_offset_ns / 1e3, (double)k->clock_rtt_ns / 1e3);
     }
 }
 
@@ -68,6 +70,8 @@ void cli_replay_ranks_json(struct jw *w, const struct trx_replay_ranks *rk)
         jw_num(w, "max", (double)k->late_max_ns / 1e3);
         jw_obj_end(w);
         jw_num(w, "start_after_us", start_after_us(rk, i));
+        jw_num(w, "clock_offset_us", (double)-k->clock_offset_ns / 1e3);
+        jw_num(w, "clock_rtt_us", (double)k->clock_rtt_ns / 1e3);
         jw_obj_end(w);
     }
     jw_arr_end(w);

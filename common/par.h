@@ -51,6 +51,16 @@ FM_MUST_CHECK int fm_par_sum_u64(uint64_t *v, size_t n, struct fm_err *err);
 FM_MUST_CHECK int fm_par_max_i64(int64_t *v, size_t n, struct fm_err *err);
 FM_MUST_CHECK int fm_par_min_i64(int64_t *v, size_t n, struct fm_err *err);
 
+/* Round trips of fm_par_clock_offset() a rank makes with rank 0. */
+#define FM_PAR_PINGS 16
+
+/* Rank 0's clock minus this rank's, for the clock now() reads (ns): FM_PAR_PINGS round
+ * trips with rank 0, one rank after another, and the fastest one's midpoint, as NTP does
+ * (its error is at most half that round trip; a trip that waited for the scheduler is not
+ * the fastest). *rtt_ns: that round trip. 0 and 0 on rank 0. Collective. FM_OK or FM_ENET. */
+FM_MUST_CHECK int
+fm_par_clock_offset(int64_t (*now)(void), int64_t *offset_ns, int64_t *rtt_ns, struct fm_err *err);
+
 /* Every rank's len bytes of mine, in rank order, into all (size * len bytes) on rank 0;
  * all is not touched on other ranks (it may be NULL there). The records are copied as
  * bytes: ranks run the same build (mpirun starts one program), so layouts agree.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int started; /* MPI_Init_thread was called by us */
 static int rank;
@@ -23,6 +24,24 @@ static int launched(void)
             return 1;
     }
     return 0;
+}
+
+/* Wait for a nonblocking operation by testing it between naps: a rank waiting in a blocking
+ * call polls without sleeping, and a few such ranks on a host with fewer cores starve the
+ * two that are exchanging the clock's round trips (tens of ms a trip, measured), while the
+ * nap costs at most its length, which nothing here is timed by. */
+#define WAIT_NAP_NS 50000L
+
+static int wait_req(MPI_Request *rq)
+{
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || done)
+            return rc;
+        struct timespec nap = {0, WAIT_NAP_NS};
+        nanosleep(&nap, NULL);
+    }
 }
 
 static int fail(struct fm_err *err, const char *what, int code)
@@ -90,7 +109,9 @@ int fm_par_all_ok(int ok)
     if (!started)
         return v;
     int all = 0;
-    if (MPI_Allreduce(&v, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD) != MPI_SUCCESS)
+    MPI_Request rq;
+    if (MPI_Iallreduce(&v, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD, &rq) != MPI_SUCCESS ||
+        wait_req(&rq) != MPI_SUCCESS)
         return 0;
     return all;
 }
@@ -99,7 +120,10 @@ int fm_par_barrier(struct fm_err *err)
 {
     if (!started)
         return FM_OK;
-    int rc = MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Request rq;
+    int rc = MPI_Ibarrier(MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_req(&rq);
     return rc == MPI_SUCCESS ? FM_OK : fail(err, "barrier", rc);
 }
 
@@ -109,7 +133,10 @@ int fm_par_bcast(void *buf, size_t len, struct fm_err *err)
         return FM_OK;
     if (len > INT_MAX)
         return fm_err_set(err, FM_EINVAL, "MPI broadcast of %zu bytes: too long", len);
-    int rc = MPI_Bcast(buf, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD);
+    MPI_Request rq;
+    int rc = MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_req(&rq);
     return rc == MPI_SUCCESS ? FM_OK : fail(err, "broadcast", rc);
 }
 
@@ -120,7 +147,10 @@ reduce(void *v, size_t n, MPI_Datatype t, MPI_Op op, const char *what, struct fm
         return FM_OK;
     if (n > INT_MAX)
         return fm_err_set(err, FM_EINVAL, "MPI %s of %zu values: too many", what, n);
-    int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, t, op, MPI_COMM_WORLD);
+    MPI_Request rq;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, t, op, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_req(&rq);
     return rc == MPI_SUCCESS ? FM_OK : fail(err, what, rc);
 }
 
@@ -221,4 +251,53 @@ int fm_par_gatherv(const void *mine, size_t len, void **all, size_t *lens, struc
     free(counts);
     free(displs);
     return rc;
+}
+
+int fm_par_clock_offset(int64_t (*now)(void),
+                        int64_t *offset_ns,
+                        int64_t *rtt_ns,
+                        struct fm_err *err)
+{
+    *offset_ns = 0;
+    *rtt_ns = 0;
+    if (!started || size <= 1)
+        return FM_OK;
+    int rc = MPI_SUCCESS;
+    if (rank == 0) {
+        /* Each rank in turn, told by a token: answer every ping with rank 0's time. */
+        for (int r = 1; r < size && rc == MPI_SUCCESS; r++) {
+            char token = 1;
+            rc = MPI_Send(&token, 1, MPI_BYTE, r, 1, MPI_COMM_WORLD);
+            for (int i = 0; i < FM_PAR_PINGS && rc == MPI_SUCCESS; i++) {
+                char ping = 0;
+                rc = MPI_Recv(&ping, 1, MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                int64_t t = now();
+                if (rc == MPI_SUCCESS)
+                    rc = MPI_Send(&t, 1, MPI_INT64_T, r, 0, MPI_COMM_WORLD);
+            }
+        }
+    } else {
+        /* Until its turn a rank naps: only the two ranks of a round trip run. */
+        char token = 0;
+        MPI_Request rq;
+        rc = MPI_Irecv(&token, 1, MPI_BYTE, 0, 1, MPI_COMM_WORLD, &rq);
+        if (rc == MPI_SUCCESS)
+            rc = wait_req(&rq);
+        int64_t best = INT64_MAX;
+        for (int i = 0; i < FM_PAR_PINGS && rc == MPI_SUCCESS; i++) {
+            char ping = 0;
+            int64_t t0 = 0;
+            int64_t t1 = now();
+            rc = MPI_Send(&ping, 1, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+            if (rc == MPI_SUCCESS)
+                rc = MPI_Recv(&t0, 1, MPI_INT64_T, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            int64_t t2 = now();
+            if (rc == MPI_SUCCESS && t2 - t1 < best) {
+                best = t2 - t1;
+                *offset_ns = t0 - (t1 + (t2 - t1) / 2);
+                *rtt_ns = best;
+            }
+        }
+    }
+    return rc == MPI_SUCCESS ? FM_OK : fail(err, "clock offset", rc);
 }

@@ -320,21 +320,35 @@ int trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, str
     return o->listen ? trx_listener_start(&r->lis, r->own_port, err) : FM_OK;
 }
 
-/* Several ranks: the barrier, then rank 0's start. The broadcast carries an error flag, so
- * that a --start-at rank 0 refuses stops every rank. */
-static int
-par_start(const struct trx_replay_opts *o, const volatile sig_atomic_t *stop, struct fm_err *err)
+static int64_t real_ns(void)
 {
-    int64_t msg[2] = {0, 0}; /* {0: margin after the broadcast, 1: UNIX ns, -1: refused; ns} */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Several ranks: the barrier, each rank's clock against rank 0's, then rank 0's start. The
+ * broadcast carries an error flag, so that a --start-at rank 0 refuses stops every rank. */
+static int par_start(struct trx_replay *r,
+                     const struct trx_replay_opts *o,
+                     const volatile sig_atomic_t *stop,
+                     struct fm_err *err)
+{
+    /* {1: a time of rank 0's clock, 2: --start-at (every rank's own clock), -1: refused;
+     * the time, UNIX ns} */
+    int64_t msg[2] = {0, 0};
     int rc = fm_par_barrier(err);
+    if (rc == FM_OK)
+        rc = fm_par_clock_offset(real_ns, &r->clock_offset_ns, &r->clock_rtt_ns, err);
     if (rc < 0)
         return rc;
     if (fm_par_rank() == 0) {
         if (o->have_start) {
             rc = trx_start_target(o->start_relative, o->start_at, &msg[1], err);
-            msg[0] = rc < 0 ? -1 : 1;
+            msg[0] = rc < 0 ? -1 : 2;
         } else {
-            msg[1] = TRX_REPLAY_PAR_MARGIN_NS;
+            msg[0] = 1;
+            msg[1] = real_ns() + TRX_REPLAY_PAR_MARGIN_NS;
         }
     }
     int brc = fm_par_bcast(msg, sizeof(msg), err);
@@ -348,9 +362,9 @@ par_start(const struct trx_replay_opts *o, const volatile sig_atomic_t *stop, st
         }
         return fm_err_set(err, FM_EINVAL, "rank 0 refused --start-at (its error is above)");
     }
-    if (msg[0] == 0)
-        msg[1] += fm_time_mono_ns() + trx_realtime_offset_ns();
-    trx_start_wait(msg[1], stop);
+    /* Rank 0's time on this rank's clock: not when the broadcast happened to arrive, which
+     * a busy host delays by a scheduler's time slice. */
+    trx_start_wait(msg[0] == 1 ? msg[1] - r->clock_offset_ns : msg[1], stop);
     return FM_OK;
 }
 
@@ -365,7 +379,7 @@ int trx_replay_wait_start(struct trx_replay *r,
                           "another MPI rank failed before the start (its error "
                           "is on its stderr)");
     if (fm_par_size() > 1)
-        return par_start(o, stop, err);
+        return par_start(r, o, stop, err);
     if (!o->have_start)
         return FM_OK;
     int64_t target = 0;
@@ -437,7 +451,9 @@ static void own_rank(const struct trx_replay *r,
     k->late_p99_ns = st->late_p99_ns;
     k->late_max_ns = st->late_max_ns;
     k->elapsed_ns = st->elapsed_ns;
-    k->start_real_ns = r->start_real_ns;
+    k->start_real_ns = r->start_real_ns + r->clock_offset_ns; /* on rank 0's clock */
+    k->clock_offset_ns = r->clock_offset_ns;
+    k->clock_rtt_ns = r->clock_rtt_ns;
     snprintf(k->first_error, sizeof(k->first_error), "%.127s", st->first_error);
     if (gethostname(k->host, sizeof(k->host) - 1) != 0)
         snprintf(k->host, sizeof(k->host), "?");

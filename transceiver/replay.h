@@ -93,6 +93,8 @@ struct trx_replay {
     unsigned first_stream, streams;   /* model: the streams this rank plays */
     int agreed;                       /* every rank passed trx_replay_wait_start()'s check */
     int64_t start_real_ns;            /* CLOCK_REALTIME as the send loop began */
+    int64_t clock_offset_ns;          /* mpirun: rank 0's wall clock minus this rank's */
+    int64_t clock_rtt_ns;             /* the round trip it was measured over */
     struct trx_lat_hist *lateness;    /* the send loop's histogram, for trx_replay_merge() */
 };
 
@@ -139,10 +141,12 @@ FM_MUST_CHECK int trx_replay_shard(
 /* The start. First every rank says it is ready (FM_EINVAL when another is not: its own error
  * is on its stderr), and r->agreed is set. One rank: --start-at (refused when too far ahead
  * or past, FM_EINVAL naming --start-at), waited for, or until *stop; FM_OK at once without
- * it. Several: a barrier, then rank 0 broadcasts the start: TRX_REPLAY_PAR_MARGIN_NS after
- * the broadcast on each rank's own clock (as close as the broadcast's arrival, tens of us
- * on a LAN), or with --start-at rank 0's reading of it as a UNIX time, which each rank
- * waits for on its own wall clock (precise with clocks synced by PTP or NTP). */
+ * it. Several: a barrier; each rank measures its wall clock against rank 0's
+ * (fm_par_clock_offset(): within half the fastest of 16 round trips, tens of us on a LAN);
+ * then rank 0 broadcasts the start: TRX_REPLAY_PAR_MARGIN_NS from now on its clock, which
+ * each rank waits for on its own clock corrected by the offset; or with --start-at, rank 0's
+ * reading of it as a UNIX time, which each rank waits for on its own wall clock uncorrected
+ * (precise with clocks synced by PTP or NTP: the user's word that they are). */
 FM_MUST_CHECK int trx_replay_wait_start(struct trx_replay *r,
                                         const struct trx_replay_opts *o,
                                         const volatile sig_atomic_t *stop,
@@ -172,7 +176,9 @@ struct trx_replay_rank {
     uint32_t first_stream, streams;
     uint64_t packets, bytes, late, errors;
     int64_t late_p50_ns, late_p99_ns, late_max_ns, elapsed_ns;
-    int64_t start_real_ns; /* CLOCK_REALTIME when its send loop began */
+    int64_t start_real_ns;   /* when its send loop began, CLOCK_REALTIME of rank 0 */
+    int64_t clock_offset_ns; /* rank 0's wall clock minus its own, and the round trip */
+    int64_t clock_rtt_ns;    /* it was measured over */
     char host[64];
     char first_error[128]; /* its first failed send's reason, or "" */
 };
@@ -180,7 +186,7 @@ struct trx_replay_rank {
 /* A run of several ranks, merged. */
 struct trx_replay_ranks {
     int size;                     /* 1: one process, nothing else is set */
-    int64_t start_spread_ns;      /* the latest rank's start - the earliest's (wall clocks) */
+    int64_t start_spread_ns;      /* the latest rank's start - the earliest's (rank 0's clock) */
     struct trx_replay_rank *rank; /* size of them in rank order, on rank 0; NULL elsewhere */
 };
 
