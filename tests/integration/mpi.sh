@@ -75,11 +75,16 @@ setup || {
 . "$src/tests/support/check.sh"
 
 # The "ssh" of mpirun: run the daemon's command line inside the namespace named as host.
-cat >"$tmp/agent.sh" <<'EOF'
+# Each host has a temporary directory of its own, as a real one would: the daemons of one
+# machine share its name, and creating their session directories in one /tmp/ompi.HOST
+# races now and then ("mkdir ... File exists").
+cat >"$tmp/agent.sh" <<EOF
 #!/bin/sh
-h=$1
+h=\$1
 shift
-exec ip netns exec "$h" /bin/sh -c "$*"
+mkdir -p "$tmp/host-\$h"
+export OMPI_MCA_orte_tmpdir_base="$tmp/host-\$h"
+exec ip netns exec "\$h" /bin/sh -c "\$*"
 EOF
 # A rank that starts a second after the others (the common start must wait for it).
 cat >"$tmp/late.sh" <<'EOF'
