@@ -69,7 +69,7 @@ void cli_replay_report(int json,
                        const struct cli_interval *iv,
                        const struct trx_replay_ranks *rk);
 
-/* A run of several MPI ranks (cli/report_ranks.c): after the merged summary, the number of
+/* A run of several MPI ranks (cli/report_replay.c): after the merged summary, the number of
  * ranks and how far apart they started, then with -v a line per rank (text), or the same as
  * members "ranks", "start_spread_us" and "per_rank" of the summary's JSON object. Nothing
  * for one rank (rk NULL or rk->size <= 1). */

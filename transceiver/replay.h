@@ -135,8 +135,10 @@ trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct 
 FM_MUST_CHECK int trx_replay_shard(
     struct trx_replay_opts *o, enum trx_replay_input kind, int rank, int size, struct fm_err *err);
 
-/* The margin rank 0 gives every rank between the broadcast of the start and the start. */
+/* The margin rank 0 gives every rank between the broadcast of the start and the start, and
+ * the last stretch before it each rank spins rather than sleeps. */
 #define TRX_REPLAY_PAR_MARGIN_NS 200000000LL
+#define TRX_REPLAY_PAR_SPIN_NS   2000000LL
 
 /* The start. First every rank says it is ready (FM_EINVAL when another is not: its own error
  * is on its stderr), and r->agreed is set. One rank: --start-at (refused when too far ahead

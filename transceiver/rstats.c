@@ -805,7 +805,7 @@ int trx_rstats_gather(struct trx_rstats *rs, struct trx_rstats_merged *out, stru
     if (rc == FM_OK)
         rc = fm_par_gatherv(mine, n * sizeof(*mine), &all, lens, err);
     free(mine);
-    if (rc == FM_OK && root) {
+    if (rc == FM_OK && root && out->rank && lens) {
         size_t bytes = 0;
         for (int r = 0; r < size; r++)
             bytes += lens[r];
