@@ -100,13 +100,15 @@ cli_parse_flow(const char *text, const char *what, struct est_selection *out, st
 
 /* --side local|remote|both: MDL_SIDE_LOCAL, MDL_SIDE_REMOTE or TRX_SIDE_BOTH. */
 FM_MUST_CHECK int cli_parse_side(const char *arg, int *out, struct fm_err *err);
+/* --peer-mac: exactly aa:bb:cc:dd:ee:ff (two hex digits a byte). FM_OK or FM_EINVAL. */
+FM_MUST_CHECK int cli_parse_mac(const char *s, uint8_t mac[6], struct fm_err *err);
 
 /* Check an output named on the command line before any work (fm_output_check: not empty,
  * not a directory unless FM_OUTPUT_DIR_OK, its directory there and writable). Returns
  * CLI_EXIT_OK, or CLI_EXIT_RUNTIME after printing the one-line error. */
 FM_MUST_CHECK int cli_check_output(const char *path, unsigned flags);
 
-/* Set by SIGINT/SIGTERM once cli_signals_install() ran. */
+/* Set by SIGINT, SIGTERM or SIGUSR1 once cli_signals_install() ran. */
 extern volatile sig_atomic_t cli_stop;
 void cli_signals_install(void);
 

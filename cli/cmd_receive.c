@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/par.h"
 #include "common/time.h"
 #include "transceiver/receiver.h"
 
@@ -230,13 +231,28 @@ static int run(const struct receive_opts *o)
     memset(&sc, 0, sizeof(sc));
     cli_status_init(&sc.st, o->interval_ns, o->json);
 
+    /* Under mpirun every rank receives what is addressed to it (its host or namespace), and
+     * rank 0 reports them all; every rank says whether it could start, so none waits alone. */
+    if (fm_par_init(&err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
     /* Before a socket is bound or a packet received: an output that cannot be written
      * must not end a long run with nothing. */
-    if (o->rx.write_path && cli_check_output(o->rx.write_path, 0) != CLI_EXIT_OK)
-        return CLI_EXIT_RUNTIME;
+    int ok = !o->rx.write_path || cli_check_output(o->rx.write_path, 0) == CLI_EXIT_OK;
+    if (ok && o->interval_ns && fm_par_size() > 1) {
+        ok = 0;
+        rc = cli_usage_error(doc.name, "--interval reports one rank's streams: not under mpirun");
+    }
     cli_signals_install();
-    if (trx_receiver_new(&o->rx, &r, &err) < 0) {
+    if (ok && trx_receiver_new(&o->rx, &r, &err) < 0) {
         fm_log_error("%s", err.msg);
+        ok = 0;
+    }
+    if (!fm_par_all_ok(ok)) {
+        if (ok)
+            fm_log_error("another MPI rank could not start receiving (its error is on its "
+                         "stderr)");
         goto out;
     }
     if (o->rx.iface) {
@@ -258,7 +274,10 @@ static int run(const struct receive_opts *o)
     struct trx_rstats *rs = trx_receiver_stats(r);
     /* The summary comes first, even after an error or Ctrl-C: it is what was received. */
     int interrupted = run_rc == FM_EINTR || cli_stop;
-    if (o->json) {
+    int merged = fm_par_size() > 1 ? cli_receive_ranks(o->json, rs, &info, interrupted) : -1;
+    if (merged >= 0) {
+        /* rank 0 printed every rank's streams; the others print nothing */
+    } else if (o->json) {
         print_json(rs, &info, interrupted, &sc.st.iv);
     } else {
         cli_receive_table(rs);
@@ -279,6 +298,7 @@ static int run(const struct receive_opts *o)
 out:
     cli_interval_fini(&sc.st.iv);
     trx_receiver_free(r);
+    fm_par_fini();
     return rc;
 }
 

@@ -10,13 +10,13 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/par.h"
 #include "estimator/select.h"
 #include "models/model.h"
 #include "packet/endpoint.h"
 #include "transceiver/replay.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -143,25 +143,6 @@ struct replay_opts {
     const char *flow_index; /* --flow INDEX: resolved once the input is known a capture */
 };
 
-static int parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
-{
-    const char *p = s;
-    for (int i = 0; i < 6; i++) {
-        char *end = NULL;
-        /* Exactly two hex digits per byte, colon-separated: no sign, no spaces. */
-        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
-            goto bad;
-        unsigned long v = strtoul(p, &end, 16);
-        if (end != p + 2 || (i < 5 && *end != ':') || (i == 5 && *end != '\0'))
-            goto bad;
-        mac[i] = (uint8_t)v;
-        p = end + 1;
-    }
-    return FM_OK;
-bad:
-    return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
-}
-
 /* Parse one option into o; returns FM_OK or FM_EINVAL with the message in err. */
 static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 {
@@ -183,7 +164,7 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         return FM_OK;
     case OPT_PEER_MAC:
         o->rp.have_peer_mac = 1;
-        return parse_mac(arg, o->rp.peer_mac, err);
+        return cli_parse_mac(arg, o->rp.peer_mac, err);
     case OPT_SIDE:
         return cli_parse_side(arg, &o->rp.side, err);
     case 's':
@@ -292,6 +273,8 @@ static int check_input(const struct replay_opts *o, enum trx_replay_input kind, 
                                          "side of a model");
     if (kind == TRX_REPLAY_CAPTURE && o->rp.side != TRX_SIDE_DEFAULT && !o->rp.have_flow)
         return cli_usage_error(doc.name, "--side needs --flow for a capture (which flow's side?)");
+    if (o->interval_ns && fm_par_size() > 1)
+        return cli_usage_error(doc.name, "--interval reports one rank's sends: not under mpirun");
     if ((o->rp.pps > 0) + (o->rp.mbps > 0) + (o->rp.speed != 1.0 || o->rp.rate_scale != 1.0) > 1)
         return cli_usage_error(doc.name, "one of --pps, --mbps and --speed, --rate-scale or "
                                          "--multiplier: each sets the rate");
@@ -316,32 +299,36 @@ static void on_status(const struct trx_send_stats *s, void *arg)
                         trx_send_behind(s) ? "  BEHIND SCHEDULE" : "");
 }
 
-/* The exit status after the send loop: its error, Ctrl-C, or a schedule that was not kept. */
+/* The exit status after the send loop: its error, Ctrl-C, or a schedule not kept (talk: say
+ * why; under mpirun every rank has the merged figures, and rank 0 alone talks). */
 static int outcome(int send_rc,
                    const struct trx_replay *r,
                    const struct trx_send_stats *st,
-                   struct fm_err *err)
+                   struct fm_err *err,
+                   int talk)
 {
     if (send_rc == FM_EINTR)
         return CLI_EXIT_INTR;
     if (send_rc < 0) {
-        fm_log_error("%s", err->msg);
+        fm_log_error("%s", err->msg); /* each rank its own */
         return CLI_EXIT_RUNTIME;
     }
     /* A packet the kernel refused (too long for the link, no route) was not sent: the run
      * failed, whatever else went out (issue 11). */
     if (st->errors) {
-        fm_log_error("%llu of %llu sends failed; the first: %s", (unsigned long long)st->errors,
-                     (unsigned long long)(st->packets + st->errors), st->first_error);
+        if (talk)
+            fm_log_error("%llu of %llu sends failed; the first: %s", (unsigned long long)st->errors,
+                         (unsigned long long)(st->packets + st->errors), st->first_error);
         return CLI_EXIT_RUNTIME;
     }
     if (!trx_send_behind(st))
         return CLI_EXIT_OK;
-    fm_log_warn("the schedule was not kept: %.0f%% of packets went out more than %.0f us "
-                "late%s; lower --rate-scale or --streams (exit %d)",
-                trx_replay_late_pct(st), (double)r->send.late_ns / 1e3,
-                st->cut_short ? ", and --duration ended with packets still due" : "",
-                CLI_EXIT_BEHIND);
+    if (talk)
+        fm_log_warn("the schedule was not kept: %.0f%% of packets went out more than %.0f us "
+                    "late%s; lower --rate-scale or --streams (exit %d)",
+                    trx_replay_late_pct(st), (double)r->send.late_ns / 1e3,
+                    st->cut_short ? ", and --duration ended with packets still due" : "",
+                    CLI_EXIT_BEHIND);
     return CLI_EXIT_BEHIND;
 }
 
@@ -355,7 +342,8 @@ static int run(struct replay_opts *o, const char *path)
 
     memset(&r, 0, sizeof(r));
     memset(&status, 0, sizeof(status));
-    if (trx_replay_input_kind(path, &kind, &err) < 0) {
+    /* Under mpirun each rank plays its share of the streams (common/par.h). */
+    if (fm_par_init(&err) < 0 || trx_replay_input_kind(path, &kind, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
     }
@@ -363,6 +351,10 @@ static int run(struct replay_opts *o, const char *path)
     if (rc != CLI_EXIT_OK)
         goto out;
     rc = CLI_EXIT_RUNTIME;
+    if (trx_replay_shard(&o->rp, kind, fm_par_rank(), fm_par_size(), &err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
     if (o->flow_index && est_flow_select(path, o->flow_index, &cli_stop, &o->rp.flow, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
@@ -408,20 +400,27 @@ static int run(struct replay_opts *o, const char *path)
         goto out;
     }
     cli_signals_install();
-    if (trx_replay_wait_start(&o->rp, &cli_stop, &err) < 0) {
+    if (trx_replay_wait_start(&r, &o->rp, &cli_stop, &err) < 0) {
         fm_log_error("%s", err.msg);
         goto out;
     }
     struct trx_send_stats st;
+    struct trx_replay_ranks rk;
+    struct fm_err merr = {0};
     int send_rc = trx_replay_send(&r, &st, on_status, &status, &cli_stop, &err);
     struct cli_interval_totals itot;
     cli_replay_totals(&st, &itot);
     cli_status_end(&status, &itot);
-    cli_replay_report(o->json, &r, &st, send_rc, &status.iv);
-    rc = outcome(send_rc, &r, &st, &err);
+    if (trx_replay_merge(&r, &st, &send_rc, &rk, &merr) < 0)
+        fm_log_error("%s: this rank's summary only", merr.msg);
+    if (fm_par_rank() == 0)
+        cli_replay_report(o->json, &r, &st, send_rc, &status.iv, &rk);
+    rc = outcome(send_rc, &r, &st, &err, fm_par_rank() == 0);
+    trx_replay_ranks_free(&rk);
 out:
     cli_interval_fini(&status.iv);
     trx_replay_close(&r);
+    fm_par_fini();
     return rc;
 }
 

@@ -174,6 +174,9 @@ void cli_signals_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* mpirun forwards SIGUSR1 to every rank and keeps their output flowing, where its
+     * Ctrl-C aborts the job (docs/SCALING.md): `kill -USR1 MPIRUN` stops a run cleanly. */
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 void cli_progress_init(struct cli_progress *p, const char *label)
@@ -286,4 +289,23 @@ int cli_check_output(const char *path, unsigned flags)
         return CLI_EXIT_RUNTIME;
     }
     return CLI_EXIT_OK;
+}
+
+int cli_parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
+{
+    const char *p = s;
+    for (int i = 0; i < 6; i++) {
+        char *end = NULL;
+        /* Exactly two hex digits per byte, colon-separated: no sign, no spaces. */
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+            goto bad;
+        unsigned long v = strtoul(p, &end, 16);
+        if (end != p + 2 || (i < 5 && *end != ':') || (i == 5 && *end != '\0'))
+            goto bad;
+        mac[i] = (uint8_t)v;
+        p = end + 1;
+    }
+    return FM_OK;
+bad:
+    return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
 }

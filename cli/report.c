@@ -1,9 +1,12 @@
-/* cli/report.c - what `receive` and `replay` print: the status line and the interval lines
- * above it; the receive report, printed by `receive` and by `replay --listen` (a table per
- * stream, the same as JSON, and the notes that belong on stderr); the replay plan and summary. */
+/* cli/report.c - what `receive` and `replay` print while they run, and what `receive`
+ * prints at the end: the status line and the interval lines above it; the receive report,
+ * printed by `receive` and by `replay --listen` (a table per stream, the same as JSON, and the
+ * notes that belong on stderr), and its merge over mpirun's ranks. The replay plan and
+ * summary are in cli/report_replay.c. */
 #include "cli/report.h"
 
 #include "common/log.h"
+#include "common/par.h"
 #include "models/model.h"
 #include "packet/endpoint.h"
 
@@ -11,11 +14,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Packets shown by replay --dry-run. */
-#define DRY_RUN_PACKETS 10
 
 void cli_status_init(struct cli_status *s, int64_t every_ns, int json)
 {
@@ -70,13 +71,23 @@ static double loss_pct(const struct trx_stream_stats *s)
 
 void cli_receive_table(struct trx_rstats *rs)
 {
-    size_t n = trx_rstats_count(rs);
+    size_t n = 0;
+    struct trx_stream_stats *ss = trx_rstats_streams(rs, &n);
+    if (!ss && n) {
+        fm_log_error("the receive table: out of memory");
+        return;
+    }
+    cli_receive_table_of(ss, n);
+    free(ss);
+}
+
+void cli_receive_table_of(const struct trx_stream_stats *ss, size_t n)
+{
     printf("%3s %-28s %5s %-10s %3s %9s %11s %7s %6s %6s %5s %9s %8s %8s %9s\n", "#", "source",
            "dport", "ssrc", "pt", "packets", "bytes", "lost", "loss%", "reord", "dup", "jitter_ms",
            "jit_mean", "jit_max", "owd_ms");
     for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
+        struct trx_stream_stats s = ss[i];
         char src[64];
         char ssrc[16];
         char pt[8];
@@ -121,8 +132,7 @@ void cli_receive_table(struct trx_rstats *rs)
            "gap_p99_ms", "gap_max_ms", "len_mean", "len_p50", "len_p90", "len_p99", "len_max",
            "duration_s");
     for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
+        struct trx_stream_stats s = ss[i];
         /* One packet has no gap: dashes rather than zeros that look measured. */
         int gaps = s.packets > 1;
         char g[4][16];
@@ -241,31 +251,46 @@ void cli_receive_json(struct jw *w,
                       int interrupted,
                       const struct cli_interval *iv)
 {
-    struct trx_rstats_totals t;
-    trx_rstats_totals(rs, &t);
+    struct trx_rstats_merged m;
+    memset(&m, 0, sizeof(m));
+    trx_rstats_totals(rs, &m.t);
+    m.s = trx_rstats_streams(rs, &m.n);
+    if (!m.s && m.n) {
+        fm_log_error("the receive report: out of memory");
+        return;
+    }
+    cli_receive_json_of(w, key, &m, info, interrupted, iv);
+    free(m.s);
+}
+
+void cli_receive_json_of(struct jw *w,
+                         const char *key,
+                         const struct trx_rstats_merged *m,
+                         const struct trx_recv_info *info,
+                         int interrupted,
+                         const struct cli_interval *iv)
+{
+    const struct trx_rstats_totals *t = &m->t;
     jw_obj_begin(w, key);
     jw_str(w, "mode", info->pcap_mode ? "pcap" : "socket");
     jw_int(w, "interrupted", interrupted);
     jw_num(w, "elapsed_s", (double)info->elapsed_ns / 1e9);
-    jw_int(w, "packets", (long long)t.packets);
-    jw_int(w, "bytes", (long long)t.bytes);
-    jw_int(w, "lost", (long long)t.lost);
+    jw_int(w, "packets", (long long)t->packets);
+    jw_int(w, "bytes", (long long)t->bytes);
+    jw_int(w, "lost", (long long)t->lost);
     jw_int(w, "kernel_drops", (long long)info->kernel_drops);
-    jw_int(w, "rtcp", (long long)t.rtcp);
+    jw_int(w, "rtcp", (long long)t->rtcp);
     jw_int(w, "skipped", (long long)info->skipped);
     jw_int(w, "truncated", (long long)info->truncated);
-    jw_int(w, "over_stream_cap", (long long)t.over_cap);
+    jw_int(w, "over_stream_cap", (long long)t->over_cap);
     jw_int(w, "written", (long long)info->written);
     jw_arr_begin(w, "streams");
-    size_t n = trx_rstats_count(rs);
-    for (size_t i = 0; i < n; i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
-        json_stream(w, i, &s);
-    }
+    for (size_t i = 0; i < m->n; i++)
+        json_stream(w, i, &m->s[i]);
     jw_arr_end(w);
     if (iv)
         cli_interval_json(iv, w);
+    cli_receive_ranks_json(w, m);
     jw_obj_end(w);
 }
 
@@ -321,170 +346,82 @@ void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
     }
 }
 
-void cli_replay_totals(const struct trx_send_stats *s, struct cli_interval_totals *t)
+static int verbose(void)
 {
-    memset(t, 0, sizeof(*t));
-    t->elapsed_ns = s->elapsed_ns;
-    t->packets = s->packets;
-    t->bytes = s->bytes;
-    t->has_late = 1;
-    t->late = s->late;
-    t->late_max_ns = s->late_max_recent_ns;
-}
-static void replay_summary(int json,
-                           const struct trx_send_stats *s,
-                           const struct trx_capture_stats *cs,
-                           const char *status,
-                           const struct cli_interval *iv,
-                           struct jw *outer)
-{
-    if (json) {
-        struct jw own;
-        jw_init(&own, stdout);
-        struct jw *wp = outer ? outer : &own;
-        jw_obj_begin(wp, outer ? "sent" : NULL);
-        jw_str(wp, "status", status);
-        jw_int(wp, "packets", (long long)s->packets);
-        jw_int(wp, "bytes", (long long)s->bytes);
-        jw_num(wp, "elapsed_s", (double)s->elapsed_ns / 1e9);
-        jw_num(wp, "mean_pps", s->mean_pps);
-        jw_num(wp, "mean_mbps", s->mean_mbps);
-        jw_obj_begin(wp, "lateness_us");
-        jw_num(wp, "p50", (double)s->late_p50_ns / 1e3);
-        jw_num(wp, "p99", (double)s->late_p99_ns / 1e3);
-        jw_num(wp, "max", (double)s->late_max_ns / 1e3);
-        jw_obj_end(wp);
-        jw_int(wp, "late", (long long)s->late);
-        jw_bool(wp, "behind_schedule", trx_send_behind(s));
-        jw_bool(wp, "cut_short", s->cut_short);
-        if (s->cut_short)
-            jw_num(wp, "behind_s", (double)s->behind_ns / 1e9);
-        jw_int(wp, "errors", (long long)s->errors);
-        if (s->errors)
-            jw_str(wp, "first_error", s->first_error);
-        if (cs) {
-            jw_obj_begin(wp, "capture");
-            jw_int(wp, "frames", (long long)cs->frames);
-            jw_int(wp, "selected", (long long)cs->selected);
-            jw_int(wp, "not_udp", (long long)cs->not_udp);
-            jw_int(wp, "other_ip_version", (long long)cs->other_version);
-            jw_int(wp, "other_flow", (long long)cs->other_flow);
-            jw_int(wp, "short_payload", (long long)cs->short_payload);
-            jw_obj_end(wp);
-        }
-        cli_interval_json(iv, wp);
-        jw_obj_end(wp);
-        if (!outer)
-            jw_finish(&own);
-    } else {
-        printf("replay %s: %llu packets, %llu bytes in %.3f s (%.1f pps, %.3f Mbit/s)\n", status,
-               (unsigned long long)s->packets, (unsigned long long)s->bytes,
-               (double)s->elapsed_ns / 1e9, s->mean_pps, s->mean_mbps);
-        printf("send lateness: p50 %.1f us, p99 %.1f us, max %.1f us; %llu late\n",
-               (double)s->late_p50_ns / 1e3, (double)s->late_p99_ns / 1e3,
-               (double)s->late_max_ns / 1e3, (unsigned long long)s->late);
-        printf("errors: %llu%s%s\n", (unsigned long long)s->errors, s->errors ? ", first: " : "",
-               s->errors ? s->first_error : "");
-        if (s->cut_short)
-            printf("behind schedule: stopped at the end of --duration on the clock, %.3f s "
-                   "behind; %llu of %llu packets late\n",
-                   (double)s->behind_ns / 1e9, (unsigned long long)s->late,
-                   (unsigned long long)s->packets);
-        else if (trx_send_behind(s))
-            printf("behind schedule: %llu of %llu packets late\n", (unsigned long long)s->late,
-                   (unsigned long long)s->packets);
-        if (cs)
-            printf("capture: %llu frames, %llu selected, %llu not UDP, %llu other IP version, "
-                   "%llu other flow or side\n",
-                   (unsigned long long)cs->frames, (unsigned long long)cs->selected,
-                   (unsigned long long)cs->not_udp, (unsigned long long)cs->other_version,
-                   (unsigned long long)cs->other_flow);
-    }
-    fflush(stdout);
-}
-int cli_replay_plan(const struct trx_replay_opts *o,
-                    const char *path,
-                    struct trx_replay *r,
-                    struct fm_err *err)
-{
-    int model = r->kind == TRX_REPLAY_MODEL;
-    printf("plan: replay %s %s", model ? "model" : "capture", path);
-    if (model)
-        printf(", side %s, %ld stream%s, rate x%g, seed %llu",
-               o->side == MDL_SIDE_REMOTE ? "remote" : "local", o->streams,
-               o->streams == 1 ? "" : "s", o->rate_scale, (unsigned long long)r->seed);
-    else
-        printf(", %s, speed x%g", o->have_flow ? "one flow" : "all UDP", o->speed);
-    printf("\n      on %s to %s (%s), timer %s\n", o->iface ? o->iface : "(no interface)",
-           o->have_peer ? "--peer" : "the recorded addresses",
-           o->have_peer_mac ? "link-layer" : "raw IP",
-           o->timer == TRX_TIMER_SLEEP  ? "sleep"
-           : o->timer == TRX_TIMER_SPIN ? "spin"
-                                        : "hybrid");
-    const char *end = o->loops == 0 || o->have_duration ? "only on Ctrl-C"
-                      : model                           ? "after the side's own duration"
-                                                        : "at the end of the capture";
-    printf("      stop: %s", o->count || o->duration_s > 0 ? "" : end);
-    if (o->loops > 1 && !o->have_duration && !o->count)
-        printf(", %u times", o->loops);
-    if (o->count)
-        printf("after %llu packets ", (unsigned long long)o->count);
-    if (o->duration_s > 0)
-        printf("after %g s", o->duration_s);
-    if (o->max_rate > 0)
-        printf("; at most %g pps", o->max_rate);
-    printf("\nfirst packets (nothing is sent):\n%12s %6s %6s  %s\n", "offset_s", "stream", "bytes",
-           "source > destination  ttl dscp");
-    struct trx_pkt p;
-    const uint8_t *orig = NULL;
-    int rc = FM_OK;
-    for (int i = 0; i < DRY_RUN_PACKETS; i++) {
-        if (o->count && (uint64_t)i >= o->count)
-            break;
-        rc = trx_source_next(r->src, &p, &orig, err);
-        if (rc <= 0)
-            break;
-        char a[80], b[80];
-        pkt_addr_port_format(p.addr.ip_version, p.addr.src, p.addr.sport, a, sizeof(a));
-        pkt_addr_port_format(p.addr.ip_version, p.addr.dst, p.addr.dport, b, sizeof(b));
-        printf("%12.6f %6u %6u  %s > %s  %u %u\n", (double)p.offset_ns / 1e9, p.stream,
-               p.payload_len, a, b, p.ttl, p.dscp);
-    }
-    fflush(stdout);
-    return rc < 0 ? rc : FM_OK;
+    return fm_log_get_level() >= FM_LOG_INFO;
 }
 
-void cli_replay_report(int json,
-                       const struct trx_replay *r,
-                       const struct trx_send_stats *st,
-                       int send_rc,
-                       const struct cli_interval *iv)
+void cli_receive_ranks_json(struct jw *w, const struct trx_rstats_merged *m)
 {
-    const char *state = trx_replay_state(send_rc, st);
-    if (!r->lis.r) {
-        replay_summary(json, st, r->kind == TRX_REPLAY_CAPTURE ? &r->capture : NULL, state, iv,
-                       NULL);
+    if (!m || m->size <= 1 || !m->rank)
         return;
+    jw_int(w, "ranks", m->size);
+    if (!verbose())
+        return;
+    jw_arr_begin(w, "per_rank");
+    for (int i = 0; i < m->size; i++) {
+        const struct trx_rstats_rank *k = &m->rank[i];
+        jw_obj_begin(w, NULL);
+        jw_int(w, "rank", k->rank);
+        jw_str(w, "host", k->host);
+        jw_int(w, "streams", (long long)k->t.streams);
+        jw_int(w, "packets", (long long)k->t.packets);
+        jw_int(w, "bytes", (long long)k->t.bytes);
+        jw_int(w, "lost", (long long)k->t.lost);
+        jw_obj_end(w);
     }
-    /* Both directions: one JSON object, or the send line and the receiver's tables. */
-    struct trx_recv_info info;
-    trx_receiver_info(r->lis.r, &info);
-    struct trx_rstats *rs = trx_receiver_stats(r->lis.r);
+    jw_arr_end(w);
+}
+
+int cli_receive_ranks(int json,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted)
+{
+    struct fm_err err = {0};
+    struct trx_rstats_merged m;
+    /* The receivers' own counters: summed, and the longest run. */
+    struct trx_recv_info all = *info;
+    uint64_t sums[5] = {info->kernel_drops, info->skipped, info->truncated, info->no_kernel_ts,
+                        info->written};
+    int64_t most[2] = {info->elapsed_ns, interrupted};
+    int rc = trx_rstats_gather(rs, &m, &err);
+    if (rc == FM_OK)
+        rc = fm_par_sum_u64(sums, 5, &err);
+    if (rc == FM_OK)
+        rc = fm_par_max_i64(most, 2, &err);
+    if (rc < 0) {
+        fm_log_error("%s: each rank reports its own streams", err.msg);
+        return -1;
+    }
+    if (fm_par_rank() != 0)
+        return 1;
+    all.kernel_drops = sums[0];
+    all.skipped = sums[1];
+    all.truncated = sums[2];
+    all.no_kernel_ts = sums[3];
+    all.written = sums[4];
+    all.elapsed_ns = most[0];
     if (json) {
         struct jw w;
         jw_init(&w, stdout);
-        jw_obj_begin(&w, NULL);
-        replay_summary(json, st, NULL, state, iv, &w);
-        cli_receive_json(&w, "received", rs, &info, send_rc == FM_EINTR, NULL);
-        jw_obj_end(&w);
+        cli_receive_json_of(&w, NULL, &m, &all, (int)most[1], NULL);
         jw_finish(&w);
     } else {
-        replay_summary(json, st, NULL, state, iv, NULL);
-        printf("\nreceived from the peer on UDP port %u:\n", (unsigned)r->own_port);
-        cli_receive_table(rs);
+        cli_receive_table_of(m.s, m.n);
+        if (m.t.streams)
+            printf("\ntotal: %llu packets, %llu lost by RTP sequence, %llu dropped by the kernel\n",
+                   (unsigned long long)m.t.packets, (unsigned long long)m.t.lost,
+                   (unsigned long long)all.kernel_drops);
+        printf("ranks: %d, each receiving what is addressed to it\n", m.size);
+        for (int i = 0; verbose() && i < m.size; i++) {
+            const struct trx_rstats_rank *k = &m.rank[i];
+            printf("  rank %d on %s: %zu streams, %llu packets, %llu bytes, %llu lost\n", k->rank,
+                   k->host, k->t.streams, (unsigned long long)k->t.packets,
+                   (unsigned long long)k->t.bytes, (unsigned long long)k->t.lost);
+        }
     }
     fflush(stdout);
-    cli_receive_notes(rs, &info);
-    if (r->lis.rc < 0 && r->lis.rc != FM_EINTR)
-        fm_log_error("--listen: %s", r->lis.err.msg);
+    trx_rstats_merged_free(&m);
+    return 0;
 }

@@ -36,6 +36,14 @@ void cli_status_end(struct cli_status *s, const struct cli_interval_totals *t);
  * reports to add as "intervals", or NULL), and the notes for stderr (no packets, kernel
  * drops, clocks that disagree). */
 void cli_receive_table(struct trx_rstats *rs);
+/* The same for streams given as an array (an MPI run's, merged: trx_rstats_gather()). */
+void cli_receive_table_of(const struct trx_stream_stats *ss, size_t n);
+void cli_receive_json_of(struct jw *w,
+                         const char *key,
+                         const struct trx_rstats_merged *m,
+                         const struct trx_recv_info *info,
+                         int interrupted,
+                         const struct cli_interval *iv);
 void cli_receive_json(struct jw *w,
                       const char *key,
                       struct trx_rstats *rs,
@@ -58,6 +66,26 @@ void cli_replay_report(int json,
                        const struct trx_replay *r,
                        const struct trx_send_stats *st,
                        int send_rc,
-                       const struct cli_interval *iv);
+                       const struct cli_interval *iv,
+                       const struct trx_replay_ranks *rk);
+
+/* A run of several MPI ranks (cli/report_replay.c): after the merged summary, the number of
+ * ranks and how far apart they started, then with -v a line per rank (text), or the same as
+ * members "ranks", "start_spread_us" and "per_rank" of the summary's JSON object. Nothing
+ * for one rank (rk NULL or rk->size <= 1). */
+void cli_replay_ranks_text(const struct trx_replay_ranks *rk);
+void cli_replay_ranks_json(struct jw *w, const struct trx_replay_ranks *rk);
+
+/* receive under mpirun, on every rank after its run: every rank's streams and counts to
+ * rank 0, which prints one report of them all (table or JSON), its total line, "ranks" and,
+ * with -v, a line (or "per_rank" entry) per rank. Each rank's notes stay on its own stderr.
+ * Returns 0 when the report was printed here (rank 0, or one rank); 1 on other ranks; -1
+ * when merging failed (the message is logged, and each rank should print its own). */
+int cli_receive_ranks(int json,
+                      struct trx_rstats *rs,
+                      const struct trx_recv_info *info,
+                      int interrupted);
+/* The members a merged receive report adds to its JSON ("ranks", with -v "per_rank"). */
+void cli_receive_ranks_json(struct jw *w, const struct trx_rstats_merged *m);
 
 #endif

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh - install what flowmimic needs on Debian 12, and nothing already there.
-# Usage: scripts/install-deps.sh [--test] [--bench]
+# Usage: scripts/install-deps.sh [--test] [--bench] [--mpi]
 #   (none)   build and run: compiler, CMake, libpcap, libnet, GSL, libcurl, cJSON, gnuplot
 #   --test   also what the tests and CI checks need: cmocka, clang, clang-format, clang-tidy,
 #            cppcheck, tshark and tcpdump (cross-checks), iproute2 (network namespaces),
 #            python3 (the stub LLM server), python3-numpy (the time-structure test), man-db and
-#            groff-base (the installed man pages)
+#            groff-base (the installed man pages), and what --mpi installs
+#   --mpi    Open MPI (openmpi-bin, libopenmpi-dev): replay and receive across mpirun's ranks;
+#            without it flowmimic builds as one rank and integration.mpi is not built
 #   --bench  also the peer tools the benchmarks compare against: tcpdump, tshark, tcpreplay,
 #            python3-sklearn, hyperfine
 set -euo pipefail
@@ -15,9 +17,10 @@ pkgs=(build-essential cmake pkg-config libpcap-dev libnet1-dev libgsl-dev
 for a in "$@"; do
     case "$a" in
     --test) pkgs+=(libcmocka-dev clang clang-format clang-tidy cppcheck iproute2 tshark tcpdump
-                   python3 python3-numpy man-db groff-base) ;;
+                   python3 python3-numpy man-db groff-base openmpi-bin libopenmpi-dev) ;;
+    --mpi) pkgs+=(openmpi-bin libopenmpi-dev) ;;
     --bench) pkgs+=(tcpdump tshark tcpreplay python3-sklearn python3-numpy hyperfine iproute2) ;;
-    *) echo "install-deps.sh: unknown option '$a' (use --test and/or --bench)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown option '$a' (use --test, --bench and/or --mpi)" >&2; exit 2 ;;
     esac
 done
 

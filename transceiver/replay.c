@@ -2,6 +2,7 @@
  * common start, send loop, outcome. */
 #include "transceiver/replay.h"
 
+#include "common/par.h"
 #include "common/time.h"
 #include "models/json.h"
 #include "models/model.h"
@@ -9,6 +10,7 @@
 #include "packet/sniff.h"
 #include "transceiver/receiver.h"
 #include "transceiver/route.h"
+#include "transceiver/sender_int.h"
 #include "transceiver/start.h"
 
 #include <limits.h>
@@ -105,7 +107,9 @@ static int rate_for(const struct mdl_side *s,
     if (!(have > 0))
         return fm_err_set(err, FM_EINVAL, "%s: the model's side has no %s to scale",
                           o->pps > 0 ? "--pps" : "--mbps", o->pps > 0 ? "packet rate" : "bit rate");
-    *scale = (o->pps > 0 ? o->pps : o->mbps * 1e6) / (have * (double)o->streams);
+    /* The total is the whole run's, over every rank's share. */
+    double streams = (double)(o->total_streams ? o->total_streams : (unsigned)o->streams);
+    *scale = (o->pps > 0 ? o->pps : o->mbps * 1e6) / (have * streams);
     return FM_OK;
 }
 
@@ -151,6 +155,8 @@ static int model_source(struct trx_replay *r,
             goto out;
     }
     mo.streams = (unsigned)o->streams;
+    mo.first_stream = o->first_stream;
+    mo.total_streams = o->total_streams;
     mo.count = o->count;
     mo.duration_ns = (int64_t)(o->duration_s * 1e9);
     /* Neither --count nor --duration: the side's own duration, loops times, as generate
@@ -168,6 +174,8 @@ static int model_source(struct trx_replay *r,
         mo.seed = seed & ((1ULL << 53) - 1); /* a JSON number reads it back exactly */
     }
     r->seed = mo.seed;
+    r->first_stream = mo.first_stream;
+    r->streams = mo.streams;
     /* The peer plays the other side for as long: listen to the end of the longer one. */
     r->listen_ns = mo.duration_ns;
     if (!o->have_duration && o->count == 0 && o->loops != 0) {
@@ -256,6 +264,54 @@ int trx_replay_open_source(struct trx_replay *r,
     r->send.count = o->count;
     r->send.duration_ns = o->have_duration ? (int64_t)(o->duration_s * 1e9) : 0;
     r->send.max_rate_pps = o->max_rate;
+    r->lateness = malloc(sizeof(*r->lateness));
+    if (!r->lateness)
+        return fm_err_set(err, FM_ENOMEM, "lateness histogram");
+    trx_lat_hist_init(r->lateness);
+    r->send.lateness = r->lateness;
+    return FM_OK;
+}
+
+int trx_replay_shard(
+    struct trx_replay_opts *o, enum trx_replay_input kind, int rank, int size, struct fm_err *err)
+{
+    if (size <= 1)
+        return FM_OK;
+    if (kind == TRX_REPLAY_CAPTURE)
+        return fm_err_set(err, FM_EINVAL,
+                          "a capture cannot be shared among %d MPI ranks (each would send it "
+                          "all): replay it from one process, or replay a model",
+                          size);
+    if (o->listen)
+        return fm_err_set(err, FM_EINVAL,
+                          "--listen under mpirun: the %d ranks would each "
+                          "listen on one port; run one process to listen",
+                          size);
+    long s = o->streams;
+    if (s < size)
+        return fm_err_set(err, FM_EINVAL,
+                          "--streams %ld among %d MPI ranks leaves a rank with none: give at "
+                          "least %d streams, or fewer ranks",
+                          s, size, size);
+    long first = rank * s / size;
+    long end = (rank + 1) * s / size;
+    o->first_stream = (unsigned)first;
+    o->total_streams = (unsigned)s;
+    o->streams = end - first;
+    if (o->count) {
+        uint64_t c = o->count;
+        /* c * r / n without overflow: (c / n) * r + (c % n) * r / n. */
+        uint64_t n = (uint64_t)size;
+        uint64_t lo = c / n * (uint64_t)rank + c % n * (uint64_t)rank / n;
+        uint64_t hi = c / n * (uint64_t)(rank + 1) + c % n * (uint64_t)(rank + 1) / n;
+        /* A rank whose share of --count is 0 would read as "no limit". */
+        if (hi == lo)
+            return fm_err_set(err, FM_EINVAL,
+                              "--count %llu among %d MPI ranks leaves a rank with none: count "
+                              "at least %d",
+                              (unsigned long long)c, size, size);
+        o->count = hi - lo;
+    }
     return FM_OK;
 }
 
@@ -264,10 +320,71 @@ int trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, str
     return o->listen ? trx_listener_start(&r->lis, r->own_port, err) : FM_OK;
 }
 
-int trx_replay_wait_start(const struct trx_replay_opts *o,
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Several ranks: the barrier, each rank's clock against rank 0's, then rank 0's start. The
+ * broadcast carries an error flag, so that a --start-at rank 0 refuses stops every rank. */
+static int par_start(struct trx_replay *r,
+                     const struct trx_replay_opts *o,
+                     const volatile sig_atomic_t *stop,
+                     struct fm_err *err)
+{
+    /* {1: a time of rank 0's clock, 2: --start-at (every rank's own clock), -1: refused;
+     * the time, UNIX ns} */
+    int64_t msg[2] = {0, 0};
+    int rc = fm_par_barrier(err);
+    if (rc == FM_OK)
+        rc = fm_par_clock_offset(real_ns, &r->clock_offset_ns, &r->clock_rtt_ns, err);
+    if (rc < 0)
+        return rc;
+    if (fm_par_rank() == 0) {
+        if (o->have_start) {
+            rc = trx_start_target(o->start_relative, o->start_at, &msg[1], err);
+            msg[0] = rc < 0 ? -1 : 2;
+        } else {
+            msg[0] = 1;
+            msg[1] = real_ns() + TRX_REPLAY_PAR_MARGIN_NS;
+        }
+    }
+    int brc = fm_par_bcast(msg, sizeof(msg), err);
+    if (brc < 0)
+        return brc;
+    if (msg[0] < 0) {
+        if (rc < 0) {
+            char m[FM_ERR_LEN];
+            snprintf(m, sizeof(m), "%s", err ? err->msg : "");
+            return fm_err_set(err, rc, "--start-at %s", m);
+        }
+        return fm_err_set(err, FM_EINVAL, "rank 0 refused --start-at (its error is above)");
+    }
+    /* Rank 0's time on this rank's clock: not when the broadcast happened to arrive, which
+     * a busy host delays by a scheduler's time slice. Sleep, then spin the last stretch, as
+     * the send loop's hybrid timer does: a wake-up from sleep on a busy host comes late by
+     * as much as the spin saves (ms measured here with 4 ranks on 2 cores). */
+    int64_t t = msg[0] == 1 ? msg[1] - r->clock_offset_ns : msg[1];
+    trx_start_wait(t - TRX_REPLAY_PAR_SPIN_NS, stop);
+    while (!(stop && *stop) && real_ns() < t) {
+    }
+    return FM_OK;
+}
+
+int trx_replay_wait_start(struct trx_replay *r,
+                          const struct trx_replay_opts *o,
                           const volatile sig_atomic_t *stop,
                           struct fm_err *err)
 {
+    r->agreed = 1;
+    if (!fm_par_all_ok(1))
+        return fm_err_set(err, FM_EINVAL,
+                          "another MPI rank failed before the start (its error "
+                          "is on its stderr)");
+    if (fm_par_size() > 1)
+        return par_start(r, o, stop, err);
     if (!o->have_start)
         return FM_OK;
     int64_t target = 0;
@@ -294,6 +411,7 @@ int trx_replay_send(struct trx_replay *r,
     /* The probe's wall-clock stamps follow the clocks as they are now, after any wait. */
     r->send.probe_clock_offset_ns = trx_realtime_offset_ns();
     int64_t t0 = fm_time_mono_ns();
+    r->start_real_ns = t0 + r->send.probe_clock_offset_ns;
     int rc = trx_send_run(r->src, r->sink, &r->send, &clk, st, status, arg, stop, err);
     /* This side may have sent its last packet before the run's end while the peer still
      * sends: the listener stays up to the end, then the grace for packets in flight. */
@@ -319,8 +437,151 @@ double trx_replay_late_pct(const struct trx_send_stats *st)
     return st->packets ? 100.0 * (double)st->late / (double)st->packets : 0.0;
 }
 
+/* This rank's record for rank 0. */
+static void own_rank(const struct trx_replay *r,
+                     const struct trx_send_stats *st,
+                     int send_rc,
+                     struct trx_replay_rank *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->rank = fm_par_rank();
+    k->send_rc = send_rc;
+    k->first_stream = r->first_stream;
+    k->streams = r->streams;
+    k->packets = st->packets;
+    k->bytes = st->bytes;
+    k->late = st->late;
+    k->errors = st->errors;
+    k->late_p50_ns = st->late_p50_ns;
+    k->late_p99_ns = st->late_p99_ns;
+    k->late_max_ns = st->late_max_ns;
+    k->elapsed_ns = st->elapsed_ns;
+    k->start_real_ns = r->start_real_ns + r->clock_offset_ns; /* on rank 0's clock */
+    k->clock_offset_ns = r->clock_offset_ns;
+    k->clock_rtt_ns = r->clock_rtt_ns;
+    snprintf(k->first_error, sizeof(k->first_error), "%.127s", st->first_error);
+    if (gethostname(k->host, sizeof(k->host) - 1) != 0)
+        snprintf(k->host, sizeof(k->host), "?");
+}
+
+/* Rank 0: the whole run from the ranks' records and the merged histogram. */
+static void merged(const struct trx_replay_rank *k,
+                   int n,
+                   const struct trx_lat_hist *h,
+                   struct trx_send_stats *st,
+                   int *send_rc,
+                   int64_t *spread_ns)
+{
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN, s1 = INT64_MIN;
+    int rc = FM_OK;
+    uint64_t errors = 0;
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < n; i++) {
+        st->packets += k[i].packets;
+        st->bytes += k[i].bytes;
+        st->late += k[i].late;
+        errors += k[i].errors;
+        t0 = k[i].start_real_ns < t0 ? k[i].start_real_ns : t0;
+        s1 = k[i].start_real_ns > s1 ? k[i].start_real_ns : s1;
+        int64_t end = k[i].start_real_ns + k[i].elapsed_ns;
+        t1 = end > t1 ? end : t1;
+        if (k[i].send_rc == FM_EINTR || (rc == FM_OK && k[i].send_rc < 0))
+            rc = k[i].send_rc;
+    }
+    st->errors = errors;
+    st->elapsed_ns = t1 > t0 ? t1 - t0 : 0;
+    st->late_p50_ns = trx_lat_hist_quantile(h, 0.50);
+    st->late_p99_ns = trx_lat_hist_quantile(h, 0.99);
+    st->late_max_ns = h->n ? h->max_ns : 0;
+    st->late_max_recent_ns = st->late_max_ns;
+    if (st->elapsed_ns > 0) {
+        double secs = (double)st->elapsed_ns / 1e9;
+        st->mean_pps = (double)st->packets / secs;
+        st->mean_mbps = (double)st->bytes * 8.0 / secs / 1e6;
+    }
+    /* The first failed send's reason, from the lowest rank that had one. */
+    for (int i = 0; i < n; i++) {
+        if (k[i].errors) {
+            snprintf(st->first_error, sizeof(st->first_error), "rank %d: %s", k[i].rank,
+                     k[i].first_error);
+            break;
+        }
+    }
+    *send_rc = rc;
+    *spread_ns = s1 - t0;
+}
+
+int trx_replay_merge(const struct trx_replay *r,
+                     struct trx_send_stats *st,
+                     int *send_rc,
+                     struct trx_replay_ranks *out,
+                     struct fm_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->size = fm_par_size();
+    if (out->size <= 1)
+        return FM_OK;
+    /* Every rank makes every call below, whatever failed before, so none waits alone. */
+    struct trx_replay_rank mine;
+    struct trx_lat_hist *h = malloc(sizeof(*h));
+    int root = fm_par_rank() == 0;
+    if (root)
+        out->rank = calloc((size_t)out->size, sizeof(*out->rank));
+    int ok = fm_par_all_ok(h && (!root || out->rank));
+    if (!ok || !h) {
+        free(h);
+        trx_replay_ranks_free(out);
+        return fm_err_set(err, FM_ENOMEM, "merging the MPI ranks' summaries: out of memory");
+    }
+    own_rank(r, st, *send_rc, &mine);
+    /* Flags any rank may raise: cut short, and how far behind it was. */
+    int64_t flags[2] = {st->cut_short, st->behind_ns};
+    *h = *r->lateness;
+    int64_t mx = h->max_ns;
+    int rc = fm_par_gather(&mine, sizeof(mine), out->rank, err);
+    if (rc == FM_OK)
+        rc = fm_par_sum_u64(h->bucket, (size_t)TRX_HIST_BUCKETS, err);
+    if (rc == FM_OK)
+        rc = fm_par_sum_u64(&h->n, 1, err);
+    if (rc == FM_OK)
+        rc = fm_par_max_i64(&mx, 1, err);
+    if (rc == FM_OK)
+        rc = fm_par_max_i64(flags, 2, err);
+    int64_t shared[2] = {0, 0};
+    struct trx_send_stats all;
+    if (rc == FM_OK && root) {
+        h->max_ns = mx;
+        merged(out->rank, out->size, h, &all, send_rc, &out->start_spread_ns);
+        all.cut_short = (int)flags[0];
+        all.behind_ns = flags[1];
+        shared[0] = *send_rc;
+        shared[1] = out->start_spread_ns;
+    }
+    if (rc == FM_OK)
+        rc = fm_par_bcast(root ? &all : st, sizeof(*st), err);
+    if (rc == FM_OK)
+        rc = fm_par_bcast(shared, sizeof(shared), err);
+    free(h);
+    if (rc < 0)
+        return rc;
+    if (root)
+        *st = all;
+    *send_rc = (int)shared[0];
+    out->start_spread_ns = shared[1];
+    return FM_OK;
+}
+
+void trx_replay_ranks_free(struct trx_replay_ranks *k)
+{
+    free(k->rank);
+    memset(k, 0, sizeof(*k));
+}
+
 void trx_replay_close(struct trx_replay *r)
 {
+    if (!r->agreed)
+        (void)fm_par_all_ok(0); /* the other ranks wait for this one's word on the start */
+    free(r->lateness);
     trx_listener_stop(&r->lis, 0);
     trx_receiver_free(r->lis.r);
     trx_source_free(r->src);

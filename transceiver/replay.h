@@ -61,6 +61,9 @@ struct trx_replay_opts {
     int start_relative;      /* start_at is seconds from now, not a UNIX time */
     double start_at;
     int dry_run; /* no sink: the source only */
+    /* mpirun's ranks (trx_replay_shard()): this rank plays streams first_stream ..
+     * first_stream + streams - 1 of total_streams; 0 and 0 for one process. */
+    unsigned first_stream, total_streams;
 };
 
 void trx_replay_opts_init(struct trx_replay_opts *o);
@@ -87,6 +90,12 @@ struct trx_replay {
     struct trx_listener lis; /* --listen: lis.r is the receiver once started */
     struct trx_send_opts send;
     struct trx_capture_stats capture; /* a capture's counters, after trx_replay_send() */
+    unsigned first_stream, streams;   /* model: the streams this rank plays */
+    int agreed;                       /* every rank passed trx_replay_wait_start()'s check */
+    int64_t start_real_ns;            /* CLOCK_REALTIME as the send loop began */
+    int64_t clock_offset_ns;          /* mpirun: rank 0's wall clock minus this rank's */
+    int64_t clock_rtt_ns;             /* the round trip it was measured over */
+    struct trx_lat_hist *lateness;    /* the send loop's histogram, for trx_replay_merge() */
 };
 
 /* What path holds, told by its first bytes: a capture (pcap, pcapng) or a model (a JSON
@@ -118,9 +127,30 @@ FM_MUST_CHECK int trx_replay_open_source(struct trx_replay *r,
 FM_MUST_CHECK int
 trx_replay_listen(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err);
 
-/* --start-at: refuse a time too far ahead or past (FM_EINVAL, the message naming --start-at),
- * then wait for it, or until *stop. FM_OK at once without o->have_start. */
-FM_MUST_CHECK int trx_replay_wait_start(const struct trx_replay_opts *o,
+/* Under mpirun (common/par.h), rank `rank` of `size` takes its share of o->streams:
+ * [rank * S / size, (rank + 1) * S / size), numbered, ported and seeded as one process of S
+ * streams would play them; a --count is shared the same way. FM_EINVAL (the message says
+ * why) for fewer streams than ranks, or a capture (o is then unchanged). Nothing for one
+ * rank. */
+FM_MUST_CHECK int trx_replay_shard(
+    struct trx_replay_opts *o, enum trx_replay_input kind, int rank, int size, struct fm_err *err);
+
+/* The margin rank 0 gives every rank between the broadcast of the start and the start, and
+ * the last stretch before it each rank spins rather than sleeps. */
+#define TRX_REPLAY_PAR_MARGIN_NS 200000000LL
+#define TRX_REPLAY_PAR_SPIN_NS   2000000LL
+
+/* The start. First every rank says it is ready (FM_EINVAL when another is not: its own error
+ * is on its stderr), and r->agreed is set. One rank: --start-at (refused when too far ahead
+ * or past, FM_EINVAL naming --start-at), waited for, or until *stop; FM_OK at once without
+ * it. Several: a barrier; each rank measures its wall clock against rank 0's
+ * (fm_par_clock_offset(): within half the fastest of 16 round trips, tens of us on a LAN);
+ * then rank 0 broadcasts the start: TRX_REPLAY_PAR_MARGIN_NS from now on its clock, which
+ * each rank waits for on its own clock corrected by the offset; or with --start-at, rank 0's
+ * reading of it as a UNIX time, which each rank waits for on its own wall clock uncorrected
+ * (precise with clocks synced by PTP or NTP: the user's word that they are). */
+FM_MUST_CHECK int trx_replay_wait_start(struct trx_replay *r,
+                                        const struct trx_replay_opts *o,
                                         const volatile sig_atomic_t *stop,
                                         struct fm_err *err);
 
@@ -142,7 +172,41 @@ const char *trx_replay_state(int send_rc, const struct trx_send_stats *st);
 /* The share of packets sent late, in percent (0 without packets). */
 double trx_replay_late_pct(const struct trx_send_stats *st);
 
-/* Stop and free the listener, the source and the sink; r is then as zeroed. */
+/* One rank's share and figures, gathered to rank 0 by trx_replay_merge(). */
+struct trx_replay_rank {
+    int32_t rank, send_rc;
+    uint32_t first_stream, streams;
+    uint64_t packets, bytes, late, errors;
+    int64_t late_p50_ns, late_p99_ns, late_max_ns, elapsed_ns;
+    int64_t start_real_ns;   /* when its send loop began, CLOCK_REALTIME of rank 0 */
+    int64_t clock_offset_ns; /* rank 0's wall clock minus its own, and the round trip */
+    int64_t clock_rtt_ns;    /* it was measured over */
+    char host[64];
+    char first_error[128]; /* its first failed send's reason, or "" */
+};
+
+/* A run of several ranks, merged. */
+struct trx_replay_ranks {
+    int size;                     /* 1: one process, nothing else is set */
+    int64_t start_spread_ns;      /* the latest rank's start - the earliest's (rank 0's clock) */
+    struct trx_replay_rank *rank; /* size of them in rank order, on rank 0; NULL elsewhere */
+};
+
+/* After trx_replay_send(), on every rank: *st and *send_rc become the whole run's on every
+ * rank: counts summed, lateness percentiles from the ranks' histograms merged bin by bin
+ * (not an average of percentiles), the largest lateness, elapsed from the earliest start to
+ * the latest end; the code is FM_EINTR when a rank was stopped, else the first rank's
+ * failure, else FM_OK. One rank: nothing changes. FM_OK or FM_ENET/FM_ENOMEM (*st then
+ * remains this rank's own). Release out with trx_replay_ranks_free(). */
+FM_MUST_CHECK int trx_replay_merge(const struct trx_replay *r,
+                                   struct trx_send_stats *st,
+                                   int *send_rc,
+                                   struct trx_replay_ranks *out,
+                                   struct fm_err *err);
+void trx_replay_ranks_free(struct trx_replay_ranks *k);
+
+/* Stop and free the listener, the source and the sink; r is then as zeroed. A rank that
+ * never reached the start tells the others here, so that none waits for it. */
 void trx_replay_close(struct trx_replay *r);
 
 #endif

@@ -6,14 +6,18 @@
  * rates). */
 #include "transceiver/rstats.h"
 
+#include "common/par.h"
+
 #include "common/buf.h"
 #include "common/hist.h"
 #include "common/map.h"
 #include "common/time.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ======================================================================================
  * Statistics engine
@@ -761,4 +765,78 @@ size_t trx_rstats_stream_mem_max(void)
     return 2 * sizeof(struct rstream) + 4 * (sizeof(struct skey) + sizeof(size_t)) +
            fm_hist_mem_max(TRX_RSTATS_GAP_BITS) +
            (size_t)(33 - TRX_RSTATS_LEN_BITS) * ((size_t)8 << TRX_RSTATS_LEN_BITS);
+}
+
+struct trx_stream_stats *trx_rstats_streams(struct trx_rstats *rs, size_t *n)
+{
+    *n = rs->n;
+    if (rs->n == 0)
+        return NULL;
+    struct trx_stream_stats *v = calloc(rs->n, sizeof(*v));
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < rs->n; i++)
+        trx_rstats_stream(rs, i, &v[i]);
+    return v;
+}
+
+int trx_rstats_gather(struct trx_rstats *rs, struct trx_rstats_merged *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    size_t n = 0;
+    struct trx_stream_stats *mine = trx_rstats_streams(rs, &n);
+    int size = fm_par_size();
+    int root = fm_par_rank() == 0;
+    struct trx_rstats_rank me;
+    memset(&me, 0, sizeof(me));
+    me.rank = fm_par_rank();
+    if (gethostname(me.host, sizeof(me.host) - 1) != 0)
+        snprintf(me.host, sizeof(me.host), "?");
+    trx_rstats_totals(rs, &me.t);
+    if (root)
+        out->rank = calloc((size_t)size, sizeof(*out->rank));
+    size_t *lens = root ? calloc((size_t)size, sizeof(*lens)) : NULL;
+    /* Every rank makes every call, whatever failed here, so that none waits alone. */
+    int ok = fm_par_all_ok((mine || n == 0) && (!root || (out->rank && lens)));
+    void *all = NULL;
+    int rc = ok ? FM_OK : fm_err_set(err, FM_ENOMEM, "merging the ranks' streams: out of memory");
+    if (rc == FM_OK)
+        rc = fm_par_gather(&me, sizeof(me), out->rank, err);
+    if (rc == FM_OK)
+        rc = fm_par_gatherv(mine, n * sizeof(*mine), &all, lens, err);
+    free(mine);
+    if (rc == FM_OK && root && out->rank && lens) {
+        size_t bytes = 0;
+        for (int r = 0; r < size; r++)
+            bytes += lens[r];
+        out->s = all;
+        all = NULL;
+        out->n = bytes / sizeof(*out->s);
+        out->size = size;
+        for (int r = 0; r < size; r++) {
+            const struct trx_rstats_totals *t = &out->rank[r].t;
+            out->t.packets += t->packets;
+            out->t.bytes += t->bytes;
+            out->t.lost += t->lost;
+            out->t.rtcp += t->rtcp;
+            out->t.over_cap += t->over_cap;
+            out->t.streams += t->streams;
+            if (t->streams && (out->t.first_ns == 0 || t->first_ns < out->t.first_ns))
+                out->t.first_ns = t->first_ns;
+            if (t->streams && t->last_ns > out->t.last_ns)
+                out->t.last_ns = t->last_ns;
+        }
+    }
+    free(all);
+    free(lens);
+    if (rc < 0)
+        trx_rstats_merged_free(out);
+    return rc;
+}
+
+void trx_rstats_merged_free(struct trx_rstats_merged *m)
+{
+    free(m->s);
+    free(m->rank);
+    memset(m, 0, sizeof(*m));
 }

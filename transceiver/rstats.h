@@ -173,6 +173,35 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
 /* Totals; cheap (no percentiles), for a status line. */
 void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *out);
 
+/* Every stream's statistics (trx_rstats_stream()) in a new array the caller frees, *n of
+ * them; NULL with *n == 0 when there is none, NULL with *n > 0 when out of memory. */
+struct trx_stream_stats *trx_rstats_streams(struct trx_rstats *rs, size_t *n);
+
+/* One rank's counts, for a line per rank. */
+struct trx_rstats_rank {
+    int32_t rank;
+    char host[64];
+    struct trx_rstats_totals t;
+};
+
+/* Streams and totals, one receiver's or an MPI run's merged. */
+struct trx_rstats_merged {
+    struct trx_stream_stats *s; /* n streams: rank 0's first, then rank 1's... */
+    size_t n;
+    struct trx_rstats_totals t;   /* summed; first and last arrival over every rank */
+    int size;                     /* ranks merged (1: one receiver) */
+    struct trx_rstats_rank *rank; /* size of them (NULL for one receiver) */
+};
+
+/* Under mpirun (common/par.h), on every rank: every rank's streams and totals into *out on
+ * rank 0 (elsewhere *out is left empty). Counts are summed and streams listed as they
+ * are: each rank received its own (a rank per host or namespace, each receiving what is
+ * addressed to it), so no stream is counted twice. One rank: its own. FM_OK, FM_ENOMEM or
+ * FM_ENET. Release with trx_rstats_merged_free(). */
+FM_MUST_CHECK int
+trx_rstats_gather(struct trx_rstats *rs, struct trx_rstats_merged *out, struct fm_err *err);
+void trx_rstats_merged_free(struct trx_rstats_merged *m);
+
 /* Heap bytes the engine holds now. It grows with the number of streams and with the powers
  * of two their gaps and lengths reach, never with the number of packets: at most
  * trx_rstats_stream_mem_max() per stream, plus the stream table. */

@@ -317,6 +317,8 @@ int trx_send_run(struct trx_source *src,
     if (queued)
         flush_queue(sink, st, &queued);
     fill_stats(lp, st);
+    if (o->lateness)
+        *o->lateness = lp->hist;
 out:
     free(slots[0].buf);
     free(slots[1].buf);

@@ -14,6 +14,8 @@
 #include "transceiver/source.h"
 #include "transceiver/timer.h"
 
+struct trx_lat_hist;
+
 struct trx_send_opts {
     enum trx_timer_mode timer;     /* default hybrid */
     int64_t spin_ns;               /* hybrid: spin over the last stretch (default 200 us) */
@@ -24,6 +26,9 @@ struct trx_send_opts {
     int64_t probe_clock_offset_ns; /* added to the clock's time in probes (default 0); cli/
                                     * sets CLOCK_REALTIME - CLOCK_MONOTONIC so that a receiver
                                     * on another host with a synced clock can compare */
+    struct trx_lat_hist *lateness; /* not NULL: gets the lateness histogram at the end, so
+                                    * that the runs of several ranks can be merged bin by bin
+                                    * (transceiver/sender_int.h); default NULL */
 };
 
 void trx_send_opts_init(struct trx_send_opts *o);

@@ -35,8 +35,13 @@ void trx_source_free(struct trx_source *s);
 
 /* How a model becomes packets. trx_model_opts_init() fills the defaults. */
 struct trx_model_opts {
-    int side;                   /* MDL_SIDE_LOCAL or MDL_SIDE_REMOTE: the side this host plays */
-    unsigned streams;           /* independent streams, >= 1 (default 1) */
+    int side;         /* MDL_SIDE_LOCAL or MDL_SIDE_REMOTE: the side this host plays */
+    unsigned streams; /* independent streams, >= 1 (default 1) */
+    /* A share of a larger set (mpirun's ranks each play one): these are streams first_stream
+     * .. first_stream + streams - 1 of total_streams (0: streams), numbered, ported, seeded
+     * and staggered as one source of total_streams would make them, so that the shares
+     * together send what it would. Default 0 and 0: the whole set. */
+    unsigned first_stream, total_streams;
     uint64_t count;             /* packets in all streams together, 0 = no limit (default 0) */
     int64_t duration_ns;        /* no packet at or after this offset, 0 = no limit (default 0) */
     int64_t stagger_ns;         /* stream s starts at s * stagger_ns; -1 = the mean gap / streams */

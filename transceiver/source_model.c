@@ -317,10 +317,11 @@ static int set_addr(struct model_src *m,
     long dport = o->dst_port >= 0           ? o->dst_port
                  : m->variant.dst_port >= 0 ? m->variant.dst_port
                                             : dst->port;
-    if (sport + (long)o->streams - 1 > 65535)
+    unsigned total = o->total_streams ? o->total_streams : o->streams;
+    if (sport + (long)total - 1 > 65535)
         return fm_err_set(err, FM_EINVAL,
-                          "%u streams from source port %ld would need ports above 65535",
-                          o->streams, sport);
+                          "%u streams from source port %ld would need ports above 65535", total,
+                          sport);
     if (dport > 65535)
         return fm_err_set(err, FM_EINVAL, "destination port %ld is above 65535", dport);
     m->addr.sport = (uint16_t)sport;
@@ -358,6 +359,12 @@ check_opts(const struct mdl_model *md, const struct trx_model_opts *o, struct fm
     if (o->streams < 1 || o->streams > MAX_STREAMS)
         return fm_err_set(err, FM_EINVAL, "streams must be 1 to %d, not %u", MAX_STREAMS,
                           o->streams);
+    if (o->total_streams &&
+        (o->total_streams > MAX_STREAMS || o->first_stream > o->total_streams - o->streams ||
+         o->streams > o->total_streams))
+        return fm_err_set(
+            err, FM_EINVAL, "streams %u..%u are not a share of %u streams (at most %d)",
+            o->first_stream, o->first_stream + o->streams - 1, o->total_streams, MAX_STREAMS);
     if (!(isfinite(o->rate_scale) && o->rate_scale > 0.0))
         return fm_err_set(err, FM_EINVAL, "rate scale must be a positive number");
     if (o->duration_ns < 0 || o->stagger_ns < -1)
@@ -388,26 +395,38 @@ static int init_streams(struct model_src *m,
                         struct fm_err *err)
 {
     uint64_t base = mix64(o->seed ^ ((uint64_t)o->side << 56));
-    for (unsigned i = 0; i < m->n; i++) {
-        struct stream *s = &m->streams[i];
-        uint64_t h = mix64(base + i);
-        s->index = i;
-        s->rng = fm_rng_new(h);
-        if (!s->rng)
-            return fm_err_set(err, FM_ENOMEM, "model source");
-        uint64_t x = h;
+    /* A share's SSRCs are those of the whole set: each is unique against every stream before
+     * it in the set, so those before the share are drawn too (a few hashes each). */
+    unsigned first = o->total_streams ? o->first_stream : 0;
+    uint32_t *ssrc = calloc((size_t)first + m->n, sizeof(*ssrc));
+    if (!ssrc)
+        return fm_err_set(err, FM_ENOMEM, "model source");
+    for (unsigned g = 0; g < first + m->n; g++) {
+        uint64_t x = mix64(base + g);
         int unique = 0;
         while (!unique) {
             x = mix64(x);
-            s->ssrc = (uint32_t)(x >> 16);
-            unique = s->ssrc != 0;
-            for (unsigned j = 0; j < i && unique; j++)
-                unique = m->streams[j].ssrc != s->ssrc;
+            ssrc[g] = (uint32_t)(x >> 16);
+            unique = ssrc[g] != 0;
+            for (unsigned j = 0; j < g && unique; j++)
+                unique = ssrc[j] != ssrc[g];
         }
+    }
+    for (unsigned i = 0; i < m->n; i++) {
+        struct stream *s = &m->streams[i];
+        unsigned g = first + i; /* the stream's number in the whole set */
+        uint64_t h = mix64(base + g);
+        s->index = g;
+        s->rng = fm_rng_new(h);
+        if (!s->rng) {
+            free(ssrc);
+            return fm_err_set(err, FM_ENOMEM, "model source");
+        }
+        s->ssrc = ssrc[g];
         s->rtp_seq = (uint16_t)fm_rng_below(s->rng, 65536);
         s->rtp_ts0 = (uint32_t)fm_rng_below(s->rng, (uint64_t)1 << 32);
         s->probe_seq = 0;
-        s->first_ns = (int64_t)i * stagger;
+        s->first_ns = (int64_t)g * stagger;
         s->head_ns = s->first_ns;
         s->burst_start_ns = s->first_ns;
         s->new_burst = 1;
@@ -424,6 +443,7 @@ static int init_streams(struct model_src *m,
         }
         m->heap[i] = i;
     }
+    free(ssrc);
     /* Staggered starts are already in heap order; the loop keeps ties and stagger 0 right. */
     for (unsigned i = m->n / 2; i-- > 0;)
         sift_down(m, i);
@@ -469,9 +489,10 @@ int trx_source_model_new(const struct mdl_model *md,
         rc = mean_gap_ns(m, o->seed, &mean, err);
         if (rc < 0)
             goto out;
-        stagger = mean / (int64_t)o->streams;
+        stagger = mean / (int64_t)(o->total_streams ? o->total_streams : o->streams);
     }
-    if (o->streams > 1 && stagger > INT64_MAX / (int64_t)o->streams) {
+    unsigned last = o->total_streams ? o->total_streams : o->streams;
+    if (last > 1 && stagger > INT64_MAX / (int64_t)last) {
         rc = fm_err_set(err, FM_EINVAL, "stagger is too large");
         goto out;
     }

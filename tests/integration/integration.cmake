@@ -90,6 +90,17 @@ set_tests_properties(integration.replay PROPERTIES LABELS "integration;netns" TI
                      RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
 
+# replay and receive across mpirun's ranks on two namespace "hosts" (a build with MPI only:
+# without it every rank would run alone).
+if(FM_HAVE_MPI)
+  add_test(NAME integration.mpi
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/mpi.sh $<TARGET_FILE:flowmimic>
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(integration.mpi PROPERTIES LABELS "integration;netns;mpi" TIMEOUT 300
+                       RUN_SERIAL TRUE
+                       SKIP_RETURN_CODE 77)
+endif()
+
 # ---- the LLM agents (the stub server; live ones only where a server is named) ----
 add_executable(test_integration_llm_live ${CMAKE_CURRENT_SOURCE_DIR}/integration/llm_live.c)
 target_link_libraries(test_integration_llm_live PRIVATE fm_llm)

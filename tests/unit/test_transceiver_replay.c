@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -218,16 +219,19 @@ static void test_wait_start(void **state)
 {
     (void)state;
     struct trx_replay_opts o;
+    struct trx_replay r;
+    memset(&r, 0, sizeof(r));
     trx_replay_opts_init(&o);
     struct fm_err err = {0};
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_OK);
+    assert_int_equal(r.agreed, 1); /* one rank: the check passes at once */
     o.have_start = 1;
     o.start_relative = 1;
     o.start_at = 0;
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_OK);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_OK);
     o.start_relative = 0;
     o.start_at = 1e9; /* 2001: past */
-    assert_int_equal(trx_replay_wait_start(&o, NULL, &err), FM_EINVAL);
+    assert_int_equal(trx_replay_wait_start(&r, &o, NULL, &err), FM_EINVAL);
     assert_non_null(strstr(err.msg, "--start-at is "));
     assert_non_null(strstr(err.msg, "s in the past"));
 }
@@ -287,6 +291,116 @@ static void test_model_default_duration(void **state)
     open_source(&f->r, &f->o, f->path);
     assert_int_equal(drain(f->r.src, 5000, &last), 5000);
     trx_replay_close(&f->r);
+}
+
+/* One packet as the shares are compared: stream, deadline, port, SSRC, sequence, length. */
+struct pkt_key {
+    uint32_t stream;
+    int64_t offset_ns;
+    uint16_t sport;
+    uint32_t ssrc;
+    uint16_t seq;
+    uint32_t len;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct pkt_key *x = a, *y = b;
+    if (x->stream != y->stream)
+        return x->stream < y->stream ? -1 : 1;
+    if (x->offset_ns != y->offset_ns)
+        return x->offset_ns < y->offset_ns ? -1 : 1;
+    return 0;
+}
+
+/* Every packet of o's source (a model played for 200 ms), appended to keys at *n. */
+static void collect(
+    struct fixture *f, const struct trx_replay_opts *o, struct pkt_key *keys, size_t cap, size_t *n)
+{
+    struct trx_pkt p;
+    const uint8_t *orig = NULL;
+    struct fm_err err = {0};
+    open_source(&f->r, o, f->path);
+    while (trx_source_next(f->r.src, &p, &orig, &err) == 1) {
+        assert_true(*n < cap);
+        keys[(*n)++] = (struct pkt_key){p.stream,   p.offset_ns, p.addr.sport,
+                                        p.rtp_ssrc, p.rtp_seq,   p.payload_len};
+    }
+    trx_replay_close(&f->r);
+}
+
+/* mpirun's ranks: rank r of N plays streams [r*S/N, (r+1)*S/N) with the whole set's numbers,
+ * ports, SSRCs and stagger, so that the shares together are what one process plays, packet
+ * for packet; fewer streams than ranks, a capture, --listen are refused; --count is shared. */
+static void test_shard(void **state)
+{
+    struct fixture *f = *state;
+    struct fm_err err = {0};
+    enum { S = 7, N = 3, CAP = 4096 };
+    struct pkt_key *one = calloc(CAP, sizeof(*one));
+    struct pkt_key *all = calloc(CAP, sizeof(*all));
+    assert_non_null(one);
+    assert_non_null(all);
+    f->o.streams = S;
+    f->o.seed = 11;
+    f->o.have_seed = 1;
+    f->o.have_duration = 1;
+    f->o.duration_s = 0.2;
+    size_t n1 = 0, n = 0;
+    collect(f, &f->o, one, CAP, &n1);
+    unsigned got[N];
+    for (int r = 0; r < N; r++) {
+        struct trx_replay_opts o = f->o;
+        assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, r, N, &err), FM_OK);
+        assert_int_equal(o.first_stream, (unsigned)(r * S / N));
+        assert_int_equal(o.total_streams, S);
+        got[r] = (unsigned)o.streams;
+        collect(f, &o, all, CAP, &n);
+    }
+    assert_int_equal(got[0] + got[1] + got[2], S);
+    assert_true(n1 > 100);
+    assert_int_equal(n, n1);
+    qsort(one, n1, sizeof(*one), key_cmp);
+    qsort(all, n, sizeof(*all), key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(all[i].stream, one[i].stream);
+        assert_true(all[i].offset_ns == one[i].offset_ns);
+        assert_int_equal(all[i].sport, one[i].sport);
+        assert_int_equal(all[i].ssrc, one[i].ssrc);
+        assert_int_equal(all[i].seq, one[i].seq);
+        assert_int_equal(all[i].len, one[i].len);
+    }
+    free(one);
+    free(all);
+
+    /* --count 10 among 3: 3, 3 and 4, 10 in all. */
+    struct trx_replay_opts o = f->o;
+    o.count = 10;
+    uint64_t sum = 0;
+    for (int r = 0; r < N; r++) {
+        struct trx_replay_opts c = o;
+        assert_int_equal(trx_replay_shard(&c, TRX_REPLAY_MODEL, r, N, &err), FM_OK);
+        sum += c.count;
+    }
+    assert_int_equal(sum, 10);
+    o.count = 2;
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, N, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "--count 2 among 3 MPI ranks"));
+    o = f->o;
+    o.streams = 2;
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, N, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "--streams 2 among 3 MPI ranks"));
+    assert_int_equal(o.streams, 2); /* unchanged */
+    o = f->o;
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_CAPTURE, 0, N, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "a capture cannot be shared"));
+    o.listen = 1;
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, N, &err), FM_EINVAL);
+    /* One rank: nothing changes. */
+    o = f->o;
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, 1, &err), FM_OK);
+    assert_int_equal(o.streams, S);
+    assert_int_equal(o.total_streams, 0);
 }
 
 /* A capture of three UDP packets 10 ms apart, at path. */
@@ -405,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_model_default_duration, setup_model, teardown_model),
         cmocka_unit_test(test_capture_loops),
         cmocka_unit_test(test_wait_start),
+        cmocka_unit_test_setup_teardown(test_shard, setup_model, teardown_model),
         cmocka_unit_test_setup_teardown(test_send_to_memory, setup_model, teardown_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

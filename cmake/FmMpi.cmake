@@ -1,0 +1,23 @@
+# cmake/FmMpi.cmake - FM_MPI=AUTO|ON|OFF: whether common/par.h runs over MPI (par_mpi.c) or
+# as one rank (par_none.c). Sets FM_HAVE_MPI. Debian: openmpi-bin and libopenmpi-dev
+# (scripts/install-deps.sh --test installs them).
+string(TOUPPER "${FM_MPI}" _fm_mpi)
+if(NOT _fm_mpi MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "FM_MPI must be AUTO, ON or OFF, not '${FM_MPI}'")
+endif()
+set(FM_HAVE_MPI OFF)
+if(NOT _fm_mpi STREQUAL "OFF")
+  if(_fm_mpi STREQUAL "ON")
+    find_package(MPI REQUIRED COMPONENTS C)
+  else()
+    find_package(MPI QUIET COMPONENTS C)
+  endif()
+  if(MPI_C_FOUND)
+    set(FM_HAVE_MPI ON)
+  endif()
+endif()
+if(FM_HAVE_MPI)
+  message(STATUS "flowmimic: MPI ${MPI_C_VERSION} (${MPI_C_LIBRARIES}): replay and receive run across mpirun's ranks")
+else()
+  message(STATUS "flowmimic: without MPI (FM_MPI=${FM_MPI}): replay and receive run as one rank")
+endif()
