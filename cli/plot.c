@@ -475,11 +475,15 @@ static const char *base_name(const char *path)
     return base ? base + 1 : path;
 }
 
-/* An input as a plot label: "A: call.pcap (capture)". */
-static void label_of(const struct est_cmp_input *in, const char *tag, char *buf, size_t size)
+/* An input as a plot label: "A: call.pcap (capture)", "B: call.json (model, sequence)". */
+static void
+label_of(const struct est_compare *c, int which, const char *tag, char *buf, size_t size)
 {
+    const struct est_cmp_input *in = &c->in[which];
     snprintf(buf, size, "%s: %.200s (%s)", tag, base_name(in->path),
-             in->is_model ? "model" : "capture");
+             !in->is_model                      ? "capture"
+             : c->side[0].seq || c->side[1].seq ? "model, drawn as a sequence"
+                                                : "model, independent draws");
 }
 
 /* The inputs' names without folder and extension, "A-vs-B", for the file names. */
@@ -500,8 +504,8 @@ int cli_plot_compare(const struct est_compare *c, const char *dir, struct fm_err
     static const char *const names[2] = {"local", "remote"};
     char la[400], lb[400], pair[430];
     pair_of(c, pair, sizeof(pair));
-    label_of(&c->in[0], "A", la, sizeof(la));
-    label_of(&c->in[1], "B", lb, sizeof(lb));
+    label_of(c, 0, "A", la, sizeof(la));
+    label_of(c, 1, "B", lb, sizeof(lb));
     int rc = FM_OK;
     for (int s = 0; s < 2 && rc == FM_OK; s++) {
         const struct est_cmp_data *a = &c->side[s].in[0], *b = &c->side[s].in[1];
