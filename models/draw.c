@@ -37,3 +37,15 @@ int mdl_side_draw_series(const struct mdl_side *s,
         gap_s[i] = has_gap ? mdl_mixture_sample(&s->iat, r) : (double)NAN;
     return 0;
 }
+
+double mdl_seq_dist_quantile(const struct mdl_seq_dist *d, double q)
+{
+    double cum = 0.0;
+    for (unsigned i = 0; i < d->n; i++) {
+        const struct mdl_seq_piece *p = &d->pieces[i];
+        if (cum + p->p >= q && p->p > 0.0)
+            return p->lo + (p->hi - p->lo) * (q - cum) / p->p;
+        cum += p->p;
+    }
+    return d->pieces[d->n - 1].hi;
+}

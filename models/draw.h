@@ -31,4 +31,8 @@ int mdl_side_draw_series(const struct mdl_side *s,
                          double *len,
                          double *gap_s);
 
+/* The value below which a share q (0..1) of a state's feature lies, reading its pieces as
+ * uniform over [lo, hi] (atoms where lo == hi). d must have at least one piece. */
+double mdl_seq_dist_quantile(const struct mdl_seq_dist *d, double q);
+
 #endif
