@@ -10,6 +10,7 @@
 #include "common/num.h"
 #include "estimator/compare.h"
 #include "estimator/flow.h"
+#include "models/json.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ enum {
     OPT_JSON,
     OPT_SEQUENCE,
     OPT_HOLDOUT,
+    OPT_HOLDOUT_MODEL,
 };
 
 static const struct cli_opt opts[] = {
@@ -45,6 +47,8 @@ static const struct cli_opt opts[] = {
     {"holdout", OPT_HOLDOUT, required_argument, "CAPTURE",
      "instead of A B: fit a model on the first half of\nCAPTURE's flow (--flow), judge it on the "
      "second half\nbeside the two halves' own distance"},
+    {"holdout-model", OPT_HOLDOUT_MODEL, required_argument, "FILE",
+     "with --holdout: also write the model of half 1 to FILE"},
     {"json", OPT_JSON, no_argument, NULL, "print the comparison as JSON"},
     {"plot", OPT_PLOT, required_argument, "DIR",
      "write PNG plots: CDFs of length and gap per side,\nthroughput over time (gnuplot)"},
@@ -85,6 +89,7 @@ static const struct cli_cmd_doc doc = {
 struct compare_opts {
     struct est_cmp_opts est;
     const char *holdout;
+    const char *holdout_model;
     const char *plot_dir;
     int json;
 };
@@ -125,6 +130,9 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     case OPT_HOLDOUT:
         o->holdout = arg;
         return FM_OK;
+    case OPT_HOLDOUT_MODEL:
+        o->holdout_model = arg;
+        return FM_OK;
     default:
         return fm_err_set(err, FM_EINVAL, "unhandled option");
     }
@@ -136,14 +144,18 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
 static int run_holdout(struct compare_opts *o)
 {
     struct est_holdout *h = calloc(1, sizeof(*h));
+    struct mdl_model *m = o->holdout_model ? calloc(1, sizeof(*m)) : NULL;
     struct est_ho_opts ho;
     struct fm_err err = {0};
     struct cli_progress prog;
-    if (!h) {
+    int rc = CLI_EXIT_OK;
+    if (!h || (o->holdout_model && !m)) {
         fm_log_error("out of memory for the holdout of '%s'", o->holdout);
-        return CLI_EXIT_RUNTIME;
+        rc = CLI_EXIT_RUNTIME;
+        goto out;
     }
     est_ho_opts_init(&ho);
+    ho.model = m;
     ho.flow = o->est.flow[0];
     ho.seed = o->est.seed;
     ho.burst_gap_s = o->est.burst_gap_s;
@@ -154,7 +166,8 @@ static int run_holdout(struct compare_opts *o)
     ho.stop = &cli_stop;
     int r = est_holdout_run(o->holdout, &ho, h, &err);
     cli_progress_done(&prog);
-    int rc = CLI_EXIT_OK;
+    if (r == FM_OK && m)
+        r = mdl_json_save(m, o->holdout_model, &err);
     if (r == FM_EINTR) {
         fm_log_error("%s: no holdout report", err.msg);
         rc = CLI_EXIT_INTR;
@@ -170,6 +183,8 @@ static int run_holdout(struct compare_opts *o)
         else
             cli_holdout_table(h);
     }
+out:
+    free(m);
     free(h);
     return rc;
 }
@@ -234,6 +249,8 @@ int cmd_compare(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (o.holdout) {
+        if (o.holdout_model && cli_check_output(o.holdout_model, 0) != CLI_EXIT_OK)
+            return CLI_EXIT_RUNTIME;
         if (o.est.flow[1] || o.plot_dir || o.est.independent)
             return cli_usage_error(doc.name, "--holdout takes neither --flow-b, --plot nor "
                                              "--sequence: it reports both kinds of draws");
@@ -241,6 +258,8 @@ int cmd_compare(int argc, char **argv)
             return CLI_EXIT_USAGE;
         return run_holdout(&o);
     }
+    if (o.holdout_model)
+        return cli_usage_error(doc.name, "--holdout-model goes with --holdout CAPTURE");
     char **in = cli_operands(&doc, argc, argv, 2, "two inputs A and B (captures, or one model)");
     if (!in)
         return CLI_EXIT_USAGE;

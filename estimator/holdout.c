@@ -451,6 +451,8 @@ int est_holdout_run(const char *path,
             goto out;
     }
     *out = *h;
+    if (o->model)
+        *o->model = *m;
 out:
     split_free(&sp[0]);
     split_free(&sp[1]);

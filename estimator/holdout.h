@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "estimator/estimate.h"
 #include "estimator/reader.h"
+#include "models/model.h"
 
 /* The series of a side, as indexes of est_ho_side's arrays. */
 enum est_ho_series {
@@ -42,6 +43,7 @@ struct est_ho_opts {
     unsigned draw_factor;       /* model packets per packet of half 2 (default 10) */
     double burst_gap_s;         /* default 0.001 */
     const struct est_opts *est; /* the fit; NULL: est_opts_init() with the sequence on */
+    struct mdl_model *model;    /* when not NULL: receives the model of half 1 */
     est_progress_fn progress;   /* reading progress, may be NULL */
     void *progress_arg;
     volatile sig_atomic_t *stop; /* reading stops with FM_EINTR when *stop != 0; may be NULL */
@@ -81,9 +83,11 @@ struct est_holdout {
 };
 
 /* Read the capture at path, select its flow, split each side, fit half 1 and fill *out (a
- * plain value). Errors: FM_EIO, FM_EFORMAT (not a capture, a model file instead of a
- * capture, a side the fit refuses), FM_EINVAL (a bad flow selection, draw_factor 0),
- * FM_ENOTFOUND (no such flow: the message lists what is there), FM_EINTR, FM_ENOMEM. */
+ * plain value) and, when o->model is set, *o->model with the model of half 1 (the same model
+ * `estimate` makes of a capture holding only those packets). Errors: FM_EIO, FM_EFORMAT (not a
+ * capture, a model file instead of a capture, a side the fit refuses), FM_EINVAL (a bad flow
+ * selection, draw_factor 0), FM_ENOTFOUND (no such flow: the message lists what is there),
+ * FM_EINTR, FM_ENOMEM. */
 FM_MUST_CHECK int est_holdout_run(const char *path,
                                   const struct est_ho_opts *o,
                                   struct est_holdout *out,
