@@ -91,7 +91,10 @@ static void summary_sequence(const struct mdl_side *s, struct fm_buf *b)
         fm_buf_printf(b,
                       "sequence (packets follow each other as a chain of %u states, each state "
                       "drawn given the last %s):\n",
-                      q->k, q->order == 1 ? "state" : q->order == 2 ? "2 states" : "3 states");
+                      q->k,
+                      q->order == 1   ? "state"
+                      : q->order == 2 ? "2 states"
+                                      : "3 states");
     unsigned shown[MDL_SEQ_MAX_STATES];
     unsigned ns = 0;
     /* The largest states first: a selection sort over at most 16. */
@@ -119,19 +122,19 @@ static void summary_sequence(const struct mdl_side *s, struct fm_buf *b)
     if (ns < q->k)
         fm_buf_printf(b, "  %u more states: %4.1f%% of packets\n", q->k - ns,
                       100.0 * (double)rest / (double)total);
-    double self = 0.0, change = 0.0, marked = 0.0;
+    double self = 0.0, leave = 0.0, marked = 0.0;
     for (unsigned i = 0; i < q->k; i++) {
         uint8_t h = (uint8_t)i;
         const struct mdl_seq_ctx *c = mdl_seq_find_ctx(q, &h, 1);
         double share = (double)q->states[i].n / (double)total;
         self += share * c->p[i];
-        change += share * (1.0 - c->p[i]);
+        leave += share * (1.0 - c->p[i]);
         marked += q->states[i].marker ? share : 0.0;
     }
     fm_buf_printf(b, "  persistence: a state follows itself with probability %.2f on average",
                   self);
-    if (change > 0.0)
-        fm_buf_printf(b, " (runs of %.1f packets of one state)", 1.0 / change);
+    if (leave > 0.0)
+        fm_buf_printf(b, " (runs of %.1f packets of one state)", 1.0 / leave);
     fm_buf_printf(b, "\n");
     if (q->frames && marked > 0.0 && s->duration_s > 0.0)
         fm_buf_printf(b,
@@ -185,9 +188,9 @@ void llm_examples_draw(const struct mdl_side *s,
      * examples are packets 1..n, each with the gap that led to it. */
     double len[LLM_MAX_PACKETS + 1];
     double gap_s[LLM_MAX_PACKETS];
-    size_t m = n < LLM_MAX_PACKETS ? n : LLM_MAX_PACKETS;
-    if (m == 0)
-        return;
+    size_t m = n;
+    if (m > LLM_MAX_PACKETS)
+        m = LLM_MAX_PACKETS;
     mdl_side_draw_series(s, MDL_DRAW_AUTO, r, m + 1, len, gap_s);
     for (size_t i = 0; i < m; i++) {
         out[i].payload_length = isfinite(len[i + 1]) ? lround(len[i + 1]) : -1;

@@ -253,10 +253,10 @@ static void make_seq_side(struct mdl_model *m)
     q->clusters = 2;
     q->frames = 1;
     q->tick_ns = 1000;
-    q->states[0] = (struct mdl_seq_state){750, 0, 0.0, 0.0, {1, {{1000, 1000, 1}}},
-                                          {1, {{2e6, 2e6, 1}}}};
-    q->states[1] = (struct mdl_seq_state){250, 1, 0.0, 0.0, {1, {{300, 300, 1}}},
-                                          {1, {{30e6, 30e6, 1}}}};
+    q->states[0] =
+        (struct mdl_seq_state){750, 0, 0.0, 0.0, {1, {{1000, 1000, 1}}}, {1, {{2e6, 2e6, 1}}}};
+    q->states[1] =
+        (struct mdl_seq_state){250, 1, 0.0, 0.0, {1, {{300, 300, 1}}}, {1, {{30e6, 30e6, 1}}}};
     q->n_ctx = 3;
     q->ctx[0] = (struct mdl_seq_ctx){0, {0}, 1000, {0.75, 0.25}};
     q->ctx[1] = (struct mdl_seq_ctx){1, {0}, 750, {2.0 / 3.0, 1.0 / 3.0}};
