@@ -449,6 +449,12 @@ int est_holdout_run(const char *path,
         rc = judge_side(&sp[s].h1, &sp[s].h2, &m->sides[s], o, rng, sd, err);
         if (rc < 0)
             goto out;
+        /* The fit's own note names estimate's option; say it in the holdout's terms. */
+        if (!sd->ok && sp[s].h1.n < eo.min_samples)
+            snprintf(sd->note, sizeof(sd->note),
+                     "no model of half 1: %zu packets, fewer than the %llu a fit needs (as "
+                     "estimate's --min-samples)",
+                     sp[s].h1.n, (unsigned long long)eo.min_samples);
     }
     *out = *h;
     if (o->model)

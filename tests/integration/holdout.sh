@@ -31,6 +31,7 @@ jqe() {
 g729=$dumps/rtp_g729_voice_bidir_vad__trex.pcap
 h264=$dumps/rtp_h264_video_1dir__saghul_sipp-scenarios.pcap
 sip=$dumps/sip_linphone_video_call_mixed_flows__mtaa.pcap
+tiny=$dumps/mpegts_rtp_vlan_multicast_tiny__tsduck.pcap
 
 # The flow's packets as tshark decodes them: frame number, side (0 local, 1 remote), epoch
 # time and UDP payload bytes. tshark prints the time with 9 decimals: python reads it as
@@ -217,6 +218,13 @@ run python3 "$tmp/recompute.py" "$tmp/h264.json" "$tmp/pk.tsv"
 expect "h264: halves agree with the recomputation" 0
 ks=$(printf '%.4f' "$(jq .sides.local.ks_length.half1_vs_half2 "$tmp/h264.json")")
 check "h264: table KS = JSON KS" grep -q "^  KS length  *$ks " "$tmp/h264.txt"
+
+# ---- too few packets to fit: the halves are still reported, the model is not ----
+run "$fm" compare --holdout "$tiny" --json
+expect "tiny: exit 0" 0
+check "tiny: no model of 8 packets, and why" jqe '.sides.local | .fitted == false and
+    (.note | test("8 packets, fewer than the 100 a fit needs")) and .packets.half1 == 8 and
+    .ks_length.half1_vs_half2 != null and .ks_length.model_vs_half2 == null' "$tmp/out"
 
 # ---- bad inputs ----
 run "$fm" compare --holdout "$tmp/ho.json"
