@@ -6,6 +6,7 @@
  * place (radix sort, O(n)), after the order-dependent statistics (autocorrelation, bursts,
  * throughput) have been taken; every distance then walks the sorted arrays. */
 #include "estimator/compare.h"
+#include "estimator/compare_int.h"
 
 #include "packet/sniff.h"
 
@@ -22,11 +23,18 @@
 #include "common/time.h"
 #include "estimator/estimate.h"
 #include "estimator/flow.h"
+#include "models/draw.h"
 #include "models/json.h"
 
 const int64_t est_cmp_scale_ns[EST_CMP_NSCALES] = {10000000, 100000000, 1000000000};
 
-static const char *const input_name[2] = {"A", "B"};
+static const char *const input_names[2] = {"A", "B"};
+
+/* An input's name in messages: A or B, or "the capture" for the holdout's one input. */
+static const char *input_name_of(int which)
+{
+    return which == 0 || which == 1 ? input_names[which] : "the capture";
+}
 static const char *const side_name[2] = {"local", "remote"};
 
 void est_cmp_opts_init(struct est_cmp_opts *o)
@@ -223,7 +231,7 @@ static int parse_selection(const char *text, int which, struct selection *s, str
     if (isdigit((unsigned char)text[0])) {
         long idx = 0;
         char what[32];
-        snprintf(what, sizeof(what), "flow of %s", input_name[which]);
+        snprintf(what, sizeof(what), "flow of %s", input_name_of(which));
         if (fm_parse_long(text, 0, 1000000000L, what, &idx, err) < 0)
             return FM_EINVAL;
         s->by_index = 1;
@@ -309,15 +317,13 @@ static void describe_flows(struct est_flow *const *flows, size_t n, char *buf, s
              spec);
 }
 
-/* Read a capture once and pick its flow. On success *table holds the capture and *flow
- * points into it. */
-static int load_capture(struct est_cmp_input *in,
-                        int which,
-                        const char *sel_text,
-                        const struct est_cmp_opts *o,
-                        struct est_flow_table **table,
-                        const struct est_flow **flow,
-                        struct fm_err *err)
+int est_cmp_load_capture(struct est_cmp_input *in,
+                         int which,
+                         const char *sel_text,
+                         const struct est_cmp_opts *o,
+                         struct est_flow_table **table,
+                         const struct est_flow **flow,
+                         struct fm_err *err)
 {
     struct selection sel;
     struct est_flow_table *t = NULL;
@@ -363,7 +369,7 @@ static int load_capture(struct est_cmp_input *in,
         else
             snprintf(what, sizeof(what), "no flow to compare");
         rc = fm_err_set(err, FM_ENOTFOUND, "%s in %s; 'flowmimic flows %s' lists them (%s)", what,
-                        input_name[which], in->path, found);
+                        input_name_of(which), in->path, found);
         goto out;
     }
     in->flow_index = (long)idx;
@@ -403,15 +409,19 @@ static int capture_side(const struct est_flow *f, int s, struct raw_side *r, str
     return FM_OK;
 }
 
-/* n packets drawn from a model side, the first at t0. */
+/* n packets drawn from a model side, the first at t0: as a sequence when the side has one
+ * (unless mode says otherwise), as generate and replay draw it (models/draw.h). */
 static int model_side(const struct mdl_side *ms,
+                      enum mdl_draw_mode mode,
                       size_t n,
                       int64_t t0,
                       struct fm_rng *rng,
                       struct raw_side *r,
+                      int *seq,
                       struct fm_err *err)
 {
     memset(r, 0, sizeof(*r));
+    *seq = 0;
     if (n == 0)
         return FM_OK;
     r->ts = malloc(n * sizeof(*r->ts));
@@ -420,14 +430,10 @@ static int model_side(const struct mdl_side *ms,
     if (!r->ts || !r->len || (n > 1 && !r->iat))
         return fm_err_set(err, FM_ENOMEM, "%zu model draws", n);
     r->n = n;
-    for (size_t i = 0; i < n; i++)
-        r->len[i] = mdl_mixture_sample(&ms->payload, rng);
+    *seq = mdl_side_draw_series(ms, mode, rng, n, r->len, r->iat);
     r->ts[0] = t0;
-    for (size_t i = 1; i < n; i++) {
-        double g = mdl_mixture_sample(&ms->iat, rng);
-        r->iat[i - 1] = g;
-        r->ts[i] = r->ts[i - 1] + llround(g * (double)FM_NS_PER_SEC);
-    }
+    for (size_t i = 1; i < n; i++)
+        r->ts[i] = r->ts[i - 1] + llround(r->iat[i - 1] * (double)FM_NS_PER_SEC);
     return FM_OK;
 }
 
@@ -535,6 +541,7 @@ int est_compare_run(const char *path_a,
         goto out;
     }
     c->seed = o->seed;
+    c->independent = o->independent;
     c->burst_gap_s = o->burst_gap_s;
     c->jsd_bins = o->jsd_bins ? o->jsd_bins : 100;
     c->kde_grid = o->kde_grid >= 2 ? o->kde_grid : 512;
@@ -556,7 +563,7 @@ int est_compare_run(const char *path_a,
         if (o->flow[i]) {
             rc = fm_err_set(err, FM_EINVAL,
                             "%s '%s' is a model, which holds one flow: drop its flow selection",
-                            input_name[i], paths[i]);
+                            input_name_of(i), paths[i]);
             goto out;
         }
         model_at = i;
@@ -576,7 +583,7 @@ int est_compare_run(const char *path_a,
          * largest flow of a call may be another medium than the model's). */
         if (model_at >= 0 && !o->flow[i] && model->flow_spec[0]) {
             struct fm_err e2 = {0};
-            rc = load_capture(&c->in[i], i, model->flow_spec, o, &t[i], &f[i], &e2);
+            rc = est_cmp_load_capture(&c->in[i], i, model->flow_spec, o, &t[i], &f[i], &e2);
             c->in[i].flow_from_model = rc == FM_OK ? 1 : -1;
             if (rc == FM_OK)
                 continue;
@@ -585,7 +592,7 @@ int est_compare_run(const char *path_a,
                 goto out;
             }
         }
-        rc = load_capture(&c->in[i], i, o->flow[i], o, &t[i], &f[i], err);
+        rc = est_cmp_load_capture(&c->in[i], i, o->flow[i], o, &t[i], &f[i], err);
         if (rc < 0)
             goto out;
     }
@@ -623,7 +630,8 @@ int est_compare_run(const char *path_a,
                 n = 0;
             }
             int64_t t0 = n ? c->side[s].in[cap].ts_ns[0] : 0;
-            rc = model_side(ms, n, t0, rng, &raw, err);
+            rc = model_side(ms, o->independent ? MDL_DRAW_INDEPENDENT : MDL_DRAW_AUTO, n, t0, rng,
+                            &raw, &c->side[s].seq, err);
             if (rc == FM_OK)
                 rc = summarise(&raw, c, &c->side[s].in[model_at], err);
             raw_free(&raw);

@@ -5,8 +5,10 @@
  * distances between the payload lengths and between the inter-arrival times of the two
  * inputs, their summaries, the time structure (throughput, autocorrelation, bursts) and the
  * trace-level counts of each whole input. A model input is drawn from: as many packets per
- * side as the capture's selected flow has on that side, with mdl_mixture_sample() and a
- * seeded RNG, timestamps from the cumulated gaps starting at the capture side's first packet.
+ * side as the capture's selected flow has on that side, with a seeded RNG: as a sequence when
+ * the side has a sequence model (mdl_side_draw_series(), the way generate and replay draw),
+ * else independently from its mixtures; timestamps from the cumulated gaps starting at the
+ * capture side's first packet.
  * The result is a struct est_compare released with est_compare_free(); it keeps the sorted
  * samples and timestamps for plots. Paths are copied. Not thread-safe per result; no globals.
  *
@@ -45,6 +47,8 @@ struct est_cmp_opts {
     const char *flow[2];      /* per input: NULL (its largest flow), "INDEX" (as `flows` numbers
                                  them) or a spec "udp A:PORT B:PORT"; must be NULL for a model */
     uint64_t seed;            /* model draws (default 1) */
+    int independent;          /* 1: draw a model side from its mixtures even when it has a
+                                 sequence model (the version-1 way, for comparison) */
     double burst_gap_s;       /* default 0.001 */
     uint64_t min_packets;     /* fewer on a side of either input: no distances, a note (10) */
     unsigned jsd_bins;        /* default 100 */
@@ -83,6 +87,7 @@ struct est_cmp_dist {
 
 struct est_cmp_side {
     int ok;         /* the distances below were computed */
+    int seq;        /* 1: the model input's side was drawn as a sequence */
     char note[160]; /* why not (too few packets, no model for the side), or "" */
     struct est_cmp_data in[2];
     struct est_cmp_dist len, iat;
@@ -113,6 +118,7 @@ struct est_compare {
     struct est_cmp_input in[2];  /* A, B */
     struct est_cmp_side side[2]; /* local, remote */
     uint64_t seed;
+    int independent; /* est_cmp_opts.independent */
     double burst_gap_s;
     unsigned jsd_bins, kde_grid;
     double iat_floor_s;

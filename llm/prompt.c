@@ -6,6 +6,7 @@
 #include "llm/prompt.h"
 
 #include "common/file.h"
+#include "models/draw.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -65,6 +66,83 @@ static void summary_gaps(const struct mdl_mixture *m, struct fm_buf *b)
     }
 }
 
+/* States listed by name in a summary; the rest are counted together. */
+#define SUMMARY_STATES 6
+
+/* The sequence model in a few lines: the states (largest first), how long a state lasts, the
+ * chain's memory and, on a video side whose states carry the RTP marker, the frames. The
+ * persistence is the chain's own: P(state i follows state i) from the histories of one state
+ * (the order-0 shares when the chain has no memory), averaged over the states by share, and
+ * the mean run of one state that follows from it, 1 / sum share_i (1 - p_ii). */
+static void summary_sequence(const struct mdl_side *s, struct fm_buf *b)
+{
+    const struct mdl_seq *q = &s->seq;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < q->k; i++)
+        total += q->states[i].n;
+    if (total == 0)
+        return;
+    if (q->order == 0)
+        fm_buf_printf(b,
+                      "sequence (packets follow each other as a chain of %u states, each "
+                      "state drawn without regard to the last):\n",
+                      q->k);
+    else
+        fm_buf_printf(b,
+                      "sequence (packets follow each other as a chain of %u states, each state "
+                      "drawn given the last %s):\n",
+                      q->k,
+                      q->order == 1   ? "state"
+                      : q->order == 2 ? "2 states"
+                                      : "3 states");
+    unsigned shown[MDL_SEQ_MAX_STATES];
+    unsigned ns = 0;
+    /* The largest states first: a selection sort over at most 16. */
+    uint8_t used[MDL_SEQ_MAX_STATES] = {0};
+    for (unsigned r = 0; r < q->k && ns < SUMMARY_STATES; r++) {
+        unsigned best = q->k;
+        for (unsigned i = 0; i < q->k; i++) {
+            if (!used[i] && (best == q->k || q->states[i].n > q->states[best].n))
+                best = i;
+        }
+        used[best] = 1;
+        shown[ns++] = best;
+    }
+    uint64_t rest = total;
+    for (unsigned j = 0; j < ns; j++) {
+        const struct mdl_seq_state *x = &q->states[shown[j]];
+        rest -= x->n;
+        fm_buf_printf(b,
+                      "  state %u: %4.1f%% of packets, about %.0f bytes, %.4g ms after the "
+                      "previous packet%s\n",
+                      shown[j], 100.0 * (double)x->n / (double)total,
+                      mdl_seq_dist_quantile(&x->len, 0.5),
+                      mdl_seq_dist_quantile(&x->gap, 0.5) / 1e6, x->marker ? ", ends a frame" : "");
+    }
+    if (ns < q->k)
+        fm_buf_printf(b, "  %u more states: %4.1f%% of packets\n", q->k - ns,
+                      100.0 * (double)rest / (double)total);
+    double self = 0.0, leave = 0.0, marked = 0.0;
+    for (unsigned i = 0; i < q->k; i++) {
+        uint8_t h = (uint8_t)i;
+        const struct mdl_seq_ctx *c = mdl_seq_find_ctx(q, &h, 1);
+        double share = (double)q->states[i].n / (double)total;
+        self += share * c->p[i];
+        leave += share * (1.0 - c->p[i]);
+        marked += q->states[i].marker ? share : 0.0;
+    }
+    fm_buf_printf(b, "  persistence: a state follows itself with probability %.2f on average",
+                  self);
+    if (leave > 0.0)
+        fm_buf_printf(b, " (runs of %.1f packets of one state)", 1.0 / leave);
+    fm_buf_printf(b, "\n");
+    if (q->frames && marked > 0.0 && s->duration_s > 0.0)
+        fm_buf_printf(b,
+                      "  frames: %.1f per second, %.1f packets per frame (RTP video: a frame's "
+                      "last packet carries the marker)\n",
+                      marked * (double)s->packets / s->duration_s, 1.0 / marked);
+}
+
 void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct fm_buf *b)
 {
     const struct mdl_side *s = &m->sides[side];
@@ -97,6 +175,8 @@ void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct 
         summary_gaps(&s->iat, b);
     else
         fm_buf_printf(b, "gap_ms: no model (%s)\n", s->note);
+    if (s->has_seq)
+        summary_sequence(s, b);
 }
 
 void llm_examples_draw(const struct mdl_side *s,
@@ -104,13 +184,19 @@ void llm_examples_draw(const struct mdl_side *s,
                        size_t n,
                        struct llm_example *out)
 {
-    for (size_t i = 0; i < n && i < LLM_MAX_PACKETS; i++) {
-        out[i].payload_length =
-            s->present && s->has_payload ? lround(mdl_mixture_sample(&s->payload, r)) : -1;
+    /* One packet more than asked: the first of a series has no gap before it, so the
+     * examples are packets 1..n, each with the gap that led to it. */
+    double len[LLM_MAX_PACKETS + 1];
+    double gap_s[LLM_MAX_PACKETS];
+    size_t m = n;
+    if (m > LLM_MAX_PACKETS)
+        m = LLM_MAX_PACKETS;
+    mdl_side_draw_series(s, MDL_DRAW_AUTO, r, m + 1, len, gap_s);
+    for (size_t i = 0; i < m; i++) {
+        out[i].payload_length = isfinite(len[i + 1]) ? lround(len[i + 1]) : -1;
         /* Gaps in ms rounded to the microsecond: what a person would write, and still within
          * the model's tick of 1 us for captures. */
-        out[i].gap_ms =
-            s->present && s->has_iat ? round(mdl_mixture_sample(&s->iat, r) * 1e6) / 1000.0 : -1.0;
+        out[i].gap_ms = isfinite(gap_s[i]) ? round(gap_s[i] * 1e6) / 1000.0 : -1.0;
     }
 }
 

@@ -20,11 +20,15 @@
 
 /* A compact summary of side `side` of m for the agents: the flow, packets, duration, rate,
  * header fields, the payload-length atoms and components in bytes and the gap components in
- * ms (for log scale: median and 90% range of each log-normal). Appended to b. */
+ * ms (for log scale: median and 90% range of each log-normal); with a sequence model, its
+ * largest states (share, median length and gap), the chain's order, how long a state
+ * persists and, on an RTP video side with marked states, frames per second and packets per
+ * frame. Appended to b. */
 void llm_model_summary(const struct mdl_model *m, enum mdl_side_id side, struct fm_buf *b);
 
-/* Draw n (<= LLM_MAX_PACKETS) packets from side s: lengths and gaps as the model makes them
- * (gap_ms -1 or payload_length -1 where the side has no such model). */
+/* Draw n (<= LLM_MAX_PACKETS) consecutive packets from side s as generate would send them
+ * before any variant (mdl_side_draw_series(): a sequence when the side has one), each with
+ * the gap before it (gap_ms -1 or payload_length -1 where the side has no such model). */
 void llm_examples_draw(const struct mdl_side *s,
                        struct fm_rng *r,
                        size_t n,

@@ -98,6 +98,24 @@ done
 run "$fm" compare --json --seed 8 "$h264" "$tmp/${h264##*/}.json"
 check "another --seed draws other packets" \
     test "$(jq .sides.local.iat_s.ks "$tmp/out")" != "$(jq .sides.local.iat_s.ks "$tmp/seed7.json")"
+# A side with a sequence model is drawn as a sequence, as generate sends it: the G.729 talk
+# spurts' lag-1 autocorrelation of length (0.85 in the capture) survives; --sequence off draws
+# each packet on its own, whose autocorrelation over ~677 packets has an sd near 0.04.
+run "$fm" compare --json --seed 7 "$g729" "$tmp/${g729##*/}.json"
+check "sequence: both sides drawn as sequences" \
+    jqe '[.sides[] | .model_draws == "sequence"] | all' "$tmp/out"
+check "sequence: the length autocorrelation survives" \
+    jqe '[.sides[] | .time_b.acf_length[0] > 0.4] | all' "$tmp/out"
+run "$fm" compare --json --seed 7 --sequence off "$g729" "$tmp/${g729##*/}.json"
+check "--sequence off: drawn independently" \
+    jqe '[.sides[] | .model_draws == "independent"] | all' "$tmp/out"
+check "--sequence off: no length autocorrelation" \
+    jqe '[.sides[] | .time_b.acf_length[0] | fabs < 0.2] | all' "$tmp/out"
+run "$fm" compare --seed 7 "$g729" "$tmp/${g729##*/}.json"
+check "the table says the model side is a sequence" \
+    grep -q "^== local side: .*(the model's drawn as a sequence)" "$tmp/out"
+run "$fm" compare --json "$g729" "$g729"
+check "two captures: no model draws" jqe '[.sides[] | .model_draws == null] | all' "$tmp/out"
 # The model may be A as well: the draws follow B's counts.
 run "$fm" compare --json "$tmp/${g729##*/}.json" "$g729"
 check "model as A" jqe '.a.kind == "model" and .sides.remote.packets_a == .sides.remote.packets_b' \

@@ -58,6 +58,13 @@ set_tests_properties(integration.compare PROPERTIES LABELS "integration;cli;dump
                      SKIP_RETURN_CODE 77
                      ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
 
+add_test(NAME integration.holdout
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/holdout.sh $<TARGET_FILE:flowmimic>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.holdout PROPERTIES LABELS "integration;cli;dumps" TIMEOUT 300
+                     SKIP_RETURN_CODE 77
+                     ENVIRONMENT "FM_DUMPS_DIR=${CMAKE_SOURCE_DIR}/../shared/traffic_dumps")
+
 add_test(NAME integration.trace
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/trace.sh $<TARGET_FILE:flowmimic>
                  ${CMAKE_SOURCE_DIR})

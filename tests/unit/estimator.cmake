@@ -1,7 +1,8 @@
-# tests/unit/estimator.cmake - estimator/: flow table, flow selection, estimate, compare.
+# tests/unit/estimator.cmake - estimator/: flow table, flow selection, estimate, compare, holdout.
 fm_add_unit_test(estimator flow LIBS fm_estimator)
 fm_add_unit_test(estimator estimate LIBS fm_estimator)
 fm_add_unit_test(estimator compare LIBS fm_estimator)
+fm_add_unit_test(estimator holdout LIBS fm_estimator)
 fm_add_unit_test(estimator select LIBS fm_estimator)
 
 # Reads the real captures beside the checkout (../shared/traffic_dumps); opt-in by label.

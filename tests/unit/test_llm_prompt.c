@@ -237,6 +237,104 @@ static void test_examples(void **state)
     assert_double_near(ex[0].gap_ms, -1.0, 0);
 }
 
+/* A video side with a two-state chain whose figures are easy by hand: state 0 is 75% of the
+ * packets (1000 bytes, 2 ms), state 1 25% (300 bytes, 30 ms, marked: it ends a frame); after
+ * state 0 comes state 0 with p 2/3, after state 1 always state 0. So a state follows itself
+ * with 0.75 * 2/3 + 0.25 * 0 = 0.5, runs last 1 / (0.75 / 3 + 0.25) = 2 packets, and at 50
+ * packets/s a frame (4 packets) ends 12.5 times a second. */
+static void make_seq_side(struct mdl_model *m)
+{
+    make_side(m);
+    struct mdl_side *s = &m->sides[0];
+    struct mdl_seq *q = &s->seq;
+    memset(q, 0, sizeof(*q));
+    q->k = 2;
+    q->order = 1;
+    q->clusters = 2;
+    q->frames = 1;
+    q->tick_ns = 1000;
+    q->states[0] =
+        (struct mdl_seq_state){750, 0, 0.0, 0.0, {1, {{1000, 1000, 1}}}, {1, {{2e6, 2e6, 1}}}};
+    q->states[1] =
+        (struct mdl_seq_state){250, 1, 0.0, 0.0, {1, {{300, 300, 1}}}, {1, {{30e6, 30e6, 1}}}};
+    q->n_ctx = 3;
+    q->ctx[0] = (struct mdl_seq_ctx){0, {0}, 1000, {0.75, 0.25}};
+    q->ctx[1] = (struct mdl_seq_ctx){1, {0}, 750, {2.0 / 3.0, 1.0 / 3.0}};
+    q->ctx[2] = (struct mdl_seq_ctx){1, {1}, 250, {1.0, 0.0}};
+    mdl_seq_sort_ctx(q);
+    struct fm_err err = {0};
+    if (mdl_seq_check(q, &err) != FM_OK)
+        fail_msg("test sequence: %s", err.msg);
+    s->has_seq = 1;
+}
+
+static void test_summary_sequence(void **state)
+{
+    (void)state;
+    struct mdl_model m;
+    struct fm_buf b;
+    make_seq_side(&m);
+    fm_buf_init(&b);
+    llm_model_summary(&m, MDL_SIDE_LOCAL, &b);
+    assert_false(b.oom);
+    static const char *const parts[] = {
+        "sequence (packets follow each other as a chain of 2 states, each state drawn given "
+        "the last state):\n",
+        "  state 0: 75.0% of packets, about 1000 bytes, 2 ms after the previous packet\n",
+        "  state 1: 25.0% of packets, about 300 bytes, 30 ms after the previous packet, ends a "
+        "frame\n",
+        "  persistence: a state follows itself with probability 0.50 on average (runs of 2.0 "
+        "packets of one state)\n",
+        "  frames: 12.5 per second, 4.0 packets per frame",
+        /* The mixtures are still described: the variants' checks work on them. */
+        "50.0% around 500 bytes (sd 50)",
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (!strstr(b.s, parts[i]))
+            fail_msg("summary lacks '%s':\n%s", parts[i], b.s);
+    }
+    fm_buf_fini(&b);
+    /* Without the markers in the states there are no frames to speak of; a side without a
+     * sequence says nothing about one. */
+    m.sides[0].seq.frames = 0;
+    llm_model_summary(&m, MDL_SIDE_LOCAL, &b);
+    assert_null(strstr(b.s, "frames:"));
+    assert_non_null(strstr(b.s, "persistence:"));
+    fm_buf_fini(&b);
+    m.sides[0].has_seq = 0;
+    llm_model_summary(&m, MDL_SIDE_LOCAL, &b);
+    assert_null(strstr(b.s, "sequence"));
+    fm_buf_fini(&b);
+}
+
+/* Examples of a side with a sequence are consecutive packets of the chain: each length comes
+ * with its own state's gap, and state 1 never follows itself. */
+static void test_examples_sequence(void **state)
+{
+    (void)state;
+    struct mdl_model m;
+    struct llm_example ex[LLM_MAX_PACKETS];
+    make_seq_side(&m);
+    struct fm_rng *r = fm_rng_new(3);
+    assert_non_null(r);
+    llm_examples_draw(&m.sides[0], r, LLM_MAX_PACKETS, ex);
+    fm_rng_free(r);
+    size_t small = 0;
+    for (size_t i = 0; i < LLM_MAX_PACKETS; i++) {
+        if (ex[i].payload_length == 1000) {
+            assert_double_near(ex[i].gap_ms, 2.0, 1e-9);
+        } else {
+            assert_int_equal(ex[i].payload_length, 300);
+            assert_double_near(ex[i].gap_ms, 30.0, 1e-9);
+            small++;
+            if (i > 0)
+                assert_int_not_equal(ex[i - 1].payload_length, 300);
+        }
+    }
+    /* 50 draws at 25%: 12.5 expected; 2 or fewer, or 25 or more, has odds below 1e-3. */
+    assert_true(small > 2 && small < 25);
+}
+
 static void test_prompts(void **state)
 {
     (void)state;
@@ -381,6 +479,8 @@ int main(void)
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_schemas),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_summary_sequence),
+        cmocka_unit_test(test_examples_sequence),
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_prompts),
         cmocka_unit_test(test_prompt_sets),
