@@ -4,6 +4,8 @@
  * and says what would be accepted, so that the next round can fix it. */
 #include "llm/check.h"
 
+#include "common/time.h"
+#include "models/draw.h"
 #include "models/jsonutil.h"
 
 #include <math.h>
@@ -386,6 +388,20 @@ static void plaus_none(struct llm_plaus *out)
     out->ok = 1;
 }
 
+/* A side with a sequence model draws its values from the states' pieces, not from the
+ * mixture: a value is as plausible as the larger of the two masses says (the pieces are the
+ * capture's own values, which a mixture can leave thin between its modes). unit converts the
+ * window into the pieces' unit (ns for gaps). */
+static void seq_plaus(const struct mdl_side *s, int gap, double unit, struct llm_plaus *out)
+{
+    if (!s->has_seq)
+        return;
+    double m = mdl_seq_mass(&s->seq, gap, out->lo * unit, out->hi * unit);
+    if (m > out->mass)
+        out->mass = m;
+    out->ok = out->in_support && out->mass >= LLM_PLAUS_MIN_MASS;
+}
+
 void llm_plaus_length(const struct mdl_side *s,
                       const struct mdl_variant *v,
                       long payload_length,
@@ -402,6 +418,7 @@ void llm_plaus_length(const struct mdl_side *s,
     if (s->payload.resolution > q)
         q = s->payload.resolution;
     llm_plaus_eval(&s->payload, x, q, out);
+    seq_plaus(s, 0, 1.0, out);
     /* The support in sent bytes is exact: integers from the transformed min to max. */
     unsigned lo = mdl_variant_payload(v, s->payload.min);
     unsigned hi = mdl_variant_payload(v, s->payload.max);
@@ -423,6 +440,7 @@ void llm_plaus_gap(const struct mdl_side *s,
     double x = gap_ms / 1000.0 * v->rate_scale;
     double q = s->iat.resolution > 0.0 ? s->iat.resolution : 1e-9;
     llm_plaus_eval(&s->iat, x, q, out);
+    seq_plaus(s, 1, (double)FM_NS_PER_SEC, out);
 }
 
 static void check_packets(struct where *w,

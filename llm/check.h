@@ -16,7 +16,9 @@
  *  2. the model puts at least LLM_PLAUS_MIN_MASS of its packets within LLM_PLAUS_WINDOW
  *     (relative) of x: P(|X - x| <= max(LLM_PLAUS_WINDOW * x, one quantum)) >= 1e-3, where X
  *     is drawn from the mixture as mdl_mixture_sample() draws it (atoms, and Gaussians
- *     truncated to [min, max]; on ln(x) for log-scale gaps).
+ *     truncated to [min, max]; on ln(x) for log-scale gaps) or, on a side with a sequence
+ *     model, from its states' pieces (mdl_seq_mass()), whichever holds more: those pieces are
+ *     what the side's packets are drawn from.
  * A packet the model would produce about once in a thousand or more within 5% passes; a
  * value between two modes that the capture never showed fails. The mass is a probability,
  * unlike a density ratio, so it behaves the same for an atom, a broad component and a

@@ -49,3 +49,32 @@ double mdl_seq_dist_quantile(const struct mdl_seq_dist *d, double q)
     }
     return d->pieces[d->n - 1].hi;
 }
+
+double mdl_seq_mass(const struct mdl_seq *s, int gap, double lo, double hi)
+{
+    /* A piece holds the whole values lo..hi of its quantum (a byte, or the clock's tick),
+     * each drawn about equally often: count the ones inside the window. */
+    double res = gap ? (s->tick_ns >= 1.0 ? s->tick_ns : 1.0) : 1.0;
+    double total = 0.0, mass = 0.0;
+    if (!(lo <= hi))
+        return 0.0;
+    for (unsigned st = 0; st < s->k; st++)
+        total += (double)s->states[st].n;
+    if (!(total > 0.0))
+        return 0.0;
+    for (unsigned st = 0; st < s->k; st++) {
+        const struct mdl_seq_dist *d = gap ? &s->states[st].gap : &s->states[st].len;
+        double in = 0.0;
+        for (unsigned i = 0; i < d->n; i++) {
+            const struct mdl_seq_piece *p = &d->pieces[i];
+            double a = ceil((lo - p->lo) / res - 1e-9), b = floor((hi - p->lo) / res + 1e-9);
+            double last = floor((p->hi - p->lo) / res + 1e-9); /* values are p->lo + j * res */
+            a = a > 0.0 ? a : 0.0;
+            b = b < last ? b : last;
+            if (b >= a)
+                in += p->p * (b - a + 1.0) / (last + 1.0);
+        }
+        mass += (double)s->states[st].n / total * in;
+    }
+    return mass;
+}

@@ -366,6 +366,46 @@ static void test_plaus_gap(void **state)
     assert_true(pl.ok);
 }
 
+/* A side with a sequence model: its states' pieces are values it draws, so a length or gap
+ * they hold passes even where the mixture is thin (700 bytes and 30 ms fail above), and one
+ * that neither holds still fails. */
+static void test_plaus_sequence(void **state)
+{
+    (void)state;
+    struct mdl_side s = model.sides[MDL_SIDE_LOCAL];
+    struct mdl_seq *q = &s.seq;
+    memset(q, 0, sizeof(*q));
+    q->k = 2;
+    q->tick_ns = 1000;
+    q->states[0] =
+        (struct mdl_seq_state){990, 0, 0.0, 0.0, {1, {{500, 500, 1}}}, {1, {{20e6, 20e6, 1}}}};
+    q->states[1] =
+        (struct mdl_seq_state){10, 0, 0.0, 0.0, {1, {{690, 710, 1}}}, {1, {{29e6, 31e6, 1}}}};
+    q->n_ctx = 1;
+    q->ctx[0] = (struct mdl_seq_ctx){0, {0}, 1000, {0.99, 0.01}};
+    s.has_seq = 1;
+    struct mdl_variant v;
+    struct llm_plaus pl;
+    mdl_variant_init(&v);
+    llm_plaus_length(&s, &v, 700, &pl);
+    assert_true(pl.ok);
+    assert_double_near(pl.mass, 0.01, 1e-12);
+    llm_plaus_gap(&s, &v, 30.0, &pl);
+    assert_true(pl.ok);
+    assert_double_near(pl.mass, 0.01, 1e-12);
+    llm_plaus_length(&s, &v, 800, &pl); /* neither the mixture nor a piece */
+    assert_false(pl.ok);
+    llm_plaus_gap(&s, &v, 40.0, &pl);
+    assert_false(pl.ok);
+    /* Under rate_scale 2, 15 ms is a model gap of 30 ms. */
+    v.rate_scale = 2;
+    llm_plaus_gap(&s, &v, 15.0, &pl);
+    assert_true(pl.ok);
+    s.has_seq = 0;
+    llm_plaus_gap(&s, &v, 15.0, &pl);
+    assert_false(pl.ok);
+}
+
 static void test_plaus_findings(void **state)
 {
     (void)state;
@@ -419,7 +459,7 @@ int main(void)
         cmocka_unit_test(test_names),          cmocka_unit_test(test_mtu),
         cmocka_unit_test(test_mass),           cmocka_unit_test(test_plaus_length),
         cmocka_unit_test(test_plaus_gap),      cmocka_unit_test(test_plaus_findings),
-        cmocka_unit_test(test_findings_cap),
+        cmocka_unit_test(test_findings_cap),   cmocka_unit_test(test_plaus_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

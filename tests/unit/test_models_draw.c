@@ -147,12 +147,37 @@ static void test_quantile(void **state)
     assert_double_near(mdl_seq_dist_quantile(&d, 1.0), 90.0, 1e-9);
 }
 
+/* The states' pieces weighted by their packets: state 0 (800 packets) sends 1000 bytes after
+ * 2 ms, state 1 (200) 300 bytes after 30 ms; a third state adds whole values 10..19. */
+static void test_mass(void **state)
+{
+    (void)state;
+    struct mdl_side s;
+    make_side(&s);
+    const struct mdl_seq *q = &s.seq;
+    assert_double_near(mdl_seq_mass(q, 0, 999, 1001), 0.8, 1e-12);
+    assert_double_near(mdl_seq_mass(q, 0, 250, 1001), 1.0, 1e-12);
+    assert_double_near(mdl_seq_mass(q, 0, 301, 999), 0.0, 0);
+    assert_double_near(mdl_seq_mass(q, 0, 1001, 999), 0.0, 0);
+    assert_double_near(mdl_seq_mass(q, 1, 29e6, 31e6), 0.2, 1e-12);
+    assert_double_near(mdl_seq_mass(q, 1, 0, 1e6), 0.0, 0);
+    /* Whole bytes 10..19 at 0.5 of a state of 1000 packets (of 2000): 2 of its 10 values lie in
+     * [14.5, 16] (15 and 16), so 0.5 * 0.5 * 0.2. */
+    struct mdl_seq r = *q;
+    r.k = 3;
+    r.states[2] = (struct mdl_seq_state){
+        1000, 0, 0.0, 0.0, {2, {{10, 19, 0.5}, {50, 50, 0.5}}}, {1, {{1e6, 1e6, 1}}}};
+    assert_double_near(mdl_seq_mass(&r, 0, 14.5, 16), 0.05, 1e-12);
+    assert_double_near(mdl_seq_mass(&r, 0, 0, 100), 0.5, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequence),
         cmocka_unit_test(test_independent),
         cmocka_unit_test(test_quantile),
+        cmocka_unit_test(test_mass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
