@@ -64,13 +64,17 @@ static void print_iat(const struct mdl_mixture *m)
 }
 
 /* The value below which half of a state's feature lies. */
-static double dist_median(const struct mdl_seq_dist *d)
+static double dist_median(const struct mdl_seq_dist *d, const double *mean)
 {
     double cum = 0.0;
     for (unsigned i = 0; i < d->n; i++) {
         const struct mdl_seq_piece *p = &d->pieces[i];
-        if (cum + p->p >= 0.5 && p->p > 0.0)
-            return p->lo + (p->hi - p->lo) * (0.5 - cum) / p->p;
+        if (cum + p->p >= 0.5 && p->p > 0.0) {
+            double f = (0.5 - cum) / p->p;
+            if (mean[i] != 0.0) /* the piece's shape, models/seq.h */
+                f = pow(f, (p->hi - p->lo) / (mean[i] - p->lo) - 1.0);
+            return p->lo + (p->hi - p->lo) * f;
+        }
         cum += p->p;
     }
     return d->pieces[d->n - 1].hi;
@@ -93,9 +97,10 @@ static void print_seq(const struct mdl_seq *q)
         const struct mdl_seq_state *x = &q->states[i];
         printf("    %5u %7.4f %6s %8.0f %6.0f-%-6.0f %10.3f %9.3f-%-9.3f %7.3f %7.3f\n", i,
                total ? (double)x->n / (double)total : 0.0, x->marker ? "yes" : "-",
-               dist_median(&x->len), x->len.pieces[0].lo, x->len.pieces[x->len.n - 1].hi,
-               dist_median(&x->gap) / 1e6, x->gap.pieces[0].lo / 1e6,
-               x->gap.pieces[x->gap.n - 1].hi / 1e6, x->rho_len, x->rho_gap);
+               dist_median(&x->len, q->len_mean[i]), x->len.pieces[0].lo,
+               x->len.pieces[x->len.n - 1].hi, dist_median(&x->gap, q->gap_mean[i]) / 1e6,
+               x->gap.pieces[0].lo / 1e6, x->gap.pieces[x->gap.n - 1].hi / 1e6, x->rho_len,
+               x->rho_gap);
     }
     printf("    %-8s", "after");
     for (unsigned j = 0; j < q->k; j++)

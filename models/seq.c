@@ -20,7 +20,8 @@ static uint32_t ctx_key(unsigned order, const uint8_t *hist)
     return key;
 }
 
-static int check_dist(const struct mdl_seq_dist *d, const char *name, struct fm_err *err)
+static int
+check_dist(const struct mdl_seq_dist *d, const double *mean, const char *name, struct fm_err *err)
 {
     if (d->n < 1 || d->n > MDL_SEQ_MAX_PIECES)
         return fm_err_set(err, FM_EFORMAT, "%s: has %u pieces, not 1 to %d", name, d->n,
@@ -31,6 +32,9 @@ static int check_dist(const struct mdl_seq_dist *d, const char *name, struct fm_
         if (!(isfinite(p->lo) && isfinite(p->hi) && p->lo >= 0.0 && p->lo <= p->hi))
             return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: bad range [%g, %g]", name, i, p->lo,
                               p->hi);
+        if (mean[i] != 0.0 && !(mean[i] > p->lo && mean[i] < p->hi))
+            return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: mean %g is not inside (%g, %g)",
+                              name, i, mean[i], p->lo, p->hi);
         if (i > 0 && p->lo < d->pieces[i - 1].hi)
             return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: not in increasing order", name, i);
         if (!(p->p >= 0.0 && p->p <= 1.0))
@@ -59,11 +63,11 @@ int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err)
         if (st->marker != 0 && st->marker != 1)
             return fm_err_set(err, FM_EFORMAT, "states[%u].marker: must be 0 or 1", i);
         snprintf(name, sizeof(name), "states[%u].length", i);
-        int rc = check_dist(&st->len, name, err);
+        int rc = check_dist(&st->len, s->len_mean[i], name, err);
         if (rc < 0)
             return rc;
         snprintf(name, sizeof(name), "states[%u].gap_ns", i);
-        rc = check_dist(&st->gap, name, err);
+        rc = check_dist(&st->gap, s->gap_mean[i], name, err);
         if (rc < 0)
             return rc;
     }
@@ -149,7 +153,7 @@ static double ar1(double *z, int seen, double rho, struct fm_rng *r)
 
 /* A draw from d at uniform u, spread over the quantum res around the pieces' values (so that
  * a piece's end values get their full share once rounded) and rounded to res. */
-static double draw_value(const struct mdl_seq_dist *d, double u, double res)
+static double draw_value(const struct mdl_seq_dist *d, const double *mean, double u, double res)
 {
     double cum = 0.0;
     unsigned i = 0;
@@ -162,6 +166,8 @@ static double draw_value(const struct mdl_seq_dist *d, double u, double res)
         return p->lo;
     double f = (u - cum) / p->p;
     f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    if (mean[i] != 0.0) /* still increasing in u: the copula's ranks survive */
+        f = pow(f, (p->hi - p->lo) / (mean[i] - p->lo) - 1.0);
     double v = round((p->lo - 0.5 * res + (p->hi - p->lo + res) * f) / res) * res;
     return v < p->lo ? p->lo : v > p->hi ? p->hi : v;
 }
@@ -198,7 +204,7 @@ void mdl_seq_draw(const struct mdl_seq *s,
     double ug = ar1(&g->z_gap, g->seen, x->rho_gap, r);
     g->seen = 1;
     *state = st;
-    *len = draw_value(&x->len, ul, 1.0);
-    *gap_ns = draw_value(&x->gap, ug, s->tick_ns);
+    *len = draw_value(&x->len, s->len_mean[st], ul, 1.0);
+    *gap_ns = draw_value(&x->gap, s->gap_mean[st], ug, s->tick_ns);
     *marker = x->marker;
 }

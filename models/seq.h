@@ -5,9 +5,10 @@
  * off to shorter histories, down to the states' own shares). Inside a state, length and gap
  * come from the state's empirical distributions (exact atoms plus equal-mass pieces) through
  * a Gaussian copula: one latent normal score per feature runs through the whole sequence as
- * an AR(1) whose coefficient is the current state's (rho = the capture's lag-1 correlation of
- * within-state normal scores, over the packets of that state), so that a level persists
- * across state changes while every state keeps its exact marginal distribution.
+ * an AR(1) whose coefficient is the current state's, so that a level persists across state
+ * changes while every state keeps its exact marginal distribution. The fit starts rho at the
+ * capture's lag-1 correlation of within-state normal scores and then calibrates it by drawing
+ * (models/seqfit.c), since those scores miss the persistence that crosses state changes.
  *
  * A struct mdl_seq is a plain value (fixed arrays, no pointers): copy it freely. It holds no
  * per-packet data: at most MDL_SEQ_MAX_STATES states of MDL_SEQ_MAX_PIECES pieces per feature
@@ -29,8 +30,9 @@
 #define MDL_SEQ_MAX_PIECES 32
 #define MDL_SEQ_MAX_JSON   65536 /* bytes of one side's "sequence" object, pretty-printed */
 
-/* One piece of a feature's distribution: mass p spread uniformly over [lo, hi], or an atom
- * when lo == hi. Values are whole bytes (length) or whole nanoseconds (gap). */
+/* One piece of a feature's distribution: mass p spread over [lo, hi] (see the shapes in
+ * struct mdl_seq), or an atom when lo == hi. Values are whole bytes (length) or whole
+ * nanoseconds (gap). */
 struct mdl_seq_piece {
     double lo, hi;
     double p;
@@ -69,6 +71,13 @@ struct mdl_seq {
     struct mdl_seq_state states[MDL_SEQ_MAX_STATES];
     unsigned n_ctx; /* histories stored; the order-0 one is always there */
     struct mdl_seq_ctx ctx[MDL_SEQ_MAX_CTX];
+    /* The pieces' means: len_mean[i][j] for states[i].len.pieces[j], gap_mean likewise. With
+     * 0 (files without it) a piece is spread uniformly; with lo < mean < hi a draw is
+     * lo + (hi - lo) f^a, f uniform and a = (hi - lo) / (mean - lo) - 1, so that the draws'
+     * mean is the capture's: a wide tail piece (gaps of 0.1 to 8 s holding a few silences)
+     * drawn uniformly made a side silent for longer than the capture. */
+    double len_mean[MDL_SEQ_MAX_STATES][MDL_SEQ_MAX_PIECES];
+    double gap_mean[MDL_SEQ_MAX_STATES][MDL_SEQ_MAX_PIECES];
 };
 
 /* Check that a sequence model is usable: counts in range, each state's distributions
