@@ -24,7 +24,8 @@ static const struct cli_cmd_doc doc = {
     "components on the log scale are Gaussians on ln(seconds): mean and sd are in ln units,\n"
     "and the ms column is exp(mean), the component's median gap.\n"
     "\nSequence states: share of packets, marker, median and range of length and gap, and rho,\n"
-    "the persistence of each feature (lag-1 correlation of within-state normal scores). The\n"
+    "the persistence of each feature (the coefficient that carries its normal score to the next\n"
+    "packet, calibrated to the capture's lag-1 autocorrelation; see models/seq.h). The\n"
     "transition table gives P(next state | last state) for the histories of one state (- : the\n"
     "history is not stored and the shorter one is used).\n"
     "\nExample: flowmimic show models/call-0.json\n",
@@ -89,7 +90,8 @@ static void print_seq(const struct mdl_seq *q)
            q->order);
     for (unsigned o = 0; o <= MDL_SEQ_MAX_ORDER; o++)
         printf(" %.1f", q->bic[o]);
-    printf("), %u histories, tick %.0f ns%s\n", q->n_ctx, q->tick_ns,
+    printf("), %u histories, tick %.0f ns%s%s\n", q->n_ctx, q->tick_ns,
+           q->slice ? ", states and lengths sliced from one uniform" : "",
            q->frames ? ", frames end at marked states" : "");
     printf("    %5s %7s %6s %8s %13s %10s %19s %7s %7s\n", "state", "share", "marker", "len",
            "len range", "gap ms", "gap range ms", "rho len", "rho gap");

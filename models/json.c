@@ -137,6 +137,8 @@ static cJSON *seq_to_json(const struct mdl_seq *s)
     add_num(o, "clusters", s->clusters);
     add_num(o, "order", s->order);
     cJSON_AddBoolToObject(o, "frames", s->frames);
+    if (s->slice) /* absent means false: the files before it */
+        cJSON_AddBoolToObject(o, "slice", 1);
     add_num(o, "tick_ns", s->tick_ns);
     cJSON *states = NULL;
     cJSON *ctx = NULL;
@@ -651,6 +653,12 @@ static void get_seq(struct ctx *c, const cJSON *o, const char *path, struct mdl_
     s->frames = cJSON_IsTrue(fr);
     if (c->rc >= 0 && fr && !cJSON_IsBool(fr)) {
         snprintf(fp, sizeof(fp), "%sframes", sub);
+        bad(c, fp, "must be true or false");
+    }
+    const cJSON *sl = cJSON_GetObjectItemCaseSensitive(o, "slice");
+    s->slice = cJSON_IsTrue(sl);
+    if (c->rc >= 0 && sl && !cJSON_IsBool(sl)) {
+        snprintf(fp, sizeof(fp), "%sslice", sub);
         bad(c, fp, "must be true or false");
     }
     const cJSON *bic = cJSON_GetObjectItemCaseSensitive(o, "bic");

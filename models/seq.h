@@ -6,9 +6,11 @@
  * come from the state's empirical distributions (exact atoms plus equal-mass pieces) through
  * a Gaussian copula: one latent normal score per feature runs through the whole sequence as
  * an AR(1) whose coefficient is the current state's, so that a level persists across state
- * changes while every state keeps its exact marginal distribution. The fit starts rho at the
- * capture's lag-1 correlation of within-state normal scores and then calibrates it by drawing
- * (models/seqfit.c), since those scores miss the persistence that crosses state changes.
+ * changes while every state keeps its exact marginal distribution. In a sliced model (`slice`,
+ * written by today's fit) the length's score also picks the next state, so that the chain's
+ * transitions follow the level instead of ignoring it. The fit estimates each rho from the
+ * capture's normal scores and then calibrates it by drawing (models/seqfit.c), since those
+ * scores miss part of the persistence that crosses state changes.
  *
  * A struct mdl_seq is a plain value (fixed arrays, no pointers): copy it freely. It holds no
  * per-packet data: at most MDL_SEQ_MAX_STATES states of MDL_SEQ_MAX_PIECES pieces per feature
@@ -68,6 +70,16 @@ struct mdl_seq {
     int frames;        /* 1: the states' marker flags come from the capture's RTP markers */
     double tick_ns;    /* the capture's timestamp tick: gaps are drawn on it */
     double bic[MDL_SEQ_MAX_ORDER + 1]; /* of each chain order tried, 0 if not tried */
+    /* 1: one uniform u picks both the next state and the length inside it: the context's
+     * states, taken in increasing mean length (mdl_seq_len_order()), cut [0, 1) into slices
+     * of their probabilities; u's slice is the state and u's place in it the length's
+     * quantile in the state. u's normal score is rho_length of the last packet's state times
+     * the last length's normal score within its state, plus noise: a packet at the top of its
+     * band leads to a higher band or higher in the same one, so a level persists across
+     * states, while u stays uniform given every earlier state (the transitions and each
+     * state's lengths are exactly the fitted ones). 0 (files without it): the state is drawn
+     * independently and rho_length carries the length's score from packet to packet. */
+    int slice;
     struct mdl_seq_state states[MDL_SEQ_MAX_STATES];
     unsigned n_ctx; /* histories stored; the order-0 one is always there */
     struct mdl_seq_ctx ctx[MDL_SEQ_MAX_CTX];
@@ -97,6 +109,8 @@ struct mdl_seq_gen {
     int seen;                        /* 0 before the first packet */
     double z_len;                    /* the last packet's latent normal scores */
     double z_gap;
+    unsigned last;                      /* the last packet's state */
+    uint8_t by_len[MDL_SEQ_MAX_STATES]; /* mdl_seq_len_order(), set at the first draw */
 };
 
 void mdl_seq_gen_init(struct mdl_seq_gen *g);
@@ -110,6 +124,9 @@ void mdl_seq_draw(const struct mdl_seq *s,
                   double *len,
                   double *gap_ns,
                   int *marker);
+
+/* The k states in increasing mean length (index order among equals) into order[]. */
+void mdl_seq_len_order(const struct mdl_seq *s, uint8_t *order);
 
 /* The stored context used after the history hist[0..nhist) (oldest first): the longest
  * suffix that is stored. Never NULL for a checked model. */

@@ -20,6 +20,9 @@
  * at the lag-1 correlation, over the packets of the state, of its mid-rank normal score with
  * the previous packet's. Probabilities are rounded to 1e-6 so that the file stays small.
  *
+ * Sliced states (seq.h): the length's coefficient is re-estimated after the chain, from the
+ * uniform that would have picked each packet's state and length (slice_rho()).
+ *
  * Calibration. Those coefficients miss persistence that crosses states: a length level that
  * drifts through clusters cutting it into bands (linphone, skype: drawn lag-1 autocorrelation
  * 0.38 for the capture's 0.64), and the alternating outliers of jitter that rank scores tame
@@ -577,6 +580,7 @@ static int fit_states(const double *len,
                       const uint8_t *lab,
                       size_t n,
                       struct mdl_seq *s,
+                      double *zlen,
                       struct fm_err *err)
 {
     double *a = malloc(n * sizeof(*a));
@@ -613,6 +617,8 @@ static int fit_states(const double *len,
             }
         }
         state_rho(z, lab, n, s, feat);
+        if (!feat)
+            memcpy(zlen, z, n * sizeof(*z));
     }
 out:
     free(a);
@@ -733,6 +739,51 @@ static int calibrate_all(struct mdl_seq *s,
     }
     free(buf);
     return rc;
+}
+
+/* Sliced states (seq.h "slice"): each state's rho_length is the correlation, over the
+ * packets after one in that state, of the last packet's within-state length score with the
+ * normal score of the uniform that would have picked this packet's state and length: its
+ * slice's start under its context, plus the slice's width times its length's within-state
+ * mid-rank uniform. */
+static void slice_rho(const double *zl, const uint8_t *lab, size_t n, struct mdl_seq *s)
+{
+    uint8_t order[MDL_SEQ_MAX_STATES];
+    unsigned pos[MDL_SEQ_MAX_STATES];
+    double acc[MDL_SEQ_MAX_STATES][6];
+    memset(acc, 0, sizeof(acc));
+    mdl_seq_len_order(s, order);
+    for (unsigned j = 0; j < s->k; j++)
+        pos[order[j]] = j;
+    for (size_t t = 1; t < n; t++) {
+        unsigned h = t < s->order ? (unsigned)t : s->order;
+        const struct mdl_seq_ctx *c = mdl_seq_find_ctx(s, lab + t - h, h);
+        if (!c)
+            continue;
+        double below = 0.0;
+        for (unsigned j = 0; j < pos[lab[t]]; j++)
+            below += c->p[order[j]];
+        double u = below + c->p[lab[t]] * gsl_cdf_ugaussian_P(zl[t]);
+        u = u < 1e-12 ? 1e-12 : u > 1.0 - 1e-12 ? 1.0 - 1e-12 : u;
+        double w = gsl_cdf_ugaussian_Pinv(u), x = zl[t - 1];
+        double *a = acc[lab[t - 1]];
+        a[0] += 1.0;
+        a[1] += x;
+        a[2] += w;
+        a[3] += x * x;
+        a[4] += w * w;
+        a[5] += x * w;
+    }
+    for (unsigned st = 0; st < s->k; st++) {
+        const double *a = acc[st];
+        double rho = 0.0, m = a[0];
+        if (m >= 10.0) {
+            double va = a[3] / m - (a[1] / m) * (a[1] / m), vb = a[4] / m - (a[2] / m) * (a[2] / m);
+            if (va > 1e-12 && vb > 1e-12)
+                rho = (a[5] / m - (a[1] / m) * (a[2] / m)) / sqrt(va * vb);
+        }
+        s->states[st].rho_len = rho > RHO_MAX ? RHO_MAX : rho < -RHO_MAX ? -RHO_MAX : rho;
+    }
 }
 
 /* ---- the whole fit ---- */
@@ -950,6 +1001,7 @@ int mdl_seq_fit(const double *len,
                 struct fm_err *err)
 {
     uint8_t *lab = NULL;
+    double *zlen = NULL;
     struct mdl_seq *s = NULL;
     int rc = FM_OK;
     if (n < 2 || !(tick_ns >= 1.0 && tick_ns <= 1e9) || o->max_clusters < 1 ||
@@ -977,12 +1029,19 @@ int mdl_seq_fit(const double *len,
     s->frames = marker != NULL;
     s->tick_ns = tick_ns;
     split_markers(lab, marker, n, k, o->min_state, s);
-    rc = fit_states(len, gap_ns, lab, n, s, err);
+    zlen = malloc(n * sizeof(*zlen));
+    if (!zlen) {
+        rc = fm_err_set(err, FM_ENOMEM, "sequence of %zu packets", n);
+        goto out;
+    }
+    rc = fit_states(len, gap_ns, lab, n, s, zlen, err);
     if (rc < 0)
         goto out;
     rc = mdl_seq_fit_chain(lab, n, o->max_order, o->min_ctx, s, err);
     if (rc < 0)
         goto out;
+    s->slice = 1;
+    slice_rho(zlen, lab, n, s);
     rc = calibrate_all(s, len, gap_ns, n, o->seed, err);
     if (rc < 0)
         goto out;
@@ -992,6 +1051,7 @@ int mdl_seq_fit(const double *len,
     *out = *s;
 out:
     free(lab);
+    free(zlen);
     free(s);
     return rc;
 }

@@ -3,7 +3,8 @@
  * persistence recovered and drawn, atoms kept exact, any number of draws, the 64 KiB bound
  * on a side's JSON, and the checks that reject a broken model; the calibration of persistence
  * that crosses states and of jitter's negative gap correlation, and the pieces' means (a
- * heavy tail's mean kept; printed, loaded and rejected by name). */
+ * heavy tail's mean kept; printed, loaded and rejected by name), and sliced states (the
+ * transitions and the states' lengths exact, the persistence crossing states). */
 #include "models/json.h"
 #include "models/seq.h"
 #include "models/seqfit.h"
@@ -467,8 +468,9 @@ static void test_piece_means(void **state)
     free(s);
 }
 
-/* A side with one piece mean, as a model file: printed, loaded back the same; a file without
- * means (version 2 before them) loads with uniform pieces; bad means are rejected by name. */
+/* A side with one piece mean, sliced, as a model file: printed, loaded back the same; a file
+ * without means or slice (version 2 before them) loads with uniform pieces, unsliced; bad
+ * values are rejected by name. */
 static void test_piece_mean_json(void **state)
 {
     (void)state;
@@ -502,6 +504,7 @@ static void test_piece_mean_json(void **state)
     q->states[0].gap.pieces[0] = (struct mdl_seq_piece){19000000, 21000000, 0.75};
     q->states[0].gap.pieces[1] = (struct mdl_seq_piece){100000000, 8000000000, 0.25};
     q->gap_mean[0][1] = 700000000.5;
+    q->slice = 1;
     q->n_ctx = 1;
     q->ctx[0].n = 99;
     q->ctx[0].p[0] = 1;
@@ -514,6 +517,7 @@ static void test_piece_mean_json(void **state)
     if (mdl_json_parse(text, strlen(text), "t", back, &err) != FM_OK)
         fail_msg("%s", err.msg);
     assert_double_near(back->sides[0].seq.gap_mean[0][1], 700000000.5, 0);
+    assert_int_equal(back->sides[0].seq.slice, 1);
     assert_double_near(back->sides[0].seq.gap_mean[0][0], 0, 0);
     assert_double_near(back->sides[0].seq.len_mean[0][0], 0, 0);
     struct {
@@ -541,9 +545,102 @@ static void test_piece_mean_json(void **state)
         }
         free(buf);
     }
+    /* "slice": absent is false (files before it); anything but a boolean is rejected. */
+    const char *sl = strstr(text, "\"slice\": true,");
+    assert_non_null(sl);
+    const char *tos[] = {"", "\"slice\": 1,"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t sz = strlen(text) + 64;
+        char *buf = malloc(sz);
+        assert_non_null(buf);
+        snprintf(buf, sz, "%.*s%s%s", (int)(sl - text), text, tos[i],
+                 sl + strlen("\"slice\": true,"));
+        int rc = mdl_json_parse(buf, strlen(buf), "t", back, &err);
+        if (i == 0) {
+            assert_int_equal(rc, FM_OK);
+            assert_int_equal(back->sides[0].seq.slice, 0);
+        } else if (rc != FM_EFORMAT || !strstr(err.msg, "sequence.slice")) {
+            fail_msg("rc %d, '%s'", rc, err.msg);
+        }
+        free(buf);
+    }
     free(text);
     free(m);
     free(back);
+}
+
+/* A sliced model (seq.h "slice"): three bands of length, an order-1 chain and a strong
+ * coupling. Drawn, the transitions are the table's and every state's lengths its own (the
+ * uniform stays uniform given the states), while the length persists across states: more
+ * than the same model drawn unsliced. */
+static void test_slice(void **state)
+{
+    (void)state;
+    struct fm_err err = {0};
+    struct mdl_seq *s = new_seq(3);
+    s->order = 1;
+    s->tick_ns = 1;
+    s->slice = 1;
+    /* States in decreasing length, so that the slices' order is not the index order. */
+    for (unsigned i = 0; i < 3; i++) {
+        double lo = 300.0 - 100.0 * i;
+        s->states[i].n = 1000;
+        s->states[i].rho_len = 0.9;
+        s->states[i].len = (struct mdl_seq_dist){1, {{lo, lo + 99, 1}}};
+        s->states[i].gap = (struct mdl_seq_dist){1, {{1000, 1000, 1}}};
+    }
+    const double table[3][3] = {{0.6, 0.3, 0.1}, {0.25, 0.5, 0.25}, {0.1, 0.3, 0.6}};
+    s->n_ctx = 4;
+    s->ctx[0] = (struct mdl_seq_ctx){0, {0}, 3000, {0.3, 0.4, 0.3}};
+    for (unsigned i = 0; i < 3; i++) {
+        s->ctx[i + 1] = (struct mdl_seq_ctx){1, {(uint8_t)i}, 1000, {0}};
+        memcpy(s->ctx[i + 1].p, table[i], sizeof(table[i]));
+    }
+    mdl_seq_sort_ctx(s);
+    assert_int_equal(mdl_seq_check(s, &err), FM_OK);
+    size_t m = 200000;
+    double *d = malloc(m * sizeof(*d));
+    assert_non_null(d);
+    double cnt[3][3] = {{0}}, sum[3] = {0}, low[3] = {0}, seen[3] = {0}, a_sliced = 0;
+    for (int sliced = 1; sliced >= 0; sliced--) {
+        s->slice = sliced;
+        struct fm_rng *r = fm_rng_new(31);
+        struct mdl_seq_gen g;
+        mdl_seq_gen_init(&g);
+        unsigned prev = 0;
+        for (size_t i = 0; i < m; i++) {
+            unsigned st = 0;
+            double gp = 0;
+            int mk = 0;
+            mdl_seq_draw(s, &g, r, &st, &d[i], &gp, &mk);
+            if (!sliced)
+                continue;
+            if (i > 0)
+                cnt[prev][st] += 1;
+            seen[st] += 1;
+            sum[st] += d[i];
+            low[st] += d[i] < 300.0 - 100.0 * st + 25; /* the band's lowest quarter */
+            prev = st;
+        }
+        fm_rng_free(r);
+        double a = 0;
+        mdl_stats_acf(d, m, 1, &a);
+        if (sliced) {
+            for (unsigned i = 0; i < 3; i++) {
+                double row = cnt[i][0] + cnt[i][1] + cnt[i][2];
+                for (unsigned j = 0; j < 3; j++)
+                    assert_double_near(cnt[i][j] / row, table[i][j], 0.01);
+                assert_double_near(sum[i] / seen[i], 300.0 - 100.0 * i + 49.5, 1.0);
+                assert_double_near(low[i] / seen[i], 0.25, 0.01);
+            }
+            a_sliced = a;
+        } else {
+            if (!(a_sliced > a + 0.1))
+                fail_msg("sliced acf %g, unsliced %g", a_sliced, a);
+        }
+    }
+    free(d);
+    free(s);
 }
 
 static void test_check_rejects(void **state)
@@ -614,7 +711,7 @@ int main(void)
         cmocka_unit_test(test_atoms_and_markers), cmocka_unit_test(test_json_bound),
         cmocka_unit_test(test_check_rejects),     cmocka_unit_test(test_fit_rejects),
         cmocka_unit_test(test_calibration),       cmocka_unit_test(test_piece_means),
-        cmocka_unit_test(test_piece_mean_json),
+        cmocka_unit_test(test_piece_mean_json),   cmocka_unit_test(test_slice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
