@@ -24,7 +24,8 @@ static const struct cli_cmd_doc doc = {
     "components on the log scale are Gaussians on ln(seconds): mean and sd are in ln units,\n"
     "and the ms column is exp(mean), the component's median gap.\n"
     "\nSequence states: share of packets, marker, median and range of length and gap, and rho,\n"
-    "the persistence of each feature (lag-1 correlation of within-state normal scores). The\n"
+    "the persistence of each feature (the coefficient that carries its normal score to the next\n"
+    "packet, calibrated to the capture's lag-1 autocorrelation; see models/seq.h). The\n"
     "transition table gives P(next state | last state) for the histories of one state (- : the\n"
     "history is not stored and the shorter one is used).\n"
     "\nExample: flowmimic show models/call-0.json\n",
@@ -64,13 +65,17 @@ static void print_iat(const struct mdl_mixture *m)
 }
 
 /* The value below which half of a state's feature lies. */
-static double dist_median(const struct mdl_seq_dist *d)
+static double dist_median(const struct mdl_seq_dist *d, const double *mean)
 {
     double cum = 0.0;
     for (unsigned i = 0; i < d->n; i++) {
         const struct mdl_seq_piece *p = &d->pieces[i];
-        if (cum + p->p >= 0.5 && p->p > 0.0)
-            return p->lo + (p->hi - p->lo) * (0.5 - cum) / p->p;
+        if (cum + p->p >= 0.5 && p->p > 0.0) {
+            double f = (0.5 - cum) / p->p;
+            if (mean[i] != 0.0) /* the piece's shape, models/seq.h */
+                f = pow(f, (p->hi - p->lo) / (mean[i] - p->lo) - 1.0);
+            return p->lo + (p->hi - p->lo) * f;
+        }
         cum += p->p;
     }
     return d->pieces[d->n - 1].hi;
@@ -85,7 +90,8 @@ static void print_seq(const struct mdl_seq *q)
            q->order);
     for (unsigned o = 0; o <= MDL_SEQ_MAX_ORDER; o++)
         printf(" %.1f", q->bic[o]);
-    printf("), %u histories, tick %.0f ns%s\n", q->n_ctx, q->tick_ns,
+    printf("), %u histories, tick %.0f ns%s%s\n", q->n_ctx, q->tick_ns,
+           q->slice ? ", states and lengths sliced from one uniform" : "",
            q->frames ? ", frames end at marked states" : "");
     printf("    %5s %7s %6s %8s %13s %10s %19s %7s %7s\n", "state", "share", "marker", "len",
            "len range", "gap ms", "gap range ms", "rho len", "rho gap");
@@ -93,9 +99,10 @@ static void print_seq(const struct mdl_seq *q)
         const struct mdl_seq_state *x = &q->states[i];
         printf("    %5u %7.4f %6s %8.0f %6.0f-%-6.0f %10.3f %9.3f-%-9.3f %7.3f %7.3f\n", i,
                total ? (double)x->n / (double)total : 0.0, x->marker ? "yes" : "-",
-               dist_median(&x->len), x->len.pieces[0].lo, x->len.pieces[x->len.n - 1].hi,
-               dist_median(&x->gap) / 1e6, x->gap.pieces[0].lo / 1e6,
-               x->gap.pieces[x->gap.n - 1].hi / 1e6, x->rho_len, x->rho_gap);
+               dist_median(&x->len, q->len_mean[i]), x->len.pieces[0].lo,
+               x->len.pieces[x->len.n - 1].hi, dist_median(&x->gap, q->gap_mean[i]) / 1e6,
+               x->gap.pieces[0].lo / 1e6, x->gap.pieces[x->gap.n - 1].hi / 1e6, x->rho_len,
+               x->rho_gap);
     }
     printf("    %-8s", "after");
     for (unsigned j = 0; j < q->k; j++)

@@ -112,13 +112,14 @@ static int add_item(cJSON *obj, const char *key, cJSON *item)
     return 0;
 }
 
-/* A distribution as [[lo, hi, p], ...]. */
-static cJSON *dist_to_json(const struct mdl_seq_dist *d)
+/* A distribution as [[lo, hi, p], ...], a piece with a mean as [lo, hi, p, mean]. */
+static cJSON *dist_to_json(const struct mdl_seq_dist *d, const double *mean)
 {
     cJSON *a = cJSON_CreateArray();
     for (unsigned i = 0; a && i < d->n; i++) {
-        const double v[3] = {d->pieces[i].lo, d->pieces[i].hi, d->pieces[i].p};
-        cJSON *e = num_array(v, 3, 1);
+        const struct mdl_seq_piece *q = &d->pieces[i];
+        const double v[4] = {q->lo, q->hi, q->p, mean[i]};
+        cJSON *e = num_array(v, mean[i] != 0.0 ? 4 : 3, 1);
         if (!e || !cJSON_AddItemToArray(a, e)) {
             cJSON_Delete(e);
             cJSON_Delete(a);
@@ -136,6 +137,8 @@ static cJSON *seq_to_json(const struct mdl_seq *s)
     add_num(o, "clusters", s->clusters);
     add_num(o, "order", s->order);
     cJSON_AddBoolToObject(o, "frames", s->frames);
+    if (s->slice) /* absent means false: the files before it */
+        cJSON_AddBoolToObject(o, "slice", 1);
     add_num(o, "tick_ns", s->tick_ns);
     cJSON *states = NULL;
     cJSON *ctx = NULL;
@@ -153,8 +156,8 @@ static cJSON *seq_to_json(const struct mdl_seq *s)
         add_num(e, "marker", st->marker);
         add_num(e, "rho_length", st->rho_len);
         add_num(e, "rho_gap", st->rho_gap);
-        if (!add_item(e, "length", dist_to_json(&st->len)) ||
-            !add_item(e, "gap_ns", dist_to_json(&st->gap)))
+        if (!add_item(e, "length", dist_to_json(&st->len, s->len_mean[i])) ||
+            !add_item(e, "gap_ns", dist_to_json(&st->gap, s->gap_mean[i])))
             goto fail;
     }
     ctx = cJSON_AddArrayToObject(o, "contexts");
@@ -595,13 +598,15 @@ static unsigned get_nums(struct ctx *c,
     return n;
 }
 
-/* A distribution [[lo, hi, p], ...] at path+key. */
+/* A distribution [[lo, hi, p], ...] at path+key; a piece may add its mean, [lo, hi, p, mean]
+ * (none, 0, spreads it uniformly as files before the mean did). */
 static void get_dist(struct ctx *c,
                      const cJSON *o,
                      const char *path,
                      const char *key,
                      double max_value,
-                     struct mdl_seq_dist *d)
+                     struct mdl_seq_dist *d,
+                     double *mean)
 {
     char field[160];
     snprintf(field, sizeof(field), "%s%s", path, key);
@@ -610,7 +615,7 @@ static void get_dist(struct ctx *c,
         return;
     if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1 ||
         cJSON_GetArraySize(a) > MDL_SEQ_MAX_PIECES) {
-        bad(c, field, "must be an array of 1 to 32 [lo, hi, p] pieces");
+        bad(c, field, "must be an array of 1 to 32 [lo, hi, p] or [lo, hi, p, mean] pieces");
         return;
     }
     const cJSON *e = NULL;
@@ -618,13 +623,14 @@ static void get_dist(struct ctx *c,
     {
         char ef[192];
         snprintf(ef, sizeof(ef), "%s[%u]", field, d->n);
-        double v[3];
-        if (get_nums(c, e, ef, 3, 3, 0, max_value, v) != 3)
+        double v[4] = {0};
+        if (get_nums(c, e, ef, 3, 4, 0, max_value, v) < 3)
             return;
         if (v[2] > 1.0) {
             bad(c, ef, "has a mass above 1");
             return;
         }
+        mean[d->n] = v[3];
         d->pieces[d->n++] = (struct mdl_seq_piece){v[0], v[1], v[2]};
     }
 }
@@ -647,6 +653,12 @@ static void get_seq(struct ctx *c, const cJSON *o, const char *path, struct mdl_
     s->frames = cJSON_IsTrue(fr);
     if (c->rc >= 0 && fr && !cJSON_IsBool(fr)) {
         snprintf(fp, sizeof(fp), "%sframes", sub);
+        bad(c, fp, "must be true or false");
+    }
+    const cJSON *sl = cJSON_GetObjectItemCaseSensitive(o, "slice");
+    s->slice = cJSON_IsTrue(sl);
+    if (c->rc >= 0 && sl && !cJSON_IsBool(sl)) {
+        snprintf(fp, sizeof(fp), "%sslice", sub);
         bad(c, fp, "must be true or false");
     }
     const cJSON *bic = cJSON_GetObjectItemCaseSensitive(o, "bic");
@@ -678,8 +690,8 @@ static void get_seq(struct ctx *c, const cJSON *o, const char *path, struct mdl_
         st->marker = (int)get_num(c, e, sp, "marker", 0, 1, &zero);
         st->rho_len = get_num(c, e, sp, "rho_length", -0.999999, 0.999999, &zero);
         st->rho_gap = get_num(c, e, sp, "rho_gap", -0.999999, 0.999999, &zero);
-        get_dist(c, e, sp, "length", MDL_MAX_VALUE, &st->len);
-        get_dist(c, e, sp, "gap_ns", MDL_MAX_VALUE * 1e9, &st->gap);
+        get_dist(c, e, sp, "length", MDL_MAX_VALUE, &st->len, s->len_mean[s->k - 1]);
+        get_dist(c, e, sp, "gap_ns", MDL_MAX_VALUE * 1e9, &st->gap, s->gap_mean[s->k - 1]);
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(o, "contexts");
     snprintf(fp, sizeof(fp), "%scontexts", sub);

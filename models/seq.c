@@ -3,6 +3,7 @@
  * MDL_SEQ_MAX_ORDER + 1), a pass over the states' probabilities and two inverse CDFs. */
 #include "models/seq.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ static uint32_t ctx_key(unsigned order, const uint8_t *hist)
     return key;
 }
 
-static int check_dist(const struct mdl_seq_dist *d, const char *name, struct fm_err *err)
+static int
+check_dist(const struct mdl_seq_dist *d, const double *mean, const char *name, struct fm_err *err)
 {
     if (d->n < 1 || d->n > MDL_SEQ_MAX_PIECES)
         return fm_err_set(err, FM_EFORMAT, "%s: has %u pieces, not 1 to %d", name, d->n,
@@ -31,6 +33,9 @@ static int check_dist(const struct mdl_seq_dist *d, const char *name, struct fm_
         if (!(isfinite(p->lo) && isfinite(p->hi) && p->lo >= 0.0 && p->lo <= p->hi))
             return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: bad range [%g, %g]", name, i, p->lo,
                               p->hi);
+        if (mean[i] != 0.0 && !(mean[i] > p->lo && mean[i] < p->hi))
+            return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: mean %g is not inside (%g, %g)",
+                              name, i, mean[i], p->lo, p->hi);
         if (i > 0 && p->lo < d->pieces[i - 1].hi)
             return fm_err_set(err, FM_EFORMAT, "%s.pieces[%u]: not in increasing order", name, i);
         if (!(p->p >= 0.0 && p->p <= 1.0))
@@ -48,6 +53,8 @@ int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err)
     if (s->k < 1 || s->k > MDL_SEQ_MAX_STATES)
         return fm_err_set(err, FM_EFORMAT, "states: %u states, not 1 to %d", s->k,
                           MDL_SEQ_MAX_STATES);
+    if (s->slice != 0 && s->slice != 1)
+        return fm_err_set(err, FM_EFORMAT, "slice: must be 0 or 1, not %d", s->slice);
     if (s->order > MDL_SEQ_MAX_ORDER)
         return fm_err_set(err, FM_EFORMAT, "order: %u is above %d", s->order, MDL_SEQ_MAX_ORDER);
     if (!(isfinite(s->tick_ns) && s->tick_ns >= 1.0 && s->tick_ns <= 1e9))
@@ -59,11 +66,11 @@ int mdl_seq_check(const struct mdl_seq *s, struct fm_err *err)
         if (st->marker != 0 && st->marker != 1)
             return fm_err_set(err, FM_EFORMAT, "states[%u].marker: must be 0 or 1", i);
         snprintf(name, sizeof(name), "states[%u].length", i);
-        int rc = check_dist(&st->len, name, err);
+        int rc = check_dist(&st->len, s->len_mean[i], name, err);
         if (rc < 0)
             return rc;
         snprintf(name, sizeof(name), "states[%u].gap_ns", i);
-        rc = check_dist(&st->gap, name, err);
+        rc = check_dist(&st->gap, s->gap_mean[i], name, err);
         if (rc < 0)
             return rc;
     }
@@ -137,19 +144,46 @@ void mdl_seq_gen_init(struct mdl_seq_gen *g)
     memset(g, 0, sizeof(*g));
 }
 
+static double to_uniform(double z)
+{
+    double u = 0.5 * erfc(-z / sqrt(2.0));
+    return u < U_EPS ? U_EPS : u > 1.0 - U_EPS ? 1.0 - U_EPS : u;
+}
+
 /* The next latent score, rho times the last one plus independent noise, as a uniform: its
  * marginal stays standard normal whatever the states' coefficients. */
 static double ar1(double *z, int seen, double rho, struct fm_rng *r)
 {
     double e = fm_rng_gauss(r);
     *z = seen ? rho * *z + sqrt(1.0 - rho * rho) * e : e;
-    double u = 0.5 * erfc(-*z / sqrt(2.0));
-    return u < U_EPS ? U_EPS : u > 1.0 - U_EPS ? 1.0 - U_EPS : u;
+    return to_uniform(*z);
+}
+
+static double dist_mean(const struct mdl_seq_dist *d, const double *mean)
+{
+    double m = 0.0;
+    for (unsigned i = 0; i < d->n; i++) {
+        const struct mdl_seq_piece *p = &d->pieces[i];
+        m += p->p * (mean[i] != 0.0 ? mean[i] : 0.5 * (p->lo + p->hi));
+    }
+    return m;
+}
+
+void mdl_seq_len_order(const struct mdl_seq *s, uint8_t *order)
+{
+    double mean[MDL_SEQ_MAX_STATES];
+    for (unsigned i = 0; i < s->k; i++) {
+        mean[i] = dist_mean(&s->states[i].len, s->len_mean[i]);
+        unsigned j = i;
+        for (; j > 0 && mean[order[j - 1]] > mean[i]; j--)
+            order[j] = order[j - 1];
+        order[j] = (uint8_t)i;
+    }
 }
 
 /* A draw from d at uniform u, spread over the quantum res around the pieces' values (so that
  * a piece's end values get their full share once rounded) and rounded to res. */
-static double draw_value(const struct mdl_seq_dist *d, double u, double res)
+static double draw_value(const struct mdl_seq_dist *d, const double *mean, double u, double res)
 {
     double cum = 0.0;
     unsigned i = 0;
@@ -162,6 +196,8 @@ static double draw_value(const struct mdl_seq_dist *d, double u, double res)
         return p->lo;
     double f = (u - cum) / p->p;
     f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    if (mean[i] != 0.0) /* still increasing in u: the copula's ranks survive */
+        f = pow(f, (p->hi - p->lo) / (mean[i] - p->lo) - 1.0);
     double v = round((p->lo - 0.5 * res + (p->hi - p->lo + res) * f) / res) * res;
     return v < p->lo ? p->lo : v > p->hi ? p->hi : v;
 }
@@ -175,16 +211,40 @@ void mdl_seq_draw(const struct mdl_seq *s,
                   int *marker)
 {
     const struct mdl_seq_ctx *c = mdl_seq_find_ctx(s, g->hist, g->nhist);
-    double u = fm_rng_uniform(r);
     unsigned st = 0;
-    /* Rounding can leave u just above the total: the last state with mass takes it. */
-    for (unsigned i = 0; c && i < s->k; i++) {
-        if (c->p[i] <= 0.0)
-            continue;
-        st = i;
-        u -= c->p[i];
-        if (u < 0.0)
-            break;
+    double ul = 0.0;
+    if (s->slice) {
+        if (!g->seen)
+            mdl_seq_len_order(s, g->by_len);
+        double e = fm_rng_gauss(r);
+        double rho = g->seen ? s->states[g->last].rho_len : 0.0;
+        double u = to_uniform(g->seen ? rho * g->z_len + sqrt(1.0 - rho * rho) * e : e);
+        double below = 0.0, p = 1.0;
+        /* Rounding can leave u just above the total: the last state with mass takes it. */
+        for (unsigned j = 0; c && j < s->k; j++) {
+            unsigned i = g->by_len[j];
+            if (c->p[i] <= 0.0)
+                continue;
+            st = i;
+            p = c->p[i];
+            if (u < below + p)
+                break;
+            below += p;
+        }
+        double v = (u - below) / p;
+        ul = v < U_EPS ? U_EPS : v > 1.0 - U_EPS ? 1.0 - U_EPS : v;
+        g->z_len = gsl_cdf_ugaussian_Pinv(ul);
+    } else {
+        double u = fm_rng_uniform(r);
+        /* Rounding can leave u just above the total: the last state with mass takes it. */
+        for (unsigned i = 0; c && i < s->k; i++) {
+            if (c->p[i] <= 0.0)
+                continue;
+            st = i;
+            u -= c->p[i];
+            if (u < 0.0)
+                break;
+        }
     }
     if (s->order > 0) {
         if (g->nhist == s->order) {
@@ -194,11 +254,13 @@ void mdl_seq_draw(const struct mdl_seq *s,
         g->hist[g->nhist++] = (uint8_t)st;
     }
     const struct mdl_seq_state *x = &s->states[st];
-    double ul = ar1(&g->z_len, g->seen, x->rho_len, r);
+    if (!s->slice)
+        ul = ar1(&g->z_len, g->seen, x->rho_len, r);
     double ug = ar1(&g->z_gap, g->seen, x->rho_gap, r);
     g->seen = 1;
+    g->last = st;
     *state = st;
-    *len = draw_value(&x->len, ul, 1.0);
-    *gap_ns = draw_value(&x->gap, ug, s->tick_ns);
+    *len = draw_value(&x->len, s->len_mean[st], ul, 1.0);
+    *gap_ns = draw_value(&x->gap, s->gap_mean[st], ug, s->tick_ns);
     *marker = x->marker;
 }

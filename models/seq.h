@@ -5,9 +5,12 @@
  * off to shorter histories, down to the states' own shares). Inside a state, length and gap
  * come from the state's empirical distributions (exact atoms plus equal-mass pieces) through
  * a Gaussian copula: one latent normal score per feature runs through the whole sequence as
- * an AR(1) whose coefficient is the current state's (rho = the capture's lag-1 correlation of
- * within-state normal scores, over the packets of that state), so that a level persists
- * across state changes while every state keeps its exact marginal distribution.
+ * an AR(1) whose coefficient is the current state's, so that a level persists across state
+ * changes while every state keeps its exact marginal distribution. In a sliced model (`slice`,
+ * written by today's fit) the length's score also picks the next state, so that the chain's
+ * transitions follow the level instead of ignoring it. The fit estimates each rho from the
+ * capture's normal scores and then calibrates it by drawing (models/seqfit.c), since those
+ * scores miss part of the persistence that crosses state changes.
  *
  * A struct mdl_seq is a plain value (fixed arrays, no pointers): copy it freely. It holds no
  * per-packet data: at most MDL_SEQ_MAX_STATES states of MDL_SEQ_MAX_PIECES pieces per feature
@@ -29,8 +32,9 @@
 #define MDL_SEQ_MAX_PIECES 32
 #define MDL_SEQ_MAX_JSON   65536 /* bytes of one side's "sequence" object, pretty-printed */
 
-/* One piece of a feature's distribution: mass p spread uniformly over [lo, hi], or an atom
- * when lo == hi. Values are whole bytes (length) or whole nanoseconds (gap). */
+/* One piece of a feature's distribution: mass p spread over [lo, hi] (see the shapes in
+ * struct mdl_seq), or an atom when lo == hi. Values are whole bytes (length) or whole
+ * nanoseconds (gap). */
 struct mdl_seq_piece {
     double lo, hi;
     double p;
@@ -66,9 +70,26 @@ struct mdl_seq {
     int frames;        /* 1: the states' marker flags come from the capture's RTP markers */
     double tick_ns;    /* the capture's timestamp tick: gaps are drawn on it */
     double bic[MDL_SEQ_MAX_ORDER + 1]; /* of each chain order tried, 0 if not tried */
+    /* 1: one uniform u picks both the next state and the length inside it: the context's
+     * states, taken in increasing mean length (mdl_seq_len_order()), cut [0, 1) into slices
+     * of their probabilities; u's slice is the state and u's place in it the length's
+     * quantile in the state. u's normal score is rho_length of the last packet's state times
+     * the last length's normal score within its state, plus noise: a packet at the top of its
+     * band leads to a higher band or higher in the same one, so a level persists across
+     * states, while u stays uniform given every earlier state (the transitions and each
+     * state's lengths are exactly the fitted ones). 0 (files without it): the state is drawn
+     * independently and rho_length carries the length's score from packet to packet. */
+    int slice;
     struct mdl_seq_state states[MDL_SEQ_MAX_STATES];
     unsigned n_ctx; /* histories stored; the order-0 one is always there */
     struct mdl_seq_ctx ctx[MDL_SEQ_MAX_CTX];
+    /* The pieces' means: len_mean[i][j] for states[i].len.pieces[j], gap_mean likewise. With
+     * 0 (files without it) a piece is spread uniformly; with lo < mean < hi a draw is
+     * lo + (hi - lo) f^a, f uniform and a = (hi - lo) / (mean - lo) - 1, so that the draws'
+     * mean is the capture's: a wide tail piece (gaps of 0.1 to 8 s holding a few silences)
+     * drawn uniformly made a side silent for longer than the capture. */
+    double len_mean[MDL_SEQ_MAX_STATES][MDL_SEQ_MAX_PIECES];
+    double gap_mean[MDL_SEQ_MAX_STATES][MDL_SEQ_MAX_PIECES];
 };
 
 /* Check that a sequence model is usable: counts in range, each state's distributions
@@ -88,6 +109,8 @@ struct mdl_seq_gen {
     int seen;                        /* 0 before the first packet */
     double z_len;                    /* the last packet's latent normal scores */
     double z_gap;
+    unsigned last;                      /* the last packet's state */
+    uint8_t by_len[MDL_SEQ_MAX_STATES]; /* mdl_seq_len_order(), set at the first draw */
 };
 
 void mdl_seq_gen_init(struct mdl_seq_gen *g);
@@ -101,6 +124,9 @@ void mdl_seq_draw(const struct mdl_seq *s,
                   double *len,
                   double *gap_ns,
                   int *marker);
+
+/* The k states in increasing mean length (index order among equals) into order[]. */
+void mdl_seq_len_order(const struct mdl_seq *s, uint8_t *order);
 
 /* The stored context used after the history hist[0..nhist) (oldest first): the longest
  * suffix that is stored. Never NULL for a checked model. */
