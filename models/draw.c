@@ -50,10 +50,30 @@ double mdl_seq_dist_quantile(const struct mdl_seq_dist *d, double q)
     return d->pieces[d->n - 1].hi;
 }
 
+/* The share of piece p's draws (mdl_seq_draw: lo - res/2 + (hi - lo + res) f^a, rounded to
+ * res, with a from the piece's mean, 1 without one) that fall on the grid values in [lo, hi]. */
+static double
+piece_share(const struct mdl_seq_piece *p, double mean, double res, double lo, double hi)
+{
+    double a = ceil(lo / res - 1e-9) * res, b = floor(hi / res + 1e-9) * res;
+    a = a > p->lo ? a : p->lo;
+    b = b < p->hi ? b : p->hi;
+    if (b < a)
+        return 0.0;
+    if (p->hi <= p->lo)
+        return 1.0; /* an atom inside the window */
+    double w = p->hi - p->lo + res, e = 1.0;
+    if (mean != 0.0)
+        e = 1.0 / ((p->hi - p->lo) / (mean - p->lo) - 1.0);
+    double x0 = (a - 0.5 * res - (p->lo - 0.5 * res)) / w,
+           x1 = (b + 0.5 * res - (p->lo - 0.5 * res)) / w;
+    x0 = x0 < 0.0 ? 0.0 : x0 > 1.0 ? 1.0 : x0;
+    x1 = x1 < 0.0 ? 0.0 : x1 > 1.0 ? 1.0 : x1;
+    return pow(x1, e) - pow(x0, e);
+}
+
 double mdl_seq_mass(const struct mdl_seq *s, int gap, double lo, double hi)
 {
-    /* A piece holds the whole values lo..hi of its quantum (a byte, or the clock's tick),
-     * each drawn about equally often: count the ones inside the window. */
     double res = gap ? (s->tick_ns >= 1.0 ? s->tick_ns : 1.0) : 1.0;
     double total = 0.0, mass = 0.0;
     if (!(lo <= hi))
@@ -64,16 +84,10 @@ double mdl_seq_mass(const struct mdl_seq *s, int gap, double lo, double hi)
         return 0.0;
     for (unsigned st = 0; st < s->k; st++) {
         const struct mdl_seq_dist *d = gap ? &s->states[st].gap : &s->states[st].len;
+        const double *means = gap ? s->gap_mean[st] : s->len_mean[st];
         double in = 0.0;
-        for (unsigned i = 0; i < d->n; i++) {
-            const struct mdl_seq_piece *p = &d->pieces[i];
-            double a = ceil((lo - p->lo) / res - 1e-9), b = floor((hi - p->lo) / res + 1e-9);
-            double last = floor((p->hi - p->lo) / res + 1e-9); /* values are p->lo + j * res */
-            a = a > 0.0 ? a : 0.0;
-            b = b < last ? b : last;
-            if (b >= a)
-                in += p->p * (b - a + 1.0) / (last + 1.0);
-        }
+        for (unsigned i = 0; i < d->n; i++)
+            in += d->pieces[i].p * piece_share(&d->pieces[i], means[i], res, lo, hi);
         mass += (double)s->states[st].n / total * in;
     }
     return mass;

@@ -38,7 +38,8 @@ double mdl_seq_dist_quantile(const struct mdl_seq_dist *d, double q);
 /* The share of a sequence model's packets whose feature (gap != 0: the gap in ns, else the
  * payload length in bytes) lies in [lo, hi]: the states' pieces weighted by the states'
  * packet counts, as mdl_seq_draw() draws them over the long run (an atom counts when it lies
- * inside; a piece of whole values lo..hi counts the share of them inside). 0 for lo > hi. */
+ * inside; a piece counts the share of its draws that land on the whole values inside, spread
+ * uniformly or, with its mean, as the draw shapes them). 0 for lo > hi. */
 double mdl_seq_mass(const struct mdl_seq *s, int gap, double lo, double hi);
 
 #endif

@@ -169,6 +169,33 @@ static void test_mass(void **state)
         1000, 0, 0.0, 0.0, {2, {{10, 19, 0.5}, {50, 50, 0.5}}}, {1, {{1e6, 1e6, 1}}}};
     assert_double_near(mdl_seq_mass(&r, 0, 14.5, 16), 0.05, 1e-12);
     assert_double_near(mdl_seq_mass(&r, 0, 0, 100), 0.5, 1e-12);
+    /* A piece with its mean is drawn skewed toward lo: the mass follows the draws. */
+    struct mdl_seq one;
+    memset(&one, 0, sizeof(one));
+    one.k = 1;
+    one.tick_ns = 1000;
+    one.states[0] =
+        (struct mdl_seq_state){100, 0, 0.0, 0.0, {1, {{0, 99, 1}}}, {1, {{1e6, 1e6, 1}}}};
+    one.len_mean[0][0] = 20;
+    one.n_ctx = 1;
+    one.ctx[0] = (struct mdl_seq_ctx){0, {0}, 100, {1.0}};
+    struct fm_err err = {0};
+    assert_int_equal(mdl_seq_check(&one, &err), FM_OK);
+    struct fm_rng *rng = fm_rng_new(3);
+    struct mdl_seq_gen g;
+    mdl_seq_gen_init(&g);
+    size_t in = 0, n = 200000;
+    for (size_t i = 0; i < n; i++) {
+        unsigned st;
+        double len, gap;
+        int mk;
+        mdl_seq_draw(&one, &g, rng, &st, &len, &gap, &mk);
+        in += len >= 0 && len <= 9;
+    }
+    fm_rng_free(rng);
+    double m = mdl_seq_mass(&one, 0, 0, 9);
+    assert_true(m > 0.5 && m < 0.6); /* 0.1^(1 / 3.95) = 0.558; uniform would say 0.1 */
+    assert_double_near(m, (double)in / (double)n, 0.005);
 }
 
 int main(void)
