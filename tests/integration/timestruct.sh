@@ -6,11 +6,13 @@
 # bound; the RTP video sides' frames (marker share, same-timestamp share, frames per second);
 # a strong lag-1 autocorrelation of length kept in sign and at least half its size; and at
 # least MIN_SIDES sides within every bound (raise it as the model gets better, never lower it).
+# 8: the sides that passed on each of 6 seeds when it was set (seed 1 passes 9; WhatsApp's
+# 347 packets pass or not by the seed's luck).
 set -euo pipefail
 fm=$1
 src=$2
 dumps=${FM_DUMPS_DIR:-$src/../shared/traffic_dumps}
-MIN_SIDES=5
+MIN_SIDES=8
 [[ -d $dumps ]] || { echo "SKIP: no shared captures at $dumps"; exit 77; }
 command -v tshark >/dev/null || { echo "tshark is missing: scripts/install-deps.sh --test" >&2; exit 1; }
 
