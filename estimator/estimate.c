@@ -57,10 +57,7 @@ static int64_t timestamp_tick_ns(const int64_t *ts, size_t n)
     return tick;
 }
 
-/* The packets of s in time order: *ord gets a new array of their indexes (freed with free()),
- * or NULL when the file order already is the time order; *moved gets how many packets arrived
- * with a timestamp below one already seen. Returns FM_OK or FM_ENOMEM. */
-static int time_order(const struct est_series *s, size_t **ord, uint64_t *moved)
+int est_time_order(const struct est_series *s, size_t **ord, uint64_t *moved)
 {
     size_t n = s->n;
     uint64_t late = 0;
@@ -119,7 +116,7 @@ int est_side_features(const struct est_series *s,
         if (!iat)
             goto nomem;
     }
-    if (time_order(s, &ord, &moved) < 0)
+    if (est_time_order(s, &ord, &moved) < 0)
         goto nomem;
     for (size_t i = 0; i < n; i++)
         pl[i] = (double)s->payload_len[ord ? ord[i] : i];
@@ -197,7 +194,7 @@ static int fit_sequence(const struct est_series *s,
     len = malloc(n * sizeof(*len));
     gap = malloc(n * sizeof(*gap));
     mk = malloc(n);
-    if (!len || !gap || !mk || time_order(s, &ord, &moved) < 0) {
+    if (!len || !gap || !mk || est_time_order(s, &ord, &moved) < 0) {
         rc = fm_err_set(err, FM_ENOMEM, "sequence of %zu packets", s->n);
         goto out;
     }

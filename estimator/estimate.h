@@ -23,6 +23,12 @@ struct est_opts {
 /* The defaults: BIC chooses up to MDL_MAX_K components, log-scale gaps, the sequence model. */
 void est_opts_init(struct est_opts *o);
 
+/* The packets of s in time order (by timestamp, equal ones in file order): *ord gets a new
+ * array of their indexes (freed with free()), or NULL when the file order already is the time
+ * order; *moved gets how many packets arrived with a timestamp below one already seen.
+ * Returns FM_OK or FM_ENOMEM. */
+FM_MUST_CHECK int est_time_order(const struct est_series *s, size_t **ord, uint64_t *moved);
+
 /* The features of one side, in time order: *payload gets s->n payload lengths (bytes) and
  * *iat_s gets s->n - 1 gaps (seconds, never negative), both as new arrays freed with free()
  * (NULL when empty). Timestamps that go backwards are put in order (a stable sort), and

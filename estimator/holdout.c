@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "estimator/compare.h"
 #include "estimator/compare_int.h"
+#include "estimator/estimate.h"
 #include "models/draw.h"
 #include "models/stats.h"
 
@@ -64,41 +65,6 @@ static int series_alloc(struct series *x, size_t n, struct fm_err *err)
     }
     x->n = n;
     return FM_OK;
-}
-
-struct order_item {
-    int64_t ts;
-    size_t idx;
-};
-
-/* By timestamp, then by file order: the stable time order estimate fits in. */
-static int order_cmp(const void *a, const void *b)
-{
-    const struct order_item *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* The n packets with timestamps ts in time order, as indexes. NULL when out of memory. */
-static size_t *time_order(const int64_t *ts, size_t n)
-{
-    struct order_item *it = malloc((n ? n : 1) * sizeof(*it));
-    size_t *idx = calloc(n ? n : 1, sizeof(*idx));
-    if (!it || !idx) {
-        free(it);
-        free(idx);
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        it[i].ts = ts[i];
-        it[i].idx = i;
-    }
-    qsort(it, n, sizeof(*it), order_cmp);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = it[i].idx;
-    free(it);
-    return idx;
 }
 
 /* Packets ord[from .. from + n) of s as a series. */
@@ -187,11 +153,15 @@ static int split_side(const struct est_series *ser, struct split *sp, struct fm_
 {
     size_t n = ser->n;
     size_t n1 = n / 2;
-    size_t *ord = time_order(ser->ts_ns, n);
-    if (!ord) {
+    size_t *ord = NULL;
+    uint64_t moved = 0;
+    if (est_time_order(ser, &ord, &moved) < 0 || (!ord && !(ord = malloc(n * sizeof(*ord))))) {
         fm_err_set(err, FM_ENOMEM, "time order of %zu packets", n);
         return FM_ENOMEM;
     }
+    if (!moved) /* already in time order: the identity */
+        for (size_t i = 0; i < n; i++)
+            ord[i] = i;
     int rc = half_series(ser, ord, n1, &sp->fit, err);
     if (rc == FM_OK)
         rc = series_of(ser, ord, 0, n1, &sp->h1, err);
