@@ -155,13 +155,16 @@ static int split_side(const struct est_series *ser, struct split *sp, struct fm_
     size_t n1 = n / 2;
     size_t *ord = NULL;
     uint64_t moved = 0;
-    if (est_time_order(ser, &ord, &moved) < 0 || (!ord && !(ord = malloc(n * sizeof(*ord))))) {
+    if (est_time_order(ser, &ord, &moved) == FM_OK && !ord) {
+        /* Already in time order: the identity. */
+        ord = malloc(n * sizeof(*ord));
+        for (size_t i = 0; ord && i < n; i++)
+            ord[i] = i;
+    }
+    if (!ord) {
         fm_err_set(err, FM_ENOMEM, "time order of %zu packets", n);
         return FM_ENOMEM;
     }
-    if (!moved) /* already in time order: the identity */
-        for (size_t i = 0; i < n; i++)
-            ord[i] = i;
     int rc = half_series(ser, ord, n1, &sp->fit, err);
     if (rc == FM_OK)
         rc = series_of(ser, ord, 0, n1, &sp->h1, err);
