@@ -157,7 +157,7 @@ static int split_side(const struct est_series *ser, struct split *sp, struct fm_
     uint64_t moved = 0;
     if (est_time_order(ser, &ord, &moved) == FM_OK && !ord) {
         /* Already in time order: the identity. */
-        ord = malloc(n * sizeof(*ord));
+        ord = calloc(n, sizeof(*ord));
         for (size_t i = 0; ord && i < n; i++)
             ord[i] = i;
     }
