@@ -3,12 +3,15 @@
  * `flows` shows), once to keep the packet series of the selected flows only, which keeps
  * memory proportional to what is fitted rather than to the capture. */
 #include "cli/cli.h"
+#include "cli/estimate_ranks.h"
 #include "cli/jw.h"
 
 #include "common/err.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/par.h"
+#include "common/time.h"
 #include "estimator/estimate.h"
 #include "estimator/flow.h"
 #include "estimator/reader.h"
@@ -258,18 +261,6 @@ static int ensure_dir(const char *path, struct fm_err *err)
     return FM_OK;
 }
 
-static void warn_notes(const struct mdl_model *m, size_t index)
-{
-    static const char *const names[2] = {"local", "remote"};
-    for (int s = 0; s < 2; s++) {
-        if (m->sides[s].present && m->sides[s].note[0])
-            fm_log_warn("flow %zu, %s side: %s", index, names[s], m->sides[s].note);
-    }
-    if (m->reordered)
-        fm_log_info("flow %zu: %llu packets had timestamps out of order and were put in order",
-                    index, (unsigned long long)m->reordered);
-}
-
 /* What the run's callbacks need. */
 struct run_ctx {
     const struct estimate_opts *o;
@@ -277,6 +268,9 @@ struct run_ctx {
     const char *dir; /* models go into it, named STEM-INDEX.json; NULL: to o->output */
     int status;      /* a status line while fitting (on a terminal) */
     int usage;       /* the selection does not fit the options: exit 2 */
+    int ranks;       /* under mpirun: models are kept for rank 0 (cli/estimate_ranks.c) */
+    struct cli_est_kept *kept;
+    size_t nkept;
     struct jw w;
 };
 
@@ -294,10 +288,14 @@ static int on_selected(void *arg, size_t n, struct fm_err *err)
     if ((c->dir && ensure_dir(c->dir, err) < 0) ||
         (o->plot_dir && ensure_dir(o->plot_dir, err) < 0))
         return FM_EIO;
-    if (o->json) {
+    if (o->json && fm_par_rank() == 0) {
         jw_init(&c->w, stdout);
         jw_arr_begin(&c->w, NULL);
     }
+    /* Under mpirun, room for this rank's share: at most one in ranks, rounded up. */
+    if (c->ranks && !(c->kept = calloc((n + (size_t)fm_par_size() - 1) / (size_t)fm_par_size() + 1,
+                                       sizeof(*c->kept))))
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
     return FM_OK;
 }
 
@@ -316,8 +314,8 @@ static void on_fitted(void *arg)
         fprintf(stderr, "\r\033[K");
 }
 
-static int on_model(
-    void *arg, size_t fi, const struct est_flow *f, struct mdl_model *model, struct fm_err *err)
+/* Write a model, say what was written: where each model ends up, on rank 0 under mpirun. */
+static int emit(void *arg, size_t fi, struct mdl_model *model, struct fm_err *err)
 {
     struct run_ctx *c = arg;
     const struct estimate_opts *o = c->o;
@@ -330,14 +328,7 @@ static int on_model(
     int rc = mdl_json_save(model, mpath, err);
     if (rc < 0)
         return rc;
-    warn_notes(model, fi);
-    if (o->plot_dir) {
-        char pstem[300];
-        snprintf(pstem, sizeof(pstem), "%s-%zu", c->stem, fi);
-        rc = cli_plot_model(f, model, o->plot_dir, pstem, err);
-        if (rc < 0)
-            return rc;
-    }
+    cli_est_notes(model, fi);
     if (o->json) {
         jw_obj_begin(&c->w, NULL);
         jw_int(&c->w, "index", (long long)fi);
@@ -351,41 +342,70 @@ static int on_model(
     return FM_OK;
 }
 
+static int on_model(
+    void *arg, size_t fi, const struct est_flow *f, struct mdl_model *model, struct fm_err *err)
+{
+    struct run_ctx *c = arg;
+    const struct estimate_opts *o = c->o;
+    /* The plot needs the flow's series, which only the rank that fitted it holds. */
+    if (o->plot_dir) {
+        char pstem[300];
+        snprintf(pstem, sizeof(pstem), "%s-%zu", c->stem, fi);
+        int rc = cli_plot_model(f, model, o->plot_dir, pstem, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (!c->ranks)
+        return emit(c, fi, model, err);
+    c->kept[c->nkept].index = fi;
+    c->kept[c->nkept++].m = *model;
+    return FM_OK;
+}
+
 static int run(const struct estimate_opts *o, const char *path)
 {
     struct run_ctx c;
     struct fm_err err = {0};
     struct cli_progress prog;
     struct est_run_result res;
+    int64_t t0 = fm_time_mono_ns();
     memset(&c, 0, sizeof(c));
     c.o = o;
-    c.status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+    if (fm_par_init(&err) < 0) {
+        fm_log_error("%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    /* Under mpirun rank 0 alone speaks; the others fit their share of the flows. */
+    int rank = fm_par_rank();
+    c.ranks = fm_par_size() > 1;
+    c.status = rank == 0 && isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
     capture_stem(path, c.stem, sizeof(c.stem));
     const char *base = strrchr(path, '/');
     cli_progress_init(&prog, base ? base + 1 : path);
     cli_signals_install();
 
-    struct est_run_opts ro = {&o->est, o->sel, o->nsel, o->top, &cli_stop, cli_progress_cb, &prog};
+    est_progress_fn pcb = rank == 0 ? cli_progress_cb : NULL;
+    struct est_run_opts ro = {&o->est, o->sel, o->nsel, o->top, &cli_stop, pcb, &prog};
     struct est_run_cb cb = {on_selected, on_fitting, on_fitted, on_model, &c};
-    int rc = est_estimate_run(path, &ro, &cb, &res, &err);
+    int rc =
+        est_estimate_run_shard(path, &ro, (size_t)rank, (size_t)fm_par_size(), &cb, &res, &err);
     cli_progress_done(&prog);
-    if (res.read.frames)
+    if (res.read.frames && rank == 0)
         cli_read_report(path, &res.read);
-    if (rc == FM_EINTR) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_INTR;
-    }
-    if (c.usage)
-        return cli_usage_error(doc.name, "%s", err.msg);
-    if (rc < 0) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_RUNTIME;
-    }
-    if (o->json) {
+    if (c.ranks)
+        rc =
+            cli_estimate_ranks(doc.name, &res, rc, c.usage, err.msg, t0, c.kept, c.nkept, emit, &c);
+    else if (rc < 0 && !c.usage)
+        rc = (fm_log_error("%s", err.msg), rc == FM_EINTR ? CLI_EXIT_INTR : CLI_EXIT_RUNTIME);
+    else
+        rc = c.usage ? cli_usage_error(doc.name, "%s", err.msg) : CLI_EXIT_OK;
+    if (rc == CLI_EXIT_OK && rank == 0 && o->json) {
         jw_arr_end(&c.w);
         jw_finish(&c.w);
     }
-    return CLI_EXIT_OK;
+    free(c.kept);
+    fm_par_fini();
+    return rc;
 }
 
 int cmd_estimate(int argc, char **argv)
