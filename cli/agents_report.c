@@ -305,6 +305,11 @@ static unsigned replay_runs(const char *all,
         }
         free(line);
         free(prompt);
+        /* One process stops after the run that was interrupted: so does the merge. */
+        if (strcmp(h.outcome, "interrupted") == 0) {
+            k++;
+            break;
+        }
     }
     free(at);
     return k;
