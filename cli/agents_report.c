@@ -7,6 +7,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/par.h"
+#include "common/time.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -216,6 +217,7 @@ struct run_hdr {
 struct rank_end {
     int32_t rc, stopped;
     uint32_t done, total;
+    double seconds;
     char msg[512];
 };
 
@@ -347,6 +349,8 @@ static int finish(const struct llm_session *s,
     }
     res->total = total;
     unsigned made = replay_runs(all, lens, n, total, &cb, res, &t);
+    for (size_t r = 0; r < n && fm_log_get_level() >= FM_LOG_INFO; r++)
+        fm_log_info("rank %zu of %zu: %u runs, %.2f s", r, n, ends[r].done, ends[r].seconds);
     char where[64] = "";
     if (bad < n && bad > 0)
         snprintf(where, sizeof(where), "rank %zu of %zu: ", bad, n);
@@ -389,6 +393,7 @@ int cli_agents_batch_ranks(const struct llm_session *s,
                            const struct llm_study *st,
                            int quiet)
 {
+    int64_t t0 = fm_time_mono_ns();
     int rank = fm_par_rank();
     size_t n = (size_t)fm_par_size();
     struct fm_buf mine;
@@ -409,6 +414,7 @@ int cli_agents_batch_ranks(const struct llm_session *s,
     me.stopped = cli_stop != 0;
     me.done = res ? res->done : 0;
     me.total = res ? res->total : 0;
+    me.seconds = (double)(fm_time_mono_ns() - t0) / 1e9;
     /* Every rank makes both calls whatever happened, so that none waits for another. */
     int grc = fm_par_gather(&me, sizeof(me), ends, &err);
     int vrc = fm_par_gatherv(mine.s, mine.len, &all, lens, &err);

@@ -162,8 +162,12 @@ for n in 2 4; do
         cmp <(transcript "$tmp/a1/output.txt") <(transcript "$tmp/a$n/output.txt")
 done
 stop_stub
-# A model the server lacks: its runs are errors, exit 1, the same lines in -o.
 start_stub "$data/batch.json"
+# Run k on rank k mod 4: 12 runs are 3 a rank (-v: a line per rank on rank 0).
+in_dir av mp 4 "$fm" -v "${ag[@]}" --server "$url" "$data/video-model.json"
+check "agents -v, 4 ranks: 3 runs on each rank" \
+    test "$(grep -c 'rank [0-3] of 4: 3 runs' "$tmp/av.err")" = 4
+# A model the server lacks: its runs are errors, exit 1, the same lines in -o.
 bat=(agents --timeout 10 --prompts "$data/prompts.json" -m llama3.2:3b -m missing:1b -o runs.jsonl)
 in_dir b1 "$fm" "${bat[@]}" --server "$url" "$data/video-model.json"
 in_dir b2 mp 2 "$fm" "${bat[@]}" --server "$url" "$data/video-model.json"
