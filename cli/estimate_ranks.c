@@ -6,8 +6,58 @@
 #include "common/par.h"
 #include "common/time.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The stem of a capture's file name: "dir/call.pcapng" -> "call". */
+void cli_est_stem(const char *path, char *buf, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    snprintf(buf, size, "%s", base ? base + 1 : path);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+}
+
+int cli_est_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cli_est_ensure_dir(const char *path, struct fm_err *err)
+{
+    if (cli_est_is_dir(path))
+        return FM_OK;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return fm_err_errno(err, FM_EIO, errno, "cannot create directory '%s'", path);
+    return FM_OK;
+}
+
+/* Several captures write into one directory, each model named after its capture. */
+int cli_est_check_captures(const char *cmd, const char *output, char **caps, size_t n)
+{
+    char a[200], b[200];
+    if (n > 1 && output && !cli_est_is_dir(output) && output[strlen(output) - 1] != '/')
+        return cli_usage_error(cmd,
+                               "-o names one file but %zu captures are given: give a "
+                               "directory",
+                               n);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            cli_est_stem(caps[i], a, sizeof(a));
+            cli_est_stem(caps[j], b, sizeof(b));
+            if (strcmp(a, b) == 0)
+                return cli_usage_error(cmd,
+                                       "'%s' and '%s' would both write %s-INDEX.json: "
+                                       "run them apart or rename one",
+                                       caps[i], caps[j], a);
+        }
+    }
+    return CLI_EXIT_OK;
+}
 
 /* The notes of a model's sides (why a feature has no model), as warnings. */
 void cli_est_notes(const struct mdl_model *m, size_t index)
@@ -28,6 +78,7 @@ static int emit_all(const struct cli_est_rank *recs,
                     const unsigned char *all,
                     const size_t *lens,
                     size_t n,
+                    size_t first,
                     cli_est_emit_fn emit,
                     void *arg,
                     struct fm_err *err)
@@ -39,7 +90,7 @@ static int emit_all(const struct cli_est_rank *recs,
         off[r] = off[r - 1] + lens[r - 1];
     int rc = FM_OK;
     for (size_t p = 0; p < recs[0].selected && rc == FM_OK; p++) {
-        size_t r = p % n, k = p / n;
+        size_t r = (p + first) % n, k = p / n;
         if (k >= recs[r].done || (k + 1) * sizeof(struct cli_est_kept) > lens[r])
             break;
         struct cli_est_kept *kp = malloc(sizeof(*kp));
@@ -62,6 +113,7 @@ int cli_estimate_ranks(const char *cmd,
                        int usage,
                        const char *msg,
                        int64_t t0,
+                       size_t off,
                        const struct cli_est_kept *kept,
                        size_t nkept,
                        cli_est_emit_fn emit,
@@ -101,7 +153,7 @@ int cli_estimate_ranks(const char *cmd,
         for (size_t r = 0; r < n && bad == n; r++)
             if (recs[r].code != FM_OK)
                 bad = r;
-        int erc = emit_all(recs, all, lens, n, emit, arg, &err);
+        int erc = emit_all(recs, all, lens, n, off % n, emit, arg, &err);
         if (fm_log_get_level() >= FM_LOG_INFO) {
             for (size_t r = 0; r < n; r++)
                 fm_log_info("rank %zu of %zu: %llu of %llu flows fitted (%llu packets), %llu "

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/mpi_shard.sh - estimate and the agents batch study across mpirun's ranks
 # on this machine (issue 12 part 2): with 2 and 4 ranks the outputs equal one process's byte
-# for byte (models, printed lines, JSON; the agents' lines but for their measured wall_s, the
-# table, the transcript but for its clock line), -v shows every rank did its share, and a
-# rank that fails makes every rank exit non-zero with its message on rank 0, without a hang.
+# for byte (models, printed lines, JSON, with one capture or two; the agents' lines but for
+# their measured wall_s, the table, the transcript but for its clock line and measured
+# seconds), -v shows every rank did its share, and a rank that fails makes every rank exit non-zero with its message on rank 0, without a hang.
 # Registered only in a build with MPI (FM_HAVE_MPI); skips (77) without mpirun or jq (under
 # CI=true, a failure). No network but the stub LLM server on 127.0.0.1.
 # Usage: mpi_shard.sh FLOWMIMIC SRCDIR
@@ -44,9 +44,11 @@ mp() {
     OMPI_MCA_orte_tmpdir_base="$tmp/ompi" timeout 120 mpirun -q --allow-run-as-root \
         --oversubscribe --mca rtc ^hwloc -n "$n" "$@"
 }
-# Each rank's exit status into $tmp/rc.RANK (mpirun reports only one).
-printf '#!/bin/sh\n"$@"\nrc=$?\necho $rc >"%s/rc.$OMPI_COMM_WORLD_RANK"\nexit $rc\n' "$tmp" \
-    >"$tmp/status.sh"
+# Each rank's exit status into $tmp/rc.RANK (mpirun reports only one). When a rank exits
+# non-zero mpirun ends the others with SIGTERM: the wrapper ignores it (once its command
+# runs, which keeps its own handlers) so that it still writes the status its command gave.
+printf '%s\n' '#!/bin/sh' '"$@" &' 'pid=$!' "trap '' TERM" 'wait $pid' 'rc=$?' \
+    "echo \$rc >\"$tmp/rc.\$OMPI_COMM_WORLD_RANK\"" 'exit $rc' >"$tmp/status.sh"
 # Rank 1 reads a capture that is not there.
 printf '%s\n' '#!/bin/sh' \
     'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then' \
@@ -108,6 +110,27 @@ check "estimate --json, 4 ranks: the JSON = 1 process's" cmp "$tmp/j1.out" "$tmp
 check "estimate --json, 4 ranks: a JSON array of 2" test "$(jq length "$tmp/j4.out")" = 2
 check "estimate --json, 4 ranks: the model files = 1 process's" diff -r "$tmp/j1/m" "$tmp/j4/m"
 
+# Two captures: the round goes on from the first capture's flows to the second's.
+run "$fm" generate --streams 3 --duration 10 --seed 4 -o "$tmp/gen2.pcap" "$data/video-model.json"
+two=(estimate --top 7 --max-k 4 -o m/ "$tmp/gen.pcap" "$tmp/gen2.pcap")
+in_dir c1 "$fm" "${two[@]}"
+expect "estimate of 2 captures, 1 process: exit 0" 0
+check "estimate of 2 captures, 1 process: 10 models" test "$(ls "$tmp/c1/m" | wc -l)" = 10
+for n in 2 4; do
+    in_dir "c$n" mp "$n" "$fm" -v "${two[@]}"
+    expect "estimate of 2 captures, $n ranks: exit 0" 0
+    check "estimate of 2 captures, $n ranks: the lines = 1 process's" cmp "$tmp/c1.out" "$tmp/c$n.out"
+    check "estimate of 2 captures, $n ranks: the models = 1 process's" diff -r "$tmp/c1/m" "$tmp/c$n/m"
+done
+# gen2's flows are positions 7-9 of the whole: ranks 1, 0, 1 of 2 (2 and 1 flows).
+check "estimate of 2 captures, 2 ranks: gen2's 3 flows on ranks 1, 0, 1" \
+    test "$(grep -o 'rank [0-9] of 2: [0-9] of [0-9]' "$tmp/c2.err" | tail -2 | tr '\n' ';')" = \
+    "rank 0 of 2: 1 of 1;rank 1 of 2: 2 of 2;"
+run "$fm" estimate -o one.json "$tmp/gen.pcap" "$tmp/gen2.pcap"
+expect "estimate of 2 captures to one file: usage error" 2 "give a directory"
+run "$fm" estimate "$tmp/gen.pcap" "$tmp/e1/../gen.pcap"
+expect "estimate of 2 captures of one name: usage error" 2 "would both write gen-INDEX.json"
+
 # A rank that cannot read the capture: every rank exits 1, rank 0 says why.
 rm -f "$tmp"/rc.*
 in_dir eb mp 2 "$tmp/status.sh" "$tmp/bad.sh" "$fm" "${est[@]}"
@@ -142,9 +165,10 @@ stop_stub() {
     stub_pid=
 }
 # What must be equal: the lines but for the measured wall time, the transcript but for its
-# clock line.
+# clock line and the seconds each reply took ("--- reviewer (4 tokens, 0.1 s) ---"), which
+# differ from one process's run to the next too.
 lines() { jq -c 'del(.wall_s)' "$1"; }
-transcript() { grep -v '^flowmimic agents transcript, ' "$1"; }
+transcript() { grep -v '^flowmimic agents transcript, ' "$1" | sed -E 's/(tokens), [0-9.]+ s\)/\1, T s)/'; }
 ag=(agents --timeout 10 --prompts "$data/prompts.json" --repeat 3 -m llama3.2:3b -m qwen2.5:3b)
 start_stub "$data/batch.json"
 in_dir a1 "$fm" "${ag[@]}" --server "$url" "$data/video-model.json"
