@@ -43,4 +43,13 @@ void cli_agents_progress_done(void);
  * mean. */
 void cli_agents_table(const char *const *models, size_t n, const struct llm_study_tally *ty);
 
+/* The batch study under mpirun (collective): run k of the study on rank k mod N, every run's
+ * line, transcript part and tally to rank 0, which prints, writes (the transcript, s->output)
+ * and tabulates them in run order as one process would; a rank that failed gives its message
+ * on rank 0. Returns the exit status, the same on every rank. */
+int cli_agents_batch_ranks(const struct llm_session *s,
+                           const struct mdl_model *m,
+                           const struct llm_study *st,
+                           int quiet);
+
 #endif

@@ -12,6 +12,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/par.h"
 #include "llm/agent.h"
 #include "llm/client.h"
 #include "llm/session.h"
@@ -318,6 +319,9 @@ run_batch(const struct agents_opts *o, const struct llm_session *s, const struct
 {
     struct cli_agents_batch b;
     struct llm_study st = {s, o->models, o->n_models, o->prompts, (unsigned)o->repeat};
+    /* Under mpirun the runs are shared out over the ranks (cli/agents_report.c). */
+    if (fm_par_size() > 1)
+        return cli_agents_batch_ranks(s, m, &st, o->quiet);
     struct llm_study_cb cb;
     struct llm_study_result *res = malloc(sizeof(*res));
     struct fm_err err = {0};
@@ -433,8 +437,13 @@ int cmd_agents(int argc, char **argv)
         fm_log_error("%s", err.msg);
         goto out;
     }
+    if (o.prompts && fm_par_init(&err) < 0) {
+        fm_log_error("%s", err.msg);
+        goto out;
+    }
     rc = o.prompts ? run_batch(&o, &s, m) : run_single(&o, &s, m);
 out:
+    fm_par_fini();
     free(m);
     return rc;
 }

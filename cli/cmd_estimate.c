@@ -3,12 +3,15 @@
  * `flows` shows), once to keep the packet series of the selected flows only, which keeps
  * memory proportional to what is fitted rather than to the capture. */
 #include "cli/cli.h"
+#include "cli/estimate_ranks.h"
 #include "cli/jw.h"
 
 #include "common/err.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/par.h"
+#include "common/time.h"
 #include "estimator/estimate.h"
 #include "estimator/flow.h"
 #include "estimator/reader.h"
@@ -16,7 +19,6 @@
 #include "models/json.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,13 +68,14 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_cmd_doc doc = {
     "estimate",
-    "[OPTIONS] CAPTURE",
+    "[OPTIONS] CAPTURE...",
     "Fit a model of payload length and inter-arrival time for each side of the selected flows.",
     "Default: flow 0, the most packets. Payload length is modelled as atoms (exact sizes holding "
     "a\n"
     "large share: codec frames, MTU-size fragments) plus a Gaussian mixture for the rest;\n"
     "inter-arrival time as a Gaussian mixture on ln(seconds), with zero gaps as an atom.\n"
-    "Prints one line per model written: PATH<TAB>FLOW.\n"
+    "Prints one line per model written: PATH<TAB>FLOW. Several captures: each one's flows in\n"
+    "turn, selected alike. Under mpirun the ranks share the flows out (docs/SCALING.md).\n"
     "\nExamples:\n"
     "  flowmimic estimate call.pcap\n"
     "  flowmimic estimate --flow 'udp 10.0.0.1:5004 10.0.0.2:5006' -o video.json call.pcap\n"
@@ -233,43 +236,6 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
     }
 }
 
-/* The stem of a capture's file name: "dir/call.pcapng" -> "call". */
-static void capture_stem(const char *path, char *buf, size_t size)
-{
-    const char *base = strrchr(path, '/');
-    snprintf(buf, size, "%s", base ? base + 1 : path);
-    char *dot = strrchr(buf, '.');
-    if (dot && dot != buf)
-        *dot = '\0';
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int ensure_dir(const char *path, struct fm_err *err)
-{
-    if (is_dir(path))
-        return FM_OK;
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return fm_err_errno(err, FM_EIO, errno, "cannot create directory '%s'", path);
-    return FM_OK;
-}
-
-static void warn_notes(const struct mdl_model *m, size_t index)
-{
-    static const char *const names[2] = {"local", "remote"};
-    for (int s = 0; s < 2; s++) {
-        if (m->sides[s].present && m->sides[s].note[0])
-            fm_log_warn("flow %zu, %s side: %s", index, names[s], m->sides[s].note);
-    }
-    if (m->reordered)
-        fm_log_info("flow %zu: %llu packets had timestamps out of order and were put in order",
-                    index, (unsigned long long)m->reordered);
-}
-
 /* What the run's callbacks need. */
 struct run_ctx {
     const struct estimate_opts *o;
@@ -277,6 +243,11 @@ struct run_ctx {
     const char *dir; /* models go into it, named STEM-INDEX.json; NULL: to o->output */
     int status;      /* a status line while fitting (on a terminal) */
     int usage;       /* the selection does not fit the options: exit 2 */
+    int ranks;       /* under mpirun: models are kept for rank 0 (cli/estimate_ranks.c) */
+    struct cli_est_kept *kept;
+    size_t nkept;
+    size_t off; /* flows selected in the captures before this one */
+    int json_open;
     struct jw w;
 };
 
@@ -284,20 +255,26 @@ static int on_selected(void *arg, size_t n, struct fm_err *err)
 {
     struct run_ctx *c = arg;
     const struct estimate_opts *o = c->o;
-    int out_is_dir = o->output && (is_dir(o->output) || o->output[strlen(o->output) - 1] == '/');
+    int out_is_dir =
+        o->output && (cli_est_is_dir(o->output) || o->output[strlen(o->output) - 1] == '/');
     if (o->output && n > 1 && !out_is_dir) {
         c->usage = 1;
         return fm_err_set(err, FM_EINVAL,
                           "-o names one file but %zu flows are selected: give a directory", n);
     }
     c->dir = out_is_dir ? o->output : (o->output ? NULL : "models");
-    if ((c->dir && ensure_dir(c->dir, err) < 0) ||
-        (o->plot_dir && ensure_dir(o->plot_dir, err) < 0))
+    if ((c->dir && cli_est_ensure_dir(c->dir, err) < 0) ||
+        (o->plot_dir && cli_est_ensure_dir(o->plot_dir, err) < 0))
         return FM_EIO;
-    if (o->json) {
+    if (o->json && fm_par_rank() == 0 && !c->json_open) {
         jw_init(&c->w, stdout);
         jw_arr_begin(&c->w, NULL);
+        c->json_open = 1;
     }
+    /* Under mpirun, room for this rank's share: at most one in ranks, rounded up. */
+    if (c->ranks && !(c->kept = calloc((n + (size_t)fm_par_size() - 1) / (size_t)fm_par_size() + 1,
+                                       sizeof(*c->kept))))
+        return fm_err_set(err, FM_ENOMEM, "out of memory");
     return FM_OK;
 }
 
@@ -316,8 +293,8 @@ static void on_fitted(void *arg)
         fprintf(stderr, "\r\033[K");
 }
 
-static int on_model(
-    void *arg, size_t fi, const struct est_flow *f, struct mdl_model *model, struct fm_err *err)
+/* Write a model, say what was written: where each model ends up, on rank 0 under mpirun. */
+static int emit(void *arg, size_t fi, struct mdl_model *model, struct fm_err *err)
 {
     struct run_ctx *c = arg;
     const struct estimate_opts *o = c->o;
@@ -330,14 +307,7 @@ static int on_model(
     int rc = mdl_json_save(model, mpath, err);
     if (rc < 0)
         return rc;
-    warn_notes(model, fi);
-    if (o->plot_dir) {
-        char pstem[300];
-        snprintf(pstem, sizeof(pstem), "%s-%zu", c->stem, fi);
-        rc = cli_plot_model(f, model, o->plot_dir, pstem, err);
-        if (rc < 0)
-            return rc;
-    }
+    cli_est_notes(model, fi);
     if (o->json) {
         jw_obj_begin(&c->w, NULL);
         jw_int(&c->w, "index", (long long)fi);
@@ -351,41 +321,85 @@ static int on_model(
     return FM_OK;
 }
 
-static int run(const struct estimate_opts *o, const char *path)
+static int on_model(
+    void *arg, size_t fi, const struct est_flow *f, struct mdl_model *model, struct fm_err *err)
 {
-    struct run_ctx c;
+    struct run_ctx *c = arg;
+    const struct estimate_opts *o = c->o;
+    /* The plot needs the flow's series, which only the rank that fitted it holds. */
+    if (o->plot_dir) {
+        char pstem[300];
+        snprintf(pstem, sizeof(pstem), "%s-%zu", c->stem, fi);
+        int rc = cli_plot_model(f, model, o->plot_dir, pstem, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (!c->ranks)
+        return emit(c, fi, model, err);
+    c->kept[c->nkept].index = fi;
+    c->kept[c->nkept++].m = *model;
+    return FM_OK;
+}
+
+/* One capture. Under mpirun flow p of its selection goes to rank (off + p) mod N: the round
+ * goes on from the captures before it. */
+static int run(struct run_ctx *c, const char *path)
+{
+    const struct estimate_opts *o = c->o;
     struct fm_err err = {0};
     struct cli_progress prog;
     struct est_run_result res;
-    memset(&c, 0, sizeof(c));
-    c.o = o;
-    c.status = isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
-    capture_stem(path, c.stem, sizeof(c.stem));
+    int64_t t0 = fm_time_mono_ns();
+    /* Under mpirun rank 0 alone speaks; the others fit their share of the flows. */
+    size_t rank = (size_t)fm_par_rank(), n = (size_t)fm_par_size();
+    c->usage = 0;
+    c->nkept = 0;
+    c->status = rank == 0 && isatty(STDERR_FILENO) && fm_log_get_level() >= FM_LOG_WARN;
+    cli_est_stem(path, c->stem, sizeof(c->stem));
     const char *base = strrchr(path, '/');
     cli_progress_init(&prog, base ? base + 1 : path);
-    cli_signals_install();
-
-    struct est_run_opts ro = {&o->est, o->sel, o->nsel, o->top, &cli_stop, cli_progress_cb, &prog};
-    struct est_run_cb cb = {on_selected, on_fitting, on_fitted, on_model, &c};
-    int rc = est_estimate_run(path, &ro, &cb, &res, &err);
+    est_progress_fn pcb = rank == 0 ? cli_progress_cb : NULL;
+    struct est_run_opts ro = {&o->est, o->sel, o->nsel, o->top, &cli_stop, pcb, &prog};
+    struct est_run_cb cb = {on_selected, on_fitting, on_fitted, on_model, c};
+    int rc = est_estimate_run_shard(path, &ro, (rank + n - c->off % n) % n, n, &cb, &res, &err);
     cli_progress_done(&prog);
-    if (res.read.frames)
+    if (res.read.frames && rank == 0)
         cli_read_report(path, &res.read);
-    if (rc == FM_EINTR) {
-        fm_log_error("%s", err.msg);
-        return CLI_EXIT_INTR;
-    }
-    if (c.usage)
-        return cli_usage_error(doc.name, "%s", err.msg);
-    if (rc < 0) {
+    if (c->ranks)
+        rc = cli_estimate_ranks(doc.name, &res, rc, c->usage, err.msg, t0, c->off, c->kept,
+                                c->nkept, emit, c);
+    else if (rc < 0 && !c->usage)
+        rc = (fm_log_error("%s", err.msg), rc == FM_EINTR ? CLI_EXIT_INTR : CLI_EXIT_RUNTIME);
+    else
+        rc = c->usage ? cli_usage_error(doc.name, "%s", err.msg) : CLI_EXIT_OK;
+    c->off += res.selected;
+    free(c->kept);
+    c->kept = NULL;
+    return rc;
+}
+
+/* Every capture in turn, until one fails (on any rank: the status is every rank's). */
+static int run_all(const struct estimate_opts *o, char **caps, size_t ncaps)
+{
+    struct run_ctx c;
+    struct fm_err err = {0};
+    int rc = CLI_EXIT_OK;
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    if (fm_par_init(&err) < 0) {
         fm_log_error("%s", err.msg);
         return CLI_EXIT_RUNTIME;
     }
-    if (o->json) {
+    c.ranks = fm_par_size() > 1;
+    cli_signals_install();
+    for (size_t i = 0; i < ncaps && rc == CLI_EXIT_OK; i++)
+        rc = run(&c, caps[i]);
+    if (rc == CLI_EXIT_OK && c.json_open) {
         jw_arr_end(&c.w);
         jw_finish(&c.w);
     }
-    return CLI_EXIT_OK;
+    fm_par_fini();
+    return rc;
 }
 
 int cmd_estimate(int argc, char **argv)
@@ -408,8 +422,9 @@ int cmd_estimate(int argc, char **argv)
         rc = cli_usage_error(doc.name, "--top and --flow/--flows-file exclude each other");
         goto out;
     }
-    const char *path = cli_one_operand(&doc, argc, argv, "a capture file");
-    if (!path) {
+    size_t ncaps = argc > optind ? (size_t)(argc - optind) : 0;
+    char **caps = ncaps > 1 ? argv + optind : cli_operands(&doc, argc, argv, 1, "a capture file");
+    if (!caps || cli_est_check_captures(doc.name, o->output, caps, ncaps) != CLI_EXIT_OK) {
         rc = CLI_EXIT_USAGE;
         goto out;
     }
@@ -419,7 +434,7 @@ int cmd_estimate(int argc, char **argv)
         rc = CLI_EXIT_RUNTIME;
         goto out;
     }
-    rc = run(o, path);
+    rc = run_all(o, caps, ncaps);
 out:
     free(o);
     return rc;

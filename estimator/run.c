@@ -79,6 +79,17 @@ int est_estimate_run(const char *path,
                      struct est_run_result *res,
                      struct fm_err *err)
 {
+    return est_estimate_run_shard(path, o, 0, 1, cb, res, err);
+}
+
+int est_estimate_run_shard(const char *path,
+                           const struct est_run_opts *o,
+                           size_t shard,
+                           size_t nshards,
+                           const struct est_run_cb *cb,
+                           struct est_run_result *res,
+                           struct fm_err *err)
+{
     struct est_flow_table *t1 = NULL, *t2 = NULL;
     size_t *idx = NULL;
     size_t nidx = 0;
@@ -117,11 +128,20 @@ int est_estimate_run(const char *path,
     if (cb->selected && (rc = cb->selected(cb->arg, nidx, err)) != 0)
         goto out;
 
-    /* The second pass keeps the series of the selected flows only. */
+    /* The second pass keeps the series of this shard's selected flows only. */
+    size_t nsh = nshards > 1 ? nshards : 1;
     for (size_t i = 0; i < nidx; i++) {
+        if (i % nsh != shard % nsh)
+            continue;
+        res->mine++;
         rc = est_flow_table_watch(t2, &flows[idx[i]]->key, err);
         if (rc < 0)
             goto out;
+    }
+    /* A shard without flows has nothing to read again. */
+    if (res->mine == 0) {
+        rc = FM_OK;
+        goto out;
     }
     rc = read_pass(path, o, t2, res, err);
     if (rc < 0)
@@ -133,6 +153,8 @@ int est_estimate_run(const char *path,
         goto out;
     }
     for (size_t i = 0; i < nidx; i++) {
+        if (i % nsh != shard % nsh)
+            continue;
         if (o->stop && *o->stop) {
             rc = fm_err_set(err, FM_EINTR,
                             "interrupted: the models listed above were written completely, no "
@@ -161,6 +183,7 @@ int est_estimate_run(const char *path,
         if (rc != 0)
             goto out;
         res->done++;
+        res->packets += f->side[0].packets + f->side[1].packets;
     }
     /* A stop that came after the last model interrupted nothing. */
     rc = FM_OK;

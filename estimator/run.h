@@ -40,7 +40,9 @@ struct est_run_cb {
     /* A fit of flow index (packets in all) begins / ended; either may be NULL. */
     void (*fitting)(void *arg, size_t index, uint64_t packets);
     void (*fitted)(void *arg);
-    /* A model is ready: the callback owns what happens to it. Non-zero stops the run. */
+    /* A model is ready: the callback owns what happens to it. Non-zero stops the run.
+     * Models come in selection order; with shards, shard s's k-th is at position
+     * s + k * nshards of the selection. */
     int (*model)(
         void *arg, size_t index, const struct est_flow *f, struct mdl_model *m, struct fm_err *err);
     void *arg;
@@ -50,7 +52,9 @@ struct est_run_cb {
 struct est_run_result {
     struct est_read_stats read; /* of the last pass */
     size_t selected;            /* flows selected after the first pass */
+    size_t mine;                /* of them, the ones of this shard (all without shards) */
     size_t done;                /* models handed to cb->model */
+    uint64_t packets;           /* packets of the flows fitted (both sides) */
 };
 
 /* Run estimate on path. Returns FM_OK; FM_EINVAL for a capture that cannot be read twice
@@ -63,5 +67,18 @@ FM_MUST_CHECK int est_estimate_run(const char *path,
                                    const struct est_run_cb *cb,
                                    struct est_run_result *res,
                                    struct fm_err *err);
+
+/* The same for a share of the work (mpirun's ranks): every flow is selected as above, but only
+ * those at positions p of the selection with p % nshards == shard are kept in the second pass
+ * and fitted (res->mine of them); the others are skipped, with no callback. Every flow's fit
+ * is seeded alike whoever fits it, so the shares together give what one run gives. A shard
+ * without flows does not read the capture again. nshards 0 or 1: every flow. */
+FM_MUST_CHECK int est_estimate_run_shard(const char *path,
+                                         const struct est_run_opts *o,
+                                         size_t shard,
+                                         size_t nshards,
+                                         const struct est_run_cb *cb,
+                                         struct est_run_result *res,
+                                         struct fm_err *err);
 
 #endif

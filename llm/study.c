@@ -74,6 +74,20 @@ void llm_study_tally_add(struct llm_study_tally *ty, const struct llm_agent_resu
     }
 }
 
+void llm_study_tally_merge(struct llm_study_tally *a, const struct llm_study_tally *b)
+{
+    a->runs += b->runs;
+    a->errors += b->errors;
+    a->replies += b->replies;
+    a->parsed += b->parsed;
+    a->passed += b->passed;
+    a->approved_runs += b->approved_runs;
+    a->rounds += b->rounds;
+    a->approved_variants += b->approved_variants;
+    a->tokens += b->tokens;
+    a->gen_s += b->gen_s;
+}
+
 /* Everything one study keeps while it runs. */
 struct study_run {
     const struct mdl_model *m;
@@ -86,8 +100,9 @@ struct study_run {
 };
 
 /* One run of prompt pi, repeat r, with model mi, whose clients are c (open_rc: whether they
- * opened, cerr: why not). Returns FM_OK or FM_ENOMEM. */
+ * opened, cerr: why not), number k of the study. Returns FM_OK or FM_ENOMEM. */
 static int one_run(struct study_run *sr,
+                   unsigned k,
                    size_t mi,
                    size_t pi,
                    unsigned r,
@@ -105,10 +120,11 @@ static int one_run(struct study_run *sr,
     ao.task = item->task;
     ao.seed = s->agent.seed + (uint64_t)(r - 1);
     int run_rc = open_rc;
+    size_t t0 = sr->t->len;
     if (open_rc == FM_OK) {
-        fm_buf_printf(
-            sr->t, "\n##### run %u of %u: model %s, prompt %s, repeat %u, seed %llu #####\n",
-            sr->res->done + 1, sr->res->total, model, item->name, r, (unsigned long long)ao.seed);
+        fm_buf_printf(sr->t,
+                      "\n##### run %u of %u: model %s, prompt %s, repeat %u, seed %llu #####\n",
+                      k + 1, sr->res->total, model, item->name, r, (unsigned long long)ao.seed);
         llm_transcript_header(sr->t, s, c);
         ao.gen_label = c->gen_label;
         ao.rev_label = c->rev_label;
@@ -130,13 +146,28 @@ static int one_run(struct study_run *sr,
     char *line = llm_run_record(&info, sr->ar);
     if (!line)
         return fm_err_set(err, FM_ENOMEM, "out of memory");
+    struct llm_study_tally self;
+    memset(&self, 0, sizeof(self));
     if (oc != LLM_OUTCOME_INTERRUPTED) {
-        llm_study_tally_add(&sr->res->tally[mi], sr->ar, run_rc < 0);
+        llm_study_tally_add(&self, sr->ar, run_rc < 0);
+        llm_study_tally_merge(&sr->res->tally[mi], &self);
         sr->res->any_error |= run_rc < 0;
     }
     sr->res->done++;
     struct llm_study_step step = {
-        mi, item->name, r, sr->res->done, sr->res->total, info.outcome, line,
+        mi,
+        item->name,
+        r,
+        sr->res->done,
+        sr->res->total,
+        info.outcome,
+        line,
+        k,
+        &self,
+        oc != LLM_OUTCOME_INTERRUPTED && run_rc < 0,
+        open_rc < 0 ? cerr->msg : NULL,
+        sr->t->s ? sr->t->s + t0 : "",
+        sr->t->len - t0,
     };
     if (sr->cb && sr->cb->run)
         sr->cb->run(sr->cb->arg, &step);
@@ -149,6 +180,17 @@ int llm_study_run(const struct mdl_model *m,
                   const struct llm_study_cb *cb,
                   struct llm_study_result *res,
                   struct fm_err *err)
+{
+    return llm_study_run_shard(m, st, 0, 1, cb, res, err);
+}
+
+int llm_study_run_shard(const struct mdl_model *m,
+                        const struct llm_study *st,
+                        unsigned shard,
+                        unsigned nshards,
+                        const struct llm_study_cb *cb,
+                        struct llm_study_result *res,
+                        struct fm_err *err)
 {
     const struct llm_session *s = st->session;
     struct llm_prompt_set *set = NULL;
@@ -168,7 +210,15 @@ int llm_study_run(const struct mdl_model *m,
         goto out;
     struct study_run sr = {m, st, cb, res, set, ar, &t};
     res->total = (unsigned)(st->n_models * set->n * (size_t)st->repeat);
+    unsigned nsh = nshards > 1 ? nshards : 1;
+    unsigned per_model = (unsigned)(set->n * (size_t)st->repeat);
     for (size_t mi = 0; mi < st->n_models && !llm_session_stopped(s); mi++) {
+        /* A model none of whose runs is in this share: no clients to open. */
+        unsigned k0 = (unsigned)mi * per_model, mine = 0;
+        for (unsigned k = k0; k < k0 + per_model && !mine; k++)
+            mine = k % nsh == shard % nsh;
+        if (!mine)
+            continue;
         struct llm_clients c;
         struct fm_err cerr = {0};
         int open_rc = llm_clients_open(s, st->models[mi], &c, &cerr);
@@ -177,7 +227,7 @@ int llm_study_run(const struct mdl_model *m,
         if (open_rc < 0 && open_rc != FM_ENOTFOUND) {
             llm_transcript_header(&t, s, &c);
             fm_buf_printf(&t, "\nerror: %s\n", cerr.msg);
-            if (llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
+            if (nsh == 1 && llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
                 /* why is in the result's transcript error, which the caller reports */
             }
             rc = fm_err_set(err, open_rc, "%s", cerr.msg);
@@ -185,7 +235,10 @@ int llm_study_run(const struct mdl_model *m,
         }
         for (size_t pi = 0; pi < set->n && !llm_session_stopped(s); pi++) {
             for (unsigned r = 1; r <= st->repeat && !llm_session_stopped(s); r++) {
-                rc = one_run(&sr, mi, pi, r, &c, open_rc, &cerr, err);
+                unsigned k = (unsigned)((mi * set->n + pi) * st->repeat + (r - 1));
+                if (k % nsh != shard % nsh)
+                    continue;
+                rc = one_run(&sr, k, mi, pi, r, &c, open_rc, &cerr, err);
                 if (rc < 0) {
                     llm_clients_free(&c);
                     goto out;
@@ -196,7 +249,7 @@ int llm_study_run(const struct mdl_model *m,
             cb->model_failed(cb->arg, mi, &cerr);
         llm_clients_free(&c);
     }
-    if (llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
+    if (nsh == 1 && llm_transcript_save(s->transcript, &t, &res->transcript) < 0) {
         /* why is in the result's transcript error, which the caller reports */
     }
 out:

@@ -56,6 +56,10 @@ struct llm_study_tally {
 /* Add one run's result (error: it failed with an error). */
 void llm_study_tally_add(struct llm_study_tally *ty, const struct llm_agent_result *res, int error);
 
+/* Add the tally of other runs (b) to a: a run's own tally added in run order gives the same
+ * sums, to the bit, as llm_study_tally_add() of each run in that order. */
+void llm_study_tally_merge(struct llm_study_tally *a, const struct llm_study_tally *b);
+
 /* One finished run, as the callback sees it. */
 struct llm_study_step {
     size_t model;        /* index into the study's models */
@@ -65,6 +69,13 @@ struct llm_study_step {
     unsigned total;      /* runs in the study */
     const char *outcome; /* as in the record */
     const char *record;  /* the run's line of JSON (llm_run_record) */
+    /* For a caller that merges runs made elsewhere (mpirun's ranks): */
+    unsigned run;                       /* its number in the study, 0-based (run order) */
+    const struct llm_study_tally *self; /* this run alone (nothing when interrupted) */
+    int error;                          /* it failed with an error */
+    const char *open_error;             /* why the model's clients did not open, or NULL */
+    const char *transcript;             /* its part of the transcript */
+    size_t transcript_len;
 };
 
 struct llm_study_cb {
@@ -96,5 +107,18 @@ FM_MUST_CHECK int llm_study_run(const struct mdl_model *m,
                                 const struct llm_study_cb *cb,
                                 struct llm_study_result *res,
                                 struct fm_err *err);
+
+/* The same for a share of the study (mpirun's ranks): run k of the study (in the order of
+ * models, prompts, repeats, 0-based) is made when k % nshards == shard, with the seed and
+ * heading it has in the whole study; clients are opened only for a model with runs in the
+ * share. With nshards > 1 the transcript file is not written: each run's part comes with
+ * its step for the caller to put together. nshards 0 or 1: the whole study. */
+FM_MUST_CHECK int llm_study_run_shard(const struct mdl_model *m,
+                                      const struct llm_study *st,
+                                      unsigned shard,
+                                      unsigned nshards,
+                                      const struct llm_study_cb *cb,
+                                      struct llm_study_result *res,
+                                      struct fm_err *err);
 
 #endif

@@ -106,6 +106,13 @@ if(FM_HAVE_MPI)
   set_tests_properties(integration.mpi PROPERTIES LABELS "integration;netns;mpi" TIMEOUT 300
                        RUN_SERIAL TRUE
                        SKIP_RETURN_CODE 77)
+  # estimate and the agents batch study across ranks of this machine: the same outputs as
+  # one process (no namespaces: the stub LLM server on 127.0.0.1).
+  add_test(NAME integration.mpi_shard
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/mpi_shard.sh
+                   $<TARGET_FILE:flowmimic> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(integration.mpi_shard PROPERTIES LABELS "integration;mpi" TIMEOUT 300
+                       RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
 endif()
 
 # ---- the LLM agents (the stub server; live ones only where a server is named) ----
