@@ -655,7 +655,7 @@ static double sim_acf(const struct mdl_seq *s, size_t m, uint64_t seed, int feat
 {
     struct fm_rng *r = fm_rng_new(seed ^ 0xca1b7a7eULL);
     if (!r)
-        return NAN;
+        return (double)NAN;
     struct mdl_seq_gen g;
     mdl_seq_gen_init(&g);
     for (size_t i = 0; i < m; i++) {
