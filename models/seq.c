@@ -144,10 +144,15 @@ void mdl_seq_gen_init(struct mdl_seq_gen *g)
     memset(g, 0, sizeof(*g));
 }
 
+/* u kept inside (0, 1) by U_EPS, where the quantile functions are finite. */
+static double clamp_u(double u)
+{
+    return u < U_EPS ? U_EPS : u > 1.0 - U_EPS ? 1.0 - U_EPS : u;
+}
+
 static double to_uniform(double z)
 {
-    double u = 0.5 * erfc(-z / sqrt(2.0));
-    return u < U_EPS ? U_EPS : u > 1.0 - U_EPS ? 1.0 - U_EPS : u;
+    return clamp_u(0.5 * erfc(-z / sqrt(2.0)));
 }
 
 /* The next latent score, rho times the last one plus independent noise, as a uniform: its
@@ -231,8 +236,7 @@ void mdl_seq_draw(const struct mdl_seq *s,
                 break;
             below += p;
         }
-        double v = (u - below) / p;
-        ul = v < U_EPS ? U_EPS : v > 1.0 - U_EPS ? 1.0 - U_EPS : v;
+        ul = clamp_u((u - below) / p);
         g->z_len = gsl_cdf_ugaussian_Pinv(ul);
     } else {
         double u = fm_rng_uniform(r);

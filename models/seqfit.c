@@ -422,6 +422,13 @@ out:
 
 /* Atoms and equal-count pieces of n sorted values, and the pieces' means (0 where the
  * midpoint is close enough). */
+/* Is a run of `run` equal values an atom? It holds `need` values (0: every run is one, when
+ * the values are few) and the MAX_ATOMS budget is not spent by the `atoms` before it. */
+static int run_is_atom(size_t run, double need, size_t atoms)
+{
+    return (double)run >= need && (need == 0.0 || atoms < MAX_ATOMS);
+}
+
 static void build_dist(const double *v, size_t n, struct mdl_seq_dist *d, double *means)
 {
     memset(d, 0, sizeof(*d));
@@ -437,7 +444,7 @@ static void build_dist(const double *v, size_t n, struct mdl_seq_dist *d, double
         size_t j = i;
         while (j < n && v[j] == v[i])
             j++;
-        int atom = (double)(j - i) >= need && (need == 0.0 || atoms < MAX_ATOMS);
+        int atom = run_is_atom(j - i, need, atoms);
         if (atom) {
             atoms++;
         } else {
@@ -462,7 +469,7 @@ static void build_dist(const double *v, size_t n, struct mdl_seq_dist *d, double
         size_t j = i;
         while (j < n && v[j] == v[i])
             j++;
-        int atom = (double)(j - i) >= need && (need == 0.0 || atoms < MAX_ATOMS);
+        int atom = run_is_atom(j - i, need, atoms);
         if (atom) {
             atoms++;
             d->pieces[d->n++] = (struct mdl_seq_piece){v[i], v[i], (double)(j - i)};

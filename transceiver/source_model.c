@@ -143,15 +143,24 @@ static void sift_down(struct model_src *m, unsigned i)
     }
 }
 
+/* A drawn gap in ns, already divided by the rate scale, as whole ns. A gap of ten years is a
+ * broken model, not a plan: it is capped there to keep the arithmetic finite. */
+static int64_t gap_ns(double ns)
+{
+    if (!(ns > 0.0))
+        return 0;
+    return ns > 3.0e17 ? (int64_t)3e17 : (int64_t)llround(ns);
+}
+
 static int64_t draw_gap_ns(struct model_src *m, struct stream *s)
 {
-    double g = mdl_mixture_sample(&m->side.iat, s->rng) / m->rate_scale;
-    if (!(g > 0.0))
-        return 0;
-    /* A gap of ten years is a broken model, not a plan; keep the arithmetic finite. */
-    if (g > 3.0e8)
-        g = 3.0e8;
-    return (int64_t)llround(g * 1e9);
+    return gap_ns(mdl_mixture_sample(&m->side.iat, s->rng) / m->rate_scale * 1e9);
+}
+
+/* The streams of the whole set this source plays a share of (all of them when not shared). */
+static unsigned set_size(const struct trx_model_opts *o)
+{
+    return o->total_streams ? o->total_streams : o->streams;
 }
 
 /* A drawn length through the variant's mapping, clamped to what a packet can carry. */
@@ -178,9 +187,7 @@ static void draw_next(struct model_src *m, struct stream *s)
     double len = 0, gap = 0;
     mdl_seq_draw(&m->side.seq, &s->gen, s->rng, &state, &len, &gap, &s->next_marker);
     s->next_len = fit_len(m, len);
-    gap /= m->rate_scale;
-    /* As draw_gap_ns(): a gap of ten years is a broken model; keep the arithmetic finite. */
-    s->gap_after_ns = gap > 3.0e17 ? (int64_t)3e17 : gap > 0.0 ? (int64_t)llround(gap) : 0;
+    s->gap_after_ns = gap_ns(gap / m->rate_scale);
 }
 
 /* Does the head end a frame (burst)? Sequence frames end at marked packets; otherwise a
@@ -317,7 +324,7 @@ static int set_addr(struct model_src *m,
     long dport = o->dst_port >= 0           ? o->dst_port
                  : m->variant.dst_port >= 0 ? m->variant.dst_port
                                             : dst->port;
-    unsigned total = o->total_streams ? o->total_streams : o->streams;
+    unsigned total = set_size(o);
     if (sport + (long)total - 1 > 65535)
         return fm_err_set(err, FM_EINVAL,
                           "%u streams from source port %ld would need ports above 65535", total,
@@ -489,10 +496,9 @@ int trx_source_model_new(const struct mdl_model *md,
         rc = mean_gap_ns(m, o->seed, &mean, err);
         if (rc < 0)
             goto out;
-        stagger = mean / (int64_t)(o->total_streams ? o->total_streams : o->streams);
+        stagger = mean / (int64_t)set_size(o);
     }
-    unsigned last = o->total_streams ? o->total_streams : o->streams;
-    if (last > 1 && stagger > INT64_MAX / (int64_t)last) {
+    if (set_size(o) > 1 && stagger > INT64_MAX / (int64_t)set_size(o)) {
         rc = fm_err_set(err, FM_EINVAL, "stagger is too large");
         goto out;
     }
