@@ -190,6 +190,20 @@ static void draw_next(struct model_src *m, struct stream *s)
     s->gap_after_ns = gap_ns(gap / m->rate_scale);
 }
 
+/* The stream's new head and the gap after it: with a sequence, the packet drawn after the
+ * old head moves up and the one after it is drawn; otherwise both are drawn afresh. */
+static void draw_head(struct model_src *m, struct stream *s)
+{
+    if (m->seq) {
+        s->head_len = s->next_len;
+        s->head_marker = s->next_marker;
+        draw_next(m, s);
+    } else {
+        s->head_len = draw_len(m, s);
+        s->gap_after_ns = draw_gap_ns(m, s);
+    }
+}
+
 /* Does the head end a frame (burst)? Sequence frames end at marked packets; otherwise a
  * burst ends before a gap of BURST_GAP_NS or more. */
 static int head_ends_frame(const struct model_src *m, const struct stream *s)
@@ -242,14 +256,7 @@ static int model_next(void *self, struct trx_pkt *p, const uint8_t **original, s
         s->head_ns = INT64_MAX;
     else
         s->head_ns += s->gap_after_ns;
-    if (m->seq) {
-        s->head_len = s->next_len;
-        s->head_marker = s->next_marker;
-        draw_next(m, s);
-    } else {
-        s->head_len = draw_len(m, s);
-        s->gap_after_ns = draw_gap_ns(m, s);
-    }
+    draw_head(m, s);
     sift_down(m, 0);
     return 1;
 }
@@ -441,13 +448,8 @@ static int init_streams(struct model_src *m,
             /* The first packet's own gap means nothing: only its length and marker count. */
             mdl_seq_gen_init(&s->gen);
             draw_next(m, s);
-            s->head_len = s->next_len;
-            s->head_marker = s->next_marker;
-            draw_next(m, s);
-        } else {
-            s->head_len = draw_len(m, s);
-            s->gap_after_ns = draw_gap_ns(m, s);
         }
+        draw_head(m, s);
         m->heap[i] = i;
     }
     free(ssrc);
