@@ -25,8 +25,9 @@ static inline void fm_put_be32(uint8_t *p, uint32_t v)
 }
 
 /* Add the len bytes at p, as 16-bit big-endian words (an odd last byte padded with a zero
- * byte), onto the running sum and return it, not yet folded. Pseudo-header fields (protocol,
- * length) may be added to the sum directly. The 32-bit sum holds any IP datagram (64 KiB). */
+ * byte), onto the running sum and return it, not yet folded: equal to the words' plain sum
+ * modulo 0xffff, which is all that the fold needs. Pseudo-header fields (protocol, length) may
+ * be added to the sum directly. The 32-bit sum holds any IP datagram (64 KiB). */
 uint32_t fm_inet_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 
 /* The checksum to store: sum folded to 16 bits with end-around carry, then complemented. */

@@ -239,6 +239,27 @@ static void test_checksum(void **state)
     uint8_t h[20] = {0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2};
     fm_put_be16(h + 10, fm_inet_csum_fold(fm_inet_csum_add(0, h, sizeof(h))));
     assert_int_equal(fm_inet_csum_fold(fm_inet_csum_add(0, h, sizeof(h))), 0);
+    /* The word-at-a-time bulk agrees with the plain sum of big-endian words: every length up
+     * to 300 at every alignment, in one piece and in two. */
+    uint8_t buf[304];
+    uint32_t x = 12345u;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t off = 0; off < 4; off++) {
+        for (size_t len = 0; len + off <= 300; len++) {
+            uint32_t plain = 0;
+            for (size_t i = 0; i < len; i++)
+                plain += (i & 1) ? buf[off + i] : (uint32_t)buf[off + i] << 8;
+            uint16_t want = fm_inet_csum_fold(plain);
+            assert_int_equal(fm_inet_csum_fold(fm_inet_csum_add(0, buf + off, len)), want);
+            size_t half = (len / 2) & ~(size_t)1;
+            uint32_t two = fm_inet_csum_add(fm_inet_csum_add(0, buf + off, half), buf + off + half,
+                                            len - half);
+            assert_int_equal(fm_inet_csum_fold(two), want);
+        }
+    }
     uint8_t b[4];
     fm_put_be32(b, 0x01020304u);
     assert_memory_equal(b, "\x01\x02\x03\x04", 4);
