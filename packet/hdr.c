@@ -62,3 +62,31 @@ void pkt_udp_write(uint8_t *udp,
     uint16_t c = fm_inet_csum_fold(acc);
     fm_put_be16(udp + 6, c ? c : 0xffffu);
 }
+
+size_t pkt_udp_frame_write(uint8_t *out,
+                           const uint8_t *macs,
+                           const struct pkt_ip_fields *f,
+                           uint16_t sport,
+                           uint16_t dport,
+                           const uint8_t *payload,
+                           size_t len)
+{
+    size_t off = 0;
+    if (macs) {
+        memcpy(out, macs, 12);
+        fm_put_be16(out + 12, f->ip_version == 6 ? 0x86ddu : 0x0800u);
+        off = PKT_ETH_HDR_LEN;
+    }
+    struct pkt_ip_fields udp_f = *f;
+    udp_f.proto = 17;
+    size_t udp_len = PKT_UDP_HDR_LEN + len;
+    uint32_t pseudo = 0;
+    off += pkt_ip_write(&udp_f, udp_len, out + off, &pseudo);
+    uint8_t *udp = out + off;
+    if (len)
+        memcpy(udp + PKT_UDP_HDR_LEN, payload, len);
+    /* A datagram past 64 KiB is not one; its length field says 0 only in an IPv6 jumbogram,
+     * which flowmimic never writes (TRX_MAX_PAYLOAD keeps below). */
+    pkt_udp_write(udp, sport, dport, (uint16_t)udp_len, udp + PKT_UDP_HDR_LEN, len, pseudo, 1);
+    return off + udp_len;
+}

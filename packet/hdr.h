@@ -1,8 +1,8 @@
 /* packet/hdr.h - the IP and UDP headers flowmimic writes: in generate's pcaps, in traces
  * converted to pcap, in front of datagrams receive writes to a file. One DF policy: every
  * IPv4 header has Don't Fragment set (payloads never exceed the MTU), as a Linux UDP socket
- * with path MTU discovery sends; libnet builds replay's the same way (sink_libnet.c). No
- * allocation, reentrant. RFC 791 (IPv4), RFC 8200 (IPv6), RFC 768 (UDP), RFC 1071. */
+ * with path MTU discovery sends; replay's frames on the wire are written here too (sink_libnet.c).
+ * No allocation, reentrant. RFC 791 (IPv4), RFC 8200 (IPv6), RFC 768 (UDP), RFC 1071. */
 #ifndef PACKET_HDR_H
 #define PACKET_HDR_H
 
@@ -12,6 +12,9 @@
 #define PKT_IP4_HDR_LEN 20
 #define PKT_IP6_HDR_LEN 40
 #define PKT_UDP_HDR_LEN 8
+#define PKT_ETH_HDR_LEN 14
+/* The most header bytes pkt_udp_frame_write() puts before the payload. */
+#define PKT_UDP_FRAME_HDR_MAX (PKT_ETH_HDR_LEN + PKT_IP6_HDR_LEN + PKT_UDP_HDR_LEN)
 
 struct pkt_ip_fields {
     uint8_t ip_version; /* 4 or 6 */
@@ -42,5 +45,19 @@ void pkt_udp_write(uint8_t *udp,
                    size_t cap,
                    uint32_t pseudo,
                    int checksum);
+
+/* One UDP datagram, whole: an Ethernet II header when macs is not NULL (its 12 bytes are the
+ * destination then the source address, the EtherType follows from the IP version), the IP
+ * header of f (f->proto is taken as UDP), the UDP header with its checksum, and len payload
+ * bytes copied in. out must hold PKT_UDP_FRAME_HDR_MAX + len bytes; payload and out must not
+ * overlap. The bytes every flowmimic writer puts out: generate's pcaps and replay's frames and
+ * raw IP datagrams. Returns the length written. */
+size_t pkt_udp_frame_write(uint8_t *out,
+                           const uint8_t *macs,
+                           const struct pkt_ip_fields *f,
+                           uint16_t sport,
+                           uint16_t dport,
+                           const uint8_t *payload,
+                           size_t len);
 
 #endif

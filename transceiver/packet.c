@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "packet/hdr.h"
 #include "packet/rtp.h"
 
 /* filler[i] = (i * 0x9d + 0x5b) mod 256, the pattern's one period. */
@@ -49,4 +50,22 @@ size_t trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8
     if (pkt_payload_has_probe((uint32_t)len))
         pkt_probe_write(buf, (uint16_t)p->stream, p->probe_seq);
     return len;
+}
+
+size_t trx_frame_write(uint8_t *out,
+                       const uint8_t *macs,
+                       const struct trx_pkt *p,
+                       uint16_t ip_id,
+                       const uint8_t *payload,
+                       size_t len)
+{
+    const struct trx_addr *a = &p->addr;
+    struct pkt_ip_fields f = {a->ip_version,
+                              a->src,
+                              a->dst,
+                              17,
+                              (uint8_t)((p->dscp & 0x3fu) << 2),
+                              p->ttl ? p->ttl : TRX_DEFAULT_TTL,
+                              a->ip_version == 6 ? 0 : ip_id};
+    return pkt_udp_frame_write(out, macs, &f, a->sport, a->dport, payload, len);
 }

@@ -12,6 +12,8 @@
 #include "packet/rtp.h"
 
 #define TRX_MAX_PAYLOAD 65507
+/* A packet's TTL (hop limit) when its source gives none. */
+#define TRX_DEFAULT_TTL 64
 
 /* Addresses and ports of one packet; IPv4 addresses in the first 4 bytes. */
 struct trx_addr {
@@ -43,5 +45,16 @@ struct trx_pkt {
  * Returns the payload length. */
 size_t
 trx_payload_build(const struct trx_pkt *p, const uint8_t *original, uint8_t *buf, size_t cap);
+
+/* The datagram of p with len payload bytes, through pkt_udp_frame_write(): Ethernet first when
+ * macs (destination, source: 12 bytes) is given; TTL TRX_DEFAULT_TTL when p has none; DSCP as
+ * p's, ECN 0 (not ECN-capable). out holds PKT_UDP_FRAME_HDR_MAX + len bytes. Returns the
+ * length written. */
+size_t trx_frame_write(uint8_t *out,
+                       const uint8_t *macs,
+                       const struct trx_pkt *p,
+                       uint16_t ip_id,
+                       const uint8_t *payload,
+                       size_t len);
 
 #endif

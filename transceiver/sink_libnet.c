@@ -1,14 +1,14 @@
-/* transceiver/sink_libnet.c - packets on an interface through libnet (IPv4/IPv6 + UDP).
- * Raw IP mode (LIBNET_RAW4/RAW6) by default: the kernel routes the packet, resolves the next
- * hop and writes the link header, so the user names only the peer's address. Link-layer mode
- * (LIBNET_LINK) builds the Ethernet frame here for a peer given by MAC address.
- * The headers are libnet pblocks built once and updated in place for every packet (their
- * ptags are kept), which avoids a pblock allocation per packet.
- * Batches: when several packets are due at once (many streams, or a sender catching up),
- * queue() has libnet build each one and takes its bytes (see take_frame()), and flush() puts
- * the batch out with one
- * sendmmsg() on libnet's own socket: the system call, not the building, is what costs most
- * per packet here. */
+/* transceiver/sink_libnet.c - packets on an interface: libnet opens the injection socket and
+ * knows the interface, flowmimic's packet layer writes the bytes (packet/hdr.h, the same
+ * writer as generate's pcaps).
+ * Raw IP mode (LIBNET_RAW4/RAW6) by default: the kernel routes each datagram, resolves the
+ * next hop and writes the link header, so the user names only the peer's address. Link-layer
+ * mode (LIBNET_LINK) sends whole Ethernet frames to a peer given by MAC address, past the
+ * kernel's routing.
+ * Every packet is written straight into a slot of a batch and the batch goes out with one
+ * sendmmsg() on libnet's socket: the system call and the kernel's path are what cost per
+ * packet, and nothing is built twice or copied out of libnet's buffers (libnet's pblocks cost
+ * a fifth of the send loop: an allocation, a copy and a formatted error string per packet). */
 /* sendmmsg() and struct mmsghdr are GNU extensions of glibc. */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): the macro glibc reads */
 
@@ -25,9 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DEFAULT_TTL 64
-#define BATCH       64   /* packets per sendmmsg() */
-#define SLOT_BYTES  2048 /* a queued frame; larger packets are sent on their own */
+#include "packet/hdr.h"
+
+#define BATCH      64   /* packets per sendmmsg() */
+#define SLOT_BYTES 2048 /* a queued frame; larger ones (jumbo frames) go out on their own */
 
 union peer_addr {
     struct sockaddr_in in4;
@@ -37,11 +38,12 @@ union peer_addr {
 
 struct lsink {
     libnet_t *l;
+    int fd;   /* libnet's socket */
     int link; /* 1: Ethernet frames built here */
     uint8_t ip_version;
-    uint8_t src_mac[6], peer_mac[6];
-    libnet_ptag_t udp, ip, eth; /* 0 until the first build */
+    uint8_t macs[12]; /* the peer's, then ours: the Ethernet header's first bytes */
     uint16_t ip_id;
+    uint8_t *big; /* a frame too big for a slot, allocated when one comes */
     int ifindex;
     char iface[IF_NAMESIZE];
     /* The batch queue() fills and flush() sends. */
@@ -94,76 +96,6 @@ static int check_iface(const char *iface, struct fm_err *err)
     return rc;
 }
 
-/* Update the pblocks for p; libnet then holds the whole packet. */
-static int build(struct lsink *s,
-                 const struct trx_pkt *p,
-                 const uint8_t *payload,
-                 size_t len,
-                 struct fm_err *err)
-{
-    libnet_t *l = s->l;
-    if (p->addr.ip_version != s->ip_version)
-        return fm_err_set(err, FM_EINVAL, "an IPv%u packet on an IPv%u sink", p->addr.ip_version,
-                          s->ip_version);
-    if (len > TRX_MAX_PAYLOAD)
-        return fm_err_set(err, FM_EINVAL, "payload of %zu bytes is over the UDP limit", len);
-    uint16_t udp_len = (uint16_t)(LIBNET_UDP_H + len);
-    uint8_t ttl = p->ttl ? p->ttl : DEFAULT_TTL;
-    uint8_t tc = (uint8_t)((p->dscp & 0x3fu) << 2);
-
-    /* libnet builds from the innermost header out; a checksum of 0 asks libnet for it. */
-    libnet_ptag_t t = libnet_build_udp(p->addr.sport, p->addr.dport, udp_len, 0, payload,
-                                       (uint32_t)len, l, s->udp);
-    if (t == -1)
-        goto lnerr;
-    s->udp = t;
-    if (s->ip_version == 4) {
-        uint32_t src = 0, dst = 0;
-        memcpy(&src, p->addr.src, 4);
-        memcpy(&dst, p->addr.dst, 4);
-        /* DF, as generate writes it and as a Linux UDP socket sends (path MTU discovery):
-         * one policy for every IPv4 header flowmimic builds (docs/DESIGN.md). */
-        t = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + udp_len), tc, s->ip_id++, IP_DF, ttl,
-                              IPPROTO_UDP, 0, src, dst, NULL, 0, l, s->ip);
-    } else {
-        struct libnet_in6_addr src, dst;
-        memcpy(src.libnet_s6_addr, p->addr.src, 16);
-        memcpy(dst.libnet_s6_addr, p->addr.dst, 16);
-        t = libnet_build_ipv6(tc, 0, udp_len, IPPROTO_UDP, ttl, src, dst, NULL, 0, l, s->ip);
-    }
-    if (t == -1)
-        goto lnerr;
-    s->ip = t;
-    if (s->link) {
-        t = libnet_build_ethernet(s->peer_mac, s->src_mac,
-                                  s->ip_version == 4 ? ETHERTYPE_IP : ETHERTYPE_IPV6, NULL, 0, l,
-                                  s->eth);
-        if (t == -1)
-            goto lnerr;
-        s->eth = t;
-    }
-    return FM_OK;
-lnerr:
-    return fm_err_set(err, FM_ENET, "build for '%s': %s", s->iface, libnet_geterror(l));
-}
-
-static int lsink_send(void *self,
-                      const struct trx_pkt *p,
-                      const uint8_t *payload,
-                      size_t len,
-                      int64_t ts_ns,
-                      struct fm_err *err)
-{
-    struct lsink *s = self;
-    (void)ts_ns;
-    int rc = build(s, p, payload, len, err);
-    if (rc < 0)
-        return rc;
-    if (libnet_write(s->l) == -1)
-        return fm_err_set(err, FM_ENET, "send on '%s': %s", s->iface, libnet_geterror(s->l));
-    return FM_OK;
-}
-
 /* Where the kernel should send a queued packet: what libnet_write() would pass to sendto(). */
 static socklen_t peer_of(const struct lsink *s, const struct trx_pkt *p, union peer_addr *a)
 {
@@ -173,7 +105,7 @@ static socklen_t peer_of(const struct lsink *s, const struct trx_pkt *p, union p
         a->ll.sll_ifindex = s->ifindex;
         a->ll.sll_protocol = htons(s->ip_version == 4 ? ETHERTYPE_IP : ETHERTYPE_IPV6);
         a->ll.sll_halen = 6;
-        memcpy(a->ll.sll_addr, s->peer_mac, 6);
+        memcpy(a->ll.sll_addr, s->macs, 6);
         return sizeof(a->ll);
     }
     if (s->ip_version == 4) {
@@ -192,7 +124,7 @@ static int lsink_flush(void *self, struct trx_sink_failed *failed, struct fm_err
     size_t done = 0;
     int rc = FM_OK;
     while (done < s->nq) {
-        int n = sendmmsg(libnet_getfd(s->l), s->msg + done, (unsigned)(s->nq - done), 0);
+        int n = sendmmsg(s->fd, s->msg + done, (unsigned)(s->nq - done), 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -210,23 +142,30 @@ static int lsink_flush(void *self, struct trx_sink_failed *failed, struct fm_err
     return rc;
 }
 
-/* The bytes libnet would send for the packet it holds. libnet 1.1.6 hands them out with
- * libnet_adv_cull_packet() in advanced link mode only; in raw IP mode the same bytes come from
- * libnet_pblock_coalesce(), which libnet_write() itself calls (public in libnet's header, and
- * the buffer is plain malloc'd memory there: the link-mode alignment shift is 0 in raw mode). */
-static int take_frame(struct lsink *s, uint8_t **frame, uint32_t *size)
+/* A frame over SLOT_BYTES: what is queued goes first, then this one on its own. */
+static int send_big(struct lsink *s,
+                    const struct trx_pkt *p,
+                    const uint8_t *payload,
+                    size_t len,
+                    struct trx_sink_failed *failed,
+                    struct fm_err *err)
 {
-    if (s->link)
-        return libnet_adv_cull_packet(s->l, frame, size) == -1 ? -1 : 0;
-    return libnet_pblock_coalesce(s->l, frame, size) == -1 ? -1 : 0;
-}
-
-static void drop_frame(struct lsink *s, uint8_t *frame)
-{
-    if (s->link)
-        libnet_adv_free_packet(s->l, frame);
-    else
-        free(frame);
+    int rc = lsink_flush(s, failed, err);
+    if (!s->big && !(s->big = malloc(PKT_UDP_FRAME_HDR_MAX + TRX_MAX_PAYLOAD)))
+        return fm_err_set(err, FM_ENOMEM, "a %zu-byte frame", len);
+    size_t size = trx_frame_write(s->big, s->link ? s->macs : NULL, p, s->ip_id++, payload, len);
+    union peer_addr to;
+    socklen_t tolen = peer_of(s, p, &to);
+    ssize_t n;
+    do
+        n = sendto(s->fd, s->big, size, 0, (const struct sockaddr *)&to, tolen);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        failed->packets++;
+        failed->bytes += len;
+        return fm_err_errno(err, FM_ENET, errno, "send on '%s'", s->iface);
+    }
+    return rc;
 }
 
 static int lsink_queue(void *self,
@@ -237,36 +176,38 @@ static int lsink_queue(void *self,
                        struct fm_err *err)
 {
     struct lsink *s = self;
-    int rc = build(s, p, payload, len, err);
-    if (rc < 0)
-        return rc;
-    uint8_t *frame = NULL;
-    uint32_t size = 0;
-    if (take_frame(s, &frame, &size) < 0)
-        return fm_err_set(err, FM_ENET, "build for '%s': %s", s->iface, libnet_geterror(s->l));
-    if (size > SLOT_BYTES) {
-        /* Too big for a slot: what is queued goes first, then this one on its own. */
-        drop_frame(s, frame);
-        rc = lsink_flush(s, failed, err);
-        if (libnet_write(s->l) == -1) {
-            failed->packets++;
-            failed->bytes += len;
-            return fm_err_set(err, FM_ENET, "send on '%s': %s", s->iface, libnet_geterror(s->l));
-        }
-        return rc;
-    }
+    if (p->addr.ip_version != s->ip_version)
+        return fm_err_set(err, FM_EINVAL, "an IPv%u packet on an IPv%u sink", p->addr.ip_version,
+                          s->ip_version);
+    if (len > TRX_MAX_PAYLOAD)
+        return fm_err_set(err, FM_EINVAL, "payload of %zu bytes is over the UDP limit", len);
+    if (PKT_UDP_FRAME_HDR_MAX + len > SLOT_BYTES)
+        return send_big(s, p, payload, len, failed, err);
     size_t i = s->nq++;
-    memcpy(s->slot[i], frame, size);
-    drop_frame(s, frame);
+    size_t size =
+        trx_frame_write(s->slot[i], s->link ? s->macs : NULL, p, s->ip_id++, payload, len);
     s->iov[i].iov_base = s->slot[i];
     s->iov[i].iov_len = size;
     s->payload_len[i] = len;
-    memset(&s->msg[i], 0, sizeof(s->msg[i]));
-    s->msg[i].msg_hdr.msg_iov = &s->iov[i];
-    s->msg[i].msg_hdr.msg_iovlen = 1;
-    s->msg[i].msg_hdr.msg_name = &s->to[i];
     s->msg[i].msg_hdr.msg_namelen = peer_of(s, p, &s->to[i]);
     return s->nq == BATCH ? lsink_flush(s, failed, err) : FM_OK;
+}
+
+/* One packet at once: a batch of one. */
+static int lsink_send(void *self,
+                      const struct trx_pkt *p,
+                      const uint8_t *payload,
+                      size_t len,
+                      int64_t ts_ns,
+                      struct fm_err *err)
+{
+    struct lsink *s = self;
+    struct trx_sink_failed failed = {0, 0};
+    (void)ts_ns;
+    int rc = lsink_queue(s, p, payload, len, &failed, err);
+    if (rc >= 0 && s->nq)
+        rc = lsink_flush(s, &failed, err);
+    return rc;
 }
 
 static int lsink_close(void *self, int commit, struct fm_err *err)
@@ -279,6 +220,7 @@ static int lsink_close(void *self, int commit, struct fm_err *err)
         if (s->nq)
             rc = lsink_flush(s, &failed, err);
         libnet_destroy(s->l);
+        free(s->big);
         free(s);
     }
     return rc;
@@ -314,8 +256,7 @@ int trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out, 
     snprintf(s->iface, sizeof(s->iface), "%s", o->iface);
     s->ip_version = o->ip_version;
     s->link = o->have_peer_mac;
-    /* LINK_ADV: libnet_adv_cull_packet(), for batches, works only in advanced link mode. */
-    int type = s->link ? LIBNET_LINK_ADV : (o->ip_version == 4 ? LIBNET_RAW4 : LIBNET_RAW6);
+    int type = s->link ? LIBNET_LINK : (o->ip_version == 4 ? LIBNET_RAW4 : LIBNET_RAW6);
     s->ifindex = (int)if_nametoindex(o->iface);
     ebuf[0] = '\0';
     s->l = libnet_init(type, s->iface, ebuf);
@@ -323,20 +264,26 @@ int trx_sink_libnet_new(const struct trx_libnet_opts *o, struct trx_sink **out, 
         rc = fm_err_set(err, FM_ENET, "cannot open '%s' with libnet: %s", s->iface, ebuf);
         goto out;
     }
+    s->fd = libnet_getfd(s->l);
+    /* Each message has its own iovec and address, set once; queue() fills in the lengths. */
+    for (size_t i = 0; i < BATCH; i++) {
+        s->msg[i].msg_hdr.msg_iov = &s->iov[i];
+        s->msg[i].msg_hdr.msg_iovlen = 1;
+        s->msg[i].msg_hdr.msg_name = &s->to[i];
+    }
     if (s->link) {
-        memcpy(s->peer_mac, o->peer_mac, 6);
+        memcpy(s->macs, o->peer_mac, 6);
         const struct libnet_ether_addr *hw = libnet_get_hwaddr(s->l);
         if (!hw) {
             rc = fm_err_set(err, FM_ENET, "no hardware address on '%s': %s", s->iface,
                             libnet_geterror(s->l));
             goto out;
         }
-        memcpy(s->src_mac, hw->ether_addr_octet, 6);
+        memcpy(s->macs + 6, hw->ether_addr_octet, 6);
     } else {
         /* A raw socket sends wherever the routing table says; binding it to the interface
          * keeps the packets on the one the user named. */
-        int fd = libnet_getfd(s->l);
-        if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->iface, (socklen_t)strlen(s->iface)) !=
+        if (setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, s->iface, (socklen_t)strlen(s->iface)) !=
             0) {
             rc = fm_err_errno(err, FM_ENET, errno, "cannot bind to '%s'", s->iface);
             goto out;

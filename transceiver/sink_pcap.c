@@ -14,20 +14,16 @@
 #include <string.h>
 
 #include "common/file.h"
-#include "common/inet.h"
 #include "packet/hdr.h"
 #include "packet/pcap_out.h"
 
-#define ETH_LEN   14
-#define IP6_LEN   40
-#define UDP_LEN   8
 #define SNAPLEN   65535
-#define FRAME_MAX (ETH_LEN + IP6_LEN + UDP_LEN + TRX_MAX_PAYLOAD)
+#define FRAME_MAX (PKT_UDP_FRAME_HDR_MAX + TRX_MAX_PAYLOAD)
 
 /* Locally administered addresses (the 0x02 bit): a capture of synthetic traffic should not
  * claim a real vendor's interface. */
-static const uint8_t src_mac[6] = {0x02, 0x66, 0x6d, 0x00, 0x00, 0x01};
-static const uint8_t dst_mac[6] = {0x02, 0x66, 0x6d, 0x00, 0x00, 0x02};
+static const uint8_t macs[12] = {0x02, 0x66, 0x6d, 0x00, 0x00, 0x02,  /* destination */
+                                 0x02, 0x66, 0x6d, 0x00, 0x00, 0x01}; /* source */
 
 struct pcap_sink {
     struct pkt_pcap_out out; /* renamed over path on commit */
@@ -39,27 +35,10 @@ struct pcap_sink {
 static size_t
 build_frame(struct pcap_sink *s, const struct trx_pkt *p, const uint8_t *payload, size_t len)
 {
-    uint8_t *f = s->frame;
-    const struct trx_addr *a = &p->addr;
-    int v6 = a->ip_version == 6;
-    uint16_t udp_len = (uint16_t)(UDP_LEN + len);
-
-    memcpy(f, dst_mac, 6);
-    memcpy(f + 6, src_mac, 6);
-    fm_put_be16(f + 12, v6 ? 0x86dd : 0x0800);
-
-    uint8_t *ip = f + ETH_LEN;
-    /* ECN bits 0: not ECN-capable. */
-    struct pkt_ip_fields ipf = {
-        a->ip_version,      a->src, a->dst, 17, (uint8_t)((p->dscp & 0x3fu) << 2), p->ttl,
-        v6 ? 0 : s->ip_id++};
-    uint32_t pseudo = 0;
-    size_t ip_len = pkt_ip_write(&ipf, udp_len, ip, &pseudo);
-    uint8_t *udp = ip + ip_len;
-    if (len)
-        memcpy(udp + UDP_LEN, payload, len);
-    pkt_udp_write(udp, a->sport, a->dport, udp_len, udp + UDP_LEN, len, pseudo, 1);
-    return ETH_LEN + ip_len + UDP_LEN + len;
+    uint16_t id = s->ip_id;
+    if (p->addr.ip_version == 4)
+        s->ip_id++;
+    return trx_frame_write(s->frame, macs, p, id, payload, len);
 }
 
 static int pcap_send(void *self,

@@ -161,6 +161,76 @@ check "model replay: sizes within [$pmin, $pmax]" \
     awk -v lo="$pmin" -v hi="$pmax" '$2 < lo || $2 > hi { bad = 1 } END { exit bad }' \
     "$tmp/model.rx"
 
+# ---- the bytes on the wire: checksums, link-layer mode, a jumbo frame, IPv6 ----
+# The frames are written by flowmimic's packet layer (packet/hdr.h); tshark checks every
+# IP and UDP checksum of what arrived.
+bad_sums() { # bad_sums PCAP: packets whose IPv4 or UDP checksum tshark finds wrong
+    tshark -r "$1" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+        -Y 'ip.checksum.status == "Bad" || udp.checksum.status == "Bad"' 2>/dev/null | wc -l
+}
+good_udp() { # good_udp PCAP: packets whose UDP checksum tshark verified as good
+    tshark -r "$1" -o udp.check_checksum:TRUE -Y 'udp.checksum.status == "Good"' 2>/dev/null |
+        wc -l
+}
+check "model replay: no bad IP or UDP checksum" test "$(bad_sums "$tmp/model.pcap")" = 0
+check "model replay: every UDP checksum verified" test "$(good_udp "$tmp/model.pcap")" = 300
+# atom_model FILE PAYLOAD: every packet PAYLOAD bytes, 1 ms apart.
+atom_model() {
+    jq --argjson n "$2" '.sides.local.payload_length = {"min": $n, "max": $n, "resolution": 1,
+        "atoms": [{"value": $n, "weight": 1}], "components": [], "k": 0}
+        | .sides.local.iat = {"scale": "log", "min_s": 0.001, "max_s": 0.001,
+        "resolution_s": 1e-06, "atoms": [{"value": 0.001, "weight": 1}], "components": [],
+        "k": 0} | del(.sides.local.sequence) | .sides.remote = null' "$tmp/video.json" >"$1"
+}
+mac_b=$(in_b cat "/sys/class/net/$IF_B/address")
+capture_start "$tmp/l2.pcap" || exit 1
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --peer-mac "$mac_b" --count 50 "$tmp/video.json"
+check "link-layer mode: exit 0" test "$rc" = 0
+capture_stop
+check "link-layer mode: 50 packets to $mac_b, DF, checksums good" \
+    test "$(tshark -r "$tmp/l2.pcap" -o udp.check_checksum:TRUE -Y "eth.dst == $mac_b &&
+        ip.flags.df == 1 && udp.checksum.status == \"Good\"" 2>/dev/null | wc -l)" = 50
+check "link-layer mode: no bad checksum" test "$(bad_sums "$tmp/l2.pcap")" = 0
+# A frame too big for a batch slot goes out on its own: 4000 bytes over a 9000-byte MTU.
+atom_model "$tmp/jumbo.json" 4000
+in_a ip link set dev "$IF_A" mtu 9000
+in_b ip link set dev "$IF_B" mtu 9000
+for l2 in no yes; do
+    extra=()
+    [ "$l2" = yes ] && extra=(--peer-mac "$mac_b")
+    capture_start "$tmp/jumbo-$l2.pcap" || exit 1
+    run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" "${extra[@]}" --count 20 "$tmp/jumbo.json"
+    check "4000-byte payloads (link layer: $l2): exit 0" test "$rc" = 0
+    capture_stop
+    check "4000-byte payloads (link layer: $l2): 20 arrived whole, checksums good" \
+        test "$(tshark -r "$tmp/jumbo-$l2.pcap" -o udp.check_checksum:TRUE \
+            -Y 'udp.length == 4008 && udp.checksum.status == "Good"' 2>/dev/null | wc -l)" = 20
+done
+in_a ip link set dev "$IF_A" mtu 1500
+in_b ip link set dev "$IF_B" mtu 1500
+# IPv6 (RFC 5180's benchmarking prefix 2001:2::/48), raw and link-layer mode.
+if in_a sysctl -qw net.ipv6.conf."$IF_A".disable_ipv6=0 2>/dev/null &&
+    in_b sysctl -qw net.ipv6.conf."$IF_B".disable_ipv6=0 2>/dev/null; then
+    in_a ip -6 addr add 2001:2::1/64 dev "$IF_A" nodad
+    in_b ip -6 addr add 2001:2::2/64 dev "$IF_B" nodad
+    in_a ip -6 neigh replace 2001:2::2 lladdr "$mac_b" dev "$IF_A" nud permanent
+    for l2 in no yes; do
+        extra=()
+        [ "$l2" = yes ] && extra=(--peer-mac "$mac_b")
+        capture_start "$tmp/v6-$l2.pcap" || exit 1
+        run in_a "$fm" replay -i "$IF_A" --peer 2001:2::2 "${extra[@]}" --count 30 \
+            "$tmp/video.json"
+        check "IPv6 (link layer: $l2): exit 0" test "$rc" = 0
+        capture_stop
+        check "IPv6 (link layer: $l2): 30 packets from 2001:2::1, UDP checksums good" \
+            test "$(tshark -r "$tmp/v6-$l2.pcap" -o udp.check_checksum:TRUE -Y 'ipv6.src ==
+                2001:2::1 && ipv6.dst == 2001:2::2 && udp.checksum.status == "Good"' \
+                2>/dev/null | wc -l)" = 30
+    done
+else
+    echo "note: IPv6 cannot be enabled in the namespaces; the IPv6 wire checks are skipped"
+fi
+
 # ---- a capture on the wire, with its timing ----
 capture_start "$tmp/cap.pcap" || exit 1
 run in_a timeout 60 "$fm" replay -i "$IF_A" --peer "$IP_B" --speed 4 "$g729"
