@@ -1,6 +1,6 @@
 /* bench/af_packet_loop.c - the bare AF_PACKET send loop: the rate ceiling.
  * Usage: af_packet_loop -i IFACE -d DST_MAC [-n PACKETS] [-p PAYLOAD]
- *                       [-m sendto|sendmmsg|raw4] [-b BATCH] [-t MAX_SECONDS]
+ *                       [-m sendto|sendmmsg|raw4|raw4mmsg] [-b BATCH] [-t MAX_SECONDS]
  * Builds one Ethernet II / IPv4 / UDP frame 198.18.0.1:5004 -> 198.18.0.2:5006 (RFC 2544
  * benchmark space) with PAYLOAD bytes (default 200), source MAC of IFACE, and sends it
  * PACKETS times (default 500000) as fast as the socket takes it, on an AF_PACKET SOCK_RAW
@@ -9,7 +9,8 @@
  * what a sender on this interface cannot beat. -m raw4 sends the same IPv4 packet (no
  * Ethernet header) with sendto() on a raw IPv4 socket (IPPROTO_RAW, bound to IFACE) to
  * 198.18.0.2, which is the kernel path of flowmimic's libnet sink: routing and neighbour
- * lookup on every packet. Stops after MAX_SECONDS (default 30) whatever
+ * lookup on every packet; -m raw4mmsg the same in sendmmsg() batches of BATCH, the ceiling of
+ * flowmimic's raw IP mode (its default). Stops after MAX_SECONDS (default 30) whatever
  * remains. Meant for a veth end inside a network namespace that the caller created.
  * Prints one JSON line: packets the kernel took, failed calls, seconds, packets per second. */
 /* sendmmsg() and struct mmsghdr are GNU extensions of glibc. */
@@ -114,7 +115,7 @@ build_frame(uint8_t *buf, const uint8_t dst_mac[6], const uint8_t src_mac[6], ui
 static int usage(void)
 {
     fprintf(stderr, "usage: af_packet_loop -i IFACE -d DST_MAC [-n PACKETS] [-p PAYLOAD] "
-                    "[-m sendto|sendmmsg] [-b BATCH] [-t MAX_SECONDS]\n");
+                    "[-m sendto|sendmmsg|raw4|raw4mmsg] [-b BATCH] [-t MAX_SECONDS]\n");
     return 2;
 }
 
@@ -130,8 +131,8 @@ int main(int argc, char **argv)
     uint64_t payload = 200;
     uint64_t batch = 64;
     uint64_t max_s = 30;
-    enum { MODE_SENDTO, MODE_SENDMMSG, MODE_RAW4 } mode = MODE_SENDTO;
-    static const char *const mode_names[] = {"sendto", "sendmmsg", "raw4"};
+    enum { MODE_SENDTO, MODE_SENDMMSG, MODE_RAW4, MODE_RAW4MMSG } mode = MODE_SENDTO;
+    static const char *const mode_names[] = {"sendto", "sendmmsg", "raw4", "raw4mmsg"};
     int rc = 1;
     int c;
 
@@ -159,9 +160,11 @@ int main(int argc, char **argv)
                 mode = MODE_SENDMMSG;
             else if (strcmp(optarg, "raw4") == 0)
                 mode = MODE_RAW4;
+            else if (strcmp(optarg, "raw4mmsg") == 0)
+                mode = MODE_RAW4MMSG;
             else
-                ok =
-                    fm_err_set(&err, FM_EINVAL, "-m: '%s' is not sendto, sendmmsg or raw4", optarg);
+                ok = fm_err_set(&err, FM_EINVAL,
+                                "-m: '%s' is not sendto, sendmmsg, raw4 or raw4mmsg", optarg);
             break;
         case 'b':
             ok = fm_parse_u64(optarg, MAX_BATCH, "-b", &batch, &err);
@@ -183,8 +186,8 @@ int main(int argc, char **argv)
         return usage();
 
     /* Protocol 0: send only, receive nothing. */
-    fd =
-        mode == MODE_RAW4 ? socket(AF_INET, SOCK_RAW, IPPROTO_RAW) : socket(AF_PACKET, SOCK_RAW, 0);
+    const int raw4 = mode == MODE_RAW4 || mode == MODE_RAW4MMSG;
+    fd = raw4 ? socket(AF_INET, SOCK_RAW, IPPROTO_RAW) : socket(AF_PACKET, SOCK_RAW, 0);
     if (fd < 0) {
         perror("af_packet_loop: socket");
         goto out;
@@ -215,7 +218,7 @@ int main(int argc, char **argv)
     memset(&dst4, 0, sizeof(dst4));
     dst4.sin_family = AF_INET;
     dst4.sin_addr.s_addr = htonl(0xc6120002U); /* 198.18.0.2 */
-    if (mode == MODE_RAW4) {
+    if (raw4) {
         /* Only through IFACE, as flowmimic's --iface. */
         if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0) {
             perror("af_packet_loop: SO_BINDTODEVICE");
@@ -229,6 +232,8 @@ int main(int argc, char **argv)
     uint8_t frame[MAX_FRAME];
     const uint32_t len = build_frame(frame, dst_mac, src_mac, (uint32_t)payload);
     struct iovec iov = {frame, len};
+    if (mode == MODE_RAW4MMSG) /* the IPv4 packet, no Ethernet header, to 198.18.0.2 */
+        iov = (struct iovec){frame + ETH_HLEN, len - ETH_HLEN};
     msgs = calloc((size_t)batch, sizeof(*msgs));
     if (!msgs) {
         fprintf(stderr, "af_packet_loop: out of memory\n");
@@ -237,6 +242,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < batch; i++) {
         msgs[i].msg_hdr.msg_iov = &iov;
         msgs[i].msg_hdr.msg_iovlen = 1;
+        if (mode == MODE_RAW4MMSG) {
+            msgs[i].msg_hdr.msg_name = &dst4;
+            msgs[i].msg_hdr.msg_namelen = sizeof(dst4);
+        }
     }
 
     uint64_t sent = 0, failed = 0, next_check = CHECK_EVERY;
@@ -249,7 +258,7 @@ int main(int argc, char **argv)
                 failed++;
             else
                 sent++;
-        } else if (mode == MODE_SENDMMSG) {
+        } else if (mode == MODE_SENDMMSG || mode == MODE_RAW4MMSG) {
             const uint64_t want = packets - sent < batch ? packets - sent : batch;
             const int n = sendmmsg(fd, msgs, (unsigned)want, 0);
             if (n < 0)

@@ -3,14 +3,15 @@
 # model against tcpreplay --topspeed and the bare AF_PACKET loop (sendto and sendmmsg).
 # Usage: bench/rate.sh   (environment: ROUNDS=5 PACKETS=500000 PAYLOADS="200 1200"
 #                         STREAMS=100 TOOLS="af_packet_sendto af_packet_sendmmsg raw4_sendto
-#                         tcpreplay flowmimic flowmimic-l2" RESULTS=file)
+#                         raw4_sendmmsg tcpreplay flowmimic flowmimic-l2" RESULTS=file)
 # Creates two network namespaces joined by a veth pair (198.18.0.1/24 vethA -> 198.18.0.2/24
 # vethB; deleted on exit). Per payload size: a model JSON written here whose payload is one
 # atom (the size) and whose IAT is one atom at 1e-6 s, so that with STREAMS streams the
 # schedule is always due and flowmimic sends as fast as it can; for tcpreplay a capture of
 # PACKETS/5 frames of that size (gen_schedule), preloaded (-K) and looped 5 times. Each round
 # runs every tool once per size, interleaved (raw4_sendto: af_packet_loop -m raw4, the same
-# frame through a raw IPv4 socket, the kernel path flowmimic's libnet sink takes;
+# frame through a raw IPv4 socket, the kernel path flowmimic's default raw IP mode takes;
+# raw4_sendmmsg: the same in sendmmsg batches of 64, that mode's own ceiling;
 # flowmimic-l2: the same replay in link-layer mode, --peer-mac, Ethernet frames as tcpreplay); the rate is the tool's own figure, cross-checked
 # with vethB's rx_packets counter in the receiving namespace. Every sender is bounded: PACKETS
 # packets, 30 s (af_packet_loop -t, flowmimic --duration) and a 60 s timeout.
@@ -24,7 +25,7 @@ ROUNDS=${ROUNDS:-5}
 PACKETS=${PACKETS:-500000}
 PAYLOADS=${PAYLOADS:-200 1200}
 STREAMS=${STREAMS:-100}
-TOOLS=${TOOLS:-af_packet_sendto af_packet_sendmmsg raw4_sendto tcpreplay flowmimic flowmimic-l2}
+TOOLS=${TOOLS:-af_packet_sendto af_packet_sendmmsg raw4_sendto raw4_sendmmsg tcpreplay flowmimic flowmimic-l2}
 LOOPS=5
 
 "$PY" -c 'import numpy, scipy' 2>/dev/null || die "$PY lacks numpy/scipy (set PY)"
@@ -54,7 +55,7 @@ for t in $TOOLS; do
             continue
         }
         ;;
-    af_packet_sendto | af_packet_sendmmsg | raw4_sendto) ;;
+    af_packet_sendto | af_packet_sendmmsg | raw4_sendto | raw4_sendmmsg) ;;
     *) die "unknown tool '$t'" ;;
     esac
     tools+=("$t")
@@ -102,6 +103,10 @@ send() {
         ;;
     raw4_sendto)
         tx timeout 60 "$AFP" -i "$VETH_TX" -d "$RX_MAC" -m raw4 -n "$PACKETS" -p "$pl" -t 30
+        ;;
+    raw4_sendmmsg)
+        tx timeout 60 "$AFP" -i "$VETH_TX" -d "$RX_MAC" -m raw4mmsg -b 64 -n "$PACKETS" \
+            -p "$pl" -t 30
         ;;
     tcpreplay)
         tx timeout 60 tcpreplay -i "$VETH_TX" --topspeed -K --loop="$LOOPS" \

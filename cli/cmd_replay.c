@@ -1,9 +1,9 @@
-/* cli/cmd_replay.c - `flowmimic replay`: put a model, or a capture with its own timing, on
- * the wire through libnet, at absolute deadlines, with a live status line and a summary.
- * Every check that can fail does so before the first packet leaves: the input, the variant,
- * the permission for raw sockets, the interface, the route to the peer. --dry-run opens no
- * raw socket and sends nothing, so it needs neither root nor --iface/--peer: without them it
- * shows the packets with the addresses of the model or capture. */
+/* cli/cmd_replay.c - `flowmimic replay`: a model, or a capture with its own timing, on the
+ * wire at absolute deadlines, with a live status line and a summary. Every check that can fail
+ * does so before the first packet leaves: the input, the variant, the permission for raw
+ * sockets, the interface, the route (and next hop) to the peer. --dry-run opens no raw socket
+ * and sends nothing, so needs neither root nor --iface/--peer (it then shows the packets with
+ * the addresses of the model or capture). */
 #include "cli/cli.h"
 #include "cli/report.h"
 
@@ -55,8 +55,9 @@ static const struct cli_opt opts[] = {
     {"peer", OPT_PEER, required_argument, "IP",
      "destination address, IPv4 or IPv6 (required); the kernel\nroutes and resolves the next "
      "hop"},
-    {"peer-mac", OPT_PEER_MAC, required_argument, "MAC",
-     "link-layer mode: build Ethernet frames to this MAC"},
+    {"peer-mac", OPT_PEER_MAC, required_argument, "MAC|auto",
+     "link-layer mode, the fastest: Ethernet frames to this MAC;\nauto: the next hop's, "
+     "from the kernel's neighbour table"},
     {"side", OPT_SIDE, required_argument, "local|remote|both",
      "the side of the model this host plays (default local);\nfor a capture with --flow, the "
      "side replayed (default both)"},
@@ -152,19 +153,18 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         o->rp.iface = arg;
         return FM_OK;
     case OPT_PEER:
-        if (inet_pton(AF_INET, arg, o->rp.peer_ip) == 1) {
-            o->rp.ip_version = 4;
-        } else if (inet_pton(AF_INET6, arg, o->rp.peer_ip) == 1) {
-            o->rp.ip_version = 6;
-        } else {
+        o->rp.ip_version = inet_pton(AF_INET, arg, o->rp.peer_ip) == 1    ? 4
+                           : inet_pton(AF_INET6, arg, o->rp.peer_ip) == 1 ? 6
+                                                                          : 0;
+        if (!o->rp.ip_version)
             return fm_err_set(err, FM_EINVAL, "--peer: expected an IPv4 or IPv6 address, got '%s'",
                               arg);
-        }
         o->rp.have_peer = 1;
         return FM_OK;
     case OPT_PEER_MAC:
         o->rp.have_peer_mac = 1;
-        return cli_parse_mac(arg, o->rp.peer_mac, err);
+        o->rp.peer_mac_auto = (uint8_t)(strcmp(arg, "auto") == 0);
+        return o->rp.peer_mac_auto ? FM_OK : cli_parse_mac(arg, o->rp.peer_mac, err);
     case OPT_SIDE:
         return cli_parse_side(arg, &o->rp.side, err);
     case 's':

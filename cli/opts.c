@@ -307,5 +307,6 @@ int cli_parse_mac(const char *s, uint8_t mac[6], struct fm_err *err)
     }
     return FM_OK;
 bad:
-    return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff, got '%s'", s);
+    return fm_err_set(err, FM_EINVAL, "--peer-mac: expected aa:bb:cc:dd:ee:ff or auto, got '%s'",
+                      s);
 }

@@ -179,9 +179,17 @@ int cli_replay_plan(const struct trx_replay_opts *o,
                o->streams == 1 ? "" : "s", o->rate_scale, (unsigned long long)r->seed);
     else
         printf(", %s, speed x%g", o->have_flow ? "one flow" : "all UDP", o->speed);
+    char mode[64] = "raw IP";
+    if (o->have_peer_mac) {
+        const uint8_t *m = r->peer_mac;
+        if (o->peer_mac_auto && !(o->iface && o->have_peer)) /* a dry run with neither */
+            snprintf(mode, sizeof(mode), "link-layer to the next hop's MAC");
+        else
+            snprintf(mode, sizeof(mode), "link-layer to %02x:%02x:%02x:%02x:%02x:%02x%s", m[0],
+                     m[1], m[2], m[3], m[4], m[5], o->peer_mac_auto ? ", the next hop's" : "");
+    }
     printf("\n      on %s to %s (%s), timer %s\n", o->iface ? o->iface : "(no interface)",
-           o->have_peer ? "--peer" : "the recorded addresses",
-           o->have_peer_mac ? "link-layer" : "raw IP",
+           o->have_peer ? "--peer" : "the recorded addresses", mode,
            o->timer == TRX_TIMER_SLEEP  ? "sleep"
            : o->timer == TRX_TIMER_SPIN ? "spin"
                                         : "hybrid");

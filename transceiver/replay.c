@@ -56,6 +56,16 @@ int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct 
 
 int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err)
 {
+    int rc = FM_OK;
+    /* The next hop's MAC is read from the kernel's tables, not probed: a dry run shows it too. */
+    if (o->have_peer_mac && o->peer_mac_auto && o->iface && o->have_peer) {
+        uint8_t hop[16];
+        rc = trx_next_hop_mac(o->iface, o->ip_version, o->peer_ip, r->peer_mac, hop, err);
+        if (rc < 0)
+            return rc;
+    } else {
+        memcpy(r->peer_mac, o->peer_mac, 6);
+    }
     if (!o->dry_run) {
         /* Permission and interface first (the sink checks both), then the route: each error
          * names what to fix, and nothing has been sent yet. */
@@ -64,8 +74,8 @@ int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, 
         lo.iface = o->iface;
         lo.ip_version = o->ip_version;
         lo.have_peer_mac = o->have_peer_mac;
-        memcpy(lo.peer_mac, o->peer_mac, 6);
-        int rc = trx_sink_libnet_new(&lo, &r->sink, err);
+        memcpy(lo.peer_mac, r->peer_mac, 6);
+        rc = trx_sink_libnet_new(&lo, &r->sink, err);
         if (rc == FM_OK)
             rc = trx_route_check(o->iface, o->ip_version, o->peer_ip, r->src_ip, r->via, err);
         if (rc < 0)
@@ -75,7 +85,7 @@ int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, 
         /* A dry run sends nothing, but shows the packets as they would leave. */
         if (if_nametoindex(o->iface) == 0)
             return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (see `ip link`)", o->iface);
-        int rc = trx_iface_address(o->iface, o->ip_version, NULL, r->src_ip, err);
+        rc = trx_iface_address(o->iface, o->ip_version, NULL, r->src_ip, err);
         if (rc < 0)
             return rc;
         r->have_src_ip = 1;

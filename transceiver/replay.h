@@ -29,7 +29,8 @@
 struct trx_replay_opts {
     const char *iface; /* NULL: none (a dry run only) */
     int have_peer;
-    uint8_t ip_version; /* of the peer (4 or 6); 0 without one */
+    uint8_t ip_version;    /* of the peer (4 or 6); 0 without one */
+    uint8_t peer_mac_auto; /* with have_peer_mac: the next hop's MAC, looked up at open */
     uint8_t peer_ip[16];
     int have_peer_mac; /* link-layer mode: Ethernet frames to peer_mac */
     uint8_t peer_mac[6];
@@ -82,6 +83,7 @@ struct trx_replay {
     int have_src_ip;         /* src_ip is the interface's: packets are sent from it */
     uint8_t src_ip[16];      /* from the route to the peer, or the interface's address */
     char via[IF_NAMESIZE];   /* the interface the route to the peer leaves through, or "" */
+    uint8_t peer_mac[6];     /* link-layer mode: where the frames go (given, or looked up) */
     uint16_t own_port;       /* model: the port this host's side sends from (stream 0) */
     int64_t listen_ns;       /* --listen: listen this long from the start at least (the
                               * run's duration: the peer may send until its end) */

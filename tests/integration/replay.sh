@@ -191,6 +191,28 @@ check "link-layer mode: 50 packets to $mac_b, DF, checksums good" \
     test "$(tshark -r "$tmp/l2.pcap" -o udp.check_checksum:TRUE -Y "eth.dst == $mac_b &&
         ip.flags.df == 1 && udp.checksum.status == \"Good\"" 2>/dev/null | wc -l)" = 50
 check "link-layer mode: no bad checksum" test "$(bad_sums "$tmp/l2.pcap")" = 0
+# --peer-mac auto: the next hop's MAC from the kernel's neighbour table, never probed.
+in_a ip neigh flush dev "$IF_A"
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --peer-mac auto --count 5 "$tmp/video.json"
+expect "--peer-mac auto, nothing resolved yet" 1 "does not know the MAC of the peer $IP_B"
+# One packet in raw IP mode has the kernel resolve the peer (ping may not be installed).
+run in_a "$fm" replay -i "$IF_A" --peer "$IP_B" --count 1 "$tmp/video.json"
+sleep 0.2
+# A peer behind a gateway: the frames go to the gateway's MAC (198.18.0.2 routes 198.19.0.0/24
+# here; the receiving namespace does not forward, so they end at vethB).
+in_a ip route add 198.19.0.0/24 via "$IP_B" dev "$IF_A"
+for peer in "$IP_B" 198.19.0.5; do
+    capture_start "$tmp/auto.pcap" || exit 1
+    run in_a "$fm" replay -i "$IF_A" --peer "$peer" --peer-mac auto --count 20 "$tmp/video.json"
+    check "--peer-mac auto to $peer: exit 0" test "$rc" = 0
+    capture_stop
+    run in_a "$fm" replay -i "$IF_A" --peer "$peer" --peer-mac auto --dry-run "$tmp/video.json"
+    check "--peer-mac auto to $peer: the plan names the MAC" \
+        grep -q "link-layer to $mac_b, the next hop's" "$tmp/out"
+    check "--peer-mac auto to $peer: 20 frames to $mac_b" test "$(tshark -r "$tmp/auto.pcap" \
+        -Y "eth.dst == $mac_b && ip.dst == $peer" 2>/dev/null | wc -l)" = 20
+done
+in_a ip route del 198.19.0.0/24
 # A frame too big for a batch slot goes out on its own: 4000 bytes over a 9000-byte MTU.
 atom_model "$tmp/jumbo.json" 4000
 in_a ip link set dev "$IF_A" mtu 9000
