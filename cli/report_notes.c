@@ -92,7 +92,7 @@ static size_t pt_fmt(char *buf, size_t size, const struct note *g)
     return total;
 }
 
-/* The clocks the jitter ran in: "90000" or "8000 or 90000" (each stream's nearest). */
+/* The clocks the jitter ran in: "90000 Hz", or "8000 or 90000 Hz (each stream's nearest)". */
 static void clock_fmt(char *buf, size_t size, const struct note *g)
 {
     size_t v[4];
@@ -103,8 +103,8 @@ static void clock_fmt(char *buf, size_t size, const struct note *g)
     buf[0] = '\0';
     for (size_t k = 0; k < n && o < size; k++)
         o += (size_t)snprintf(buf + o, size - o, "%s%zu", k ? " or " : "", v[k]);
-    if (n > 1 && o < size)
-        snprintf(buf + o, size - o, " (each stream's nearest)");
+    if (o < size)
+        snprintf(buf + o, size - o, " Hz%s", n > 1 ? " (each stream's nearest)" : "");
 }
 
 /* A stream's own line, as it has always read. */
@@ -180,7 +180,7 @@ static void note_many(enum note_kind kind, const struct note *g)
     case NOTE_MEASURED:
         span_fmt(span, sizeof(span), 0, g->lo, g->hi);
         fm_log_info("%zu streams (%s): %s %s no fixed clock; their timestamps advance at %s Hz: "
-                    "jitter in %s Hz",
+                    "jitter in %s",
                     g->n, who, pts, has, span, clk);
         break;
     case NOTE_ASSUMED:
