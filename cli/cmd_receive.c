@@ -13,7 +13,6 @@
 #include "transceiver/receiver.h"
 
 #include <arpa/inet.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,12 @@ enum {
     OPT_JSON,
     OPT_READ,
     OPT_INTERVAL,
+    OPT_MAX_STREAMS,
 };
+
+/* --max-streams: a stream holds up to trx_rstats_stream_mem_max() (about 400 KiB), 14-110 KiB
+ * as flows go, so 65536 streams are already gigabytes; more is a typo, not a plan. */
+#define MAX_STREAMS_LIMIT 65536
 
 static const struct cli_opt opts[] = {
     {"port", 'p', required_argument, "PORT",
@@ -48,6 +52,9 @@ static const struct cli_opt opts[] = {
     {"interval", OPT_INTERVAL, required_argument, "SECONDS",
      "a report line every SECONDS (packets, Mbit/s, lost, the\nworst stream's jitter), as "
      "iperf3 -i; with --json, the same\nin \"intervals\""},
+    {"max-streams", OPT_MAX_STREAMS, required_argument, "N",
+     "streams to keep, 1..65536 (default 4096, as many as replay\nsends); packets of further "
+     "streams are counted apart\n(over_stream_cap); under mpirun, per rank"},
     {"json", OPT_JSON, no_argument, NULL, "print the summary as JSON"},
     {"read", OPT_READ, required_argument, "FILE",
      "report on a capture file instead (packets to PORTs, or all\nUDP): the same statistics, "
@@ -145,6 +152,11 @@ static int take_opt(void *self, int c, const char *arg, struct fm_err *err)
         return FM_OK;
     case OPT_INTERVAL:
         return cli_interval_parse(arg, "--interval", &o->interval_ns, err);
+    case OPT_MAX_STREAMS:
+        if (fm_parse_long(arg, 1, MAX_STREAMS_LIMIT, "--max-streams", &v, err) < 0)
+            return FM_EINVAL;
+        o->rx.stats.max_streams = (size_t)v;
+        return FM_OK;
     default:
         return fm_err_set(err, FM_EINVAL, "unhandled option");
     }
@@ -194,14 +206,7 @@ static void interval_totals(struct status_ctx *c,
     it->has_loss = 1;
     it->lost = t->lost;
     /* The worst stream's RFC 3550 jitter now. */
-    struct trx_rstats *rs = trx_receiver_stats(c->r);
-    it->jitter_ms = 0;
-    for (size_t i = 0; i < trx_rstats_count(rs); i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
-        if (s.rtp && isfinite(s.jitter_ms) && s.jitter_ms > it->jitter_ms)
-            it->jitter_ms = s.jitter_ms;
-    }
+    it->jitter_ms = trx_rstats_jitter_worst_ms(trx_receiver_stats(c->r));
 }
 
 static void on_status(const struct trx_rstats_totals *t, void *arg)
@@ -284,7 +289,7 @@ static int run(const struct receive_opts *o)
         print_loss_line(rs, &info);
     }
     fflush(stdout);
-    cli_receive_notes(rs, &info);
+    cli_receive_notes(rs, &info, "--max-streams");
     if (run_rc < 0 && run_rc != FM_EINTR) {
         fm_log_error("%s", err.msg);
         goto out;
@@ -330,6 +335,11 @@ static int run_read(const struct receive_opts *o)
         print_json(rs, &info, 0, NULL);
     else
         cli_receive_table(rs);
+    fflush(stdout);
+    /* A capture's streams have the same conditions to note as received ones ("no packets"
+     * was said above, naming the file). */
+    if (t.packets > 0)
+        cli_receive_notes(rs, &info, "--max-streams");
     trx_rstats_free(rs);
     return CLI_EXIT_OK;
 }

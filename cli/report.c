@@ -283,6 +283,8 @@ void cli_receive_json_of(struct jw *w,
     jw_int(w, "skipped", (long long)info->skipped);
     jw_int(w, "truncated", (long long)info->truncated);
     jw_int(w, "over_stream_cap", (long long)t->over_cap);
+    /* The cap those packets were over: each receiver's (under mpirun, each rank's). */
+    jw_int(w, "max_streams", (long long)t->max_streams);
     jw_int(w, "written", (long long)info->written);
     jw_arr_begin(w, "streams");
     for (size_t i = 0; i < m->n; i++)
@@ -292,58 +294,6 @@ void cli_receive_json_of(struct jw *w,
         cli_interval_json(iv, w);
     cli_receive_ranks_json(w, m);
     jw_obj_end(w);
-}
-
-void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info)
-{
-    struct trx_rstats_totals t;
-    trx_rstats_totals(rs, &t);
-    if (t.packets == 0)
-        fm_log_warn("no packets received");
-    if (info->kernel_drops)
-        fm_log_warn("the kernel dropped %llu packets before they were read (receive buffer "
-                    "full)",
-                    (unsigned long long)info->kernel_drops);
-    if (info->truncated)
-        fm_log_warn("%llu datagrams were longer than the receive buffer and were truncated",
-                    (unsigned long long)info->truncated);
-    if (t.over_cap)
-        fm_log_warn("%llu packets belonged to streams beyond the first %d and were not counted",
-                    (unsigned long long)t.over_cap, TRX_RSTATS_MAX_STREAMS);
-    if (info->no_kernel_ts)
-        fm_log_info("%llu packets had no kernel timestamp; their arrival is the read time",
-                    (unsigned long long)info->no_kernel_ts);
-    if (info->skipped)
-        fm_log_info("%llu captured frames were not whole UDP datagrams and were skipped",
-                    (unsigned long long)info->skipped);
-    for (size_t i = 0; i < trx_rstats_count(rs); i++) {
-        struct trx_stream_stats s;
-        trx_rstats_stream(rs, i, &s);
-        /* A delay beyond a minute, or negative beyond a millisecond, is not the network:
-         * the sender's clock is not ours. */
-        if (s.probes && (fabs(s.owd_mean_ns) > 60e9 || s.owd_min_ns < -1000000)) {
-            fm_log_warn("stream %zu: one-way delay %.3f s is not plausible: the sender's clock "
-                        "does not agree with this host's",
-                        i, s.owd_mean_ns / 1e9);
-        }
-        if (s.restarts)
-            fm_log_warn("stream %zu: the sequence numbers started again %llu time%s (a sender "
-                        "restart, RFC 3550 A.1); loss is counted within each run",
-                        i, (unsigned long long)s.restarts, s.restarts == 1 ? "" : "s");
-        if (s.rtp && s.clock_source == TRX_CLOCK_MEASURED)
-            fm_log_info("stream %zu: payload type %u has no fixed clock; its timestamps advance "
-                        "at %.0f Hz: jitter in %u Hz",
-                        i, (unsigned)s.rtp_pt, s.clock_measured_hz, (unsigned)s.clock_rate_hz);
-        if (s.rtp && s.clock_source == TRX_CLOCK_ASSUMED && s.packets > 1)
-            fm_log_warn("stream %zu: payload type %u has no fixed clock and its timestamps show "
-                        "none of 8, 16, 48 or 90 kHz: jitter assumes 90 kHz (--rtp-clock sets "
-                        "it)",
-                        i, (unsigned)s.rtp_pt);
-        if (s.stray)
-            fm_log_info("stream %zu: %llu packets fit nowhere in the sequence (a jump the next "
-                        "packet did not confirm)",
-                        i, (unsigned long long)s.stray);
-    }
 }
 
 static int verbose(void)
@@ -368,6 +318,7 @@ void cli_receive_ranks_json(struct jw *w, const struct trx_rstats_merged *m)
         jw_int(w, "packets", (long long)k->t.packets);
         jw_int(w, "bytes", (long long)k->t.bytes);
         jw_int(w, "lost", (long long)k->t.lost);
+        jw_int(w, "over_stream_cap", (long long)k->t.over_cap);
         jw_obj_end(w);
     }
     jw_arr_end(w);
@@ -416,9 +367,13 @@ int cli_receive_ranks(int json,
         printf("ranks: %d, each receiving what is addressed to it\n", m.size);
         for (int i = 0; verbose() && i < m.size; i++) {
             const struct trx_rstats_rank *k = &m.rank[i];
-            printf("  rank %d on %s: %zu streams, %llu packets, %llu bytes, %llu lost\n", k->rank,
+            printf("  rank %d on %s: %zu streams, %llu packets, %llu bytes, %llu lost", k->rank,
                    k->host, k->t.streams, (unsigned long long)k->t.packets,
                    (unsigned long long)k->t.bytes, (unsigned long long)k->t.lost);
+            if (k->t.over_cap)
+                printf(", %llu over its cap of %zu streams", (unsigned long long)k->t.over_cap,
+                       k->t.max_streams);
+            printf("\n");
         }
     }
     fflush(stdout);

@@ -50,7 +50,12 @@ void cli_receive_json(struct jw *w,
                       const struct trx_recv_info *info,
                       int interrupted,
                       const struct cli_interval *iv);
-void cli_receive_notes(struct trx_rstats *rs, const struct trx_recv_info *info);
+/* The notes (cli/report_notes.c): a condition more than 3 streams share is one line naming
+ * how many and the first few. cap_option: the option that raises the stream cap, named in
+ * the over-cap note (NULL: none). */
+void cli_receive_notes(struct trx_rstats *rs,
+                       const struct trx_recv_info *info,
+                       const char *cap_option);
 
 /* A sender's running totals, as interval reports count them. */
 void cli_replay_totals(const struct trx_send_stats *s, struct cli_interval_totals *t);

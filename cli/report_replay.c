@@ -257,7 +257,7 @@ void cli_replay_report(int json,
         cli_receive_table(rs);
     }
     fflush(stdout);
-    cli_receive_notes(rs, &info);
+    cli_receive_notes(rs, &info, NULL);
     if (r->lis.rc < 0 && r->lis.rc != FM_EINTR)
         fm_log_error("--listen: %s", r->lis.err.msg);
 }

@@ -728,12 +728,27 @@ void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats 
     out->time_backwards = s->time_backwards;
 }
 
+double trx_rstats_jitter_worst_ms(const struct trx_rstats *rs)
+{
+    double worst = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        /* stream_jitter() alone: trx_rstats_stream() would also walk the histograms. */
+        struct trx_stream_stats j;
+        memset(&j, 0, sizeof(j));
+        stream_jitter(rs, &rs->v[i], &j);
+        if (isfinite(j.jitter_ms) && j.jitter_ms > worst)
+            worst = j.jitter_ms;
+    }
+    return worst;
+}
+
 void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *out)
 {
     memset(out, 0, sizeof(*out));
     out->rtcp = rs->rtcp;
     out->over_cap = rs->over_cap;
     out->streams = rs->n;
+    out->max_streams = rs->o.max_streams;
     for (size_t i = 0; i < rs->n; i++) {
         const struct rstream *s = &rs->v[i];
         uint64_t expected = 0;
@@ -821,6 +836,8 @@ int trx_rstats_gather(struct trx_rstats *rs, struct trx_rstats_merged *out, stru
             out->t.rtcp += t->rtcp;
             out->t.over_cap += t->over_cap;
             out->t.streams += t->streams;
+            if (t->max_streams > out->t.max_streams)
+                out->t.max_streams = t->max_streams;
             if (t->streams && (out->t.first_ns == 0 || t->first_ns < out->t.first_ns))
                 out->t.first_ns = t->first_ns;
             if (t->streams && t->last_ns > out->t.last_ns)

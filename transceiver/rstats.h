@@ -57,9 +57,15 @@
 #include "common/err.h"
 #include "transceiver/packet.h"
 
-#define TRX_RSTATS_MAX_STREAMS 1024 /* default cap; packets of further streams are counted */
-#define TRX_RSTATS_GAP_BITS    9    /* gap histogram: percentiles within 2^-10 */
-#define TRX_RSTATS_LEN_BITS    10   /* length histogram: exact below 2048, then 2^-11 */
+/* Streams kept by default: as many as replay can send (transceiver/source_model.c), so that
+ * one receiver accounts for every stream of a full replay. Packets of further streams are
+ * counted in over_cap, in no stream. A stream costs 14-30 KiB when it has a few packets,
+ * 50-110 KiB for a video flow of seconds to minutes (mostly its gap histogram), at most
+ * trx_rstats_stream_mem_max(); nothing is allocated for a stream before its first packet,
+ * so the cap costs nothing by itself (docs/SCALING.md has the measures). */
+#define TRX_RSTATS_MAX_STREAMS 4096
+#define TRX_RSTATS_GAP_BITS    9  /* gap histogram: percentiles within 2^-10 */
+#define TRX_RSTATS_LEN_BITS    10 /* length histogram: exact below 2048, then 2^-11 */
 
 struct trx_rstats_opts {
     uint32_t clock_rate_hz; /* RTP clock for jitter of every stream; 0 (default): a static
@@ -129,6 +135,7 @@ struct trx_rstats_totals {
     uint64_t rtcp;           /* RTCP packets, counted here only */
     uint64_t over_cap;       /* packets of streams beyond max_streams, counted here only */
     size_t streams;
+    size_t max_streams; /* the cap in use (merged: the largest rank's; each rank has its own) */
     int64_t first_ns, last_ns; /* first and last arrival over all streams (0 before any) */
 };
 
@@ -169,6 +176,11 @@ size_t trx_rstats_count(const struct trx_rstats *rs);
 /* Compute the statistics of stream i (< trx_rstats_count()) into *out. Walks the stream's
  * histograms: cheap, but not for every packet. */
 void trx_rstats_stream(struct trx_rstats *rs, size_t i, struct trx_stream_stats *out);
+
+/* The largest RFC 3550 jitter (jitter_ms) of the RTP streams now, 0 without any; cheap (no
+ * percentiles), for an interval line: a tick over thousands of streams must not stall the
+ * receiver the way computing every stream's statistics would (tens of ms for 4096). */
+double trx_rstats_jitter_worst_ms(const struct trx_rstats *rs);
 
 /* Totals; cheap (no percentiles), for a status line. */
 void trx_rstats_totals(const struct trx_rstats *rs, struct trx_rstats_totals *out);

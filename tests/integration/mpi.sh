@@ -226,8 +226,10 @@ check "4 ranks: first arrivals within 1 s of each other" \
     "$tmp/four.json"
 
 # ---- receive across ranks: each host receives what is addressed to it ----
-in_r timeout 60 "${mpi[@]}" --host "$S1,$S2" -n 2 "$fm" -v receive --duration 6 --json 5004 \
-    >"$tmp/rx2.out" 2>"$tmp/rx2.err" &
+# --max-streams is each rank's cap: rank 1, sent 3 streams, keeps 2 and counts the third's
+# packets apart; rank 0 keeps its 2.
+in_r timeout 60 "${mpi[@]}" --host "$S1,$S2" -n 2 "$fm" -v receive --duration 6 --max-streams 2 \
+    --json 5004 >"$tmp/rx2.out" 2>"$tmp/rx2.err" &
 rxpid=$!
 sleep 2
 run in_r "$fm" replay -i br0 --peer "$IP_S1" --streams 2 --duration 2 --seed 3 --dst-port 5004 --json \
@@ -241,13 +243,21 @@ rc=$?
 cp "$tmp/rx2.out" "$tmp/out"
 cp "$tmp/rx2.err" "$tmp/err"
 expect "receive, 2 ranks: exit 0" 0
-check "receive, 2 ranks: one report of 5 streams" test "$(jq '.streams | length' "$tmp/rx2.out")" = 5
-check "receive, 2 ranks: packets = the two replays' sum ($s1 + $s2)" \
-    test "$(jq .packets "$tmp/rx2.out")" = "$((s1 + s2))"
+check "receive, 2 ranks: one report of 4 streams (2 a rank)" \
+    test "$(jq '.streams | length' "$tmp/rx2.out")" = 4
+check "receive, 2 ranks: packets and those over the cap = the two replays' sum ($s1 + $s2)" \
+    test "$(jq '.packets + .over_stream_cap' "$tmp/rx2.out")" = "$((s1 + s2))"
 check "receive, 2 ranks: the ranks' counts add up" \
-    test "$(jq '[.per_rank[].packets] | add' "$tmp/rx2.out")" = "$((s1 + s2))"
-check "receive, 2 ranks: 2 and 3 streams" \
-    test "$(jq -c '[.per_rank[].streams]' "$tmp/rx2.out")" = "[2,3]"
+    test "$(jq '[.per_rank[] | .packets + .over_stream_cap] | add' "$tmp/rx2.out")" = "$((s1 + s2))"
+check "receive, 2 ranks: 2 and 2 streams kept" \
+    test "$(jq -c '[.per_rank[].streams]' "$tmp/rx2.out")" = "[2,2]"
+check "receive, 2 ranks: rank 0 all, rank 1 one stream over its cap of 2" \
+    jq -e '.max_streams == 2 and .per_rank[0].over_stream_cap == 0 and
+           .per_rank[1].over_stream_cap > 0 and
+           .over_stream_cap == ([.per_rank[].over_stream_cap] | add)' "$tmp/rx2.out"
+check "receive, 2 ranks: rank 1 says what went over its cap" \
+    grep -q "packets belonged to streams beyond the first 2 on rank 1 and were not counted (--max-streams N keeps more)" \
+    "$tmp/rx2.err"
 check "receive, 2 ranks: to both hosts" \
     test "$(jq -c '[.streams[].dst] | unique' "$tmp/rx2.out")" = "[\"$IP_S1\",\"$IP_S2\"]"
 

@@ -106,6 +106,61 @@ check "--read: nothing lost" json_has lost 0
 check "--read: no restart" json_has restarts 0
 check "--read: no stray" json_has stray 0
 
+# ---- thousands of streams (--read of a generated capture; no network needed) ----
+command -v jq >/dev/null || { echo "jq is missing: scripts/install-deps.sh --test"; exit 1; }
+model=$src/tests/data/agents/video-model.json
+run "$fm" receive --max-streams 0 5004
+expect "--max-streams 0" 2 "--max-streams: 0 is out of range (1 to 65536)"
+run "$fm" receive --max-streams many 5004
+expect "--max-streams not a number" 2 "--max-streams: expected an integer, got 'many'"
+run "$fm" receive --max-streams 65537 5004
+expect "--max-streams too large" 2 "--max-streams: 65537 is out of range"
+check "--help names --max-streams" sh -c "'$fm' receive --help | grep -q -- '--max-streams N'"
+# 3000 streams, about 4 packets each, all to be counted by default (the cap is 4096, as many
+# as replay sends); every one with too few packets to measure its dynamic clock.
+run "$fm" generate --streams 3000 --count 12000 -o "$tmp/many.pcap" "$model"
+check "3000 streams generated" test "$rc" = 0
+run "$fm" receive --read "$tmp/many.pcap" --json
+expect "--read 3000 streams" 0
+cp "$tmp/out" "$tmp/many.json"
+cp "$tmp/err" "$tmp/many.err"
+check "3000 streams: each kept" test "$(jq '.streams | length' "$tmp/many.json")" = 3000
+check "3000 streams: every packet in one" \
+    test "$(jq '[.streams[].packets] | add' "$tmp/many.json")" = 12000
+check "3000 streams: none over the cap" test "$(jq .over_stream_cap "$tmp/many.json")" = 0
+check "3000 streams: the cap is 4096" test "$(jq .max_streams "$tmp/many.json")" = 4096
+check "3000 streams: distinct sources" \
+    test "$(jq '[.streams[] | "\(.src):\(.sport):\(.ssrc)"] | unique | length' "$tmp/many.json")" = 3000
+# The streams whose clock was assumed get one line naming how many, the first five and the
+# rest; not a line each.
+nass=$(jq '[.streams[] | select(.clock_source == "assumed" and .packets > 1)] | length' \
+    "$tmp/many.json")
+check "3000 streams: most have an assumed clock" test "$nass" -gt 1000
+check "3000 streams: one clock warning" test "$(grep -c 'no fixed clock' "$tmp/many.err")" = 1
+check "3000 streams: it counts them" \
+    grep -q "warning: $nass streams (0, 1, 2, 3, 4 and $((nass - 5)) more): payload type 97 has no fixed clock and their timestamps show none of 8, 16, 48 or 90 kHz" \
+    "$tmp/many.err"
+check "3000 streams: no line per stream" test "$(grep -c 'stream [0-9]*:' "$tmp/many.err")" = 0
+# A lower cap: the first 1000 streams kept, the rest's packets counted apart and named once.
+run "$fm" receive --read "$tmp/many.pcap" --max-streams 1000 --json
+expect "--read --max-streams 1000" 0
+kept=$(jq '[.streams[].packets] | add' "$tmp/out")
+check "--max-streams 1000: 1000 streams" test "$(jq '.streams | length' "$tmp/out")" = 1000
+check "--max-streams 1000: the cap is said" test "$(jq .max_streams "$tmp/out")" = 1000
+check "--max-streams 1000: the rest counted apart" \
+    test "$(jq .over_stream_cap "$tmp/out")" = "$((12000 - kept))"
+check "--max-streams 1000: one over-cap warning naming the cap and the option" \
+    grep -qx "flowmimic: warning: $((12000 - kept)) packets belonged to streams beyond the first 1000 and were not counted (--max-streams N keeps more)" \
+    "$tmp/err"
+# A few streams keep a line each, as one stream always had; from four on, one line.
+"$fm" generate --streams 3 --count 12 -o "$tmp/three.pcap" "$model" >/dev/null
+run "$fm" receive --read "$tmp/three.pcap"
+check "3 streams: a clock line each" test "$(grep -c 'warning: stream [0-2]: payload type 97 has no fixed clock and its timestamps' "$tmp/err")" = 3
+"$fm" generate --streams 4 --count 16 -o "$tmp/four.pcap" "$model" >/dev/null
+run "$fm" receive --read "$tmp/four.pcap"
+check "4 streams: one clock line" grep -q "warning: 4 streams (0, 1, 2 and 3): payload type 97 has" "$tmp/err"
+check "4 streams: no line each" test "$(grep -c 'no fixed clock' "$tmp/err")" = 1
+
 # ---- namespaces ----
 netns_setup || {
     echo "FAIL: cannot set up the namespaces"

@@ -529,6 +529,78 @@ static void run_plan(const struct seq_plan *p, struct trx_stream_stats *st)
     trx_rstats_free(rs);
 }
 
+/* A receiver of a full replay: 5000 RTP streams shaped as flowmimic sends them (one source
+ * port and SSRC each, to one port), three packets each with a gap of one sequence number.
+ * By default the first 4096 are kept, each whole; the rest's packets are counted apart. */
+static void test_thousands_of_streams(void **state)
+{
+    (void)state;
+    enum { NSTREAMS = 5000, ROUNDS = 3 };
+    struct trx_rstats *rs = trx_rstats_new(NULL);
+    assert_non_null(rs);
+    struct trx_addr a;
+    uint8_t b[64];
+    int64_t t = 1700000000LL * 1000000000LL;
+    for (unsigned r = 0; r < ROUNDS; r++) {
+        for (unsigned s = 0; s < NSTREAMS; s++) {
+            addr4(&a, (uint16_t)(20000 + s), 5004);
+            /* Sequence 100, 102, 103: one lost per stream. */
+            uint16_t seq = (uint16_t)(r == 0 ? 100 : 101 + r);
+            size_t n = rtp_payload(b, 40 + s % 7, 96, seq, r * 3000, 0x10000 + s, 0, 0, 0);
+            t += 1000;
+            assert_int_equal(trx_rstats_add(rs, &a, b, n, n, t, NULL), FM_OK);
+        }
+    }
+    struct trx_rstats_totals tot;
+    trx_rstats_totals(rs, &tot);
+    assert_int_equal(TRX_RSTATS_MAX_STREAMS, 4096);
+    assert_int_equal(tot.max_streams, TRX_RSTATS_MAX_STREAMS);
+    assert_int_equal(tot.streams, TRX_RSTATS_MAX_STREAMS);
+    assert_int_equal(tot.packets, (uint64_t)TRX_RSTATS_MAX_STREAMS * ROUNDS);
+    assert_int_equal(tot.over_cap, (uint64_t)(NSTREAMS - TRX_RSTATS_MAX_STREAMS) * ROUNDS);
+    assert_int_equal(tot.lost, TRX_RSTATS_MAX_STREAMS);
+    /* Every stream kept is whole and in its own place, in order of first arrival. */
+    double worst = 0;
+    for (size_t i = 0; i < trx_rstats_count(rs); i++) {
+        struct trx_stream_stats st;
+        trx_rstats_stream(rs, i, &st);
+        if (st.jitter_ms > worst)
+            worst = st.jitter_ms;
+        assert_int_equal(st.sport, 20000 + i);
+        assert_int_equal(st.ssrc, 0x10000 + i);
+        assert_int_equal(st.packets, ROUNDS);
+        assert_int_equal(st.expected, 4);
+        assert_int_equal(st.lost, 1);
+        assert_int_equal(st.len_min, 40 + i % 7);
+    }
+    /* The interval line's worst jitter, without the histograms, is the table's. */
+    assert_true(worst > 0);
+    assert_true(trx_rstats_jitter_worst_ms(rs) == worst);
+    size_t mem = trx_rstats_mem_bytes(rs);
+    assert_true(mem <= TRX_RSTATS_MAX_STREAMS * trx_rstats_stream_mem_max());
+    print_message("engine heap for 4096 streams of 3 packets: %zu bytes, %zu a stream\n", mem,
+                  mem / TRX_RSTATS_MAX_STREAMS);
+    trx_rstats_free(rs);
+
+    /* A cap set above the default keeps them all. */
+    struct trx_rstats_opts o;
+    trx_rstats_opts_init(&o);
+    o.max_streams = NSTREAMS;
+    rs = trx_rstats_new(&o);
+    assert_non_null(rs);
+    for (unsigned s = 0; s < NSTREAMS; s++) {
+        addr4(&a, (uint16_t)(20000 + s), 5004);
+        size_t n = rtp_payload(b, 40, 96, 7, 0, 0x10000 + s, 0, 0, 0);
+        assert_int_equal(trx_rstats_add(rs, &a, b, n, n, t, NULL), FM_OK);
+    }
+    trx_rstats_totals(rs, &tot);
+    assert_int_equal(tot.streams, NSTREAMS);
+    assert_int_equal(tot.max_streams, NSTREAMS);
+    assert_int_equal(tot.packets, NSTREAMS);
+    assert_int_equal(tot.over_cap, 0);
+    trx_rstats_free(rs);
+}
+
 static void test_long_bursts(void **state)
 {
     (void)state;
@@ -1173,6 +1245,7 @@ int main(void)
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test(test_long_series),
         cmocka_unit_test(test_memory_bounded),
+        cmocka_unit_test(test_thousands_of_streams),
         cmocka_unit_test(test_long_bursts),
         cmocka_unit_test(test_burst_reorder_dup),
         cmocka_unit_test(test_restart),
