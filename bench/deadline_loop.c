@@ -11,7 +11,9 @@
  * (above every normal task, below the kernel's threaded interrupts) and mlockall().
  * Safety: it refuses destinations outside 198.18.0.0/15 (RFC 2544 benchmark space), sends
  * exactly the capture's packets, and stops after MAX_SECONDS (default 120) whatever remains.
- * Prints one JSON line: packets sent, send errors, late packets (> 10 us), worst lateness. */
+ * Prints one JSON line: packets sent, send errors, late packets (> 10 us), lateness p50, p99
+ * (each send's lateness is stored in its slot, one store, and sorted after the loop) and the
+ * worst. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,9 +40,16 @@
 
 struct slot {
     int64_t offset_ns; /* from the first packet */
+    int64_t late_ns;   /* filled in as it is sent */
     uint32_t len;
     const uint8_t *payload; /* into the arena */
 };
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
 struct sched {
     struct slot *slots;
@@ -255,14 +264,28 @@ int main(int argc, char **argv)
         else
             sent++;
         const int64_t lateness = t - deadline;
+        s.slots[i].late_ns = lateness;
         late += lateness > LATE_NS;
         if (lateness > worst_ns)
             worst_ns = lateness;
     }
+    const size_t done = (size_t)(sent + errors);
+    int64_t *lat = malloc((done ? done : 1) * sizeof(*lat));
+    if (!lat) {
+        fprintf(stderr, "deadline_loop: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < done; i++)
+        lat[i] = s.slots[i].late_ns;
+    qsort(lat, done, sizeof(*lat), cmp_i64);
     printf("{\"tool\": \"deadline_loop\", \"scheduled\": %zu, \"packets\": %llu, \"errors\": %llu, "
-           "\"late\": %llu, \"worst_late_us\": %.3f, \"spin_us\": %llu, \"realtime\": %d}\n",
+           "\"late\": %llu, \"p50_late_us\": %.3f, \"p99_late_us\": %.3f, \"worst_late_us\": "
+           "%.3f, \"spin_us\": %llu, \"realtime\": %d}\n",
            s.n, (unsigned long long)sent, (unsigned long long)errors, (unsigned long long)late,
+           done ? (double)lat[(done - 1) / 2] / 1e3 : 0.0,
+           done ? (double)lat[(size_t)((double)(done - 1) * 0.99)] / 1e3 : 0.0,
            (double)worst_ns / 1e3, (unsigned long long)spin_us, realtime);
+    free(lat);
     rc = sent == s.n ? 0 : 1;
 out:
     if (fd >= 0)

@@ -98,7 +98,24 @@ struct loop {
     int64_t start_ns;
     int64_t last_send_ns;
     int64_t recent_max_ns; /* the worst lateness since the last status callback */
+    int64_t late_ns;       /* what counts as late (the options') */
+    /* The deadlines of the packets a batching sink holds: their lateness is known only when
+     * the batch goes out. */
+    unsigned queued;
+    int64_t queued_deadline[QUEUE_LIMIT];
 };
+
+/* A packet left at t, due at deadline. */
+static void note_sent(struct loop *lp, struct trx_send_stats *st, int64_t deadline, int64_t t)
+{
+    int64_t late = t - deadline;
+    trx_lat_hist_add(&lp->hist, late);
+    if (late > lp->recent_max_ns)
+        lp->recent_max_ns = late;
+    if (late > lp->late_ns)
+        st->late++;
+    lp->last_send_ns = t;
+}
 
 static void fill_stats(const struct loop *lp, struct trx_send_stats *st)
 {
@@ -139,14 +156,22 @@ static void account_failed(struct trx_send_stats *st,
 }
 
 /* A sink that batches (queue/flush) holds packets that were due at once, and sends them in
- * one system call when the next packet is not yet due, or QUEUE_LIMIT are held. */
-static void flush_queue(struct trx_sink *sink, struct trx_send_stats *st, uint64_t *queued)
+ * one system call when the next packet is not yet due, or QUEUE_LIMIT are held. Their lateness
+ * is taken as the batch leaves, not as each was queued: building the batch makes its first
+ * packets later, and the summary must show it. */
+static void flush_queue(struct trx_sink *sink,
+                        const struct trx_clock *clk,
+                        struct loop *lp,
+                        struct trx_send_stats *st)
 {
     struct trx_sink_failed failed = {0, 0};
     struct fm_err se = {0};
+    int64_t t = clk->now(clk->arg);
+    for (unsigned i = 0; i < lp->queued; i++)
+        note_sent(lp, st, lp->queued_deadline[i], t);
     sink->ops->flush(sink->self, &failed, &se);
     account_failed(st, &failed, &se);
-    *queued = 0;
+    lp->queued = 0;
 }
 
 /* A packet built ahead of its deadline. */
@@ -190,6 +215,9 @@ int trx_send_run(struct trx_source *src,
         goto out;
     }
     trx_lat_hist_init(&lp->hist);
+    lp->late_ns = o->late_ns;
+    lp->queued = 0;
+    lp->recent_max_ns = 0;
     int64_t min_gap_ns = 0;
     if (o->max_rate_pps > 0.0)
         min_gap_ns = (int64_t)llround((double)NS_PER_SEC / o->max_rate_pps);
@@ -212,7 +240,6 @@ int trx_send_run(struct trx_source *src,
     int64_t last_status_ns = lp->start_ns;
     int64_t prev_deadline = INT64_MIN;
     int64_t prev_offset = INT64_MIN;
-    uint64_t queued = 0;
 
     while (have) {
         if (o->count && st->packets + st->errors >= o->count)
@@ -249,8 +276,8 @@ int trx_send_run(struct trx_source *src,
 
         /* Packets already due go out together (see flush_queue()); before a real wait,
          * whatever is held must leave, or it would be as late as the wait is long. */
-        if (queued && now < deadline)
-            flush_queue(sink, st, &queued);
+        if (lp->queued && now < deadline)
+            flush_queue(sink, clk, lp, st);
         /* Build ahead: with time to spare before this deadline, the next packet is made now,
          * not between this send and the next flush. */
         if (!next_built && now < deadline) {
@@ -274,30 +301,25 @@ int trx_send_run(struct trx_source *src,
             if (qrc < 0 && failed.packets == 0) {
                 note_send_error(st, &se); /* this packet could not even be built */
             } else {
-                queued++;
+                lp->queued_deadline[lp->queued++] = deadline;
                 st->packets++;
                 st->bytes += cur->len;
                 account_failed(st, &failed, &se);
             }
-            if (queued >= QUEUE_LIMIT)
-                flush_queue(sink, st, &queued);
+            if (lp->queued >= QUEUE_LIMIT)
+                flush_queue(sink, clk, lp, st);
         } else if (trx_sink_send(sink, pkt, cur->buf, cur->len, t, &se) < 0) {
             note_send_error(st, &se);
+            note_sent(lp, st, deadline, t);
         } else {
             st->packets++;
             st->bytes += cur->len;
+            note_sent(lp, st, deadline, t);
         }
         if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {
             rc = fm_err_set(err, FM_ENET, "every send failed: %s", st->first_error);
             break;
         }
-        int64_t late = t - deadline;
-        trx_lat_hist_add(&lp->hist, late);
-        if (late > lp->recent_max_ns)
-            lp->recent_max_ns = late;
-        if (late > o->late_ns)
-            st->late++;
-        lp->last_send_ns = t;
 
         /* A packet that was due at once had no time to build the next one: build it now. */
         if (!next_built)
@@ -314,8 +336,8 @@ int trx_send_run(struct trx_source *src,
         have = have_next;
         next_built = 0;
     }
-    if (queued)
-        flush_queue(sink, st, &queued);
+    if (lp->queued)
+        flush_queue(sink, clk, lp, st);
     fill_stats(lp, st);
     if (o->lateness)
         *o->lateness = lp->hist;
