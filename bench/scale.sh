@@ -71,8 +71,8 @@ fi
 floor() {
     local pps n
     pps=$(jq -r '.sides.local | (.packets - 1) / .duration_s' "$1")
-    n=$(awk -v p="$pps" -v s="$2" -v d="$FLOOR_DURATION" 'BEGIN { printf "%d", p * s * d * rs }' \
-        rs="${rscale:-1}")
+    n=$(awk -v p="$pps" -v s="$2" -v d="$FLOOR_DURATION" -v r="$rscale" \
+        'BEGIN { printf "%d", p * s * d * r }')
     if ((n > FLOOR_MAX_PACKETS)); then
         echo "- - -"
         return

@@ -35,7 +35,8 @@
 
 #define BURST_GAP_NS     1000000LL /* 1 ms: closer packets belong to one frame */
 #define MARKER_MIN_RATIO 0.05      /* above: the side marks frame ends (video) */
-#define MAX_STREAMS      4096
+#define MAX_STREAMS      4096      /* per process: one send loop's heap of streams */
+#define MAX_TOTAL        65535     /* over every rank: each stream has a source port of its own */
 #define DEFAULT_TTL      64
 #define DEFAULT_PT       96 /* the first dynamic payload type (RFC 3551) */
 #define MEAN_GAP_DRAWS   4096
@@ -371,14 +372,16 @@ check_opts(const struct mdl_model *md, const struct trx_model_opts *o, struct fm
     if (o->side != MDL_SIDE_LOCAL && o->side != MDL_SIDE_REMOTE)
         return fm_err_set(err, FM_EINVAL, "side must be local or remote");
     if (o->streams < 1 || o->streams > MAX_STREAMS)
-        return fm_err_set(err, FM_EINVAL, "streams must be 1 to %d, not %u", MAX_STREAMS,
-                          o->streams);
+        return fm_err_set(err, FM_EINVAL,
+                          "streams must be 1 to %d in one process, not %u (more: share them "
+                          "over processes or hosts with mpirun, docs/SCALING.md)",
+                          MAX_STREAMS, o->streams);
     if (o->total_streams &&
-        (o->total_streams > MAX_STREAMS || o->first_stream > o->total_streams - o->streams ||
+        (o->total_streams > MAX_TOTAL || o->first_stream > o->total_streams - o->streams ||
          o->streams > o->total_streams))
         return fm_err_set(
             err, FM_EINVAL, "streams %u..%u are not a share of %u streams (at most %d)",
-            o->first_stream, o->first_stream + o->streams - 1, o->total_streams, MAX_STREAMS);
+            o->first_stream, o->first_stream + o->streams - 1, o->total_streams, MAX_TOTAL);
     if (!(isfinite(o->rate_scale) && o->rate_scale > 0.0))
         return fm_err_set(err, FM_EINVAL, "rate scale must be a positive number");
     if (o->duration_ns < 0 || o->stagger_ns < -1)

@@ -396,6 +396,31 @@ static void test_shard(void **state)
     assert_non_null(strstr(err.msg, "a capture cannot be shared"));
     o.listen = 1;
     assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, N, &err), FM_EINVAL);
+    /* More streams than one process plays (4096), shared: 6000 over 2 ranks, rank 1 plays
+     * streams 3000..5999 from source ports 3000 above stream 0's; one process is refused. */
+    o = f->o;
+    o.streams = 6000;
+    o.src_port = 20000;
+    o.duration_s = 0.001;
+    struct trx_replay r6;
+    memset(&r6, 0, sizeof(r6));
+    assert_int_equal(trx_replay_open_source(&r6, &o, f->path, TRX_REPLAY_MODEL, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "in one process"));
+    trx_replay_close(&r6);
+    assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 1, 2, &err), FM_OK);
+    assert_int_equal(o.first_stream, 3000);
+    assert_int_equal(o.streams, 3000);
+    memset(&r6, 0, sizeof(r6));
+    open_source(&r6, &o, f->path);
+    struct trx_pkt p6;
+    const uint8_t *orig6 = NULL;
+    uint16_t lo = UINT16_MAX, hi = 0;
+    while (trx_source_next(r6.src, &p6, &orig6, &err) == 1) {
+        lo = p6.addr.sport < lo ? p6.addr.sport : lo;
+        hi = p6.addr.sport > hi ? p6.addr.sport : hi;
+    }
+    trx_replay_close(&r6);
+    assert_true(lo >= 23000 && hi <= 25999 && hi > lo);
     /* One rank: nothing changes. */
     o = f->o;
     assert_int_equal(trx_replay_shard(&o, TRX_REPLAY_MODEL, 0, 1, &err), FM_OK);
