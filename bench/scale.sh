@@ -4,10 +4,11 @@
 # bare AF_PACKET sendmmsg loop's rate in the same run as the ceiling, and the bare deadline
 # loop on the same schedule as the floor of lateness.
 # Usage: sudo bench/scale.sh   (environment: STREAMS="100 300 1000 3000" DURATION=10
-#                               MODELS="h264 hd" TIMER=hybrid LINK=auto REALTIME=0
+#                               MODELS="h264 hd" HD_MBPS=2.5 TIMER=hybrid LINK=auto REALTIME=0
 #                               FLOOR_DURATION=10 FLOOR_MAX_PACKETS=1500000 RESULTS=file)
-# Models: h264, the shared H.264 capture's model (about 0.6 Mbit/s a stream); hd, the TRex
-# 160 kbit/s video model played with --rate-scale 15.6 (about 2.5 Mbit/s a stream). For each
+# Models: h264, the shared H.264 capture's model as fitted (0.31 Mbit/s of UDP payload, 43
+# packets a second, a stream); hd, the TRex 160 kbit/s video model's rate scaled to HD_MBPS
+# Mbit/s of UDP payload a stream (the scale replay --mbps computes, shown in its plan). For each
 # model and stream count: a receiver in the receiving namespace on the model's port, the
 # replay in the sending one for DURATION seconds, then replay's own lateness p50/p99/max
 # (deadline to send, from its --json) and the receiver's packets and loss. A row is "on time"
@@ -28,6 +29,7 @@ STREAMS=${STREAMS:-100 300 1000 3000}
 DURATION=${DURATION:-10}
 MODELS=${MODELS:-h264 hd}
 TIMER=${TIMER:-hybrid}
+HD_MBPS=${HD_MBPS:-2.5}
 LINK=${LINK-auto}
 REALTIME=${REALTIME:-0}
 FLOOR_DURATION=${FLOOR_DURATION:-10}
@@ -95,12 +97,17 @@ floor() {
 }
 
 rows=()
+hd_note=
 for m in $MODELS; do
     extra=()
     rscale=1
     if [[ $m == hd ]]; then
-        extra=(--rate-scale 15.6)
-        rscale=15.6
+        # The rate scale that makes one stream HD_MBPS: replay's own --mbps, read off its plan.
+        rscale=$("$FM" replay --dry-run --streams 1 --mbps "$HD_MBPS" "$work/hd.json" |
+            sed -n 's/.*, rate x\([0-9.e+-]*\),.*/\1/p')
+        [[ -n $rscale ]] || die "cannot scale the hd model to $HD_MBPS Mbit/s"
+        extra=(--rate-scale "$rscale")
+        hd_note="; hd: $HD_MBPS Mbit/s a stream (--rate-scale $rscale)"
     fi
     [[ -f $work/$m.json ]] || die "unknown model '$m' (MODELS: h264 hd)"
     port=$(jq -r '.flow.remote.port' "$work/$m.json")
@@ -138,7 +145,7 @@ echo "bare AF_PACKET sendmmsg loop: $(printf '%.0f' "$c200") pps at 200 B, $(pri
 how="raw IP mode"
 [[ -z $LINK ]] || how="link-layer mode"
 echo "replay for $DURATION s per row, timer $TIMER, $how${mode[*]:+ (${mode[*]})}; the bare" \
-    "deadline loop for $FLOOR_DURATION s${dl_mode[*]:+ (-R)}; $(nproc) CPUs"
+    "deadline loop for $FLOOR_DURATION s${dl_mode[*]:+ (-R)}; $(nproc) CPUs$hd_note"
 echo
 echo "| model | streams | sent | Mbit/s | lateness p50 us | p99 us | max us | bare deadline loop p50 / p99 / max us | received / lost / over the stream cap | load | on time |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

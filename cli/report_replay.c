@@ -176,7 +176,7 @@ int cli_replay_plan(const struct trx_replay_opts *o,
     if (model)
         printf(", side %s, %ld stream%s, rate x%g, seed %llu",
                o->side == MDL_SIDE_REMOTE ? "remote" : "local", o->streams,
-               o->streams == 1 ? "" : "s", o->rate_scale, (unsigned long long)r->seed);
+               o->streams == 1 ? "" : "s", r->rate_scale, (unsigned long long)r->seed);
     else
         printf(", %s, speed x%g", o->have_flow ? "one flow" : "all UDP", o->speed);
     char mode[64] = "raw IP";

@@ -201,6 +201,7 @@ static int model_source(struct trx_replay *r,
         if (rc < 0)
             goto out;
     }
+    r->rate_scale = mo.rate_scale;
     mo.ip_version = o->ip_version ? o->ip_version : 4;
     if (r->have_src_ip) {
         mo.have_src_ip = 1;

@@ -85,6 +85,8 @@ struct trx_replay {
     char via[IF_NAMESIZE];   /* the interface the route to the peer leaves through, or "" */
     uint8_t peer_mac[6];     /* link-layer mode: where the frames go (given, or looked up) */
     uint16_t own_port;       /* model: the port this host's side sends from (stream 0) */
+    double rate_scale;       /* model: the packet rate's multiplier in effect (--rate-scale,
+                              * or what --pps/--mbps came to) */
     int64_t listen_ns;       /* --listen: listen this long from the start at least (the
                               * run's duration: the peer may send until its end) */
     uint64_t seed;           /* model: the seed its draws (lengths, gaps, SSRC, first
