@@ -64,7 +64,7 @@ static int nl_recv(struct nl *n, struct fm_err *err)
 }
 
 /* The attribute of type t in the len bytes at a, or NULL. */
-static const struct rtattr *attr_find(const struct rtattr *a, int len, unsigned short t)
+static struct rtattr *attr_find(struct rtattr *a, int len, unsigned short t)
 {
     for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
         if (a->rta_type == t)
@@ -120,8 +120,7 @@ static int next_hop(struct nl *n,
         }
         if (h->nlmsg_type != RTM_NEWROUTE)
             continue;
-        const struct rtattr *gw =
-            attr_find(RTM_RTA(NLMSG_DATA(h)), (int)RTM_PAYLOAD(h), RTA_GATEWAY);
+        struct rtattr *gw = attr_find(RTM_RTA(NLMSG_DATA(h)), (int)RTM_PAYLOAD(h), RTA_GATEWAY);
         if (gw && RTA_PAYLOAD(gw) == alen)
             memcpy(hop, RTA_DATA(gw), alen);
         return FM_OK;
@@ -168,14 +167,13 @@ static int neighbour(struct nl *n,
             }
             if (h->nlmsg_type != RTM_NEWNEIGH || found)
                 continue;
-            const struct ndmsg *nd = NLMSG_DATA(h);
+            struct ndmsg *nd = NLMSG_DATA(h);
             if (nd->ndm_ifindex != ifindex || !(nd->ndm_state & NUD_KNOWN))
                 continue;
             int alen_all = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd)));
-            const struct rtattr *first =
-                (const struct rtattr *)((const uint8_t *)nd + NLMSG_ALIGN(sizeof(*nd)));
-            const struct rtattr *dst = attr_find(first, alen_all, NDA_DST);
-            const struct rtattr *ll = attr_find(first, alen_all, NDA_LLADDR);
+            struct rtattr *first = (struct rtattr *)((uint8_t *)nd + NLMSG_ALIGN(sizeof(*nd)));
+            struct rtattr *dst = attr_find(first, alen_all, NDA_DST);
+            struct rtattr *ll = attr_find(first, alen_all, NDA_LLADDR);
             if (dst && ll && RTA_PAYLOAD(dst) == alen && RTA_PAYLOAD(ll) == 6 &&
                 memcmp(RTA_DATA(dst), hop, alen) == 0) {
                 memcpy(mac, RTA_DATA(ll), 6);
