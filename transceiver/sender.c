@@ -117,13 +117,15 @@ static void note_sent(struct loop *lp, struct trx_send_stats *st, int64_t deadli
     lp->last_send_ns = t;
 }
 
-static void fill_stats(const struct loop *lp, struct trx_send_stats *st)
+/* The stats as of end_ns: the last send for the summary, the clock's now for a status (so
+ * that an interval's boundary is seen when it passes, not at the next send). */
+static void fill_stats(const struct loop *lp, struct trx_send_stats *st, int64_t end_ns)
 {
     st->late_p50_ns = trx_lat_hist_quantile(&lp->hist, 0.50);
     st->late_p99_ns = trx_lat_hist_quantile(&lp->hist, 0.99);
     st->late_max_ns = lp->hist.n ? lp->hist.max_ns : 0;
     st->late_max_recent_ns = lp->recent_max_ns;
-    st->elapsed_ns = lp->last_send_ns > lp->start_ns ? lp->last_send_ns - lp->start_ns : 0;
+    st->elapsed_ns = end_ns > lp->start_ns ? end_ns - lp->start_ns : 0;
     if (st->elapsed_ns > 0) {
         double secs = (double)st->elapsed_ns / (double)NS_PER_SEC;
         st->mean_pps = (double)st->packets / secs;
@@ -266,18 +268,20 @@ int trx_send_run(struct trx_source *src,
             st->behind_ns = now - deadline;
             break;
         }
-        if (status && now - last_status_ns >= NS_PER_SEC &&
-            (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
-            fill_stats(lp, st);
-            status(st, arg);
-            last_status_ns = now;
-            lp->recent_max_ns = 0;
-        }
 
         /* Packets already due go out together (see flush_queue()); before a real wait,
          * whatever is held must leave, or it would be as late as the wait is long. */
         if (lp->queued && now < deadline)
             flush_queue(sink, clk, lp, st);
+        /* The status comes after the flush: what it reports (elapsed time, lateness) includes
+         * the packets that just left, and printing never delays them. */
+        if (status && now - last_status_ns >= NS_PER_SEC &&
+            (deadline - now > STATUS_SLACK_NS || now - last_status_ns >= 2 * NS_PER_SEC)) {
+            fill_stats(lp, st, now);
+            status(st, arg);
+            last_status_ns = now;
+            lp->recent_max_ns = 0;
+        }
         /* Build ahead: with time to spare before this deadline, the next packet is made now,
          * not between this send and the next flush. */
         if (!next_built && now < deadline) {
@@ -338,7 +342,7 @@ int trx_send_run(struct trx_source *src,
     }
     if (lp->queued)
         flush_queue(sink, clk, lp, st);
-    fill_stats(lp, st);
+    fill_stats(lp, st, lp->last_send_ns);
     if (o->lateness)
         *o->lateness = lp->hist;
 out:
