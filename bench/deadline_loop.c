@@ -278,13 +278,15 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < done; i++)
         lat[i] = s.slots[i].late_ns;
     qsort(lat, done, sizeof(*lat), cmp_i64);
+    const size_t i50 = done ? (done - 1) / 2 : 0;
+    const size_t i99 = done ? (size_t)((double)(done - 1) * 0.99) : 0;
+    const double p50_us = done ? (double)lat[i50] / 1e3 : 0.0;
+    const double p99_us = done ? (double)lat[i99] / 1e3 : 0.0;
     printf("{\"tool\": \"deadline_loop\", \"scheduled\": %zu, \"packets\": %llu, \"errors\": %llu, "
            "\"late\": %llu, \"p50_late_us\": %.3f, \"p99_late_us\": %.3f, \"worst_late_us\": "
            "%.3f, \"spin_us\": %llu, \"realtime\": %d}\n",
            s.n, (unsigned long long)sent, (unsigned long long)errors, (unsigned long long)late,
-           done ? (double)lat[(done - 1) / 2] / 1e3 : 0.0,
-           done ? (double)lat[(size_t)((double)(done - 1) * 0.99)] / 1e3 : 0.0,
-           (double)worst_ns / 1e3, (unsigned long long)spin_us, realtime);
+           p50_us, p99_us, (double)worst_ns / 1e3, (unsigned long long)spin_us, realtime);
     free(lat);
     rc = sent == s.n ? 0 : 1;
 out:
