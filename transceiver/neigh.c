@@ -93,6 +93,8 @@ static int next_hop(struct nl *n,
     size_t alen = version == 4 ? 4 : 16;
     union {
         struct nlmsghdr h;
+        /* Room for the header, the rtmsg and two attributes: it sizes the union. */
+        /* cppcheck-suppress unusedStructMember */
         uint8_t bytes[NLMSG_SPACE(sizeof(struct rtmsg)) + 2 * RTA_SPACE(16)];
     } q;
     memset(&q, 0, sizeof(q));
@@ -201,8 +203,6 @@ int trx_next_hop_mac(const char *iface,
         free(n);
         return rc;
     }
-    char peer[INET6_ADDRSTRLEN], via[INET6_ADDRSTRLEN];
-    inet_ntop(ip_version == 4 ? AF_INET : AF_INET6, peer_ip, peer, sizeof(peer));
     rc = next_hop(n, ifindex, ip_version, peer_ip, hop, err);
     if (rc >= 0)
         rc = neighbour(n, ifindex, ip_version, hop, mac, err);
@@ -211,6 +211,8 @@ int trx_next_hop_mac(const char *iface,
     if (rc < 0)
         return rc;
     if (rc == 0) {
+        char peer[INET6_ADDRSTRLEN], via[INET6_ADDRSTRLEN];
+        inet_ntop(ip_version == 4 ? AF_INET : AF_INET6, peer_ip, peer, sizeof(peer));
         inet_ntop(ip_version == 4 ? AF_INET : AF_INET6, hop, via, sizeof(via));
         int same = memcmp(hop, peer_ip, ip_version == 4 ? 4 : 16) == 0;
         return fm_err_set(err, FM_ENOTFOUND,

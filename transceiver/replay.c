@@ -56,7 +56,7 @@ int trx_replay_input_kind(const char *path, enum trx_replay_input *kind, struct 
 
 int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, struct fm_err *err)
 {
-    int rc = FM_OK;
+    int rc;
     /* The next hop's MAC is read from the kernel's tables, not probed: a dry run shows it too. */
     if (o->have_peer_mac && o->peer_mac_auto && o->iface && o->have_peer) {
         uint8_t hop[16];
