@@ -189,9 +189,9 @@ int trx_next_hop_mac(const char *iface,
                      uint8_t ip_version,
                      const uint8_t peer_ip[16],
                      uint8_t mac[6],
-                     uint8_t hop[16],
                      struct fm_err *err)
 {
+    uint8_t hop[16];
     int ifindex = (int)if_nametoindex(iface);
     if (ifindex == 0)
         return fm_err_set(err, FM_ENOTFOUND, "no interface '%s' (see `ip link`)", iface);

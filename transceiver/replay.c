@@ -59,8 +59,7 @@ int trx_replay_open_sink(struct trx_replay *r, const struct trx_replay_opts *o, 
     int rc;
     /* The next hop's MAC is read from the kernel's tables, not probed: a dry run shows it too. */
     if (o->have_peer_mac && o->peer_mac_auto && o->iface && o->have_peer) {
-        uint8_t hop[16];
-        rc = trx_next_hop_mac(o->iface, o->ip_version, o->peer_ip, r->peer_mac, hop, err);
+        rc = trx_next_hop_mac(o->iface, o->ip_version, o->peer_ip, r->peer_mac, err);
         if (rc < 0)
             return rc;
     } else {

@@ -30,14 +30,13 @@ FM_MUST_CHECK int trx_route_check(const char *iface,
                                   struct fm_err *err);
 
 /* The MAC address of the next hop toward peer_ip through iface, from the kernel's route (its
- * gateway, or the peer on the link) and neighbour table, into mac; the hop's address into hop.
+ * gateway, or the peer on the link) and neighbour table, into mac.
  * Sends nothing: FM_ENOTFOUND "... does not know the MAC of ..." (with what to do) when ARP or
  * neighbour discovery has not resolved it; FM_ENET without a route. */
 FM_MUST_CHECK int trx_next_hop_mac(const char *iface,
                                    uint8_t ip_version,
                                    const uint8_t peer_ip[16],
                                    uint8_t mac[6],
-                                   uint8_t hop[16],
                                    struct fm_err *err);
 
 #endif

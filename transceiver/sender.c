@@ -312,12 +312,13 @@ int trx_send_run(struct trx_source *src,
             }
             if (lp->queued >= QUEUE_LIMIT)
                 flush_queue(sink, clk, lp, st);
-        } else if (trx_sink_send(sink, pkt, cur->buf, cur->len, t, &se) < 0) {
-            note_send_error(st, &se);
-            note_sent(lp, st, deadline, t);
         } else {
-            st->packets++;
-            st->bytes += cur->len;
+            if (trx_sink_send(sink, pkt, cur->buf, cur->len, t, &se) < 0) {
+                note_send_error(st, &se);
+            } else {
+                st->packets++;
+                st->bytes += cur->len;
+            }
             note_sent(lp, st, deadline, t);
         }
         if (st->packets == 0 && st->errors >= ALL_FAILED_LIMIT) {

@@ -142,6 +142,13 @@ static int lsink_flush(void *self, struct trx_sink_failed *failed, struct fm_err
     return rc;
 }
 
+/* Write p's frame into out (Ethernet first in link-layer mode); returns its length. */
+static size_t write_frame(
+    struct lsink *s, uint8_t *out, const struct trx_pkt *p, const uint8_t *payload, size_t len)
+{
+    return trx_frame_write(out, s->link ? s->macs : NULL, p, s->ip_id++, payload, len);
+}
+
 /* A frame over SLOT_BYTES: what is queued goes first, then this one on its own. */
 static int send_big(struct lsink *s,
                     const struct trx_pkt *p,
@@ -153,7 +160,7 @@ static int send_big(struct lsink *s,
     int rc = lsink_flush(s, failed, err);
     if (!s->big && !(s->big = malloc(PKT_UDP_FRAME_HDR_MAX + TRX_MAX_PAYLOAD)))
         return fm_err_set(err, FM_ENOMEM, "a %zu-byte frame", len);
-    size_t size = trx_frame_write(s->big, s->link ? s->macs : NULL, p, s->ip_id++, payload, len);
+    size_t size = write_frame(s, s->big, p, payload, len);
     union peer_addr to;
     socklen_t tolen = peer_of(s, p, &to);
     ssize_t n;
@@ -184,8 +191,7 @@ static int lsink_queue(void *self,
     if (PKT_UDP_FRAME_HDR_MAX + len > SLOT_BYTES)
         return send_big(s, p, payload, len, failed, err);
     size_t i = s->nq++;
-    size_t size =
-        trx_frame_write(s->slot[i], s->link ? s->macs : NULL, p, s->ip_id++, payload, len);
+    size_t size = write_frame(s, s->slot[i], p, payload, len);
     s->iov[i].iov_base = s->slot[i];
     s->iov[i].iov_len = size;
     s->payload_len[i] = len;
